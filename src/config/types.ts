@@ -1,0 +1,49 @@
+/**
+ * The validated, immutable configuration of one vmac service. Produced once by `loadConfig`;
+ * everything else in the daemon sees only this object, never the raw YAML.
+ */
+export type Affinity = 'address' | 'address+port' | 'network';
+export type Mode = 'unicast';
+export type TimingProfile = 'default' | 'fast';
+
+export interface NodeSpec {
+  readonly id: number; // 1..32, unique in the cluster
+  readonly name: string;
+  readonly weight: number; // relative share of buckets, 1..1000
+  readonly address?: string; // heartbeat address (used from the membership issue on)
+}
+
+export interface HashConfig {
+  readonly affinity: Affinity;
+  readonly prefixLength: number; // IPv4 prefix for `network` affinity
+  readonly prefixLength6: number; // IPv6 prefix for `network` affinity
+  readonly seed: number; // u32; always written into the kernel rule
+}
+
+export interface TimingConfig {
+  readonly profile: TimingProfile;
+  readonly leaseMs: number; // how long the kernel keeps answering without a renewal
+  readonly renewMs: number; // how often the daemon renews the lease
+}
+
+export interface ArpConfig {
+  readonly garpCount: number; // gratuitous ARPs per burst
+  readonly garpIntervalMs: number; // spacing inside a burst
+  readonly refreshMs: number; // periodic re-announcement; 0 = off
+}
+
+export interface VmacConfig {
+  readonly file: string; // where it was read from (for messages)
+  readonly service: string;
+  readonly interface: string;
+  readonly vip: string; // canonical IPv4 text
+  readonly vmac: string; // resolved aa:bb:cc:dd:ee:ff (never "auto" here)
+  readonly mode: Mode;
+  readonly buckets: number;
+  readonly hash: HashConfig;
+  readonly node: NodeSpec; // this node
+  readonly peers: readonly NodeSpec[];
+  readonly nodes: readonly NodeSpec[]; // this node and its peers, sorted by id
+  readonly timing: TimingConfig;
+  readonly arp: ArpConfig;
+}

@@ -1,0 +1,32 @@
+/**
+ * One error class with a stable `code`, so callers switch on the code rather than the message
+ * (undici's pattern). Codes are part of the CLI and log vocabulary: never rename one.
+ */
+export type ErrorCode =
+  | 'VMAC_CONFIG_INVALID'
+  | 'VMAC_CONFIG_UNREADABLE'
+  | 'VMAC_BAD_ADDRESS'
+  | 'VMAC_NFT_FAILED'
+  | 'VMAC_NFT_UNAVAILABLE'
+  | 'VMAC_LINK_NOT_FOUND'
+  | 'VMAC_NETLINK_FAILED'
+  | 'VMAC_PCAP_FAILED'
+  | 'VMAC_SYSCTL_FAILED'
+  | 'VMAC_LAB_FAILED'
+  | 'VMAC_NOT_ROOT';
+
+export class VmacError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'VmacError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isVmacError(err: unknown, code?: ErrorCode): err is VmacError {
+  return err instanceof VmacError && (code === undefined || err.code === code);
+}
