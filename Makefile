@@ -1,0 +1,44 @@
+# vmac — the two commands a newcomer needs:
+#   make demo   set up this machine (first time only) and run the 3-node namespace demo
+#   make test   set up (first time only), typecheck, lint and run every test (needs root)
+SHELL := /bin/bash
+STAMP := node_modules/.vmac-setup-stamp
+SETUP_INPUTS := scripts/setup.sh package.json package-lock.json native-shims/nftables/nftables_shim.c native-shims/nftables/binding.gyp $(wildcard lab/c/*.c lab/c/*.h lab/c/Makefile)
+
+.PHONY: setup build test test-unit test-lab lint typecheck demo bench sim clean
+
+setup: $(STAMP)
+
+$(STAMP): $(SETUP_INPUTS)
+	bash scripts/setup.sh
+	touch $(STAMP)
+
+build: setup
+	npx tsc -p tsconfig.json
+	$(MAKE) -C lab/c
+
+typecheck: setup
+	npx tsc -p tsconfig.json --noEmit
+
+lint: setup
+	npx eslint .
+
+test: build
+	npx tsc -p tsconfig.json --noEmit
+	npx eslint .
+	npx vitest run
+
+test-unit: setup
+	npx vitest run test/unit
+
+test-lab: build
+	npx vitest run test/lab
+
+demo: build
+	node dist/src/cli/main.js lab demo
+
+bench: build
+	npm run bench
+
+clean:
+	rm -rf dist native-shims/nftables/build lab/bin $(STAMP)

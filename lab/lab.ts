@@ -1,0 +1,144 @@
+/**
+ * Builds and removes a lab: network namespaces only, never the host's own interfaces.
+ *   <P>-sw       a Linux bridge (the switch)
+ *   <P>-n1..nN   nodes: eth0 on the bridge, the real `vmac run` daemon, the echo service
+ *   <P>-c1..cC   clients: eth0 on the bridge with K source addresses each
+ * Every namespace starts with the lab's prefix, so `labDown` finds all of it even after a crash.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { VmacError } from '../src/util/errors.js';
+import { ipBatch, nsRun, run, spawnInNs } from './exec.js';
+import { daemonEntry, labBinary, labStateDir } from './paths.js';
+import { nodeConfigYaml, planLab, type LabPlan, type LabSpec } from './plan.js';
+
+export interface LabNodeInfo { id: number; name: string; ns: string; address: string; mac: string; config: string; log: string; daemonPid: number; echoPid: number }
+export interface LabInfo {
+  name: string;
+  dir: string;
+  vip: string;
+  vmac: string;
+  echoPort: number;
+  hashSeed: number;
+  switchNs: string;
+  nodes: LabNodeInfo[];
+  clients: { ns: string; addresses: string[]; addrFile: string }[];
+}
+
+export async function listLabNamespaces(name: string): Promise<string[]> {
+  const out = await run('ip', ['netns', 'list']);
+  return out.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(`${name}-`));
+}
+
+/** Removes every namespace and process of lab `name`; safe to call twice and after a partial build. */
+export async function labDown(name: string): Promise<{ removed: string[] }> {
+  const namespaces = await listLabNamespaces(name);
+  // Daemons first, politely, so they tear down their kernel state; then anything left, by force.
+  const pidsOf = async (ns: string): Promise<number[]> => (await run('ip', ['netns', 'pids', ns]).catch(() => '')).split('\n').filter(Boolean).map(Number);
+  const all = (await Promise.all(namespaces.map(pidsOf))).flat();
+  for (const pid of all) signal(pid, 'SIGTERM');
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline && all.some(alive)) await new Promise((r) => setTimeout(r, 50));
+  for (const pid of all) if (alive(pid)) signal(pid, 'SIGKILL');
+  for (const ns of namespaces) await run('ip', ['netns', 'del', ns]).catch(() => undefined);
+  rmSync(labStateDir(name), { recursive: true, force: true });
+  return { removed: namespaces };
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try { process.kill(pid, sig); } catch { /* already gone */ }
+}
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+async function addNs(ns: string): Promise<void> {
+  await run('ip', ['netns', 'add', ns]);
+  // Quiet lab: no IPv6 autoconf/DAD chatter on the segment.
+  await nsRun(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+  await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+}
+
+/** A veth from the switch (port `port`) to `ns` (eth0). */
+async function plug(plan: LabPlan, ns: string, port: string): Promise<void> {
+  await run('ip', ['-n', plan.switchNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+  await ipBatch(plan.switchNs, [`link set ${port} master br0`, `link set ${port} up`]);
+  await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+}
+
+async function readMac(ns: string): Promise<string> {
+  const out = await run('ip', ['-n', ns, '-j', 'link', 'show', 'eth0']);
+  return (JSON.parse(out) as { address: string }[])[0]?.address ?? '';
+}
+
+export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) => void } = {}): Promise<LabInfo> {
+  const plan = planLab(spec);
+  const progress = opts.onProgress ?? (() => undefined);
+  const entry = daemonEntry();
+  const echo = labBinary('vmac-echo');
+  if ((await listLabNamespaces(spec.name)).length > 0) {
+    throw new VmacError('VMAC_LAB_FAILED', `a lab named ${spec.name} already exists: run \`vmac lab down --name ${spec.name}\` first`, { name: spec.name });
+  }
+  const dir = labStateDir(spec.name);
+  try {
+    mkdirSync(dir, { recursive: true });
+    progress(`switch ${plan.switchNs}`);
+    await addNs(plan.switchNs);
+    await ipBatch(plan.switchNs, ['link add br0 type bridge', 'link set br0 up']);
+    const nodes: LabNodeInfo[] = [];
+    for (const n of plan.nodes) {
+      progress(`node ${n.ns}`);
+      await addNs(n.ns);
+      await plug(plan, n.ns, n.name);
+      await run('ip', ['-n', n.ns, 'addr', 'add', `${n.address}/${plan.prefixLength}`, 'dev', 'eth0']);
+      const config = join(dir, `${n.name}.yaml`);
+      writeFileSync(config, nodeConfigYaml(plan, n));
+      const log = join(dir, `${n.name}.log`);
+      const echoChild = spawnInNs(n.ns, echo, ['--name', n.name, '--addr', plan.vip, '--udp', String(plan.echoPort), '--tcp', String(plan.echoPort)], join(dir, `${n.name}-echo.log`));
+      const daemon = spawnInNs(n.ns, process.execPath, [entry, 'run', config], log);
+      nodes.push({ id: n.id, name: n.name, ns: n.ns, address: n.address, mac: await readMac(n.ns), config, log, daemonPid: daemon.pid ?? -1, echoPid: echoChild.pid ?? -1 });
+    }
+    const clients = [];
+    for (const [j, c] of plan.clients.entries()) {
+      progress(`client ${c.ns} (${c.addresses.length} addresses)`);
+      await addNs(c.ns);
+      await plug(plan, c.ns, `c${j + 1}`);
+      await ipBatch(c.ns, c.addresses.map((a) => `addr add ${a}/${plan.prefixLength} dev eth0`));
+      const addrFile = join(dir, `c${j + 1}.addrs`);
+      writeFileSync(addrFile, `${c.addresses.join('\n')}\n`);
+      clients.push({ ns: c.ns, addresses: [...c.addresses], addrFile });
+    }
+    progress('waiting for the daemons to be ready');
+    const vmac = await waitReady(nodes);
+    const info: LabInfo = { name: spec.name, dir, vip: plan.vip, vmac, echoPort: plan.echoPort, hashSeed: plan.hashSeed, switchNs: plan.switchNs, nodes, clients };
+    writeFileSync(join(dir, 'lab.json'), JSON.stringify(info, null, 2));
+    return info;
+  } catch (err) {
+    await labDown(spec.name);
+    throw err;
+  }
+}
+
+/** Waits until every daemon logged `ready`; returns the VMAC they announced. */
+async function waitReady(nodes: readonly LabNodeInfo[], timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let vmac = '';
+  for (const n of nodes) {
+    for (;;) {
+      const text = existsSync(n.log) ? readFileSync(n.log, 'utf8') : '';
+      const ready = text.split('\n').find((l) => l.includes('"event":"ready"'));
+      if (ready) { vmac = (JSON.parse(ready) as { vmac?: string }).vmac ?? vmac; break; }
+      if (!alive(n.daemonPid)) throw new VmacError('VMAC_LAB_FAILED', `the daemon of ${n.ns} exited during start:\n${text.slice(-2000)}`, { ns: n.ns });
+      if (Date.now() > deadline) throw new VmacError('VMAC_LAB_FAILED', `the daemon of ${n.ns} was not ready within ${timeoutMs} ms:\n${text.slice(-2000)}`, { ns: n.ns });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return vmac;
+}
+
+export function readLabInfo(name: string): LabInfo {
+  const file = join(labStateDir(name), 'lab.json');
+  if (!existsSync(file)) throw new VmacError('VMAC_LAB_FAILED', `no lab named ${name} is up (no ${file})`, { name });
+  return JSON.parse(readFileSync(file, 'utf8')) as LabInfo;
+}

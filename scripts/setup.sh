@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything vmac needs on a fresh Debian 12 machine with Node 20, then builds it.
+# Idempotent: safe to run again. Needs root (apt-get, and later namespaces and nftables).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages:
+#   nftables, libnftables-dev   the kernel data path (our libnftables shim links against it)
+#   libpcap-dev, build-essential, python3   the `cap` and `raw-socket` addons (node-gyp)
+#   iproute2, bridge            namespaces, veth, bridges for the lab
+#   conntrack                   connection-preserving hand-over (inspection)
+#   netsniff-ng                 trafgen for the data-path benchmark
+#   iperf3                      TCP throughput benchmark
+#   procps, psmisc              sysctl, kill helpers used by the lab
+PACKAGES=(nftables libnftables-dev libpcap-dev iproute2 conntrack netsniff-ng iperf3 build-essential python3 procps psmisc)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm dependencies; .npmrc points node-gyp at the installed Node headers, and package.json's
+# allowScripts approves the native packages' install scripts so `npm ci` builds them.
+npm ci --no-audit --no-fund
+
+# Our native shim over libnftables, the lab's C helpers, and the TypeScript build.
+npx node-gyp rebuild --directory native-shims/nftables --loglevel=warn
+make -C lab/c
+npx tsc -p tsconfig.json
+echo "setup: done"

@@ -1,0 +1,93 @@
+import type { Command } from 'commander';
+import { labDown, labUp, readLabInfo, type LabInfo } from '../../lab/lab.js';
+import { withLabCleanup } from '../../lab/guard.js';
+import { checkAnswers, type AnswerReport } from '../../lab/answers.js';
+import type { LabSpec } from '../../lab/plan.js';
+import { EXIT_FAILURE, printJson, reportError } from './output.js';
+
+interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean }
+
+function specOf(o: UpOptions): LabSpec {
+  return {
+    name: o.name,
+    nodes: Number(o.nodes),
+    clients: Number(o.clients),
+    addrs: Number(o.addrs),
+    seed: o.seed === undefined ? Math.floor(Math.random() * 0x7fffffff) : Number(o.seed),
+    buckets: Number(o.buckets),
+    profile: o.profile === 'fast' ? 'fast' : 'default',
+    affinity: 'address',
+  };
+}
+
+const progress = (msg: string): void => void process.stderr.write(`[lab] ${msg}\n`);
+
+function labOptions(cmd: Command, defaults: { nodes: string; clients: string; addrs: string }): Command {
+  return cmd
+    .option('--name <prefix>', 'namespace prefix (1-12 lowercase letters/digits)', 'vlab')
+    .option('--nodes <n>', 'cluster nodes, 1..32', defaults.nodes)
+    .option('--clients <n>', 'client namespaces', defaults.clients)
+    .option('--addrs <k>', 'source addresses per client namespace', defaults.addrs)
+    .option('--seed <n>', 'seed for addresses and the hash seed (random if omitted)')
+    .option('--buckets <n>', 'hash buckets', '256')
+    .option('--profile <p>', 'timing profile: default | fast', 'default');
+}
+
+export function summarizeAnswers(lab: LabInfo, r: AnswerReport): string {
+  const lines = [`| node | clients answered | expected share |`, `| --- | ---: | ---: |`];
+  const total = r.clients.length;
+  for (const n of lab.nodes) {
+    const got = r.clients.filter((c) => c.udpNodes.length === 1 && c.udpNodes[0] === n.name).length;
+    lines.push(`| ${n.name} | ${got} | ${(((r.perNode[n.name] ?? 0) / total) * 100).toFixed(1)}% |`);
+  }
+  lines.push('', `${total} client addresses, ${r.mismatches.length} answered by a node other than \`vmac which\` predicts, ${r.duplicates} duplicate answers, ${r.lost} lost probes.`);
+  return lines.join('\n');
+}
+
+export function registerLab(program: Command): void {
+  const lab = program.command('lab').description('build a virtual cluster of network namespaces on this machine and measure it').addHelpText('after', `
+The lab touches only namespaces it creates (all named <prefix>-…): a bridge namespace
+<prefix>-sw, nodes <prefix>-n1..nN running the real daemon and an echo service on the VIP,
+clients <prefix>-c1..cC with many source addresses. Needs root and \`make setup\`.`);
+
+  labOptions(lab.command('up'), { nodes: '3', clients: '3', addrs: '100' })
+    .description('build a lab and leave it running (remove it with `vmac lab down`)')
+    .option('--json', 'print VIP, VMAC, namespaces, addresses and node config paths as JSON')
+    .action(async (o: UpOptions) => {
+      try {
+        const info = await withLabCleanup(o.name, () => labUp(specOf(o), { onProgress: progress }), { keep: true });
+        if (o.json) printJson(info);
+        else process.stdout.write(`lab ${info.name} is up: VIP ${info.vip}, VMAC ${info.vmac}, ${info.nodes.length} nodes, ${info.clients.reduce((s, c) => s + c.addresses.length, 0)} client addresses.\nState and logs: ${info.dir}\nRemove it with: vmac lab down --name ${info.name}\n`);
+      } catch (err) {
+        process.exitCode = reportError(err);
+      }
+    });
+
+  lab.command('down')
+    .description('remove every namespace and process of a lab')
+    .option('--name <prefix>', 'namespace prefix', 'vlab')
+    .action(async (o: { name: string }) => {
+      try {
+        const { removed } = await labDown(o.name);
+        process.stdout.write(removed.length === 0 ? `no namespaces named ${o.name}-… were present\n` : `removed ${removed.join(' ')}\n`);
+      } catch (err) {
+        process.exitCode = reportError(err);
+      }
+    });
+
+  lab.command('answers')
+    .description('probe every client address of a running lab once: who answers, against `vmac which`')
+    .option('--name <prefix>', 'namespace prefix', 'vlab')
+    .option('--json', 'print the per-address report')
+    .action(async (o: { name: string; json?: boolean }) => {
+      try {
+        const info = readLabInfo(o.name);
+        const r = await checkAnswers(info);
+        if (o.json) printJson(r);
+        else process.stdout.write(`${summarizeAnswers(info, r)}\n`);
+        if (r.mismatches.length > 0 || r.duplicates > 0) process.exitCode = EXIT_FAILURE;
+      } catch (err) {
+        process.exitCode = reportError(err);
+      }
+    });
+}

@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { startDaemon, type Daemon } from '../daemon/node-daemon.js';
+import { openNftables } from '../../native-shims/nftables.js';
+import { openRtnetlink } from '../../native-shims/netlink.js';
+import { openPcapPort } from '../../native-shims/pcap.js';
+import { nftDataPath } from '../vmac/nft-datapath.js';
+import { procSysctl } from '../vmac/sysctl.js';
+import { systemClock } from '../util/clock.js';
+import { parseIp } from '../util/ip.js';
+import { createLogger } from './logger.js';
+import { EXIT_FAILURE, EXIT_OK, reportError } from './output.js';
+
+/** Only ARP requests asking for the VIP wake the daemon: the kernel filters the rest. */
+export function arpCaptureFilter(vip: string): string {
+  const hex = Array.from(parseIp(vip).bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `arp and arp[6:2] == 1 and arp[24:4] == 0x${hex}`;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run the node daemon for one service: data path, ARP responder, leases')
+    .argument('<config>', 'service config, e.g. /etc/vmac/web.yaml')
+    .addHelpText('after', `
+The config is validated before anything is applied: a bad file exits 2 and changes nothing.
+On SIGTERM or SIGINT the daemon removes its nftables table, the VIP and its sysctl changes.
+If the daemon dies without stopping (kill -9, crash, hang), the kernel lease expires after
+timing.leaseMs and the node stops answering by itself.
+
+Logs are JSON lines on stdout; VMAC_LOG_LEVEL=debug shows every ARP decision.`)
+    .action(async (file: string) => {
+      let daemon: Daemon | undefined;
+      try {
+        const cfg = loadConfig(file);
+        const log = createLogger({ service: cfg.service, node: cfg.node.name });
+        const nft = openNftables();
+        const rtnl = openRtnetlink();
+        daemon = await startDaemon(cfg, {
+          dataPath: (plan) => nftDataPath(nft, plan),
+          rtnl,
+          sysctl: procSysctl,
+          openPacketPort: (ifname) => openPcapPort({ ifname, filter: arpCaptureFilter(cfg.vip) }),
+          clock: systemClock,
+        }, log);
+        const running = daemon;
+        let stopping = false;
+        const onSignal = (sig: NodeJS.Signals): void => {
+          if (stopping) return;
+          stopping = true;
+          log.info({ event: 'signal', signal: sig }, 'signal received');
+          running.stop('signal').then(
+            () => { rtnl.close(); process.exit(EXIT_OK); },
+            (err: unknown) => { log.error({ err }, 'stop failed'); process.exit(EXIT_FAILURE); },
+          );
+        };
+        process.on('SIGTERM', onSignal);
+        process.on('SIGINT', onSignal);
+      } catch (err) {
+        process.exitCode = reportError(err);
+        process.exit();
+      }
+    });
+}

@@ -1,0 +1,69 @@
+/**
+ * Turns a checked `RawConfig` into the `VmacConfig` the daemon uses: defaults from the timing
+ * profile, the VMAC resolved from "auto", canonical address text, `nodes` sorted by id, and the
+ * whole thing deeply frozen so no component can change what every other one relies on.
+ */
+import { formatMac, parseIp, parseMac } from '../util/ip.js';
+import { profileDefaults } from './defaults.js';
+import type { RawConfig, RawNode } from './raw.js';
+import type { NodeSpec, VmacConfig } from './types.js';
+
+/** Build the config; `raw` must have passed both the schema and the semantic checks. */
+export function buildConfig(raw: RawConfig, file: string): VmacConfig {
+  const d = profileDefaults(raw.timing?.profile ?? 'default');
+  const vip = parseIp(raw.vip).text;
+  const toNode = (n: RawNode): NodeSpec => nodeSpec(n, d.weight);
+  const node = toNode(raw.node);
+  const peers = (raw.peers ?? []).map(toNode);
+  return deepFreeze({
+    file,
+    service: raw.service,
+    interface: raw.interface,
+    vip,
+    vmac: resolveVmac(raw.vmac ?? d.vmac, vip),
+    mode: raw.mode ?? d.mode,
+    buckets: raw.buckets ?? d.buckets,
+    hash: {
+      affinity: raw.hash.affinity ?? d.affinity,
+      prefixLength: raw.hash.prefixLength ?? d.prefixLength,
+      prefixLength6: raw.hash.prefixLength6 ?? d.prefixLength6,
+      seed: parseSeed(raw.hash.seed),
+    },
+    node,
+    peers,
+    nodes: [node, ...peers].sort((a, b) => a.id - b.id),
+    timing: { ...d.timing, ...raw.timing },
+    arp: { ...d.arp, ...raw.arp },
+  });
+}
+
+/**
+ * "auto" → 02:bf:<the four VIP bytes>, as Windows NLB derives its cluster MAC: locally
+ * administered, unicast, the same on every node without coordination, and distinct per VIP.
+ */
+export function autoVmac(vip: string): string {
+  return formatMac(Uint8Array.from([0x02, 0xbf, ...parseIp(vip).bytes]));
+}
+
+function resolveVmac(vmac: string, vip: string): string {
+  return vmac === 'auto' ? autoVmac(vip) : formatMac(parseMac(vmac));
+}
+
+/** The schema allows a number or a "0x…" string (YAML already turns bare 0x… into a number). */
+export function parseSeed(seed: number | string): number {
+  return typeof seed === 'number' ? seed : parseInt(seed.slice(2), 16);
+}
+
+function nodeSpec(n: RawNode, defaultWeight: number): NodeSpec {
+  const spec = { id: n.id, name: n.name, weight: n.weight ?? defaultWeight };
+  return n.address === undefined ? spec : { ...spec, address: parseIp(n.address).text };
+}
+
+/** Freeze `value` and everything reachable from it; returns it for chaining. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,79 @@
+/**
+ * What a service file may leave out, as profile factories (memberlist's DefaultLANConfig style):
+ * one function returns a complete set of defaults, and every number says why it is what it is.
+ * The schema's `default` annotations repeat the profile-independent values; a unit test keeps
+ * the two equal.
+ */
+import type { Affinity, ArpConfig, Mode, TimingConfig, TimingProfile } from './types.js';
+
+export interface ProfileDefaults {
+  readonly vmac: 'auto';
+  readonly mode: Mode;
+  readonly buckets: number;
+  readonly affinity: Affinity;
+  readonly prefixLength: number;
+  readonly prefixLength6: number;
+  readonly weight: number;
+  readonly timing: TimingConfig;
+  readonly arp: ArpConfig;
+}
+
+/** The profile for ordinary LANs: tolerant of event-loop stalls, still fails over in ~200 ms. */
+export function defaultProfile(): ProfileDefaults {
+  return {
+    // Derived from the VIP (02:bf:<vip>) like Windows NLB: no MAC to allocate, unique per VIP.
+    vmac: 'auto',
+    // The only mode built: the VMAC is never a frame source, so switches flood it to every node.
+    mode: 'unicast',
+    // 256 buckets keep every node within 1/256 of its fair share (32 nodes: 8 buckets each)
+    // while a whole bucket map still fits in one small nft transaction.
+    buckets: 256,
+    // One client address always lands on one node, so multi-connection sessions stay together.
+    affinity: 'address',
+    // A /24 is the usual IPv4 site or NAT pool: network affinity keeps such a site on one node.
+    prefixLength: 24,
+    // A /64 is one IPv6 subnet (SLAAC, privacy addresses rotate inside it).
+    prefixLength6: 64,
+    // Equal weights: every node takes the same share unless told otherwise.
+    weight: 100,
+    timing: {
+      profile: 'default',
+      // A lease survives three missed renewals, so event-loop stalls of up to ~150 ms do not drop
+      // traffic; kernel set timeouts expire on 4 ms ticks (0–8 ms early), noise at this scale.
+      leaseMs: 200,
+      // Four renewals per lease: renewMs < leaseMs/2 leaves at least two chances before expiry.
+      renewMs: 50,
+    },
+    arp: {
+      // Three copies: one frame lost on a busy or just-linked port does not leave stale caches.
+      garpCount: 3,
+      // 100 ms spacing (10/s) stays below common switch ARP-inspection limits (e.g. 15/s per
+      // port) and outlasts a short queue drop, yet the whole burst is over in 200 ms.
+      garpIntervalMs: 100,
+      // Every 10 s: well inside client neighbour-cache lifetimes (Linux/Windows go stale after
+      // 15–45 s), so a poisoned or flushed cache heals quickly, at a cost of a few frames.
+      refreshMs: 10_000,
+    },
+  };
+}
+
+/** For labs and latency-critical segments: failover in ~20 ms, at the price of a tight event loop. */
+export function fastProfile(): ProfileDefaults {
+  return {
+    ...defaultProfile(),
+    timing: {
+      profile: 'fast',
+      // Below ~20 ms a kernel lease is not meaningful: set timeouts tick every 4 ms and may fire
+      // up to 8 ms early, which would be nearly half the lease.
+      leaseMs: 20,
+      // One renewal per 4 ms kernel timer tick: even if the lease expires 8 ms early, two
+      // renewals still fall inside it.
+      renewMs: 4,
+    },
+  };
+}
+
+/** The defaults for the profile named by `timing.profile`. */
+export function profileDefaults(profile: TimingProfile): ProfileDefaults {
+  return profile === 'fast' ? fastProfile() : defaultProfile();
+}

@@ -1,0 +1,29 @@
+/**
+ * The shape of a service file as written (what the JSON Schema accepts), before defaults are
+ * applied. Only code in src/config sees this; the daemon sees `VmacConfig`.
+ */
+export interface RawNode {
+  id: number;
+  name: string;
+  weight?: number;
+  address?: string;
+}
+
+export interface RawConfig {
+  service: string;
+  interface: string;
+  vip: string;
+  vmac?: string;
+  mode?: 'unicast';
+  buckets?: number;
+  hash: {
+    affinity?: 'address' | 'address+port' | 'network';
+    prefixLength?: number;
+    prefixLength6?: number;
+    seed: number | string; // u32 or "0x…"
+  };
+  node: RawNode;
+  peers?: RawNode[];
+  timing?: { profile?: 'default' | 'fast'; leaseMs?: number; renewMs?: number };
+  arp?: { garpCount?: number; garpIntervalMs?: number; refreshMs?: number };
+}

@@ -1,0 +1,60 @@
+import type { NftRunner } from '../../native-shims/nftables.js';
+import { VmacError } from '../util/errors.js';
+import type { DataPathPort, DataPathState } from './datapath-port.js';
+import { renderInstall, renderOwnedDelta, renderRelease, renderRenew, renderTeardown, type DataPathPlan } from './ruleset.js';
+
+/** The data path in the kernel, through one long-lived libnftables context. */
+export function nftDataPath(nft: NftRunner, plan: DataPathPlan): DataPathPort {
+  const exec = (what: string, script: string): void => {
+    if (script === '') return;
+    const r = nft.run(script);
+    if (r.rc !== 0) {
+      throw new VmacError('VMAC_NFT_FAILED', `nft ${what} failed: ${firstLine(r.error)}`, { table: plan.table, what, nftError: r.error });
+    }
+  };
+  return {
+    install: (owned, leaseMs) => exec('install', renderInstall(plan, owned, leaseMs)),
+    move: (add, remove) => exec('move', renderOwnedDelta(plan, add, remove)),
+    renew: (leaseMs) => exec('renew', renderRenew(plan, leaseMs)),
+    release: () => exec('release', renderRelease(plan)),
+    teardown: () => exec('teardown', renderTeardown(plan)),
+    inspect: () => inspectTable(nft, plan),
+  };
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').find((l) => l.trim() !== '') ?? 'unknown error';
+}
+
+/** Reads the table back: the owned map from JSON, the lease's `expires` from text (JSON rounds it to seconds). */
+export function inspectTable(nft: NftRunner, plan: Pick<DataPathPlan, 'table'>): DataPathState {
+  const owned = nft.run(`list map netdev ${plan.table} owned`, true);
+  if (owned.rc !== 0) return { installed: false, owned: [], leaseRemainingMs: null };
+  return { installed: true, owned: parseOwned(owned.output), leaseRemainingMs: parseLease(nft.run(`list set netdev ${plan.table} alive`).output) };
+}
+
+interface NftJsonMap { map?: { elem?: [number | { elem?: { val?: number } }, unknown][] } }
+
+export function parseOwned(json: string): number[] {
+  const doc = JSON.parse(json) as { nftables?: NftJsonMap[] };
+  const buckets: number[] = [];
+  for (const item of doc.nftables ?? []) {
+    for (const [key] of item.map?.elem ?? []) {
+      const b = typeof key === 'number' ? key : key.elem?.val;
+      if (typeof b === 'number') buckets.push(b);
+    }
+  }
+  return buckets.sort((a, b) => a - b);
+}
+
+/** `expires 183ms` / `expires 1s200ms` → milliseconds; null when the set has no element. */
+export function parseLease(text: string): number | null {
+  const m = /expires ((?:\d+[hms]+)+)/.exec(text);
+  if (!m?.[1]) return null;
+  let ms = 0;
+  for (const [, n, unit] of m[1].matchAll(/(\d+)(ms|h|m|s)/g)) {
+    const v = Number(n);
+    ms += unit === 'ms' ? v : unit === 's' ? v * 1000 : unit === 'm' ? v * 60_000 : v * 3_600_000;
+  }
+  return ms;
+}
