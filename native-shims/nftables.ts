@@ -19,7 +19,8 @@ export interface NftRunner {
   run(commands: string, json?: boolean): NftResult;
 }
 
-interface NativeModule { run(commands: string, json: boolean): NftResult }
+interface NativeHandle { readonly __nftContext: unique symbol }
+interface NativeModule { open(netnsPath?: string): NativeHandle; run(handle: NativeHandle, commands: string, json: boolean): NftResult }
 
 let loaded: NativeModule | undefined;
 
@@ -33,13 +34,23 @@ function addonPath(): string {
   throw new VmacError('VMAC_NFT_UNAVAILABLE', 'the libnftables shim is not built (native-shims/nftables): run `make setup`', { candidates });
 }
 
-export function openNftables(): NftRunner {
+/**
+ * Opens one libnftables context. With `netnsPath` (e.g. /run/netns/lab-n1) the context drives
+ * that namespace's ruleset while this process stays where it is (tests and benchmarks).
+ */
+export function openNftables(netnsPath?: string): NftRunner {
   if (!loaded) {
     const require = createRequire(import.meta.url);
     const mod = require(addonPath()) as Partial<NativeModule>;
-    if (typeof mod.run !== 'function') throw new VmacError('VMAC_NFT_UNAVAILABLE', 'the libnftables shim has no run() export');
+    if (typeof mod.run !== 'function' || typeof mod.open !== 'function') throw new VmacError('VMAC_NFT_UNAVAILABLE', 'the libnftables shim lacks open()/run(): rebuild it with `make setup`');
     loaded = mod as NativeModule;
   }
   const native = loaded;
-  return { run: (commands, json = false) => native.run(commands, json) };
+  let handle: NativeHandle;
+  try {
+    handle = native.open(netnsPath);
+  } catch (err) {
+    throw new VmacError('VMAC_NFT_UNAVAILABLE', `cannot open an nftables context${netnsPath ? ` in ${netnsPath}` : ''}: ${(err as Error).message}`, { netnsPath }, { cause: err });
+  }
+  return { run: (commands, json = false) => native.run(handle, commands, json) };
 }

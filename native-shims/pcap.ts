@@ -16,6 +16,14 @@
  * - send() after close() dereferences a null pcap handle (segfault), so we refuse it here.
  * - An exception thrown by a 'packet' listener escapes the native loop as an uncaught
  *   exception, so handlers are called inside try/catch.
+ * - Taking the capturing interface DOWN, or deleting it, while a capture is open ABORTS the
+ *   process: the packet socket reports ENETDOWN, libuv passes the poll callback an error, and
+ *   cap does `assert(status == 0)`. Nothing in JS can catch that. (Carrier loss on the far end
+ *   of the link is harmless: capture pauses and resumes.) The fix needs a patched addon or a
+ *   capture child process; until then a local link-down is a fail-stop for the daemon.
+ * - open() on an interface that is down fails ("That device is not up"); open it once up.
+ *   A failed activation leaks no descriptor; a filter that does not compile leaks one live,
+ *   unfiltered capture socket per attempt, so filters must be constants, not user input.
  * - libpcap prints "Warning: …: no IPv4 address assigned" on stderr for an interface without an
  *   IPv4 address (cap calls pcap_lookupnet); the capture works regardless.
  */

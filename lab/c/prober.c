@@ -37,9 +37,12 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: vmac-prober udp --vip IP --port P --addrs FILE --interval-us N --duration-ms D\n"
             "                       [--max-probes M] [--wait-ms W] [--timeline FILE] [--timeline-max N]\n"
+            "                       [--shared-socket]\n"
             "       vmac-prober tcp --vip IP --port P --addrs FILE [--timeout-ms T] [--parallel N]\n"
             "  --interval-us 100..10000000   --duration-ms 1..600000   --max-probes 1..100000000\n"
             "  --wait-ms 0..60000 (default 200)   --timeline-max 0..100000000 (default 1000000 lines)\n"
+            "  --shared-socket: one socket for all addresses (source set per datagram with\n"
+            "    IP_PKTINFO, sendmmsg/recvmmsg batches) instead of one bound socket per address\n"
             "  --timeout-ms 1..60000 (default 1000)   --parallel 1..1024 (default 256)\n"
             "  FILE: one IP per line (max %d), same family as --vip, '#' comments allowed\n",
             MAX_ADDRS);
@@ -70,6 +73,7 @@ static struct {
     const char *vip_str, *addrs_file, *timeline_file;
     long long port, interval_us, duration_ms, max_probes, wait_ms, timeline_max;
     long long timeout_ms, parallel;
+    int shared; /* --shared-socket */
 } opt = { .max_probes = -1, .wait_ms = 200, .timeline_max = 1000000, .timeout_ms = 1000,
           .parallel = 256, .interval_us = -1, .duration_ms = -1, .port = -1 };
 
@@ -93,6 +97,12 @@ static void parse_args(int argc, char **argv)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             exit(0);
+        }
+        if (!strcmp(a, "--shared-socket")) {
+            if (!opt.udp)
+                die_usage("--shared-socket is only valid in udp mode");
+            opt.shared = 1;
+            continue;
         }
         if (i + 1 >= argc)
             die_usage("missing value for %s", a);
@@ -426,6 +436,193 @@ static void udp_recv(int i)
 
 static uint64_t behind_ticks, skipped_rounds, max_late_ns, max_round_ns;
 
+/* ---- --shared-socket: one unbound-address socket, batched syscalls.
+ * Each datagram carries its source address in an IP_PKTINFO/IPV6_PKTINFO
+ * control message; replies to any of our addresses arrive on the one socket
+ * (bound to the wildcard address and an ephemeral port) and are matched by
+ * the address index in the payload, checked against the destination address
+ * reported by PKTINFO. */
+#define SH_BATCH 64
+#define SH_SEND_MAX 1024 /* UIO_MAXIOV */
+#define PKTINFO_SPACE CMSG_SPACE(sizeof(struct in6_pktinfo))
+static int shared_fd = -1;
+static uint64_t stray_replies; /* not from VIP:PORT, or index out of range */
+static unsigned char (*sh_payload)[VMAC_PROBE_LEN];
+static union sh_ctl {
+    char buf[PKTINFO_SPACE];
+    struct cmsghdr align;
+} *sh_ctl;
+static struct iovec *sh_iov;
+static struct mmsghdr *sh_msg;
+
+static void shared_setup(void)
+{
+    shared_fd = socket(vip.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (shared_fd < 0)
+        die_sys("socket");
+    int one = 1, big = 8 << 20;
+    if (setsockopt(shared_fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
+        setsockopt(shared_fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+    if (setsockopt(shared_fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) < 0)
+        setsockopt(shared_fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+    struct sockaddr_storage any;
+    memset(&any, 0, sizeof(any));
+    any.ss_family = vip.ss_family;
+    socklen_t anylen = vip.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+                                                : sizeof(struct sockaddr_in6);
+    if (vip.ss_family == AF_INET) {
+        setsockopt(shared_fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+    } else {
+        setsockopt(shared_fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        setsockopt(shared_fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+    }
+    if (bind(shared_fd, (struct sockaddr *)&any, anylen) < 0)
+        die_sys("bind shared socket");
+    sh_payload = calloc((size_t)nsrc, sizeof(*sh_payload));
+    sh_ctl = calloc((size_t)nsrc, sizeof(*sh_ctl));
+    sh_iov = calloc((size_t)nsrc, sizeof(*sh_iov));
+    sh_msg = calloc((size_t)nsrc, sizeof(*sh_msg));
+    if (!sh_payload || !sh_ctl || !sh_iov || !sh_msg)
+        die_sys("calloc");
+    for (int i = 0; i < nsrc; i++) {
+        put_u32(sh_payload[i], VMAC_MAGIC);
+        put_u32(sh_payload[i] + 8, (uint32_t)i);
+        sh_iov[i].iov_base = sh_payload[i];
+        sh_iov[i].iov_len = VMAC_PROBE_LEN;
+        struct msghdr *h = &sh_msg[i].msg_hdr;
+        h->msg_name = &vip;
+        h->msg_namelen = viplen;
+        h->msg_iov = &sh_iov[i];
+        h->msg_iovlen = 1;
+        h->msg_control = sh_ctl[i].buf;
+        struct cmsghdr *cm = (struct cmsghdr *)sh_ctl[i].buf;
+        if (vip.ss_family == AF_INET) {
+            struct in_pktinfo pi;
+            memset(&pi, 0, sizeof(pi));
+            pi.ipi_spec_dst = ((struct sockaddr_in *)&srcs[i].sa)->sin_addr;
+            cm->cmsg_level = IPPROTO_IP;
+            cm->cmsg_type = IP_PKTINFO;
+            cm->cmsg_len = CMSG_LEN(sizeof(pi));
+            memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+            h->msg_controllen = CMSG_SPACE(sizeof(pi));
+        } else {
+            struct in6_pktinfo pi;
+            memset(&pi, 0, sizeof(pi));
+            pi.ipi6_addr = ((struct sockaddr_in6 *)&srcs[i].sa)->sin6_addr;
+            cm->cmsg_level = IPPROTO_IPV6;
+            cm->cmsg_type = IPV6_PKTINFO;
+            cm->cmsg_len = CMSG_LEN(sizeof(pi));
+            memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+            h->msg_controllen = CMSG_SPACE(sizeof(pi));
+        }
+    }
+}
+
+static void shared_send_round(uint32_t seq)
+{
+    for (int i = 0; i < nsrc; i++) {
+        put_u32(sh_payload[i] + 4, seq);
+        put_u64(sh_payload[i] + 12, mono_ns());
+    }
+    int off = 0;
+    while (off < nsrc) {
+        int want = nsrc - off < SH_SEND_MAX ? nsrc - off : SH_SEND_MAX;
+        int r = sendmmsg(shared_fd, sh_msg + off, (unsigned)want, MSG_DONTWAIT);
+        if (r > 0) {
+            for (int i = off; i < off + r; i++)
+                pa[i].sent++;
+            off += r;
+            continue;
+        }
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+            for (int i = off; i < nsrc; i++) /* never block: drop the rest */
+                pa[i].send_err++;
+            return;
+        }
+        pa[off].send_err++; /* a per-destination error: skip that one */
+        off++;
+    }
+}
+
+static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b,
+                     int with_port)
+{
+    if (a->ss_family != b->ss_family)
+        return 0;
+    if (a->ss_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+        return x->sin_addr.s_addr == y->sin_addr.s_addr && (!with_port || x->sin_port == y->sin_port);
+    }
+    const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+    return !memcmp(&x->sin6_addr, &y->sin6_addr, 16) && (!with_port || x->sin6_port == y->sin6_port);
+}
+
+static void shared_recv(void)
+{
+    static unsigned char buf[SH_BATCH][RX_BUF];
+    static struct iovec iov[SH_BATCH];
+    static struct mmsghdr m[SH_BATCH];
+    static struct sockaddr_storage from[SH_BATCH];
+    static union sh_ctl ctl[SH_BATCH];
+    for (int round = 0; round < 64; round++) {
+        for (int k = 0; k < SH_BATCH; k++) {
+            iov[k].iov_base = buf[k];
+            iov[k].iov_len = RX_BUF;
+            memset(&m[k].msg_hdr, 0, sizeof(m[k].msg_hdr));
+            m[k].msg_hdr.msg_name = &from[k];
+            m[k].msg_hdr.msg_namelen = sizeof(from[k]);
+            m[k].msg_hdr.msg_iov = &iov[k];
+            m[k].msg_hdr.msg_iovlen = 1;
+            m[k].msg_hdr.msg_control = ctl[k].buf;
+            m[k].msg_hdr.msg_controllen = sizeof(ctl[k].buf);
+        }
+        int n = recvmmsg(shared_fd, m, SH_BATCH, MSG_DONTWAIT, NULL);
+        if (n <= 0)
+            return;
+        uint64_t now = mono_ns();
+        for (int k = 0; k < n; k++) {
+            struct msghdr *h = &m[k].msg_hdr;
+            if (!same_addr(&from[k], &vip, 1) || m[k].msg_len < VMAC_PROBE_LEN) {
+                stray_replies++;
+                continue;
+            }
+            uint32_t idx = get_u32(buf[k] + 8);
+            if (idx >= (uint32_t)nsrc) {
+                stray_replies++;
+                continue;
+            }
+            /* the reply must have been addressed to the index's address */
+            struct sockaddr_storage dst;
+            memset(&dst, 0, sizeof(dst));
+            for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm)) {
+                if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+                    struct in_pktinfo pi;
+                    memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+                    dst.ss_family = AF_INET;
+                    ((struct sockaddr_in *)&dst)->sin_addr = pi.ipi_addr;
+                } else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+                    struct in6_pktinfo pi;
+                    memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+                    dst.ss_family = AF_INET6;
+                    ((struct sockaddr_in6 *)&dst)->sin6_addr = pi.ipi6_addr;
+                }
+            }
+            if (!same_addr(&dst, &srcs[idx].sa, 0)) {
+                pa[idx].foreign++;
+                continue;
+            }
+            if (h->msg_flags & MSG_TRUNC)
+                pa[idx].bad++;
+            else
+                on_reply((int)idx, buf[k], m[k].msg_len, now);
+        }
+        if (n < SH_BATCH)
+            return;
+    }
+}
+
 static void udp_send_round(void)
 {
     uint32_t seq = (uint32_t)rounds_sent;
@@ -434,7 +631,7 @@ static void udp_send_round(void)
     put_u32(p + 4, seq);
     rounds_sent++; /* before sending: replies may be handled before we return */
     uint64_t start = mono_ns();
-    for (int i = 0; i < nsrc; i++) {
+    for (int i = 0; i < nsrc && shared_fd < 0; i++) {
         put_u32(p + 8, (uint32_t)i);
         put_u64(p + 12, mono_ns());
         ssize_t r;
@@ -449,6 +646,8 @@ static void udp_send_round(void)
         else
             pa[i].send_err++;
     }
+    if (shared_fd >= 0)
+        shared_send_round(seq);
     uint64_t d = mono_ns() - start;
     if (d > max_round_ns)
         max_round_ns = d;
@@ -528,7 +727,7 @@ static int run_udp(void)
         setvbuf(tl, tlbuf, _IOFBF, sizeof(tlbuf));
         fputs("t_us,addr_index,event,node\n", tl);
     }
-    raise_nofile((long long)nsrc + 32);
+    raise_nofile(opt.shared ? 64 : (long long)nsrc + 32);
 
     pa = calloc((size_t)nsrc, sizeof(*pa));
     if (!pa)
@@ -543,6 +742,9 @@ static int run_udp(void)
             die_sys("calloc");
         a->cur_node = -1;
         a->dup_node = -1;
+        a->fd = -1;
+        if (opt.shared)
+            continue;
         a->fd = src_socket(i, SOCK_DGRAM);
         /* connect: the kernel then drops datagrams from anyone but VIP:PORT,
          * caches the route, and reports ICMP errors to us. */
@@ -553,6 +755,12 @@ static int run_udp(void)
         }
         struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i + 1 };
         if (epoll_ctl(ep, EPOLL_CTL_ADD, a->fd, &ev) < 0)
+            die_sys("epoll_ctl");
+    }
+    if (opt.shared) {
+        shared_setup();
+        struct epoll_event ev = { .events = EPOLLIN, .data.u32 = UINT32_MAX };
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, shared_fd, &ev) < 0)
             die_sys("epoll_ctl");
     }
     int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -595,6 +803,10 @@ static int run_udp(void)
         }
         for (int k = 0; k < n; k++) {
             uint32_t id = evs[k].data.u32;
+            if (id == UINT32_MAX) {
+                shared_recv();
+                continue;
+            }
             if (id > 0) {
                 udp_recv((int)id - 1);
                 continue;
@@ -651,20 +863,22 @@ static int run_udp(void)
     char maxp[24] = "null";
     if (opt.max_probes > 0)
         snprintf(maxp, sizeof(maxp), "%lld", opt.max_probes);
-    printf("{\"mode\":\"udp\",\"vip\":\"%s\",\"port\":%lld,\"intervalUs\":%lld,\"durationMs\":%lld,"
+    printf("{\"mode\":\"udp\",\"socketMode\":\"%s\",\"vip\":\"%s\",\"port\":%lld,\"intervalUs\":%lld,\"durationMs\":%lld,"
            "\"waitMs\":%lld,\"maxProbes\":%s,\"plannedRounds\":%llu,\"startMonoNs\":%llu,\"rounds\":%llu,"
            "\"skippedRounds\":%llu,\"behindTicks\":%llu,\"maxLateUs\":%llu,\"maxRoundUs\":%llu,"
            "\"sendEndUs\":%lld,\"endUs\":%lld,\"cpuUserMs\":%ld,\"cpuSysMs\":%ld,"
-           "\"unknownNodeReplies\":%llu,\"timelineEvents\":%llu,\"timelineDropped\":%llu,"
+           "\"unknownNodeReplies\":%llu,\"strayReplies\":%llu,\"timelineEvents\":%llu,\"timelineDropped\":%llu,"
            "\"addrs\":[",
-           opt.vip_str, opt.port, opt.interval_us, opt.duration_ms, opt.wait_ms, maxp,
+           opt.shared ? "shared" : "per-addr", opt.vip_str, opt.port, opt.interval_us,
+           opt.duration_ms, opt.wait_ms, maxp,
            (unsigned long long)rounds_planned, (unsigned long long)t0, (unsigned long long)rounds_sent,
            (unsigned long long)skipped_rounds, (unsigned long long)behind_ticks,
            (unsigned long long)(max_late_ns / 1000), (unsigned long long)(max_round_ns / 1000),
            rel_us(send_end), rel_us(end),
            (long)(ru.ru_utime.tv_sec * 1000 + ru.ru_utime.tv_usec / 1000),
            (long)(ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000),
-           (unsigned long long)unknown_node_replies, (unsigned long long)tl_events,
+           (unsigned long long)unknown_node_replies, (unsigned long long)stray_replies,
+           (unsigned long long)tl_events,
            (unsigned long long)tl_dropped);
     for (int i = 0; i < nsrc; i++) {
         struct paddr *a = &pa[i];

@@ -17,6 +17,7 @@ import { semanticProblems } from './semantic-check.js';
 import type { VmacConfig } from './types.js';
 
 export type { ConfigProblem } from './problems.js';
+export { configWarnings } from './semantic-check.js';
 
 /** Read, parse and validate `path`. Throws VMAC_CONFIG_UNREADABLE or VMAC_CONFIG_INVALID. */
 export function loadConfig(path: string): VmacConfig {

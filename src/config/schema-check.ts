@@ -74,11 +74,6 @@ export function schemaProblems(data: unknown): ConfigProblem[] {
   });
 }
 
-/** The structural check as a type guard, for callers (and tests) that only want yes or no. */
-export function matchesSchema(data: unknown): data is RawConfig {
-  return validate(data);
-}
-
 function toProblem(e: DefinedError): ConfigProblem {
   const at = pointerSegments(e.instancePath);
   const path = fieldPath(at);
