@@ -41,7 +41,9 @@ export function dataPathContract(name: string, make: () => Promise<DataPathSubje
       expect(port.inspect().owned).toEqual([2, 3, 4, 5]);
     }));
 
-    it('a lease without renewal expires; renewal extends it', () => withSubject(async ({ port, elapse }) => {
+    it('a lease without renewal expires; renewal extends it', () => withSubject(async (s) => {
+      const { port } = s;
+      const elapse = (ms: number): Promise<void> => s.elapse(ms);
       port.install([1], 100);
       await elapse(40);
       port.renew(100);

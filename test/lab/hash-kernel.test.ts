@@ -61,7 +61,7 @@ function readPairs(json: string): { addr: string; sport: number; bucket: number 
   const out = [];
   for (const item of doc.nftables) {
     for (const e of item.set?.elem ?? []) {
-      const concat = 'concat' in e ? e.concat : (e as Elem).elem?.val?.concat;
+      const concat = 'concat' in e ? e.concat : e.elem?.val?.concat;
       if (concat) out.push({ addr: concat[0], sport: concat[1], bucket: concat[2] });
     }
   }

@@ -69,6 +69,14 @@ function directionViolations(current: BucketMap, target: BucketMap, nodes: reado
   return bad;
 }
 
+/** The largest |owned - exact weighted share| among the owners of `map`. */
+function worstDeviation(map: BucketMap, nodes: readonly Node[]): number {
+  const have = counts(map);
+  const owners = nodes.filter((n) => have.has(n.id));
+  const weightSum = owners.reduce((s, n) => s + n.weight, 0);
+  return Math.max(...owners.map((n) => Math.abs((have.get(n.id) ?? 0) - (map.length * n.weight) / weightSum)));
+}
+
 /** Fail 1..3 random live nodes (never all), sometimes with a stranger id in the set. */
 function pickFailures(rng: Prng, alive: readonly number[]): Set<number> {
   const failed = new Set(rng.shuffle(alive).slice(0, rng.int(1, Math.min(3, alive.length - 1))));
@@ -98,6 +106,9 @@ describe('afterFailure properties', () => {
         const weights = weightMap(c.rng, c.nodes);
         const next = afterFailure(map, failed, weights);
         expect(failureViolations(map, next, failed, weights), `seed ${c.seed}`).toEqual([]);
+        // Quality, not a promise: leftovers go to whoever is furthest below share, which keeps
+        // repeated failures near balance (without it, survivors drift 7+ buckets off).
+        expect(worstDeviation(next, c.nodes), `seed ${c.seed} step ${step}`).toBeLessThan(2);
         if (step === 0) {
           // Same inputs in another order, on another "node": same map (checked once per sequence for time).
           const again = afterFailure([...map], new Set(c.rng.shuffle([...failed])), weightMap(c.rng, c.nodes));
@@ -107,22 +118,6 @@ describe('afterFailure properties', () => {
         map = next;
       }
       expect(new Set(map), `seed ${c.seed}`).toEqual(new Set(alive));
-    }
-  });
-
-  // A quality check, not a promise: the leftover moved buckets go to those furthest below share.
-  it('quality: one failure from a balanced map leaves every survivor within two buckets of its new share', () => {
-    for (const c of clusters(3)) {
-      const map = balancedMap(c.nodes, c.buckets);
-      const failed = pickFailures(c.rng, [...new Set(map)]);
-      const next = afterFailure(map, failed, weightMap(c.rng, c.nodes));
-      const survivors = c.nodes.filter((n) => !failed.has(n.id) && map.includes(n.id));
-      const weightSum = survivors.reduce((s, n) => s + n.weight, 0);
-      const have = counts(next);
-      for (const n of survivors) {
-        const exact = (c.buckets * n.weight) / weightSum;
-        expect(Math.abs((have.get(n.id) ?? 0) - exact), `seed ${c.seed} node ${n.id}`).toBeLessThan(2);
-      }
     }
   });
 

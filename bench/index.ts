@@ -1,0 +1,40 @@
+/**
+ * `npm run bench -- [datapath] [--json] [--rounds N]`: benchmarks that print ratios measured
+ * side by side in one run. The machine is shared and noisy: absolute numbers are context.
+ */
+import { benchDatapath } from './datapath.js';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const roundsArg = args.indexOf('--rounds');
+const rounds = roundsArg >= 0 ? Number(args[roundsArg + 1]) : 5;
+const which = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--rounds');
+const selected = which.length === 0 ? ['datapath'] : which;
+const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
+
+for (const name of selected) {
+  if (name !== 'datapath') {
+    process.stderr.write(`unknown benchmark ${JSON.stringify(name)}; available: datapath\n`);
+    process.exit(2);
+  }
+  const r = await benchDatapath({ rounds, secondsPerTrial: 2, tcpRounds: 3, tcpSeconds: 3, log });
+  if (json) {
+    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    continue;
+  }
+  const k = (v: number): string => `${(v / 1000).toFixed(0)} kpps`;
+  process.stdout.write([
+    '',
+    `## datapath (medians of ${rounds} alternated rounds; 60-byte UDP frames, trafgen over a veth)`,
+    '',
+    '| receive path at the node | pps | ratio to plain |',
+    '| --- | ---: | ---: |',
+    `| plain unicast to the node's own MAC/IP | ${k(r.pps.plain)} | 1.00 |`,
+    `| plain unicast, vmac table present | ${k(r.pps['plain+table'])} | ${(r.pps['plain+table'] / r.pps.plain).toFixed(2)} |`,
+    `| VMAC + jhash + verdict map (all buckets owned) | ${k(r.pps.vmac)} | ${r.ppsRatio.toFixed(2)} |`,
+    '',
+    `filter cost: ${r.filterNsPerPacket.toFixed(0)} ns per packet; pps ratio ${r.ppsRatio.toFixed(3)} (target >= 0.85)`,
+    `TCP through the VIP: ${Math.max(...r.tcpGbps.vip).toFixed(1)} Gbit/s best vs ${Math.max(...r.tcpGbps.plain).toFixed(1)} plain; ratio of medians ${r.tcpRatio.toFixed(3)} (target >= 0.95)`,
+    '',
+  ].join('\n'));
+}
