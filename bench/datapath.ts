@@ -6,6 +6,8 @@
  * stack received. Modes alternate round by round so machine noise hits all of them alike:
  *   plain        frames to the node's own MAC and IP, no vmac table
  *   plain+table  the same frames with the vmac table present (the cost to the node's own traffic)
+ *   floor        frames to the VMAC, a one-rule netdev chain (VMAC -> pkttype host): what any
+ *                netdev-ingress design pays before it decides anything
  *   vmac         frames to the VMAC and VIP from 64 sources, jhash + verdict map, all buckets owned
  * Sender and receiver share the machine's cores, so the ratio is of the whole path; the
  * per-packet difference (1/pps_vmac - 1/pps_plain) is the filter's own cost.
@@ -38,8 +40,8 @@ export interface DatapathResult {
   tcpRatio: number; // vip / plain
 }
 
-type Mode = 'plain' | 'plain+table' | 'vmac';
-const MODES: Mode[] = ['plain', 'plain+table', 'vmac'];
+type Mode = 'plain' | 'plain+table' | 'floor' | 'vmac';
+const MODES: Mode[] = ['plain', 'plain+table', 'floor', 'vmac'];
 
 function trafgenConfig(dstMac: string, dstIp: string, sources: number): string {
   const lines: string[] = [];
@@ -52,8 +54,17 @@ function trafgenConfig(dstMac: string, dstIp: string, sources: number): string {
 const plan = { table: 'vmac_bench', ifname: 'eth0', vip: VIP, vmac: VMAC, buckets: BUCKETS, hashExpr: nftHashExpr({ affinity: 'address', prefixLength: 24, prefixLength6: 64, seed: 0x5eed }, 4, BUCKETS) };
 const allBuckets = Array.from({ length: BUCKETS }, (_, b) => b);
 
-function setTable(nft: ReturnType<typeof openNftables>, present: boolean): void {
-  const r = nft.run(present ? renderInstall(plan, allBuckets, 600_000) : renderTeardown(plan));
+const FLOOR_TABLE = [
+  'add table netdev vmac_floor',
+  `add chain netdev vmac_floor ingress { type filter hook ingress device "eth0" priority -500; policy accept; }`,
+  `add rule netdev vmac_floor ingress ether daddr ${VMAC} meta pkttype set host accept`,
+].join('\n');
+
+function setTable(nft: ReturnType<typeof openNftables>, mode: Mode): void {
+  const script = [renderTeardown(plan), renderTeardown({ table: 'vmac_floor' })];
+  if (mode === 'plain+table' || mode === 'vmac') script.push(renderInstall(plan, allBuckets, 600_000));
+  if (mode === 'floor') script.push(FLOOR_TABLE);
+  const r = nft.run(script.join('\n'));
   if (r.rc !== 0) throw new Error(`nft: ${r.error}`);
 }
 
@@ -90,21 +101,21 @@ export async function benchDatapath(o: DatapathBenchOptions): Promise<DatapathRe
       const confVmac = join(dir, 'vmac.cfg');
       writeFileSync(confPlain, trafgenConfig(p.rxMac, RX_IP, 64));
       writeFileSync(confVmac, trafgenConfig(VMAC, VIP, 64));
-      const ppsRounds: Record<Mode, number[]> = { plain: [], 'plain+table': [], vmac: [] };
+      const ppsRounds: Record<Mode, number[]> = { plain: [], 'plain+table': [], floor: [], vmac: [] };
       for (let r = 1; r <= o.rounds; r++) {
         for (const mode of MODES) {
-          setTable(nft, mode !== 'plain');
-          const pps = await ppsTrial(p, nft, mode === 'vmac' ? confVmac : confPlain, o.secondsPerTrial);
+          setTable(nft, mode);
+          const pps = await ppsTrial(p, nft, mode === 'vmac' || mode === 'floor' ? confVmac : confPlain, o.secondsPerTrial);
           ppsRounds[mode].push(pps);
           o.log(`pps round ${r}/${o.rounds} ${mode.padEnd(11)} ${(pps / 1000).toFixed(0)} kpps`);
         }
       }
-      const pps = { plain: median(ppsRounds.plain), 'plain+table': median(ppsRounds['plain+table']), vmac: median(ppsRounds.vmac) };
+      const pps = { plain: median(ppsRounds.plain), 'plain+table': median(ppsRounds['plain+table']), floor: median(ppsRounds.floor), vmac: median(ppsRounds.vmac) };
       const server = spawnInNs(p.rx, 'iperf3', ['-s'], join(dir, 'iperf3.log'));
       await new Promise((r) => setTimeout(r, 300));
       const tcpGbps = { plain: [] as number[], vip: [] as number[] };
       try {
-        setTable(nft, true);
+        setTable(nft, 'vmac');
         for (let r = 1; r <= o.tcpRounds; r++) {
           for (const which of ['plain', 'vip'] as const) {
             const g = await iperf(p, which === 'plain' ? RX_IP : VIP, o.tcpSeconds);

@@ -9,14 +9,26 @@ export interface UdpAddrResult {
   lost: number;
   duplicates: number;
   nodes: Record<string, number>;
+  lastNode: string | null;
   maxGapUs: number;
-  maxGapStartUs: number;
-  firstUs: number;
-  lastUs: number;
+  maxGapStartUs: number | null; // null: fewer than two answers
+  firstUs: number | null; // null: never answered
+  lastUs: number | null;
 }
-export interface UdpProbeResult { mode: 'udp'; intervalUs: number; durationMs: number; behindTicks: number; addrs: UdpAddrResult[] }
+/** Times in the result are µs after `startMonoNs` (CLOCK_MONOTONIC, as `process.hrtime`). */
+export interface UdpProbeResult {
+  mode: 'udp';
+  intervalUs: number;
+  durationMs: number;
+  startMonoNs: number;
+  rounds: number;
+  skippedRounds: number;
+  behindTicks: number; // rounds sent more than one interval late: the prober itself fell behind
+  sendEndUs: number;
+  addrs: UdpAddrResult[];
+}
 export interface TcpAddrResult { addr: string; node: string | null; error: string | null }
-export interface TcpProbeResult { mode: 'tcp'; addrs: TcpAddrResult[] }
+export interface TcpProbeResult { mode: 'tcp'; startMonoNs: number; addrs: TcpAddrResult[] }
 
 export interface UdpProbeOptions {
   vip: string;

@@ -11,11 +11,12 @@
  * SIGUSR1: without --freeze-ms toggles "frozen"; with --freeze-ms N freezes
  *      for N ms (a new SIGUSR1 restarts the window). While frozen, UDP
  *      datagrams are read and discarded (not queued), TCP is unaffected.
+ * SIGUSR2: print a {"event":"stats",...} line (same counters as "exit").
  * SIGTERM/SIGINT/SIGHUP: exit 0 after printing statistics.
  *
  * stdout carries one JSON object per line:
  *   {"event":"ready",...}, {"event":"freeze",...}, {"event":"thaw",...},
- *   {"event":"exit",...stats...}
+ *   {"event":"stats",...}, {"event":"exit",...}
  * Errors go to stderr; bad arguments exit 2, runtime setup failures exit 1.
  */
 #define _GNU_SOURCE
@@ -43,7 +44,6 @@ struct tag {
 struct conn {
     enum kind kind; /* K_CONN, must be first */
     int fd;
-    int closing; /* peer sent EOF; close once pending output is flushed */
     uint32_t off, len; /* pending output in buf[off..off+len) */
     unsigned char buf[CONN_BUF];
 };
@@ -208,10 +208,6 @@ static int conn_flush(struct conn *c)
         return -1;
     }
     c->off = 0;
-    if (c->closing) {
-        conn_close(c);
-        return -1;
-    }
     return 0;
 }
 
@@ -238,7 +234,9 @@ static void on_conn(struct conn *c, uint32_t events)
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return;
-        conn_close(c); /* EOF or error; nothing pending */
+        /* EOF or error. Nothing is pending here (we do not read while
+         * output is pending), so everything received was echoed. */
+        conn_close(c);
     }
 }
 
@@ -270,7 +268,6 @@ static void on_listen(int lfd)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         c->kind = K_CONN;
         c->fd = fd;
-        c->closing = 0;
         c->off = 0;
         memcpy(c->buf, opt.name, opt.namelen);
         c->buf[opt.namelen] = '\n';
@@ -306,6 +303,21 @@ static int is_frozen(uint64_t now)
         return 0;
     }
     return 1;
+}
+
+static void print_stats(const char *event)
+{
+    printf("{\"event\":\"%s\",\"name\":\"%s\",\"monoNs\":%llu,\"udpIn\":%llu,\"udpOut\":%llu,"
+           "\"udpFrozenDrops\":%llu,\"udpSendDrops\":%llu,\"udpTooBig\":%llu,"
+           "\"udpKernelDrops\":%u,\"tcpAccepted\":%llu,\"tcpRejected\":%llu,\"tcpClosed\":%llu,"
+           "\"tcpBytesOut\":%llu,\"tcpOpen\":%lld}\n",
+           event, opt.name, (unsigned long long)mono_ns(), (unsigned long long)st.udp_in,
+           (unsigned long long)st.udp_out, (unsigned long long)st.udp_frozen_drop,
+           (unsigned long long)st.udp_send_drop, (unsigned long long)st.udp_trunc,
+           st.udp_kernel_drops, (unsigned long long)st.tcp_accepted,
+           (unsigned long long)st.tcp_rejected, (unsigned long long)st.tcp_closed,
+           (unsigned long long)st.tcp_bytes, st.conns);
+    fflush(stdout);
 }
 
 /* UDP batch buffers (static: ~140 KiB). */
@@ -406,6 +418,7 @@ int main(int argc, char **argv)
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGHUP);
     sigaddset(&mask, SIGUSR1);
+    sigaddset(&mask, SIGUSR2);
     if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
         die_sys("sigprocmask");
     signal(SIGPIPE, SIG_IGN);
@@ -498,6 +511,8 @@ int main(int argc, char **argv)
                             frozen = !frozen;
                             emit_event(frozen ? "freeze" : "thaw", -1);
                         }
+                    } else if (si.ssi_signo == SIGUSR2) {
+                        print_stats("stats");
                     } else {
                         running = 0;
                     }
@@ -508,16 +523,7 @@ int main(int argc, char **argv)
         }
     }
 
-    printf("{\"event\":\"exit\",\"name\":\"%s\",\"monoNs\":%llu,\"udpIn\":%llu,\"udpOut\":%llu,"
-           "\"udpFrozenDrops\":%llu,\"udpSendDrops\":%llu,\"udpTooBig\":%llu,"
-           "\"udpKernelDrops\":%u,\"tcpAccepted\":%llu,\"tcpRejected\":%llu,\"tcpClosed\":%llu,"
-           "\"tcpBytesOut\":%llu,\"tcpOpen\":%lld}\n",
-           opt.name, (unsigned long long)mono_ns(), (unsigned long long)st.udp_in,
-           (unsigned long long)st.udp_out, (unsigned long long)st.udp_frozen_drop,
-           (unsigned long long)st.udp_send_drop, (unsigned long long)st.udp_trunc,
-           st.udp_kernel_drops, (unsigned long long)st.tcp_accepted,
-           (unsigned long long)st.tcp_rejected, (unsigned long long)st.tcp_closed,
-           (unsigned long long)st.tcp_bytes, st.conns);
+    print_stats("exit");
     fflush(stdout);
     return 0;
 }

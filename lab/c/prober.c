@@ -317,7 +317,11 @@ struct paddr {
 };
 
 static struct paddr *pa;
-static uint64_t rounds_planned, rounds_sent;
+/* Rounds (one probe from every address) are scheduled in slots at
+ * t0 + k * interval for k < slots (slot times < duration). A slot missed
+ * because the prober fell behind is skipped; rounds_planned = min(M, slots)
+ * bounds the seq space, and sending stops at M rounds or after the last slot. */
+static uint64_t slots, rounds_planned, rounds_sent;
 static uint64_t iv_ns;
 static FILE *tl;
 static uint64_t tl_events, tl_dropped;
@@ -434,7 +438,7 @@ static void udp_recv(int i)
     }
 }
 
-static uint64_t behind_ticks, skipped_rounds, max_late_ns, max_round_ns;
+static uint64_t behind_ticks, skipped_rounds, max_late_ns, max_round_ns, sum_round_ns;
 
 /* ---- --shared-socket: one unbound-address socket, batched syscalls.
  * Each datagram carries its source address in an IP_PKTINFO/IPV6_PKTINFO
@@ -649,6 +653,7 @@ static void udp_send_round(void)
     if (shared_fd >= 0)
         shared_send_round(seq);
     uint64_t d = mono_ns() - start;
+    sum_round_ns += d;
     if (d > max_round_ns)
         max_round_ns = d;
 }
@@ -703,6 +708,7 @@ static int run_udp(void)
     iv_ns = (uint64_t)opt.interval_us * 1000ull;
     uint64_t by_dur = ((uint64_t)opt.duration_ms * 1000ull + (uint64_t)opt.interval_us - 1) /
                       (uint64_t)opt.interval_us;
+    slots = by_dur;
     rounds_planned = by_dur;
     if (opt.max_probes > 0 && (uint64_t)opt.max_probes < rounds_planned)
         rounds_planned = (uint64_t)opt.max_probes;
@@ -781,8 +787,8 @@ static int run_udp(void)
         die_sys("timerfd_settime");
     udp_send_round();
     uint64_t next_round = 1; /* schedule index of the next round to send */
-    uint64_t send_end = t0, deadline = 0;
-    int sending = rounds_planned > 1;
+    uint64_t send_end = mono_ns(), deadline = 0;
+    int sending = rounds_planned > 1 && slots > 1;
     if (!sending)
         deadline = send_end + (uint64_t)opt.wait_ms * 1000000ull;
 
@@ -825,14 +831,14 @@ static int run_udp(void)
                 /* Fell behind: count it, and skip missed rounds instead of
                  * bursting (a burst would distort per-address pacing). */
                 behind_ticks++;
-                uint64_t target = due < rounds_planned - 1 ? due : rounds_planned - 1;
+                uint64_t target = due < slots - 1 ? due : slots - 1;
                 skipped_rounds += target - next_round;
                 next_round = target;
             }
             udp_send_round();
             send_end = mono_ns();
             next_round++;
-            if (next_round >= rounds_planned) {
+            if (next_round >= slots || rounds_sent >= rounds_planned) {
                 sending = 0;
                 struct itimerspec off = { 0 };
                 timerfd_settime(tfd, 0, &off, NULL);
@@ -865,7 +871,7 @@ static int run_udp(void)
         snprintf(maxp, sizeof(maxp), "%lld", opt.max_probes);
     printf("{\"mode\":\"udp\",\"socketMode\":\"%s\",\"vip\":\"%s\",\"port\":%lld,\"intervalUs\":%lld,\"durationMs\":%lld,"
            "\"waitMs\":%lld,\"maxProbes\":%s,\"plannedRounds\":%llu,\"startMonoNs\":%llu,\"rounds\":%llu,"
-           "\"skippedRounds\":%llu,\"behindTicks\":%llu,\"maxLateUs\":%llu,\"maxRoundUs\":%llu,"
+           "\"skippedRounds\":%llu,\"behindTicks\":%llu,\"maxLateUs\":%llu,\"maxRoundUs\":%llu,\"avgRoundUs\":%llu,"
            "\"sendEndUs\":%lld,\"endUs\":%lld,\"cpuUserMs\":%ld,\"cpuSysMs\":%ld,"
            "\"unknownNodeReplies\":%llu,\"strayReplies\":%llu,\"timelineEvents\":%llu,\"timelineDropped\":%llu,"
            "\"addrs\":[",
@@ -874,6 +880,7 @@ static int run_udp(void)
            (unsigned long long)rounds_planned, (unsigned long long)t0, (unsigned long long)rounds_sent,
            (unsigned long long)skipped_rounds, (unsigned long long)behind_ticks,
            (unsigned long long)(max_late_ns / 1000), (unsigned long long)(max_round_ns / 1000),
+           (unsigned long long)(rounds_sent ? sum_round_ns / rounds_sent / 1000 : 0),
            rel_us(send_end), rel_us(end),
            (long)(ru.ru_utime.tv_sec * 1000 + ru.ru_utime.tv_usec / 1000),
            (long)(ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000),

@@ -75,6 +75,8 @@ clients <prefix>-c1..cC with many source addresses. Needs root and \`make setup\
       }
     });
 
+  registerLabDemo(lab);
+
   lab.command('answers')
     .description('probe every client address of a running lab once: who answers, against `vmac which`')
     .option('--name <prefix>', 'namespace prefix', 'vlab')
@@ -86,6 +88,32 @@ clients <prefix>-c1..cC with many source addresses. Needs root and \`make setup\
         if (o.json) printJson(r);
         else process.stdout.write(`${summarizeAnswers(info, r)}\n`);
         if (r.mismatches.length > 0 || r.duplicates > 0) process.exitCode = EXIT_FAILURE;
+      } catch (err) {
+        process.exitCode = reportError(err);
+      }
+    });
+}
+
+export function registerLabDemo(lab: Command): void {
+  lab.command('demo')
+    .description('build a 3-node lab, show which node answers which clients, tear it down')
+    .option('--name <prefix>', 'namespace prefix', 'vdemo')
+    .option('--json', 'print the answer report as JSON at the end')
+    .action(async (o: { name: string; json?: boolean }) => {
+      try {
+        const spec = specOf({ name: o.name, nodes: '3', clients: '3', addrs: '100', profile: 'default', buckets: '256' });
+        const report = await withLabCleanup(o.name, async () => {
+          const info = await labUp(spec, { onProgress: progress });
+          process.stdout.write(`\nLab up: VIP ${info.vip} shared by ${info.nodes.map((n) => n.name).join(', ')} as VMAC ${info.vmac} (hash seed 0x${info.hashSeed.toString(16)}).\n`);
+          progress('probing all 300 client addresses over UDP and TCP');
+          const r = await checkAnswers(info);
+          process.stdout.write(`\n${summarizeAnswers(info, r)}\n\nA few clients and the node the kernel chose (vmac which gives the same):\n`);
+          for (const c of r.clients.slice(0, 6)) process.stdout.write(`  ${c.addr.padEnd(15)} -> ${c.udpNodes.join(',') || '(none)'}   (vmac which: ${c.expected})\n`);
+          return r;
+        });
+        process.stdout.write('\nLab removed.\n');
+        if (o.json) printJson(report);
+        if (report.mismatches.length > 0 || report.duplicates > 0) process.exitCode = EXIT_FAILURE;
       } catch (err) {
         process.exitCode = reportError(err);
       }

@@ -5,14 +5,15 @@
  *   table netdev vmac_<service>
  *     set alive   { ifname, timeout }   the node's lease: one element renewed by the daemon
  *     map owned   { bucket : verdict }  buckets this node answers (changes only on ownership moves)
- *     chain ingress (hook ingress on the cluster interface)
- *       ARP asking for / claiming the VIP  -> drop (the daemon answers, never the kernel)
- *       not for the VMAC                   -> accept (the node's own traffic is untouched)
+ *     chain ingress (hook ingress on the cluster interface, policy accept)
  *       VMAC + VIP + lease alive           -> pkttype host, jhash -> vmap @owned (accept)
- *       anything else for the VMAC         -> drop
+ *       anything else for the VMAC         -> drop (not owned, lease gone, not IPv4 to the VIP)
+ *       ARP asking for / claiming the VIP  -> drop (the daemon answers, never the kernel)
+ *       everything else                    -> accept (the node's own traffic is untouched)
  *
- * A missing `alive` element (lease expired: daemon dead or hung) makes the third rule miss, so the
- * node stops answering by itself. One verdict-map lookup replaces set-lookup + jump.
+ * The service's traffic is decided by the first rule alone; the node's own traffic pays four
+ * early mismatches. A missing `alive` element (lease expired: daemon dead or hung) makes the first
+ * rule miss, so the node stops answering by itself. One verdict-map lookup replaces set + jump.
  */
 export interface DataPathPlan {
   readonly table: string; // nft table name, e.g. vmac_web
@@ -44,11 +45,10 @@ export function renderInstall(plan: DataPathPlan, owned: readonly number[], leas
     `add set ${t} alive { type ifname; flags timeout; }`,
     `add map ${t} owned { typeof numgen inc mod ${plan.buckets} : verdict; }`,
     `add chain ${t} ingress { type filter hook ingress device ${JSON.stringify(plan.ifname)} priority ${INGRESS_PRIORITY}; policy accept; }`,
+    `add rule ${t} ingress ether daddr ${plan.vmac} ip daddr ${plan.vip} iifname @alive meta pkttype set host ${plan.hashExpr} vmap @owned`,
+    `add rule ${t} ingress ether daddr ${plan.vmac} drop`,
     `add rule ${t} ingress arp daddr ip ${plan.vip} drop`,
     `add rule ${t} ingress arp saddr ip ${plan.vip} drop`,
-    `add rule ${t} ingress ether daddr != ${plan.vmac} accept`,
-    `add rule ${t} ingress ip daddr ${plan.vip} iifname @alive meta pkttype set host ${plan.hashExpr} vmap @owned`,
-    `add rule ${t} ingress drop`,
   ];
   if (owned.length > 0) lines.push(`add element ${t} owned { ${elements(owned)} }`);
   if (leaseMs !== null) lines.push(renderRenew(plan, leaseMs));

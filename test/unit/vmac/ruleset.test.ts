@@ -13,11 +13,10 @@ describe('ruleset rendering', () => {
       'add set netdev vmac_web alive { type ifname; flags timeout; }',
       'add map netdev vmac_web owned { typeof numgen inc mod 256 : verdict; }',
       'add chain netdev vmac_web ingress { type filter hook ingress device "eth0" priority -500; policy accept; }',
+      'add rule netdev vmac_web ingress ether daddr 02:bf:0a:00:00:01 ip daddr 10.0.0.1 iifname @alive meta pkttype set host jhash ip saddr mod 256 seed 0x0000abcd vmap @owned',
+      'add rule netdev vmac_web ingress ether daddr 02:bf:0a:00:00:01 drop',
       'add rule netdev vmac_web ingress arp daddr ip 10.0.0.1 drop',
       'add rule netdev vmac_web ingress arp saddr ip 10.0.0.1 drop',
-      'add rule netdev vmac_web ingress ether daddr != 02:bf:0a:00:00:01 accept',
-      'add rule netdev vmac_web ingress ip daddr 10.0.0.1 iifname @alive meta pkttype set host jhash ip saddr mod 256 seed 0x0000abcd vmap @owned',
-      'add rule netdev vmac_web ingress drop',
       'add element netdev vmac_web owned { 1 : accept, 5 : accept }',
       'add element netdev vmac_web alive { "eth0" timeout 200ms expires 200ms }',
     ].join('\n'));
