@@ -17,7 +17,7 @@ for (const name of selected) {
     process.stderr.write(`unknown benchmark ${JSON.stringify(name)}; available: datapath\n`);
     process.exit(2);
   }
-  const r = await benchDatapath({ rounds, secondsPerTrial: 2, tcpRounds: 3, tcpSeconds: 3, log });
+  const r = await benchDatapath({ rounds, secondsPerTrial: 2, tcpRounds: 5, tcpSeconds: 3, log });
   if (json) {
     process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     continue;

@@ -69,6 +69,7 @@ describe('3-node lab, 300 client addresses', () => {
     const addrs = results.flatMap((r) => r.addrs);
     expect(addrs).toHaveLength(30);
     const sent = addrs.reduce((s, a) => s + a.sent, 0);
+    console.log(`lease renewal: ${sent} probes over 10 s from 30 addresses, ${addrs.reduce((s, a) => s + a.lost, 0)} lost, prober behind schedule ${results.reduce((s, r) => s + r.behindTicks, 0)} times`);
     expect(sent).toBeGreaterThan(30 * 9000); // the prober kept its 1 ms schedule
     expect(addrs.reduce((s, a) => s + a.lost, 0)).toBe(0);
     expect(addrs.reduce((s, a) => s + a.duplicates, 0)).toBe(0);
@@ -88,6 +89,8 @@ describe('3-node lab, 300 client addresses', () => {
     const victimResults = results.slice(0, victimFiles.length).flatMap((r) => r.addrs.map((a) => ({ ...a, startMonoNs: r.startMonoNs })));
     const otherResults = results.slice(victimFiles.length).flatMap((r) => r.addrs);
     expect(victimResults.length).toBeGreaterThan(0);
+    const afterKillMs = victimResults.map((a) => a.startMonoNs / 1e6 + (a.lastUs ?? 0) / 1000 - killedAtMs);
+    console.log(`kill -9 ${victim.name}: its clients' last answer came ${Math.min(...afterKillMs).toFixed(1)}..${Math.max(...afterKillMs).toFixed(1)} ms after the kill (lease ${leaseMs} ms); ${otherResults.reduce((s, a) => s + a.sent, 0)} probes to the other nodes, ${otherResults.reduce((s, a) => s + a.lost, 0)} lost`);
     for (const a of victimResults) {
       expect(a.answered).toBeGreaterThan(0);
       const lastAnswerMs = a.startMonoNs / 1e6 + (a.lastUs ?? 0) / 1000;
