@@ -11,6 +11,7 @@ import { VmacError } from '../src/util/errors.js';
 import { ipBatch, nsRun, run, spawnInNs } from './exec.js';
 import { daemonEntry, labBinary, labStateDir } from './paths.js';
 import { nodeConfigYaml, planLab, type LabPlan, type LabSpec } from './plan.js';
+import { generateKey } from '../src/ha/key-file.js';
 
 export interface LabNodeInfo { id: number; name: string; ns: string; address: string; mac: string; config: string; log: string; daemonPid: number; echoPid: number }
 export interface LabInfo {
@@ -82,7 +83,10 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
   }
   const dir = labStateDir(spec.name);
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // One heartbeat key for the lab's cluster, readable by root only (the daemon refuses others).
+    const keyFile = join(dir, 'cluster.key');
+    writeFileSync(keyFile, `${generateKey()}\n`, { mode: 0o600 });
     progress(`switch ${plan.switchNs}`);
     await addNs(plan.switchNs);
     await ipBatch(plan.switchNs, ['link add br0 type bridge', 'link set br0 up']);
@@ -93,7 +97,7 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
       await plug(plan, n.ns, n.name);
       await run('ip', ['-n', n.ns, 'addr', 'add', `${n.address}/${plan.prefixLength}`, 'dev', 'eth0']);
       const config = join(dir, `${n.name}.yaml`);
-      writeFileSync(config, nodeConfigYaml(plan, n));
+      writeFileSync(config, nodeConfigYaml(plan, n, keyFile));
       const log = join(dir, `${n.name}.log`);
       const echoChild = spawnInNs(n.ns, echo, ['--name', n.name, '--addr', plan.vip, '--udp', String(plan.echoPort), '--tcp', String(plan.echoPort)], join(dir, `${n.name}-echo.log`));
       const daemon = spawnInNs(n.ns, process.execPath, [entry, 'run', config], log);
@@ -120,7 +124,7 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
   }
 }
 
-/** Waits until every daemon logged `ready`; returns the VMAC they announced. */
+/** Waits until every daemon logged `ready` and then `serving` (a quorum hears it, its lease runs); returns the VMAC. */
 async function waitReady(nodes: readonly LabNodeInfo[], timeoutMs = 15_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let vmac = '';
@@ -128,7 +132,7 @@ async function waitReady(nodes: readonly LabNodeInfo[], timeoutMs = 15_000): Pro
     for (;;) {
       const text = existsSync(n.log) ? readFileSync(n.log, 'utf8') : '';
       const ready = text.split('\n').find((l) => l.includes('"event":"ready"'));
-      if (ready) { vmac = (JSON.parse(ready) as { vmac?: string }).vmac ?? vmac; break; }
+      if (ready && text.includes('"event":"serving"')) { vmac = (JSON.parse(ready) as { vmac?: string }).vmac ?? vmac; break; }
       if (!alive(n.daemonPid)) throw new VmacError('VMAC_LAB_FAILED', `the daemon of ${n.ns} exited during start:\n${text.slice(-2000)}`, { ns: n.ns });
       if (Date.now() > deadline) throw new VmacError('VMAC_LAB_FAILED', `the daemon of ${n.ns} was not ready within ${timeoutMs} ms:\n${text.slice(-2000)}`, { ns: n.ns });
       await new Promise((r) => setTimeout(r, 50));

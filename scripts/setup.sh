@@ -28,8 +28,10 @@ fi
 # allowScripts approves the native packages' install scripts so `npm ci` builds them.
 npm ci --no-audit --no-fund
 
-# Our native shim over libnftables, the lab's C helpers, and the TypeScript build.
+# Our native shims, the lab's C helpers, and the TypeScript build.
 npx node-gyp rebuild --directory native-shims/nftables --loglevel=warn
+# Our patched copy of cap 0.2.1 (libpcap): survives its link going down (native-shims/cap/PATCHES.md).
+npx node-gyp rebuild --directory native-shims/cap --loglevel=warn
 make -C lab/c
 npx tsc -p tsconfig.json
 echo "setup: done"

@@ -4,6 +4,7 @@ import { withLabCleanup } from '../../lab/guard.js';
 import { checkAnswers, type AnswerReport } from '../../lab/answers.js';
 import type { LabSpec } from '../../lab/plan.js';
 import { EXIT_FAILURE, printJson, reportError } from './output.js';
+import { registerLabFailover } from './cmd-lab-failover.js';
 
 interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean }
 
@@ -76,6 +77,7 @@ clients <prefix>-c1..cC with many source addresses. Needs root and \`make setup\
     });
 
   registerLabDemo(lab);
+  registerLabFailover(lab);
 
   lab.command('answers')
     .description('probe every client address of a running lab once: who answers, against `vmac which`')

@@ -8,6 +8,10 @@ import { nftDataPath } from '../vmac/nft-datapath.js';
 import { procSysctl } from '../vmac/sysctl.js';
 import { systemClock } from '../util/clock.js';
 import { parseIp } from '../util/ip.js';
+import { openUdpTransport } from '../ha/transport.js';
+import { loadKeyFile } from '../ha/key-file.js';
+import { serveControl } from '../daemon/control-socket.js';
+import { reopeningPort } from '../arp/reopening-port.js';
 import { createLogger } from './logger.js';
 import { EXIT_FAILURE, EXIT_OK, reportError } from './output.js';
 
@@ -40,8 +44,12 @@ Logs are JSON lines on stdout; VMAC_LOG_LEVEL=debug shows every ARP decision.`)
           dataPath: (plan) => nftDataPath(nft, plan),
           rtnl,
           sysctl: procSysctl,
-          openPacketPort: (ifname) => openPcapPort({ ifname, filter: arpCaptureFilter(cfg.vip) }),
+          openPacketPort: (ifname) => reopeningPort((onLinkError) => openPcapPort({ ifname, filter: arpCaptureFilter(cfg.vip), onLinkError }), systemClock, log.child({ module: 'capture', ifname })),
+          openTransport: (addresses, port) => openUdpTransport(addresses, port, (err) => log.error({ err, event: 'heartbeat-socket-error' }, err.message)),
+          loadKey: loadKeyFile,
           clock: systemClock,
+          incarnation: BigInt(Date.now()),
+          serveControl,
         }, log);
         const running = daemon;
         let stopping = false;

@@ -4,6 +4,9 @@ import { registerCheck } from './cmd-check.js';
 import { registerRun } from './cmd-run.js';
 import { registerWhich } from './cmd-which.js';
 import { registerLab } from './cmd-lab.js';
+import { registerKeygen } from './cmd-keygen.js';
+import { registerStatus } from './cmd-status.js';
+import { registerBuckets } from './cmd-buckets.js';
 
 const program = new Command();
 program
@@ -15,10 +18,15 @@ program
 Typical use:
   vmac check /etc/vmac/web.yaml          validate a service config (changes nothing)
   vmac run /etc/vmac/web.yaml            run the node daemon for that service
+  vmac status -c /etc/vmac/web.yaml      the running daemon's view (--json)
+  vmac buckets -c /etc/vmac/web.yaml --fail 2   the bucket map, and after node 2 fails
   vmac which 192.0.2.7 -c /etc/vmac/web.yaml   which node answers a client
   vmac lab up --name demo --nodes 3      build a namespace lab on this machine`);
 registerCheck(program);
 registerRun(program);
 registerWhich(program);
 registerLab(program);
+registerKeygen(program);
+registerStatus(program);
+registerBuckets(program);
 await program.parseAsync(process.argv);

@@ -34,6 +34,9 @@ export function buildConfig(raw: RawConfig, file: string): VmacConfig {
     nodes: [node, ...peers].sort((a, b) => a.id - b.id),
     timing: { ...d.timing, ...raw.timing },
     arp: { ...d.arp, ...raw.arp },
+    heartbeat: { port: raw.heartbeat?.port ?? d.heartbeat.port, keyFile: raw.heartbeat?.keyFile ?? null },
+    // One socket per service under /run/vmac, so `vmac status -c <file>` finds it.
+    control: { socket: raw.control?.socket ?? `/run/vmac/${raw.service}.sock` },
   });
 }
 
@@ -55,8 +58,9 @@ export function parseSeed(seed: number | string): number {
 }
 
 function nodeSpec(n: RawNode, defaultWeight: number): NodeSpec {
-  const spec = { id: n.id, name: n.name, weight: n.weight ?? defaultWeight };
-  return n.address === undefined ? spec : { ...spec, address: parseIp(n.address).text };
+  const addresses = n.address === undefined ? [] : [n.address, ...(n.extraAddresses ?? [])].map((a) => parseIp(a).text);
+  const spec = { id: n.id, name: n.name, weight: n.weight ?? defaultWeight, addresses };
+  return addresses[0] === undefined ? spec : { ...spec, address: addresses[0] };
 }
 
 /** Freeze `value` and everything reachable from it; returns it for chaining. */

@@ -4,7 +4,7 @@
  * The schema's `default` annotations repeat the profile-independent values; a unit test keeps
  * the two equal.
  */
-import type { Affinity, ArpConfig, Mode, TimingConfig, TimingProfile } from './types.js';
+import type { Affinity, ArpConfig, HeartbeatConfig, Mode, TimingConfig, TimingProfile } from './types.js';
 
 export interface ProfileDefaults {
   readonly vmac: 'auto';
@@ -16,6 +16,7 @@ export interface ProfileDefaults {
   readonly weight: number;
   readonly timing: TimingConfig;
   readonly arp: ArpConfig;
+  readonly heartbeat: Omit<HeartbeatConfig, 'keyFile'>;
 }
 
 /** The profile for ordinary LANs: tolerant of event-loop stalls, still fails over in ~200 ms. */
@@ -38,11 +39,22 @@ export function defaultProfile(): ProfileDefaults {
     weight: 100,
     timing: {
       profile: 'default',
-      // A lease survives three missed renewals, so event-loop stalls of up to ~150 ms do not drop
+      // A lease survives four missed renewals, so event-loop stalls of up to ~80 ms do not drop
       // traffic; kernel set timeouts expire on 4 ms ticks (0–8 ms early), noise at this scale.
-      leaseMs: 200,
-      // Four renewals per lease: renewMs < leaseMs/2 leaves at least two chances before expiry.
-      renewMs: 50,
+      // A killed daemon's node keeps answering this long: the clients' gap is deadMs - leaseMs.
+      leaseMs: 100,
+      // Five renewals per lease; each one also needs fresh proof that a quorum hears us.
+      renewMs: 20,
+      // 25 heartbeats a second: small next to any link, fast enough that dead time stays ~240 ms.
+      intervalMs: 40,
+      // Three missed heartbeats: worth a log line, not yet an action.
+      suspectAfter: 3,
+      // Six missed heartbeats (240 ms): failover under the 300 ms p99 target even when the link
+      // goes (the lease cannot bridge that), and deadMs - leaseMs - marginMs = 130 ms >= 3
+      // intervals: a proof of being heard is up to two intervals old in normal operation.
+      deadAfter: 6,
+      // Clock-rate drift and scheduling between a proof and the kernel acting on the lease.
+      marginMs: 10,
     },
     arp: {
       // Three copies: one frame lost on a busy or just-linked port does not leave stale caches.
@@ -54,6 +66,10 @@ export function defaultProfile(): ProfileDefaults {
       // 15–45 s), so a poisoned or flushed cache heals quickly, at a cost of a few frames.
       refreshMs: 10_000,
     },
+    heartbeat: {
+      // An unassigned port in the registered range (corosync uses 5405; keep clear of it).
+      port: 5789,
+    },
   };
 }
 
@@ -63,12 +79,18 @@ export function fastProfile(): ProfileDefaults {
     ...defaultProfile(),
     timing: {
       profile: 'fast',
-      // Below ~20 ms a kernel lease is not meaningful: set timeouts tick every 4 ms and may fire
-      // up to 8 ms early, which would be nearly half the lease.
-      leaseMs: 20,
-      // One renewal per 4 ms kernel timer tick: even if the lease expires 8 ms early, two
-      // renewals still fall inside it.
+      // The shortest useful lease: set timeouts tick every 4 ms and fire up to 8 ms early, so a
+      // 16 ms lease lives 8–16 ms, still two 4 ms renewals.
+      leaseMs: 16,
+      // One renewal per 4 ms kernel timer tick.
       renewMs: 4,
+      // A heartbeat per kernel tick: a few hundred small datagrams a second per peer.
+      intervalMs: 4,
+      suspectAfter: 3,
+      // 8 intervals = 32 ms of silence: deadMs - leaseMs - marginMs = 14 ms >= 3 intervals.
+      deadAfter: 8,
+      // Tight: this profile assumes an idle event loop (real-time priority where permitted).
+      marginMs: 2,
     },
   };
 }

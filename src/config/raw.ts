@@ -7,6 +7,7 @@ export interface RawNode {
   name: string;
   weight?: number;
   address?: string;
+  extraAddresses?: string[];
 }
 
 export interface RawConfig {
@@ -24,6 +25,8 @@ export interface RawConfig {
   };
   node: RawNode;
   peers?: RawNode[];
-  timing?: { profile?: 'default' | 'fast'; leaseMs?: number; renewMs?: number };
+  timing?: { profile?: 'default' | 'fast'; leaseMs?: number; renewMs?: number; intervalMs?: number; suspectAfter?: number; deadAfter?: number; marginMs?: number };
+  heartbeat?: { port?: number; keyFile?: string };
+  control?: { socket?: string };
   arp?: { garpCount?: number; garpIntervalMs?: number; refreshMs?: number };
 }

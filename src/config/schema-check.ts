@@ -54,10 +54,12 @@ const ENUM_NOTES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
 
 /** Why a range is what it is, where the bound is not obvious. */
 const RANGE_WHY: Readonly<Record<string, string>> = {
-  'timing.leaseMs': 'below ~20 ms a kernel lease is not meaningful: set timeouts tick every 4 ms and may fire 8 ms early',
+  'timing.leaseMs': 'below 12 ms a kernel lease is not meaningful: set timeouts tick every 4 ms and may fire 8 ms early, so even a 12 ms lease may live only 4 ms',
   'node.id': 'a cluster has at most 32 nodes',
   'peers[].id': 'a cluster has at most 32 nodes',
   peers: 'a cluster has at most 32 nodes: this one and 31 peers',
+  'node.extraAddresses': 'at most 4 heartbeat links: address and 3 extraAddresses',
+  'peers[].extraAddresses': 'at most 4 heartbeat links: address and 3 extraAddresses',
 };
 
 const ajv = new Ajv2020({ allErrors: true, verbose: true, allowUnionTypes: true, strict: true });

@@ -1,13 +1,15 @@
 /**
- * Cross-field rules the JSON Schema cannot express: unique node ids, names and addresses,
- * the lease/renew relation, usable VIP and VMAC values. Each section is checked only when it
- * passed the structural check, so one mistake is reported once, not again as a follow-on error.
+ * Cross-field rules the JSON Schema cannot express: unique node ids, names and heartbeat
+ * addresses, heartbeat addresses and key required once there are peers, the same number of
+ * heartbeat links on every node, the lease/renew/heartbeat timing relations, usable VIP and VMAC
+ * values. Each section is checked only when it passed the structural check, so one mistake is
+ * reported once, not again as a follow-on error.
  */
 import { formatMac, parseIp, parseMac } from '../util/ip.js';
 import { profileDefaults } from './defaults.js';
 import { type ConfigProblem, isWithin } from './problems.js';
 import type { RawConfig, RawNode } from './raw.js';
-import type { VmacConfig } from './types.js';
+import type { TimingProfile, VmacConfig } from './types.js';
 
 /** Problems in `raw`, a mapping whose sections are well-formed wherever `structural` is silent. */
 export function semanticProblems(raw: RawConfig, structural: readonly ConfigProblem[]): ConfigProblem[] {
@@ -16,6 +18,7 @@ export function semanticProblems(raw: RawConfig, structural: readonly ConfigProb
     ...(clean('vip') ? vipProblems(raw.vip) : []),
     ...(clean('vmac') && raw.vmac !== undefined ? vmacProblems(raw.vmac) : []),
     ...nodeProblems(raw, clean),
+    ...heartbeatProblems(raw, clean),
     ...(clean('timing') ? timingProblems(raw.timing ?? {}) : []),
     ...(clean('arp') ? arpProblems(raw.arp ?? {}) : []),
   ];
@@ -58,6 +61,9 @@ function vmacProblems(vmac: string): ConfigProblem[] {
 
 type Entry = readonly [path: string, node: Partial<RawNode>];
 
+/** Every key a node mapping may hold; the compiler keeps it in step with RawNode. */
+const NODE_KEYS: Readonly<Record<keyof RawNode, true>> = { id: true, name: true, weight: true, address: true, extraAddresses: true };
+
 /**
  * Ids, names and heartbeat addresses identify a node: two nodes sharing one is a copy-paste slip.
  * Each field is compared wherever it is itself well-formed, even if its node has other problems.
@@ -67,11 +73,15 @@ function nodeProblems(raw: RawConfig, clean: (prefix: string) => boolean): Confi
   if (isMapping(raw.node)) entries.push(['node', raw.node]);
   const peers: unknown = raw.peers;
   if (Array.isArray(peers)) peers.forEach((p, i) => isMapping(p) && entries.push([`peers[${i}]`, p]));
-  const usable = (field: keyof RawNode): Entry[] => entries.filter(([path, n]) => n[field] !== undefined && clean(`${path}.${field}`));
+  const usable = (field: 'id' | 'name'): Entry[] => entries.filter(([path, n]) => n[field] !== undefined && clean(`${path}.${field}`));
+  const hasPeers = Array.isArray(peers) && peers.length > 0;
+  const vip = clean('vip') ? canonicalIp(raw.vip) : undefined;
   return [
     ...duplicates(usable('id'), 'id'),
     ...duplicates(usable('name'), 'name'),
-    ...addressProblems(usable('address'), clean('vip') ? raw.vip : undefined),
+    ...missingAddresses(entries, hasPeers),
+    ...addressProblems(heartbeatAddresses(entries, clean), vip),
+    ...(hasPeers ? linkCountProblems(entries, clean) : []),
   ];
 }
 
@@ -91,20 +101,65 @@ function duplicates(entries: readonly Entry[], field: 'id' | 'name'): ConfigProb
   return problems;
 }
 
-function addressProblems(entries: readonly Entry[], vip: string | undefined): ConfigProblem[] {
+/**
+ * With peers every node needs a heartbeat address: a node without one cannot be heard, so its
+ * peers would call it dead at once. Without peers an address is optional, but extraAddresses
+ * (links 1 and up) make no sense without address (link 0). A node with an unknown key is left
+ * alone: the key is reported already, and is most likely the address misspelt.
+ */
+function missingAddresses(entries: readonly Entry[], hasPeers: boolean): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const [path, node] of entries) {
+    if (node.address !== undefined || Object.keys(node).some((k) => !Object.hasOwn(NODE_KEYS, k))) continue;
+    if (hasPeers) {
+      problems.push({ path: `${path}.address`, message: 'required when there are peers — a node without a heartbeat address cannot be heard: its IPv4 or IPv6 address on heartbeat link 0, e.g. 10.200.0.11' });
+    } else if (node.extraAddresses !== undefined) {
+      problems.push({ path: `${path}.address`, message: 'required with extraAddresses — address is the heartbeat address on link 0, extraAddresses those on links 1 and up' });
+    }
+  }
+  return problems;
+}
+
+/** One heartbeat address as written: `owner` names it in "already used by …". */
+interface HeartbeatAddress {
+  readonly field: string;
+  readonly owner: string;
+  readonly link: number;
+  readonly text: string;
+}
+
+/** Every well-formed heartbeat address, node first, each node's links in order. */
+function heartbeatAddresses(entries: readonly Entry[], clean: (prefix: string) => boolean): HeartbeatAddress[] {
+  const out: HeartbeatAddress[] = [];
+  for (const [path, node] of entries) {
+    const field = `${path}.address`;
+    if (typeof node.address === 'string' && clean(field)) out.push({ field, owner: path, link: 0, text: node.address });
+    const extra: unknown = node.extraAddresses;
+    if (!Array.isArray(extra)) continue;
+    extra.forEach((text: unknown, i) => {
+      const item = `${path}.extraAddresses[${i}]`;
+      if (typeof text === 'string' && clean(item)) out.push({ field: item, owner: item, link: i + 1, text });
+    });
+  }
+  return out;
+}
+
+/** Each heartbeat address must parse, be no other node's (on any link) and not be the VIP. */
+function addressProblems(addresses: readonly HeartbeatAddress[], vip: string | undefined): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const firstBy = new Map<string, string>();
-  for (const [path, { address = '' }] of entries) {
-    const field = `${path}.address`;
-    const text = canonicalIp(address);
+  for (const { field, owner, link, text: written } of addresses) {
+    const text = canonicalIp(written);
+    const first = text === undefined ? undefined : firstBy.get(text);
     if (text === undefined) {
-      problems.push({ path: field, message: `must be an IPv4 or IPv6 address (the node's heartbeat address), got ${JSON.stringify(address)}` });
+      const which = link === 0 ? "the node's heartbeat address" : `the node's heartbeat address on link ${link}`;
+      problems.push({ path: field, message: `must be an IPv4 or IPv6 address (${which}), got ${JSON.stringify(written)}` });
     } else if (text === vip) {
       problems.push({ path: field, message: `${text} is the VIP; a heartbeat address must be the node's own address` });
-    } else if (firstBy.has(text)) {
-      problems.push({ path: field, message: `${text} is already used by ${firstBy.get(text)}; each node needs its own heartbeat address` });
+    } else if (first !== undefined) {
+      problems.push({ path: field, message: `${text} is already used by ${first}; each node needs its own heartbeat address on every link` });
     } else {
-      firstBy.set(text, path);
+      firstBy.set(text, owner);
     }
   }
   return problems;
@@ -118,19 +173,70 @@ function canonicalIp(text: string): string | undefined {
   }
 }
 
-/** At least two renewals must fall inside one lease, so one late renewal never drops traffic. */
+/**
+ * Heartbeat link i of every node is the same network, so every node must list the same number
+ * of links (address, then extraAddresses). Reported once, at the first node that differs from
+ * the first one with an address: with one odd node out, the rest need not be listed.
+ */
+function linkCountProblems(entries: readonly Entry[], clean: (prefix: string) => boolean): ConfigProblem[] {
+  const counted = entries
+    .filter(([path, n]) => n.address !== undefined && clean(`${path}.extraAddresses`))
+    .map(([path, n]) => ({ path, label: typeof n.name === 'string' ? `${path} (${n.name})` : path, links: 1 + (n.extraAddresses?.length ?? 0) }));
+  const [reference, ...rest] = counted;
+  const differing = rest.filter((e) => e.links !== reference?.links);
+  const first = differing[0];
+  if (reference === undefined || first === undefined) return [];
+  const links = (n: number): string => (n === 1 ? '1 heartbeat link' : `${n} heartbeat links`);
+  const more = differing.length - 1;
+  const also = more === 0 ? '' : `; ${more} more ${more === 1 ? 'node differs' : 'nodes differ'} from ${reference.path} too`;
+  return [{
+    path: `${first.path}.extraAddresses`,
+    message: `${first.label} lists ${links(first.links)} but ${reference.label} lists ${links(reference.links)}; every node must list the same links (address for link 0, then extraAddresses), link i of each node on the same network${also}`,
+  }];
+}
+
+/**
+ * Heartbeats are authenticated: with peers the daemon needs the shared key. Only the field is
+ * checked here — the daemon reads the file (and checks its mode) when it starts, so a config can
+ * be checked on a machine that does not hold the key.
+ */
+function heartbeatProblems(raw: RawConfig, clean: (prefix: string) => boolean): ConfigProblem[] {
+  const peers: unknown = raw.peers;
+  if (!Array.isArray(peers) || peers.length === 0 || !clean('heartbeat') || raw.heartbeat?.keyFile !== undefined) return [];
+  const service = clean('service') && typeof raw.service === 'string' ? raw.service : '<service>';
+  return [{
+    path: 'heartbeat.keyFile',
+    message: `required when there are peers — heartbeats are authenticated with HMAC-SHA256; generate a key with \`vmac keygen > /etc/vmac/${service}.key\` and chmod 600 (the same key on every node)`,
+  }];
+}
+
+/** Kernel set timeouts tick every 4 ms and may fire up to this much before they are due. */
+export const KERNEL_EARLY_MS = 8;
+
+/** The timing relations, with everything left out taken from the profile. */
 function timingProblems(timing: NonNullable<RawConfig['timing']>): ConfigProblem[] {
   const profile = timing.profile ?? 'default';
-  const defaults = profileDefaults(profile).timing;
-  const leaseMs = timing.leaseMs ?? defaults.leaseMs;
-  const renewMs = timing.renewMs ?? defaults.renewMs;
-  if (renewMs * 2 < leaseMs) return [];
-  const why = 'the daemon needs at least two chances to renew before the kernel lease expires';
-  if (timing.renewMs === undefined) {
-    return [{ path: 'timing.leaseMs', message: `must be more than twice renewMs (${renewMs}, the "${profile}" profile's default), got ${leaseMs}: ${why}; raise leaseMs or set timing.renewMs` }];
+  const t = { ...profileDefaults(profile).timing, ...timing };
+  return [...renewProblems(timing, t, profile), ...leaseSafetyProblems(t)];
+}
+
+/**
+ * Two renewals must fall inside the shortest possible life of a lease, leaseMs - 8 ms (a kernel
+ * timeout may fire 8 ms early), so one late renewal never drops traffic: 2 × renewMs + 8 ≤
+ * leaseMs. This contains the older rule renewMs < leaseMs/2, so a file breaking both gets one
+ * message, with the bound that actually applies.
+ */
+function renewProblems(written: NonNullable<RawConfig['timing']>, t: { leaseMs: number; renewMs: number }, profile: TimingProfile): ConfigProblem[] {
+  const { leaseMs, renewMs } = t;
+  if (2 * renewMs + KERNEL_EARLY_MS <= leaseMs) return [];
+  const rule = `2 × renewMs + ${KERNEL_EARLY_MS} ≤ leaseMs`;
+  const why = `the daemon needs at least two chances to renew before the kernel lease expires, and kernel set timeouts may fire up to ${KERNEL_EARLY_MS} ms early`;
+  if (written.renewMs === undefined) {
+    return [{ path: 'timing.leaseMs', message: `must be at least ${2 * renewMs + KERNEL_EARLY_MS} with renewMs ${renewMs}, the "${profile}" profile's default (${rule}), got ${leaseMs}: ${why}; raise leaseMs or set timing.renewMs` }];
   }
-  const leaseFrom = timing.leaseMs === undefined ? `, the "${profile}" profile's default` : '';
-  return [{ path: 'timing.renewMs', message: `must be less than leaseMs/2 (leaseMs ${leaseMs}${leaseFrom}), got ${renewMs}: ${why}` }];
+  const leaseFrom = written.leaseMs === undefined ? `, the "${profile}" profile's default` : '';
+  const most = Math.floor((leaseMs - KERNEL_EARLY_MS) / 2);
+  return [{ path: 'timing.renewMs', message: `must be at most ${most} with leaseMs ${leaseMs}${leaseFrom} (${rule}), got ${renewMs}: ${why}` }];
 }
 
 /** Re-announcing faster than once a second only adds ARP traffic: every change already sends a burst. */
@@ -138,4 +244,27 @@ function arpProblems(arp: NonNullable<RawConfig['arp']>): ConfigProblem[] {
   const refreshMs = arp.refreshMs;
   if (refreshMs === undefined || refreshMs === 0 || refreshMs >= 1000) return [];
   return [{ path: 'arp.refreshMs', message: `must be 0 (off) or at least 1000, got ${refreshMs}: every membership change already sends a burst; the refresh only heals stale caches` }];
+}
+
+/**
+ * The safety rule in numbers: a node renews its lease only while a quorum's proof of hearing it
+ * is fresher than deadMs - leaseMs - marginMs. A proof is the acknowledgement, in a peer's
+ * heartbeat, of one of ours: up to two intervals old when it arrives (ours waits up to an
+ * interval for the peer's next one), plus scheduling jitter. Below three intervals of room a
+ * healthy node would drop its own lease now and then.
+ */
+export function leaseSafetyProblems(t: { intervalMs: number; deadAfter: number; leaseMs: number; marginMs: number; suspectAfter: number }): ConfigProblem[] {
+  const deadMs = t.intervalMs * t.deadAfter;
+  const room = deadMs - t.leaseMs - t.marginMs;
+  const problems: ConfigProblem[] = [];
+  if (room < 3 * t.intervalMs) {
+    problems.push({ path: 'timing.deadAfter', message: `dead time ${deadMs} ms (intervalMs ${t.intervalMs} × deadAfter ${t.deadAfter}) must exceed leaseMs ${t.leaseMs} + marginMs ${t.marginMs} by at least three heartbeat intervals (${3 * t.intervalMs} ms): a node's lease must run out before any peer may call it dead; raise deadAfter (to at least ${minDeadAfter(t)} with these values) or intervalMs, or lower leaseMs or marginMs` });
+  }
+  if (t.suspectAfter >= t.deadAfter) problems.push({ path: 'timing.suspectAfter', message: `must be less than deadAfter (${t.deadAfter}), got ${t.suspectAfter}: a peer is suspect before it is dead` });
+  return problems;
+}
+
+/** The smallest deadAfter that satisfies the safety rule with the other values unchanged. */
+function minDeadAfter(t: { intervalMs: number; leaseMs: number; marginMs: number }): number {
+  return Math.ceil((t.leaseMs + t.marginMs) / t.intervalMs) + 3;
 }

@@ -10,7 +10,8 @@ export interface NodeSpec {
   readonly id: number; // 1..32, unique in the cluster
   readonly name: string;
   readonly weight: number; // relative share of buckets, 1..1000
-  readonly address?: string; // heartbeat address (used from the membership issue on)
+  readonly address?: string; // heartbeat address on link 0
+  readonly addresses: readonly string[]; // heartbeat address per link (link 0 first); empty: none
 }
 
 export interface HashConfig {
@@ -24,6 +25,15 @@ export interface TimingConfig {
   readonly profile: TimingProfile;
   readonly leaseMs: number; // how long the kernel keeps answering without a renewal
   readonly renewMs: number; // how often the daemon renews the lease
+  readonly intervalMs: number; // heartbeat period
+  readonly suspectAfter: number; // missed intervals before a peer is suspect (informative)
+  readonly deadAfter: number; // missed intervals before a peer is dead in this node's view
+  readonly marginMs: number; // slack between the last proof of being heard and the lease's end
+}
+
+export interface HeartbeatConfig {
+  readonly port: number; // UDP port on every link
+  readonly keyFile: string | null; // HMAC-SHA256 key; required when the node has peers
 }
 
 export interface ArpConfig {
@@ -46,4 +56,6 @@ export interface VmacConfig {
   readonly nodes: readonly NodeSpec[]; // this node and its peers, sorted by id
   readonly timing: TimingConfig;
   readonly arp: ArpConfig;
+  readonly heartbeat: HeartbeatConfig;
+  readonly control: { readonly socket: string }; // local status socket (unix domain)
 }

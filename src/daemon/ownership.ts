@@ -23,8 +23,11 @@ export function arpHash(hash: HashConfig): HashConfig {
   return hash.affinity === 'address+port' ? { ...hash, affinity: 'address' } : hash;
 }
 
-/** One node answers each ARP request: the owner of the requester's bucket. */
-export function arpDecider(cfg: Pick<VmacConfig, 'hash' | 'buckets' | 'node'>, currentMap: () => BucketMap): (senderIp: string) => ArpDecision {
+/** One node answers each ARP request: the owner of the requester's bucket, while it serves. */
+export function arpDecider(cfg: Pick<VmacConfig, 'hash' | 'buckets' | 'node'>, currentMap: () => BucketMap, serving: () => boolean = () => true): (senderIp: string) => ArpDecision {
   const hash = arpHash(cfg.hash);
-  return (senderIp) => (ownerOf(currentMap(), bucketOf({ addr: senderIp }, hash, cfg.buckets)) === cfg.node.id ? 'answer' : 'not-owner');
+  return (senderIp) => {
+    if (ownerOf(currentMap(), bucketOf({ addr: senderIp }, hash, cfg.buckets)) !== cfg.node.id) return 'not-owner';
+    return serving() ? 'answer' : 'not-ready';
+  };
 }

@@ -5,8 +5,9 @@
  * Promises (checked by the property tests):
  * - balancedMap / rebalanceTarget: each node owns the floor or ceiling of its weighted fair
  *   share `buckets * weight / sumWeights`.
- * - afterFailure: only the failed nodes' buckets move; each survivor receives the floor or
- *   ceiling of its weighted share of the moved buckets.
+ * - afterFailure (failover.ts): only the failed nodes' buckets move, each along a fixed
+ *   succession (monotone: survivors that saw nested failed sets never both claim a bucket);
+ *   for one failed node each survivor receives the floor or ceiling of its weighted share.
  * - rebalanceTarget: no balanced map moves fewer buckets away from `current`.
  */
 import { createHash } from 'node:crypto';
@@ -15,6 +16,7 @@ import { apportion, checkBucketCount, checkNodes, type Share, type WeightedNode 
 import { assignByQuota, leastPreferred } from './preference.js';
 
 export type { WeightedNode } from './quota.js';
+export { afterFailure, failoverPlan, successorChain, type FailoverPlan } from './failover.js';
 
 /** index = bucket, value = owner node id. */
 export type BucketMap = readonly number[];
@@ -52,27 +54,6 @@ export function balancedMap(nodes: readonly WeightedNode[], buckets: number): Bu
   checkBucketCount(buckets);
   const owner = assignByQuota(range(buckets), apportion(buckets, nodes));
   return range(buckets).map((b) => owner.get(b) ?? 0);
-}
-
-/**
- * The map once `failed` nodes are gone: their buckets go to the survivors, everything else stays.
- * Survivors are the nodes that own at least one bucket in `agreed` and did not fail — a node
- * that owns nothing (a dead peer from before, or a joiner not yet rebalanced in) receives
- * nothing here. Among survivors whose share of the moved buckets is fractional, the leftover
- * buckets go to those furthest below their overall fair share, so repeated failures stay close
- * to balance. `weights` must hold every survivor.
- */
-export function afterFailure(agreed: BucketMap, failed: ReadonlySet<number>, weights: ReadonlyMap<number, number>): BucketMap {
-  const moved = range(agreed.length).filter((b) => failed.has(agreed[b] ?? 0));
-  const held = countOwners(agreed);
-  const survivors = [...held.keys()].filter((id) => !failed.has(id)).sort((a, b) => a - b);
-  if (moved.length === 0 || survivors.length === 0) return agreed;
-  const claims = survivors.map((id) => ({ id, weight: weights.get(id) ?? invalid(`no weight for surviving node ${id}`, { id }) }));
-  // Integer numerator (over weightSum) of how far the node would end below its fair share of all buckets.
-  const deficit = (s: Share): number => agreed.length * s.weight - ((held.get(s.id) ?? 0) + s.floor) * s.weightSum;
-  const furthestBelowShare = (a: Share, b: Share): number => deficit(b) - deficit(a);
-  const owner = assignByQuota(moved, apportion(moved.length, claims, furthestBelowShare));
-  return agreed.map((o, b) => owner.get(b) ?? o);
 }
 
 /**

@@ -87,3 +87,25 @@ export function apportion(total: number, nodes: readonly WeightedNode[], extraFi
   for (const s of candidates.slice(0, extras)) quotas.set(s.id, s.floor + 1);
   return quotas;
 }
+
+/**
+ * Like `apportion`, but the leftover slots are drawn: by systematic sampling over the nodes in
+ * id order, with the first point at `seed` mod weightSum, each node gets its ceiling with
+ * probability remainder / weightSum exactly. Any fixed order favours the same nodes in every
+ * split; over many small splits with unrelated seeds this favours none.
+ */
+export function apportionSampled(total: number, nodes: readonly WeightedNode[], seed: number): Map<number, number> {
+  checkNodes(nodes);
+  if (!Number.isSafeInteger(total) || total < 0) invalid(`cannot split ${total} buckets`, { total });
+  const quotas = new Map<number, number>();
+  const all = shares(total, nodes);
+  let point = (seed >>> 0) % (all[0]?.weightSum ?? 1); // the remainders tile [0, extras * weightSum)
+  let end = 0;
+  for (const s of all) {
+    end += s.remainder;
+    const extra = point < end ? 1 : 0; // remainder < weightSum: at most one point per node
+    quotas.set(s.id, s.floor + extra);
+    point += extra * s.weightSum;
+  }
+  return quotas;
+}

@@ -38,35 +38,73 @@ export interface FakeClock extends Clock {
   pending(): number;
 }
 
+/**
+ * Timers fire in order of due time, ties by creation order (a repeating timer keeps its place),
+ * from a binary heap: advance() costs O(log n) per firing, not a scan of every timer. A timer
+ * sits in the heap once; a cleared one is dropped when it surfaces.
+ */
 export function fakeClock(startMs = 0): FakeClock {
   let now = startMs;
   let next = 1;
-  const timers = new Map<number, { at: number; periodMs: number | null; fn: () => void }>();
+  interface Timer { readonly id: number; at: number; readonly periodMs: number | null; readonly fn: () => void; cleared: boolean }
+  const timers = new Map<number, Timer>();
+  const heap: Timer[] = [];
+  const before = (a: Timer, b: Timer): boolean => a.at < b.at || (a.at === b.at && a.id < b.id);
+  const push = (t: Timer): void => {
+    let i = heap.push(t) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = heap[parent] as Timer;
+      if (!before(t, p)) break;
+      heap[i] = p;
+      i = parent;
+    }
+    heap[i] = t;
+  };
+  const popTop = (): void => {
+    const last = heap.pop() as Timer;
+    if (heap.length === 0) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= heap.length) break;
+      const r = l + 1;
+      const c = r < heap.length && before(heap[r] as Timer, heap[l] as Timer) ? r : l;
+      const child = heap[c] as Timer;
+      if (!before(child, last)) break;
+      heap[i] = child;
+      i = c;
+    }
+    heap[i] = last;
+  };
+  const arm = (at: number, periodMs: number | null, fn: () => void): TimerHandle => {
+    const t: Timer = { id: next++, at, periodMs, fn, cleared: false };
+    timers.set(t.id, t);
+    push(t);
+    return { id: t.id };
+  };
   const clock: FakeClock = {
     nowMs: () => now,
-    setTimer(delayMs, fn) {
-      const id = next++;
-      timers.set(id, { at: now + Math.max(0, delayMs), periodMs: null, fn });
-      return { id };
+    setTimer: (delayMs, fn) => arm(now + Math.max(0, delayMs), null, fn),
+    setRepeating: (periodMs, fn) => arm(now + periodMs, Math.max(1, periodMs), fn),
+    clear(h) {
+      const t = timers.get(h.id);
+      if (t) { t.cleared = true; timers.delete(h.id); }
     },
-    setRepeating(periodMs, fn) {
-      const id = next++;
-      timers.set(id, { at: now + periodMs, periodMs: Math.max(1, periodMs), fn });
-      return { id };
-    },
-    clear: (h) => void timers.delete(h.id),
     pending: () => timers.size,
     advance(ms) {
       const end = now + ms;
       for (;;) {
-        let dueId = -1;
-        let dueAt = Infinity;
-        for (const [id, t] of timers) if (t.at <= end && t.at < dueAt) { dueAt = t.at; dueId = id; }
-        const t = timers.get(dueId);
-        if (!t) break;
-        now = dueAt;
-        if (t.periodMs === null) timers.delete(dueId);
-        else t.at += t.periodMs;
+        const t = heap[0];
+        if (t === undefined || t.at > end) break;
+        popTop();
+        if (t.cleared) continue;
+        now = t.at;
+        if (t.periodMs === null) timers.delete(t.id);
+        else {
+          t.at += t.periodMs;
+          push(t);
+        }
         t.fn();
       }
       now = end;

@@ -13,7 +13,12 @@ export type ErrorCode =
   | 'VMAC_PCAP_FAILED'
   | 'VMAC_SYSCTL_FAILED'
   | 'VMAC_LAB_FAILED'
-  | 'VMAC_NOT_ROOT';
+  | 'VMAC_NOT_ROOT'
+  | 'VMAC_KEY_UNREADABLE'
+  | 'VMAC_KEY_INSECURE'
+  | 'VMAC_KEY_INVALID'
+  | 'VMAC_HEARTBEAT_INVALID'
+  | 'VMAC_CONTROL_FAILED';
 
 export class VmacError extends Error {
   readonly code: ErrorCode;

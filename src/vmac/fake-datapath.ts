@@ -1,8 +1,17 @@
 import type { DataPathPort, DataPathState } from './datapath-port.js';
 import { VmacError } from '../util/errors.js';
 
+export interface FakeDataPath extends DataPathPort {
+  failNext(message: string): void;
+  /**
+   * The buckets answered right now (installed, owned, live lease) — the live set, not a copy, so
+   * the simulator can check every simulated millisecond cheaply; null when answering nothing.
+   */
+  answeringNow(): ReadonlySet<number> | null;
+}
+
 /** In-memory data path with a lease that expires on an injected clock; for unit tests and the simulator. */
-export function fakeDataPath(nowMs: () => number): DataPathPort & { failNext(message: string): void } {
+export function fakeDataPath(nowMs: () => number): FakeDataPath {
   let installed = false;
   let owned = new Set<number>();
   let leaseUntilMs: number | null = null;
@@ -49,6 +58,9 @@ export function fakeDataPath(nowMs: () => number): DataPathPort & { failNext(mes
       if (!installed) return { installed: false, owned: [], leaseRemainingMs: null };
       const remaining = leaseUntilMs === null ? null : leaseUntilMs - nowMs();
       return { installed, owned: [...owned].sort((a, b) => a - b), leaseRemainingMs: remaining !== null && remaining > 0 ? remaining : null };
+    },
+    answeringNow() {
+      return installed && leaseUntilMs !== null && leaseUntilMs - nowMs() > 0 ? owned : null;
     },
     failNext(message) {
       fault = message;

@@ -1,8 +1,9 @@
 /**
  * The pcap shim's failure path, which needs no privileges: opening a missing interface must
  * raise VMAC_PCAP_FAILED naming the interface, and must not leave behind a half-built native
- * handle that aborts the process when the garbage collector finds it (cap 0.2.1 does that:
- * its destructor calls uv_poll_stop on a poll handle that a failed open never initialised).
+ * handle that aborts the process when the garbage collector finds it (unpatched cap 0.2.1 did
+ * that: its destructor called uv_poll_stop on a poll handle that a failed open never
+ * initialised; our copy in native-shims/cap is patched, see pcap-addon.test.ts).
  * libpcap prints "Warning: SIOCGIFADDR: … No such device" on stderr here; that is expected.
  */
 import { setFlagsFromString } from 'node:v8';

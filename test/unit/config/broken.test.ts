@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { isVmacError } from '../../../src/util/errors.js';
-import { messageAt, problemsOf, yamlWith } from './helpers.js';
+import { BASE, messageAt, problemsOf, yamlWith } from './helpers.js';
 
 describe('whole-file problems', () => {
   it('YAML syntax error: reports line and column', () => {
@@ -43,7 +43,9 @@ describe('structural problems', () => {
 
   it('unknown key: suggests the likely spelling and lists what is allowed', () => {
     const problems = problemsOf(yamlWith({ peers: [{ id: 2, name: 'n2', adress: '10.0.0.2' }] }));
-    expect(messageAt(problems, 'peers[0].adress')).toBe('unknown key — did you mean "address"? (allowed here: id, name, weight, address)');
+    expect(messageAt(problems, 'peers[0].adress')).toBe('unknown key — did you mean "address"? (allowed here: id, name, weight, address, extraAddresses)');
+    // The misspelt address is not reported a second time as a missing one.
+    expect(problems.map((p) => p.path)).toEqual(['peers[0].adress']);
   });
 
   it('unknown top-level key without a close match', () => {
@@ -106,8 +108,13 @@ describe('structural problems', () => {
     }
   });
 
-  it('leaseMs below 20 explains why', () => {
-    expect(messageAt(problemsOf(yamlWith({ timing: { leaseMs: 10, renewMs: 2 } })), 'timing.leaseMs')).toMatch(/^must be between 20 and 60000, got 10 \(below ~20 ms a kernel lease is not meaningful/);
+  it('leaseMs below 12 explains why', () => {
+    expect(messageAt(problemsOf(yamlWith({ timing: { leaseMs: 10, renewMs: 2 } })), 'timing.leaseMs')).toMatch(/^must be between 12 and 60000, got 10 \(below 12 ms a kernel lease is not meaningful/);
+  });
+
+  it('more than three extra heartbeat links', () => {
+    const node = { ...BASE.node, extraAddresses: ['10.1.0.11', '10.2.0.11', '10.3.0.11', '10.4.0.11'] };
+    expect(messageAt(problemsOf(yamlWith({ node })), 'node.extraAddresses')).toBe('must have at most 3 entries, got 4 (at most 4 heartbeat links: address and 3 extraAddresses)');
   });
 });
 
@@ -122,14 +129,38 @@ describe('cross-field problems', () => {
     expect(messageAt(problems, 'peers[1].name')).toBe('"n2" is already used by peers[0]; node names must be unique across node and peers');
   });
 
-  it('renewMs too large for the lease', () => {
-    expect(messageAt(problemsOf(yamlWith({ timing: { leaseMs: 100, renewMs: 50 } })), 'timing.renewMs')).toBe(
-      'must be less than leaseMs/2 (leaseMs 100), got 50: the daemon needs at least two chances to renew before the kernel lease expires',
+  it('renewMs too large for the lease (renewMs >= leaseMs/2): one message, with the bound that applies', () => {
+    const problems = problemsOf(yamlWith({ timing: { leaseMs: 100, renewMs: 50 } }));
+    expect(messageAt(problems, 'timing.renewMs')).toBe(
+      'must be at most 46 with leaseMs 100 (2 × renewMs + 8 ≤ leaseMs), got 50: the daemon needs at least two chances to renew before the kernel lease expires, and kernel set timeouts may fire up to 8 ms early',
     );
+    expect(problems).toHaveLength(1);
+  });
+
+  it('renewMs below leaseMs/2 but two renewals do not fit in a lease that expires 8 ms early', () => {
+    expect(messageAt(problemsOf(yamlWith({ timing: { leaseMs: 100, renewMs: 47 } })), 'timing.renewMs')).toMatch(/^must be at most 46 with leaseMs 100 \(2 × renewMs \+ 8 ≤ leaseMs\), got 47: /);
+    expect(messageAt(problemsOf(yamlWith({ timing: { profile: 'fast', leaseMs: 12, renewMs: 3 } })), 'timing.renewMs')).toMatch(/^must be at most 2 with leaseMs 12 /);
+    expect(messageAt(problemsOf(yamlWith({ timing: { profile: 'fast', renewMs: 5 } })), 'timing.renewMs')).toMatch(/^must be at most 4 with leaseMs 16, the "fast" profile's default /);
   });
 
   it('leaseMs too short for the profile renewMs', () => {
-    expect(messageAt(problemsOf(yamlWith({ timing: { leaseMs: 100 } })), 'timing.leaseMs')).toMatch(/^must be more than twice renewMs \(50, the "default" profile's default\), got 100/);
+    expect(messageAt(problemsOf(yamlWith({ timing: { leaseMs: 40 } })), 'timing.leaseMs')).toMatch(/^must be at least 48 with renewMs 20, the "default" profile's default \(2 × renewMs \+ 8 ≤ leaseMs\), got 40: .*; raise leaseMs or set timing.renewMs$/);
+  });
+
+  it('dead time too short for the lease: names timing.deadAfter and how far to raise it', () => {
+    const problems = problemsOf(yamlWith({ timing: { leaseMs: 200 } }));
+    expect(messageAt(problems, 'timing.deadAfter')).toBe(
+      'dead time 240 ms (intervalMs 40 × deadAfter 6) must exceed leaseMs 200 + marginMs 10 by at least three heartbeat intervals (120 ms): a node\'s lease must run out before any peer may call it dead; raise deadAfter (to at least 9 with these values) or intervalMs, or lower leaseMs or marginMs',
+    );
+    expect(problems).toHaveLength(1);
+    // One interval of room is not enough either: 40 × 6 - 150 - 51 = 39 < 80.
+    expect(messageAt(problemsOf(yamlWith({ timing: { marginMs: 31 } })), 'timing.deadAfter')).toMatch(/^dead time 240 ms/);
+    expect(messageAt(problemsOf(yamlWith({ timing: { profile: 'fast', deadAfter: 6 } })), 'timing.deadAfter')).toMatch(/^dead time 24 ms \(intervalMs 4 × deadAfter 6\) must exceed leaseMs 16 \+ marginMs 2 /);
+  });
+
+  it('suspectAfter not below deadAfter', () => {
+    expect(messageAt(problemsOf(yamlWith({ timing: { suspectAfter: 6 } })), 'timing.suspectAfter')).toBe('must be less than deadAfter (6), got 6: a peer is suspect before it is dead');
+    expect(messageAt(problemsOf(yamlWith({ timing: { suspectAfter: 9, deadAfter: 8 } })), 'timing.suspectAfter')).toMatch(/^must be less than deadAfter \(8\), got 9/);
   });
 
   it('multicast VMAC in unicast mode', () => {
@@ -150,6 +181,69 @@ describe('cross-field problems', () => {
   it('peer address that is not an IP', () => {
     const problems = problemsOf(yamlWith({ peers: [{ id: 2, name: 'n2', address: 'n2.example' }] }));
     expect(messageAt(problems, 'peers[0].address')).toBe('must be an IPv4 or IPv6 address (the node\'s heartbeat address), got "n2.example"');
+  });
+
+  it('heartbeat.keyFile missing while there are peers', () => {
+    const problems = problemsOf(yamlWith({ heartbeat: undefined }));
+    expect(messageAt(problems, 'heartbeat.keyFile')).toBe(
+      'required when there are peers — heartbeats are authenticated with HMAC-SHA256; generate a key with `vmac keygen > /etc/vmac/web.key` and chmod 600 (the same key on every node)',
+    );
+    expect(problems).toHaveLength(1);
+    expect(messageAt(problemsOf(yamlWith({ heartbeat: { port: 5789 } })), 'heartbeat.keyFile')).toMatch(/^required when there are peers/);
+    expect(messageAt(problemsOf(yamlWith({ heartbeat: undefined, service: 'Bad' })), 'heartbeat.keyFile')).toContain('/etc/vmac/<service>.key');
+  });
+
+  it('a peer, or this node, without a heartbeat address while there are peers', () => {
+    const problems = problemsOf(yamlWith({ node: { id: 1, name: 'n1' }, peers: [{ id: 2, name: 'n2', address: '10.200.0.12' }, { id: 3, name: 'n3' }] }));
+    expect(problems.map((p) => p.path)).toEqual(['node.address', 'peers[1].address']);
+    expect(messageAt(problems, 'peers[1].address')).toBe('required when there are peers — a node without a heartbeat address cannot be heard: its IPv4 or IPv6 address on heartbeat link 0, e.g. 10.200.0.11');
+  });
+
+  it('extraAddresses without address', () => {
+    const problems = problemsOf(yamlWith({ node: { id: 1, name: 'n1', extraAddresses: ['10.201.0.11'] }, peers: [], heartbeat: undefined }));
+    expect(messageAt(problems, 'node.address')).toBe('required with extraAddresses — address is the heartbeat address on link 0, extraAddresses those on links 1 and up');
+  });
+
+  it('nodes with different numbers of heartbeat links: one message naming the first mismatch', () => {
+    const problems = problemsOf(yamlWith({
+      node: { id: 1, name: 'n1', address: '10.200.0.11', extraAddresses: ['10.201.0.11'] },
+      peers: [
+        { id: 2, name: 'n2', address: '10.200.0.12', extraAddresses: ['10.201.0.12'] },
+        { id: 3, name: 'n3', address: '10.200.0.13' },
+        { id: 4, name: 'n4', address: '10.200.0.14', extraAddresses: ['10.201.0.14', '10.202.0.14'] },
+      ],
+    }));
+    expect(problems).toEqual([expect.objectContaining({
+      path: 'peers[1].extraAddresses',
+      message: 'peers[1] (n3) lists 1 heartbeat link but node (n1) lists 2 heartbeat links; every node must list the same links (address for link 0, then extraAddresses), link i of each node on the same network; 1 more node differs from node too',
+    })]);
+  });
+
+  it('extra heartbeat address that is not an IP, used twice, or the VIP', () => {
+    const problems = problemsOf(yamlWith({
+      node: { id: 1, name: 'n1', address: '10.200.0.11', extraAddresses: ['10.201.0.11'] },
+      peers: [
+        { id: 2, name: 'n2', address: '10.200.0.12', extraAddresses: ['10.201.0.11'] },
+        { id: 3, name: 'n3', address: '10.200.0.13', extraAddresses: ['n3.example'] },
+        { id: 4, name: 'n4', address: '10.200.0.14', extraAddresses: ['10.200.0.1'] },
+        { id: 5, name: 'n5', address: '10.201.0.15', extraAddresses: ['10.200.0.12'] },
+      ],
+    }));
+    expect(problems.map((p) => p.path)).toEqual(['peers[0].extraAddresses[0]', 'peers[1].extraAddresses[0]', 'peers[2].extraAddresses[0]', 'peers[3].extraAddresses[0]']);
+    expect(messageAt(problems, 'peers[0].extraAddresses[0]')).toBe('10.201.0.11 is already used by node.extraAddresses[0]; each node needs its own heartbeat address on every link');
+    expect(messageAt(problems, 'peers[1].extraAddresses[0]')).toBe('must be an IPv4 or IPv6 address (the node\'s heartbeat address on link 1), got "n3.example"');
+    expect(messageAt(problems, 'peers[2].extraAddresses[0]')).toBe('10.200.0.1 is the VIP; a heartbeat address must be the node\'s own address');
+    // Unique across links too: peer 5's link 1 address is peer 2's link 0 address.
+    expect(messageAt(problems, 'peers[3].extraAddresses[0]')).toBe('10.200.0.12 is already used by peers[0]; each node needs its own heartbeat address on every link');
+  });
+
+  it('one node listing the same address on two links', () => {
+    const problems = problemsOf(yamlWith({
+      node: { id: 1, name: 'n1', address: '10.200.0.11', extraAddresses: ['10.200.0.11'] },
+      peers: [{ id: 2, name: 'n2', address: '10.200.0.12', extraAddresses: ['10.201.0.12'] }],
+    }));
+    expect(problems.map((p) => p.path)).toEqual(['node.extraAddresses[0]']);
+    expect(messageAt(problems, 'node.extraAddresses[0]')).toMatch(/^10\.200\.0\.11 is already used by node;/);
   });
 
   it('two nodes with one heartbeat address, or the VIP as one', () => {
@@ -173,10 +267,11 @@ describe('the error as a whole', () => {
     'vip: 10.200.0.1',
     'buckets: 9999',
     'hash: { affinity: adress }',
-    'node: { id: 1, name: n1 }',
+    'node: { id: 1, name: n1, address: 10.200.0.11 }',
     'peers:',
-    '  - { id: 1, name: n2 }',
+    '  - { id: 1, name: n2, address: 10.200.0.12 }',
     'timing: { leaseMs: 100, renewMs: 60 }',
+    'heartbeat: { keyFile: /etc/vmac/web.key }',
     '',
   ].join('\n');
 

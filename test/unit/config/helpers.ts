@@ -9,8 +9,10 @@ export const BASE = {
   interface: 'eth0',
   vip: '10.200.0.1',
   hash: { seed: 0x5eed1234 },
-  node: { id: 1, name: 'n1' },
+  node: { id: 1, name: 'n1', address: '10.200.0.11' },
   peers: [{ id: 2, name: 'n2', address: '10.200.0.12' }],
+  // With peers, every node needs a heartbeat address and the file needs the key's path.
+  heartbeat: { keyFile: '/etc/vmac/web.key' },
 };
 
 /** BASE with top-level keys replaced (undefined removes a key), as YAML text. */

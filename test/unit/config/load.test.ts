@@ -19,13 +19,15 @@ describe('loadConfig on the examples', () => {
     expect(c.vmac).toBe('02:bf:0a:c8:00:01');
     expect(c.hash).toEqual({ affinity: 'address', prefixLength: 24, prefixLength6: 64, seed: 0x5eed1234 });
     expect(c.nodes.map((n) => n.name)).toEqual(['web1', 'web2', 'web3']);
-    expect(c.timing).toEqual({ profile: 'default', leaseMs: 200, renewMs: 50 });
+    expect(c.timing).toEqual({ profile: 'default', leaseMs: 100, renewMs: 20, intervalMs: 40, suspectAfter: 3, deadAfter: 6, marginMs: 10 });
+    expect(c.heartbeat).toEqual({ port: 5789, keyFile: '/etc/vmac/web.key' });
+    expect(c.node.addresses).toEqual(['10.200.0.11']);
     expect(configWarnings(c)).toEqual([]);
   });
 
   it('loads examples/lab-3node.yaml: fast profile, hex-string seed, explicit vmac', () => {
     const c = loadConfig(join(examples, 'lab-3node.yaml'));
-    expect(c.timing).toEqual({ profile: 'fast', leaseMs: 20, renewMs: 4 });
+    expect(c.timing).toEqual({ profile: 'fast', leaseMs: 16, renewMs: 4, intervalMs: 4, suspectAfter: 3, deadAfter: 8, marginMs: 2 });
     expect(c.hash.seed).toBe(0x1ab5eed);
     expect(c.vmac).toBe(autoVmac(c.vip));
     expect(c.arp.refreshMs).toBe(0);
@@ -39,14 +41,57 @@ describe('parseConfig', () => {
     const c = parseConfig(yamlWith({}), 'web.yaml');
     expect(c).toMatchObject({ file: 'web.yaml', mode: 'unicast', buckets: d.buckets, timing: d.timing, arp: d.arp });
     expect(c.hash).toEqual({ affinity: 'address', prefixLength: 24, prefixLength6: 64, seed: 0x5eed1234 });
-    expect(c.node).toEqual({ id: 1, name: 'n1', weight: 100 });
-    expect(c.peers[0]).toEqual({ id: 2, name: 'n2', weight: 100, address: '10.200.0.12' });
+    expect(c.node).toEqual({ id: 1, name: 'n1', weight: 100, address: '10.200.0.11', addresses: ['10.200.0.11'] });
+    expect(c.peers[0]).toEqual({ id: 2, name: 'n2', weight: 100, address: '10.200.0.12', addresses: ['10.200.0.12'] });
+    expect(c.heartbeat).toEqual({ port: d.heartbeat.port, keyFile: '/etc/vmac/web.key' });
   });
 
   it('takes leaseMs/renewMs from the profile unless overridden', () => {
-    expect(parseConfig(yamlWith({ timing: { profile: 'fast' } }), 'f').timing).toEqual({ profile: 'fast', leaseMs: 20, renewMs: 4 });
-    expect(parseConfig(yamlWith({ timing: { profile: 'fast', leaseMs: 40 } }), 'f').timing).toEqual({ profile: 'fast', leaseMs: 40, renewMs: 4 });
-    expect(parseConfig(yamlWith({ timing: { renewMs: 20 } }), 'f').timing).toEqual({ profile: 'default', leaseMs: 200, renewMs: 20 });
+    const fast = { profile: 'fast', leaseMs: 16, renewMs: 4, intervalMs: 4, suspectAfter: 3, deadAfter: 8, marginMs: 2 };
+    expect(parseConfig(yamlWith({ timing: { profile: 'fast' } }), 'f').timing).toEqual(fast);
+    // 18 ms is as long as the fast profile's 32 ms dead time allows (32 - 18 - 2 = 12 = three intervals).
+    expect(parseConfig(yamlWith({ timing: { profile: 'fast', leaseMs: 18 } }), 'f').timing).toEqual({ ...fast, leaseMs: 18 });
+    expect(parseConfig(yamlWith({ timing: { renewMs: 10 } }), 'f').timing).toEqual({ profile: 'default', leaseMs: 100, renewMs: 10, intervalMs: 40, suspectAfter: 3, deadAfter: 6, marginMs: 10 });
+  });
+
+  it('takes the heartbeat timing from the profile unless overridden', () => {
+    const t = parseConfig(yamlWith({ timing: { intervalMs: 20, deadAfter: 12, suspectAfter: 5 } }), 'f').timing;
+    expect(t).toEqual({ profile: 'default', leaseMs: 100, renewMs: 20, intervalMs: 20, suspectAfter: 5, deadAfter: 12, marginMs: 10 });
+  });
+
+  it('accepts the tightest timing the rules allow: leaseMs 12 renewed every 2 ms', () => {
+    const t = parseConfig(yamlWith({ timing: { profile: 'fast', leaseMs: 12, renewMs: 2 } }), 'f').timing;
+    expect(t).toMatchObject({ leaseMs: 12, renewMs: 2 });
+    // Exactly three intervals of room is enough: 40 × 6 - 110 - 10 = 120.
+    expect(() => parseConfig(yamlWith({ timing: { deadAfter: 6, marginMs: 10, leaseMs: 110 } }), 'f')).not.toThrow();
+    // And 2 × renewMs + 8 = leaseMs is enough.
+    expect(parseConfig(yamlWith({ timing: { leaseMs: 100, renewMs: 46 } }), 'f').timing.renewMs).toBe(46);
+  });
+
+  it('accepts two heartbeat links and resolves the addresses per link: link 0 first, canonical text', () => {
+    const c = parseConfig(yamlWith({
+      node: { id: 1, name: 'n1', address: '10.200.0.11', extraAddresses: ['fd00:50::11'] },
+      peers: [
+        { id: 2, name: 'n2', address: '10.200.0.12', extraAddresses: ['FD00:50:0::12'] },
+        { id: 3, name: 'n3', address: '10.200.0.13', extraAddresses: ['fd00:50::13'] },
+      ],
+      heartbeat: { port: 6000, keyFile: '/etc/vmac/web.key' },
+    }), 'f');
+    expect(c.node.addresses).toEqual(['10.200.0.11', 'fd00:50::11']);
+    expect(c.node.address).toBe('10.200.0.11');
+    expect(c.nodes.map((n) => n.addresses)).toEqual([['10.200.0.11', 'fd00:50::11'], ['10.200.0.12', 'fd00:50::12'], ['10.200.0.13', 'fd00:50::13']]);
+    expect(c.heartbeat).toEqual({ port: 6000, keyFile: '/etc/vmac/web.key' });
+  });
+
+  it('a single node needs neither a heartbeat address nor a key', () => {
+    const c = parseConfig(yamlWith({ node: { id: 1, name: 'n1' }, peers: undefined, heartbeat: undefined }), 'f');
+    expect(c.node).toEqual({ id: 1, name: 'n1', weight: 100, addresses: [] });
+    expect(c.heartbeat).toEqual({ port: 5789, keyFile: null });
+  });
+
+  it('only records the key file path: it does not read the file (the daemon does, at start)', () => {
+    const c = parseConfig(yamlWith({ heartbeat: { keyFile: '/nonexistent/vmac-test/web.key' } }), 'f');
+    expect(c.heartbeat.keyFile).toBe('/nonexistent/vmac-test/web.key');
   });
 
   it('derives the auto VMAC from the VIP as Windows NLB does: 02:bf:<vip bytes>', () => {
@@ -67,8 +112,8 @@ describe('parseConfig', () => {
 
   it('sorts nodes by id, this node included, and reuses the same objects', () => {
     const c = parseConfig(yamlWith({
-      node: { id: 5, name: 'n5' },
-      peers: [{ id: 9, name: 'n9' }, { id: 2, name: 'n2' }, { id: 7, name: 'n7' }],
+      node: { id: 5, name: 'n5', address: '10.200.0.15' },
+      peers: [{ id: 9, name: 'n9', address: '10.200.0.19' }, { id: 2, name: 'n2', address: '10.200.0.12' }, { id: 7, name: 'n7', address: '10.200.0.17' }],
     }), 'f');
     expect(c.nodes.map((n) => n.id)).toEqual([2, 5, 7, 9]);
     expect(c.nodes[1]).toBe(c.node);
@@ -80,14 +125,14 @@ describe('parseConfig', () => {
   });
 
   it('accepts 32 nodes with ids 1..32', () => {
-    const peers = Array.from({ length: 31 }, (_, i) => ({ id: i + 2, name: `n${i + 2}` }));
+    const peers = Array.from({ length: 31 }, (_, i) => ({ id: i + 2, name: `n${i + 2}`, address: `10.200.0.${i + 12}` }));
     expect(parseConfig(yamlWith({ peers }), 'f').nodes).toHaveLength(32);
   });
 
   it('returns a deeply frozen config', () => {
     const c = parseConfig(yamlWith({}), 'f');
     expect(Object.isFrozen(c)).toBe(true);
-    for (const part of [c.hash, c.timing, c.arp, c.node, c.peers, c.nodes, c.peers[0]]) expect(Object.isFrozen(part)).toBe(true);
+    for (const part of [c.hash, c.timing, c.arp, c.heartbeat, c.node, c.node.addresses, c.peers, c.nodes, c.peers[0]]) expect(Object.isFrozen(part)).toBe(true);
     expect(() => {
       (c.hash as { seed: number }).seed = 1;
     }).toThrow(TypeError);

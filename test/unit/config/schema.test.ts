@@ -10,13 +10,16 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { defaultProfile } from '../../../src/config/defaults.js';
 import { parseConfig } from '../../../src/config/load.js';
-import { BASE, messageAt, problemsOf, yamlWith } from './helpers.js';
+import { messageAt, problemsOf, yamlWith } from './helpers.js';
 
 const root = join(import.meta.dirname, '../../..');
 const schema = JSON.parse(readFileSync(join(root, 'schema/vmac-config.schema.json'), 'utf8')) as Record<string, unknown>;
 const ajv = new Ajv2020({ allowUnionTypes: true, strict: true });
 const published = ajv.compile(schema);
 const exampleFiles = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.yaml'));
+
+/** The data the loader sees for `yamlWith(patch)` (keys patched to undefined are gone). */
+const dataWith = (patch: Record<string, unknown>): unknown => parse(yamlWith(patch));
 
 describe('the published schema', () => {
   it('is a valid draft 2020-12 schema', () => {
@@ -39,14 +42,17 @@ describe('the published schema', () => {
     'multicast mode': { mode: 'multicast' },
     'IPv6 VIP': { vip: '2001:db8::1' },
     'interface with slash': { interface: 'eth0/0' },
-    'leaseMs 19': { timing: { leaseMs: 19, renewMs: 1 } },
+    'leaseMs 11': { timing: { leaseMs: 11, renewMs: 1 } },
+    'heartbeat port 0': { heartbeat: { port: 0, keyFile: '/etc/vmac/web.key' } },
+    'empty keyFile': { heartbeat: { keyFile: '' } },
+    'four extra links': { node: { id: 1, name: 'n1', address: '10.200.0.11', extraAddresses: ['10.1.0.1', '10.2.0.1', '10.3.0.1', '10.4.0.1'] } },
+    'deadAfter 1': { timing: { deadAfter: 1 } },
     'seed as decimal string': { hash: { seed: '12345' } },
     '32 peers': { peers: Array.from({ length: 32 }, (_, i) => ({ id: i + 1, name: `p${i}` })) },
   };
 
   it.each(Object.entries(structurallyBroken))('refuses %s, and so does the loader', (_name, patch) => {
-    const data = { ...BASE, ...patch };
-    expect(published(data)).toBe(false);
+    expect(published(dataWith(patch))).toBe(false);
     expect(problemsOf(yamlWith(patch)).length).toBeGreaterThan(0);
   });
 
@@ -56,10 +62,21 @@ describe('the published schema', () => {
     'renewMs >= leaseMs/2': { timing: { leaseMs: 100, renewMs: 50 } },
     'multicast VMAC': { vmac: '03:00:00:00:00:01' },
     'peer address not an IP': { peers: [{ id: 2, name: 'n2', address: 'nope' }] },
+    'renewMs within 8 ms of leaseMs/2': { timing: { leaseMs: 100, renewMs: 47 } },
+    'keyFile missing with peers': { heartbeat: undefined },
+    'peer without address': { peers: [{ id: 2, name: 'n2' }] },
+    'link count mismatch': { peers: [{ id: 2, name: 'n2', address: '10.200.0.12', extraAddresses: ['10.201.0.12'] }] },
+    'duplicate extra address': {
+      node: { id: 1, name: 'n1', address: '10.200.0.11', extraAddresses: ['10.201.0.1'] },
+      peers: [{ id: 2, name: 'n2', address: '10.200.0.12', extraAddresses: ['10.201.0.1'] }],
+    },
+    'extra address not an IP': { node: { id: 1, name: 'n1', address: '10.200.0.11', extraAddresses: ['n1-hb'] }, peers: [] },
+    'dead time too short for the lease': { timing: { leaseMs: 200 } },
+    'suspectAfter >= deadAfter': { timing: { suspectAfter: 6, deadAfter: 6 } },
   };
 
   it.each(Object.entries(semanticOnly))('leaves %s to the loader, which refuses it', (_name, patch) => {
-    expect(published({ ...BASE, ...patch })).toBe(true);
+    expect(published(dataWith(patch))).toBe(true);
     expect(problemsOf(yamlWith(patch)).length).toBeGreaterThan(0);
   });
 
@@ -76,6 +93,7 @@ describe('the published schema', () => {
     expect(node?.properties.weight?.default).toBe(d.weight);
     expect(props.timing?.properties?.profile?.default).toBe(d.timing.profile);
     for (const k of ['garpCount', 'garpIntervalMs', 'refreshMs'] as const) expect(props.arp?.properties?.[k]?.default).toBe(d.arp[k]);
+    expect(props.heartbeat?.properties?.port?.default).toBe(d.heartbeat.port);
   });
 
   /** Every `pattern` in the schema, as the field it constrains. */

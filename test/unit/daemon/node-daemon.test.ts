@@ -13,22 +13,41 @@ import { ownerOf } from '../../../src/hash/bucket-map.js';
 import { staticMap } from '../../../src/daemon/ownership.js';
 import type { AddressPort } from '../../../src/vmac/host-setup.js';
 import { VmacError } from '../../../src/util/errors.js';
+import { createFakeNetwork } from '../../../src/ha/fake-transport.js';
 
-const YAML = `
+const yamlFor = (id: number): string => `
 service: web
 interface: eth0
 vip: 10.0.0.1
 hash: { seed: 0x1234 }
-node: { id: 1, name: n1 }
+node: { id: ${id}, name: n${id}, address: 10.0.0.1${id} }
 peers:
-  - { id: 2, name: n2, address: 10.0.0.12 }
-  - { id: 3, name: n3, address: 10.0.0.13 }
+${[1, 2, 3].filter((x) => x !== id).map((x) => `  - { id: ${x}, name: n${x}, address: 10.0.0.1${x} }`).join('\n')}
+heartbeat: { keyFile: /etc/vmac/web.key }
 `;
+const KEY = new Uint8Array(32).fill(9);
 const REAL_MAC = '02:00:00:00:00:11';
 
+/** Node 1 under test, with nodes 2 and 3 as real daemons on the same fake network and clock. */
 function harness() {
-  const cfg = parseConfig(YAML, 'web.yaml');
   const clock = fakeClock();
+  const net = createFakeNetwork(clock);
+  const peers = [2, 3].map((id) => {
+    const pcfg = parseConfig(yamlFor(id), `web${id}.yaml`);
+    const pdp = fakeDataPath(() => clock.nowMs());
+    const ports: DaemonPorts = {
+      dataPath: () => pdp,
+      rtnl: { getLink: (name) => Promise.resolve({ index: 2, name, mac: `02:00:00:00:00:1${id}`, up: true }), addAddress: () => Promise.resolve('added'), deleteAddress: () => Promise.resolve('deleted') },
+      sysctl: fakeSysctl({ 'net.ipv4.conf.eth0.arp_announce': '0' }),
+      openPacketPort: () => createFakePacketPort(),
+      openTransport: (addresses) => Promise.resolve(net.attach(addresses)),
+      loadKey: () => KEY,
+      clock,
+      incarnation: BigInt(id),
+    };
+    return { cfg: pcfg, ports, dp: pdp };
+  });
+  const cfg = parseConfig(yamlFor(1), 'web.yaml');
   const dp = fakeDataPath(() => clock.nowMs());
   const addresses = new Set<string>();
   const rtnl: AddressPort = {
@@ -43,10 +62,14 @@ function harness() {
     rtnl,
     sysctl,
     openPacketPort: () => (packets = createFakePacketPort()),
+    openTransport: (addresses) => Promise.resolve(net.attach(addresses)),
+    loadKey: () => KEY,
     clock,
+    incarnation: 1n,
   };
   const log = pino({ level: 'silent' });
-  return { cfg, clock, dp, addresses, sysctl, ports, log, packets: () => packets! };
+  const startPeers = () => Promise.all(peers.map((p) => startDaemon(p.cfg, p.ports, log)));
+  return { cfg, clock, dp, addresses, sysctl, ports, log, peers, startPeers, packets: () => packets! };
 }
 
 /** A client address whose bucket is owned (or not) by node 1. */
@@ -65,6 +88,12 @@ describe('node daemon on fakes', () => {
     const d = await startDaemon(h.cfg, h.ports, h.log);
     expect(h.addresses.has('10.0.0.1')).toBe(true);
     expect(h.sysctl.values.get('net.ipv4.conf.eth0.arp_announce')).toBe('2');
+    // Alone, the node has no quorum: its buckets are installed but nothing is answered.
+    h.clock.advance(1000);
+    expect(h.dp.inspect().leaseRemainingMs).toBeNull();
+    expect(h.packets().sent).toHaveLength(0);
+    await h.startPeers();
+    h.clock.advance(200);
     const st = h.dp.inspect();
     expect(st.owned.length).toBeGreaterThanOrEqual(85);
     expect(st.owned.length).toBeLessThanOrEqual(86);
@@ -84,30 +113,40 @@ describe('node daemon on fakes', () => {
     const [reply] = h.packets().sent.map((f) => decodeArpFrame(f));
     expect(reply).toMatchObject({ ok: true, frame: { op: 'reply', ethSrc: REAL_MAC, ethDst: '02:00:00:00:99:02', senderMac: h.cfg.vmac, senderIp: '10.0.0.1', targetIp: mine } });
     expect(d.status().arp).toMatchObject({ answered: 1, 'not-owner': 1 });
-    await d.stop('request');
+    const stopped = d.stop('request');
+    h.clock.advance(1000);
+    await stopped;
   });
 
-  it('renews the lease so it never runs out while the daemon runs', async () => {
+  it('renews the lease so it never runs out while the cluster runs', async () => {
     const h = harness();
     const d = await startDaemon(h.cfg, h.ports, h.log);
-    for (let t = 0; t < 10_000; t += 10) {
-      h.clock.advance(10);
+    await h.startPeers();
+    h.clock.advance(500);
+    for (let t = 0; t < 10_000; t += 5) {
+      h.clock.advance(5);
       expect(h.dp.inspect().leaseRemainingMs).not.toBeNull();
     }
-    expect(d.status().lease).toMatchObject({ gaps: 0, failures: 0 });
-    expect(d.status().lease.renewals).toBeGreaterThanOrEqual(10_000 / h.cfg.timing.renewMs - 1);
-    await d.stop('request');
+    expect(d.status().cluster).toMatchObject({ quorum: { has: true, lease: 'renew' }, self: { state: 'active' } });
+    expect(d.status().cluster.heartbeats.received['bad-mac']).toBe(0);
   });
 
-  it('stop removes the filter, the VIP and restores sysctls', async () => {
+  it('stop hands the buckets over, then removes the filter, the VIP and restores sysctls', async () => {
     const h = harness();
     const d = await startDaemon(h.cfg, h.ports, h.log);
-    await d.stop('signal');
+    await h.startPeers();
+    h.clock.advance(500);
+    const mine = h.dp.inspect().owned;
+    const stopped = d.stop('signal');
+    // The leave completes once both peers report they took our buckets (a few heartbeats).
+    for (let i = 0; i < 100; i++) h.clock.advance(10);
+    await stopped;
+    const taken = new Set([...h.peers[0]!.dp.inspect().owned, ...h.peers[1]!.dp.inspect().owned]);
+    for (const b of mine) expect(taken.has(b)).toBe(true);
     expect(h.dp.inspect().installed).toBe(false);
     expect(h.addresses.size).toBe(0);
     expect(h.sysctl.values.get('net.ipv4.conf.eth0.arp_announce')).toBe('0');
     expect(h.packets().state).toBe('closed');
-    expect(h.clock.pending()).toBe(0);
   });
 
   it('a failure during start undoes what was done and reports the error', async () => {

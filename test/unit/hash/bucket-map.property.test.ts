@@ -1,57 +1,16 @@
 /**
- * Property tests over many seeded random clusters (2–32 nodes, weights 1..1000, 64/256/1024
- * buckets) and random failure sequences. Each case's seed is in the failure message.
+ * Property tests of balancedMap and rebalanceTarget over many seeded random clusters (2–32
+ * nodes, weights 1..1000, 64/256/1024 buckets); afterFailure's are in failover.property.test.ts.
+ * Each case's seed is in the failure message.
  */
 import { describe, expect, it } from 'vitest';
 import { afterFailure, balancedMap, mapDigest, planMoves, rebalanceTarget, type BucketMap } from '../../../src/hash/bucket-map.js';
-import { prng, type Prng } from './prng.js';
-import { counts, minimalMoves, shareBounds, unbalanced, type Node } from './shares.js';
+import type { Prng } from './prng.js';
+import { ALL_IDS, clusters as seeded, weightMap, type Cluster } from './clusters.js';
+import { counts, minimalMoves, unbalanced, type Node } from './shares.js';
 
 const CASES = 80;
-const ALL_IDS = Array.from({ length: 32 }, (_, i) => i + 1);
-
-interface Cluster {
-  readonly seed: number;
-  readonly rng: Prng;
-  readonly nodes: Node[];
-  readonly buckets: number;
-}
-
-function cluster(seed: number): Cluster {
-  const rng = prng(seed);
-  const ids = rng.shuffle(ALL_IDS).slice(0, rng.int(2, 32));
-  const nodes = ids.map((id) => ({ id, weight: rng.int(1, 1000) }));
-  return { seed, rng, nodes, buckets: rng.pick([64, 256, 1024]) };
-}
-
-const clusters = (salt: number): Cluster[] => Array.from({ length: CASES }, (_, i) => cluster(salt * 100_000 + i));
-
-/** Weights as a map in a random insertion order (order must not matter). */
-function weightMap(rng: Prng, nodes: readonly Node[]): Map<number, number> {
-  return new Map(rng.shuffle(nodes).map((n) => [n.id, n.weight]));
-}
-
-/** Everything afterFailure promises, as a list of violations. */
-function failureViolations(before: BucketMap, after: BucketMap, failed: ReadonlySet<number>, weights: ReadonlyMap<number, number>): string[] {
-  const bad: string[] = [];
-  const survivors = new Set([...counts(before).keys()].filter((id) => !failed.has(id)));
-  const moved = before.filter((o) => failed.has(o)).length;
-  const received = new Map<number, number>();
-  before.forEach((from, b) => {
-    const to = after[b];
-    if (!failed.has(from) && to !== from) bad.push(`bucket ${b} of survivor ${from} moved to ${to}`);
-    if (failed.has(from) && (to === undefined || !survivors.has(to))) bad.push(`bucket ${b} of failed ${from} went to ${to}`);
-    if (failed.has(from) && to !== undefined) received.set(to, (received.get(to) ?? 0) + 1);
-  });
-  const weightSum = [...survivors].reduce((s, id) => s + (weights.get(id) ?? 0), 0);
-  for (const id of survivors) {
-    const { lo, hi } = shareBounds(moved, weights.get(id) ?? 0, weightSum);
-    const got = received.get(id) ?? 0;
-    if (got < lo || got > hi) bad.push(`survivor ${id} received ${got} of ${moved}, share ${lo}..${hi}`);
-  }
-  if (after.length !== before.length) bad.push(`length ${after.length} != ${before.length}`);
-  return bad;
-}
+const clusters = (salt: number): Cluster[] => seeded(salt, CASES);
 
 /** Violations of "only over-share nodes give, only under-share nodes receive". */
 function directionViolations(current: BucketMap, target: BucketMap, nodes: readonly Node[]): string[] {
@@ -69,14 +28,6 @@ function directionViolations(current: BucketMap, target: BucketMap, nodes: reado
   return bad;
 }
 
-/** The largest |owned - exact weighted share| among the owners of `map`. */
-function worstDeviation(map: BucketMap, nodes: readonly Node[]): number {
-  const have = counts(map);
-  const owners = nodes.filter((n) => have.has(n.id));
-  const weightSum = owners.reduce((s, n) => s + n.weight, 0);
-  return Math.max(...owners.map((n) => Math.abs((have.get(n.id) ?? 0) - (map.length * n.weight) / weightSum)));
-}
-
 /** Fail 1..3 random live nodes (never all), sometimes with a stranger id in the set. */
 function pickFailures(rng: Prng, alive: readonly number[]): Set<number> {
   const failed = new Set(rng.shuffle(alive).slice(0, rng.int(1, Math.min(3, alive.length - 1))));
@@ -92,39 +43,6 @@ describe('balancedMap properties', () => {
       expect(map.length).toBe(c.buckets);
       expect(balancedMap(c.rng.shuffle(c.nodes), c.buckets), `seed ${c.seed}`).toEqual(map);
     }
-  });
-});
-
-describe('afterFailure properties', () => {
-  it(`moves only failed buckets, survivors keep theirs, receipts within one of the weighted share (${CASES} sequences)`, () => {
-    for (const c of clusters(2)) {
-      let map = balancedMap(c.nodes, c.buckets);
-      // Survivors are owners: a node whose weight earns it no bucket takes no part.
-      let alive = [...new Set(map)];
-      for (let step = 0; alive.length > 1; step++) {
-        const failed = pickFailures(c.rng, alive);
-        const weights = weightMap(c.rng, c.nodes);
-        const next = afterFailure(map, failed, weights);
-        expect(failureViolations(map, next, failed, weights), `seed ${c.seed}`).toEqual([]);
-        // Quality, not a promise: leftovers go to whoever is furthest below share, which keeps
-        // repeated failures near balance (without it, survivors drift 7+ buckets off).
-        expect(worstDeviation(next, c.nodes), `seed ${c.seed} step ${step}`).toBeLessThan(2);
-        if (step === 0) {
-          // Same inputs in another order, on another "node": same map (checked once per sequence for time).
-          const again = afterFailure([...map], new Set(c.rng.shuffle([...failed])), weightMap(c.rng, c.nodes));
-          expect(mapDigest(again), `seed ${c.seed} determinism`).toBe(mapDigest(next));
-        }
-        alive = alive.filter((id) => !failed.has(id));
-        map = next;
-      }
-      expect(new Set(map), `seed ${c.seed}`).toEqual(new Set(alive));
-    }
-  });
-
-  it('returns the agreed map unchanged when every owner fails', () => {
-    const c = cluster(4);
-    const map = balancedMap(c.nodes, c.buckets);
-    expect(afterFailure(map, new Set(c.nodes.map((n) => n.id)), weightMap(c.rng, c.nodes))).toBe(map);
   });
 });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { afterFailure, balancedMap, mapDigest, ownedBy, ownerOf, planMoves, rebalanceTarget } from '../../../src/hash/bucket-map.js';
-import { pairOrder } from '../../../src/hash/preference.js';
-import { apportion } from '../../../src/hash/quota.js';
+import { assignByQuota, preference } from '../../../src/hash/preference.js';
+import { apportion, apportionSampled } from '../../../src/hash/quota.js';
+import { prng } from './prng.js';
 import { counts, unbalanced } from './shares.js';
 
 const three = [
@@ -74,9 +75,10 @@ describe('afterFailure', () => {
     expect(new Set(next)).toEqual(new Set([1]));
   });
 
-  it('needs the weight of every survivor', () => {
+  it('needs the weight of every owner, failed ones too (their chains are built from all weights)', () => {
     const agreed = balancedMap(three, 64);
-    expect(() => afterFailure(agreed, new Set([1]), new Map([[2, 1]]))).toThrow(/no weight for surviving node 3/);
+    expect(() => afterFailure(agreed, new Set([1]), new Map([[1, 1], [2, 1]]))).toThrow(/no weight for node 3/);
+    expect(() => afterFailure(agreed, new Set([1]), new Map([[2, 1], [3, 1]]))).toThrow(/no weight for node 1/);
   });
 });
 
@@ -156,9 +158,42 @@ describe('internals', () => {
     expect(apportion(0, three)).toEqual(new Map([[1, 0], [2, 0], [3, 0]]));
   });
 
-  it('pairOrder: packed and comparator paths give the same order', () => {
-    const scores = Uint32Array.from({ length: 3000 }, (_, i) => (i * 2654435761) % 97 === 0 ? 0xffffffff : (i * 2654435761) >>> 0);
-    scores[5] = scores[7] ?? 0; // a tie, broken by index
-    expect(Array.from(pairOrder(scores, 0))).toEqual(Array.from(pairOrder(scores)));
+  it('assignByQuota gives what the greedy over all (bucket, node) pairs gives', () => {
+    // Reference: every pair sorted by score (high first), then bucket position, then node id;
+    // a pair is taken while its bucket is free and its node has room.
+    const reference = (buckets: number[], quotas: Map<number, number>): Map<number, number> => {
+      const room = new Map(quotas);
+      const pairs = buckets.flatMap((bucket, i) => [...quotas.keys()].map((id) => ({ bucket, i, id, score: preference(bucket, id) })));
+      pairs.sort((x, y) => y.score - x.score || x.i - y.i || x.id - y.id);
+      const owner = new Map<number, number>();
+      for (const p of pairs) {
+        if (owner.has(p.bucket) || (room.get(p.id) ?? 0) <= 0) continue;
+        owner.set(p.bucket, p.id);
+        room.set(p.id, (room.get(p.id) ?? 0) - 1);
+      }
+      return owner;
+    };
+    const rng = prng(77);
+    for (let t = 0; t < 200; t++) {
+      const buckets = rng.shuffle(Array.from({ length: 300 }, (_, b) => b * 7)).slice(0, rng.int(0, 300));
+      const nodes = rng.shuffle([1, 2, 3, 5, 8, 13, 21, 34, 55, 89]).slice(0, rng.int(1, 10)).map((id) => ({ id, weight: rng.int(0, 50) }));
+      const quotas = apportion(buckets.length, nodes);
+      expect(assignByQuota(buckets, quotas), `case ${t}`).toEqual(reference(buckets, quotas));
+    }
+  });
+
+  it('apportionSampled: floor or ceiling summing to the total, each ceiling as often as its fraction', () => {
+    const nodes = [{ id: 1, weight: 1 }, { id: 2, weight: 2 }, { id: 3, weight: 3 }, { id: 4, weight: 0 }];
+    const ceilings = new Map<number, number>();
+    for (let seed = 0; seed < 600; seed++) {
+      const q = apportionSampled(5, nodes, seed); // seeds 0..599 hit each offset mod 6 equally often
+      expect([...q.values()].reduce((a, b) => a + b, 0)).toBe(5);
+      // Shares 5/6, 10/6, 15/6, 0: floors 0, 1, 2, 0 and two leftover slots.
+      expect([q.get(1), q.get(2), q.get(3), q.get(4)].map((v, i) => (v ?? 0) - [0, 1, 2, 0][i]!).every((d) => d === 0 || d === 1)).toBe(true);
+      expect(q.get(4)).toBe(0);
+      for (const [id, v] of q) if (v > [0, 0, 1, 2, 0][id]!) ceilings.set(id, (ceilings.get(id) ?? 0) + 1);
+    }
+    // Fractions 5/6, 4/6, 3/6 of 600 splits: exactly 500, 400, 300.
+    expect(ceilings).toEqual(new Map([[1, 500], [2, 400], [3, 300]]));
   });
 });

@@ -1,0 +1,137 @@
+/**
+ * Failover runs on a live lab: probe every 1 ms, inject a fault at a random moment after
+ * warm-up, measure what the clients saw, restore the node, repeat.
+ *   gap        per client of the victim: the longest silence (last answer before the fault to
+ *              first answer after, from whichever node)
+ *   duplicates requests answered twice (by two nodes), all clients
+ *   lost       probes never answered by clients of the surviving nodes
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LabInfo, LabNodeInfo } from './lab.js';
+import { predictor } from './answers.js';
+import { probeUdp, type UdpProbeResult } from './probe.js';
+import { run, spawnInNs } from './exec.js';
+import { daemonEntry } from './paths.js';
+import { prng } from './plan.js';
+
+export type FaultKind = 'kill' | 'stop' | 'link';
+
+export interface RunResult {
+  run: number;
+  fault: FaultKind;
+  victim: string;
+  faultAtMs: number; // after the probe started
+  gapsMs: number[]; // one per victim client
+  duplicates: number;
+  lostSurvivors: number;
+  victimLastAnswerAfterFaultMs: number | null; // when the victim itself went silent (max over its clients)
+  proberBehind: number;
+}
+
+export interface FailoverSummary {
+  fault: FaultKind;
+  runs: number;
+  gapMs: { p50: number; p99: number; max: number };
+  duplicates: number;
+  lostSurvivors: number;
+  victimSilentAfterMs: { p50: number; max: number };
+  proberBehind: number;
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
+}
+
+const monoMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+async function injectFault(lab: LabInfo, victim: LabNodeInfo, fault: FaultKind): Promise<void> {
+  if (fault === 'kill') process.kill(victim.daemonPid, 'SIGKILL');
+  else if (fault === 'stop') process.kill(victim.daemonPid, 'SIGSTOP');
+  else await run('ip', ['-n', lab.switchNs, 'link', 'set', victim.name, 'down']);
+}
+
+/** Brings the victim back: continue or restart its daemon, link up, and wait until it serves. */
+async function restore(lab: LabInfo, victim: LabNodeInfo, fault: FaultKind): Promise<void> {
+  if (fault === 'stop') process.kill(victim.daemonPid, 'SIGCONT');
+  if (fault === 'link') await run('ip', ['-n', lab.switchNs, 'link', 'set', victim.name, 'up']);
+  let alive = true;
+  try { process.kill(victim.daemonPid, 0); } catch { alive = false; }
+  if (!alive) {
+    const marker = `restart-${Date.now()}`;
+    writeFileSync(victim.log, `{"event":"${marker}"}\n`, { flag: 'a' });
+    const child = spawnInNs(victim.ns, process.execPath, [daemonEntry(), 'run', victim.config], victim.log);
+    victim.daemonPid = child.pid ?? -1;
+  }
+  await waitServing(victim);
+}
+
+async function waitServing(victim: LabNodeInfo, timeoutMs = 10_000): Promise<void> {
+  const { readFileSync } = await import('node:fs');
+  const deadline = Date.now() + timeoutMs;
+  const startLen = readFileSync(victim.log, 'utf8').length;
+  for (;;) {
+    const tail = readFileSync(victim.log, 'utf8').slice(startLen > 4096 ? startLen - 4096 : 0);
+    const lines = tail.trim().split('\n');
+    const lastServing = lines.map((l) => l.includes('"event":"serving"')).lastIndexOf(true);
+    const lastLost = lines.map((l) => l.includes('"event":"lease-stopped"') || l.includes('"event":"restart-')).lastIndexOf(true);
+    if (lastServing > lastLost && lastServing >= 0) return;
+    if (Date.now() > deadline) throw new Error(`${victim.ns} did not serve again within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function failoverRun(lab: LabInfo, o: { run: number; fault: FaultKind; victim: LabNodeInfo; perClient: number; durationMs: number; seed: number }): Promise<RunResult> {
+  const predict = predictor(lab);
+  const rnd = prng(o.seed);
+  const files = lab.clients.map((c, i) => {
+    const mine = c.addresses.filter((a) => predict(a) === o.victim.name).slice(0, o.perClient);
+    const others = c.addresses.filter((a) => predict(a) !== o.victim.name).slice(0, o.perClient);
+    const file = join(lab.dir, `fo-c${i + 1}.addrs`);
+    writeFileSync(file, `${[...mine, ...others].join('\n')}\n`);
+    return { ns: c.ns, file, mine: new Set(mine) };
+  });
+  const probes = files.map((f) => probeUdp(f.ns, { vip: lab.vip, port: lab.echoPort, addrFile: f.file, intervalUs: 1000, durationMs: o.durationMs, waitMs: 300 }));
+  const warmupMs = 300 + rnd() * 300;
+  await new Promise((r) => setTimeout(r, warmupMs));
+  const faultMono = monoMs();
+  await injectFault(lab, o.victim, o.fault);
+  const results: UdpProbeResult[] = await Promise.all(probes);
+  const gapsMs: number[] = [];
+  let duplicates = 0;
+  let lostSurvivors = 0;
+  let victimSilent: number | null = null;
+  let behind = 0;
+  results.forEach((r, i) => {
+    behind += r.behindTicks;
+    const mine = files[i]?.mine ?? new Set<string>();
+    for (const a of r.addrs) {
+      duplicates += a.duplicates;
+      if (!mine.has(a.addr)) { lostSurvivors += a.lost; continue; }
+      gapsMs.push(a.maxGapUs / 1000);
+      if (a.maxGapStartUs !== null) {
+        const silentAt = r.startMonoNs / 1e6 + a.maxGapStartUs / 1000 - faultMono;
+        victimSilent = Math.max(victimSilent ?? -Infinity, silentAt);
+      }
+    }
+  });
+  const faultAtMs = faultMono - Math.min(...results.map((r) => r.startMonoNs / 1e6));
+  await restore(lab, o.victim, o.fault);
+  return { run: o.run, fault: o.fault, victim: o.victim.name, faultAtMs, gapsMs, duplicates, lostSurvivors, victimLastAnswerAfterFaultMs: victimSilent, proberBehind: behind };
+}
+
+export function summarize(fault: FaultKind, runs: readonly RunResult[]): FailoverSummary {
+  const gaps = runs.flatMap((r) => r.gapsMs);
+  const silent = runs.map((r) => r.victimLastAnswerAfterFaultMs).filter((x): x is number => x !== null);
+  return {
+    fault,
+    runs: runs.length,
+    gapMs: { p50: percentile(gaps, 50), p99: percentile(gaps, 99), max: Math.max(...gaps) },
+    duplicates: runs.reduce((s, r) => s + r.duplicates, 0),
+    lostSurvivors: runs.reduce((s, r) => s + r.lostSurvivors, 0),
+    victimSilentAfterMs: { p50: percentile(silent, 50), max: Math.max(...silent) },
+    proberBehind: runs.reduce((s, r) => s + r.proberBehind, 0),
+  };
+}

@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { requestControl } from '../daemon/control-socket.js';
+import type { DaemonStatus } from '../daemon/node-daemon.js';
+import { EXIT_BAD_INPUT, printJson, reportError } from './output.js';
+
+function render(s: DaemonStatus): string {
+  const c = s.cluster;
+  const lines = [
+    `service ${s.service}: VIP ${s.vip} as ${s.vmac} (this node's MAC ${s.realMac})`,
+    `node ${c.self.name} (id ${c.self.id}): ${c.self.state}; lease: ${c.quorum.lease}; quorum: ${c.quorum.has ? 'yes' : 'NO'} (needs ${c.quorum.size})`,
+    `view epoch ${c.view.epoch}, map ${c.view.digest}, absent: ${c.view.absent.length === 0 ? 'none' : c.view.absent.join(',')}; owns ${c.owned.length} buckets`,
+    '',
+    '| id | node | status | state | last heard | per link (ms ago) | map |',
+    '| ---: | --- | --- | --- | ---: | --- | --- |',
+    ...c.nodes.map((n) => `| ${n.id} | ${n.name} | ${n.status} | ${n.state ?? '-'} | ${n.lastHeardMsAgo === null ? 'never' : `${n.lastHeardMsAgo} ms`} | ${n.links.map((x) => (x === null ? '-' : String(x))).join(' / ') || '-'} | ${n.digest === c.view.digest ? 'same' : (n.digest ?? '-')} |`),
+    '',
+    `heartbeats sent ${c.heartbeats.sent}; received per link ${c.heartbeats.perLinkReceived.join(' / ')}; ` +
+      Object.entries(c.heartbeats.received).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', '),
+    `arp: ${Object.entries(s.arp).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'no requests yet'}`,
+  ];
+  return lines.join('\n');
+}
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description("ask a running daemon for its view: quorum, lease, nodes, buckets, heartbeat and ARP counters")
+    .option('-c, --config <file>', 'service config (finds its control socket)')
+    .option('-s, --socket <path>', 'control socket path (instead of --config)')
+    .option('--json', 'print the full status object')
+    .addHelpText('after', `
+Heartbeat counters by outcome: accepted, duplicate (the same message on another link), and every
+drop reason (bad-mac, replay, truncated, oversized, unknown-node, …): a forged or broken
+heartbeat is counted, never acted on.
+Example:
+  vmac status -c /etc/vmac/web.yaml --json`)
+    .action(async (o: { config?: string; socket?: string; json?: boolean }) => {
+      try {
+        const path = o.socket ?? (o.config === undefined ? undefined : loadConfig(o.config).control.socket);
+        if (path === undefined) {
+          process.stderr.write('vmac: status needs --config <file> or --socket <path>\n');
+          process.exitCode = EXIT_BAD_INPUT;
+          return;
+        }
+        const s = (await requestControl(path, { cmd: 'status' })) as DaemonStatus;
+        if (o.json) printJson(s);
+        else process.stdout.write(`${render(s)}\n`);
+      } catch (err) {
+        process.exitCode = reportError(err);
+      }
+    });
+}

@@ -1,0 +1,247 @@
+/**
+ * Heartbeat wire format v1: pure, byte-exact encode and decode, no I/O. All integers big-endian.
+ *
+ * ```
+ * off  size  field
+ * 0    1     magic 0x56 ('V')
+ * 1    1     version = 1
+ * 2    1     type: 1 heartbeat, 2 leave
+ * 3    1     senderId 1..32
+ * 4    8     incarnation u64 (≥ 1; 0 means "never heard" in peer reports, so it is not a valid own value)
+ * 12   4     seq u32
+ * 16   1     state: 0 active, 1 draining, 2 standby, 3 leaving
+ * 17   1     flags: bit0 hasQuorum; other bits 0
+ * 18   2     weight u16
+ * 20   4     mapEpoch u32
+ * 24   8     mapDigest
+ * 32   1     linkId u8
+ * 33   1     peerCount n (0..32)
+ * 34   2     reserved, 0
+ * 36   20·n  peer reports: u8 id (1..32, ≠ senderId, unique), u8 status (0..3), u16 reserved 0,
+ *            u64 incarnationHeard, u32 lastSeqHeard, u32 ageMs
+ * 36+20n 32  HMAC-SHA256(key, bytes[0 .. 36+20n))
+ * ```
+ *
+ * Decoding never throws: datagrams come from the network, and a bad one is a named outcome that
+ * the daemon counts. Check order, and why:
+ *  1. magic, version — they say whose protocol and which layout this is; checking them before any
+ *     length rule means a future, larger v2 is counted as `bad-version`, not `oversized`.
+ *  2. lengths — overall bounds, then the length the peer count declares (framing only: the peer
+ *     count is the single field read before authentication, and only to find the MAC).
+ *  3. MAC — constant-time; nothing else is interpreted before it passes.
+ *  4. type, then field ranges (`malformed`) — only for authentic bytes, i.e. a key holder's bug.
+ */
+import { VmacError } from '../util/errors.js';
+import { MAC_SIZE, checkMac, computeMac } from './heartbeat-auth.js';
+import type { Heartbeat, NodeState, PeerReport, PeerStatus } from './heartbeat-types.js';
+
+export { MAC_SIZE } from './heartbeat-auth.js';
+export const HEARTBEAT_MAGIC = 0x56;
+export const HEARTBEAT_VERSION = 1;
+export const HEADER_SIZE = 36;
+export const PEER_ENTRY_SIZE = 20;
+export const MAX_PEERS = 32;
+export const MAX_NODE_ID = 32;
+/** Smallest valid message: a header with no peers, plus the MAC (68 bytes). */
+export const MIN_MESSAGE_SIZE = HEADER_SIZE + MAC_SIZE;
+/** Largest valid message: 36 + 32·20 + 32 = 708 bytes, well under any link MTU. */
+export const MAX_MESSAGE_SIZE = HEADER_SIZE + MAX_PEERS * PEER_ENTRY_SIZE + MAC_SIZE;
+
+/** Why a datagram is not a heartbeat. Stable words: they name counters and log fields. */
+export type DropReason = 'truncated' | 'oversized' | 'bad-magic' | 'bad-version' | 'bad-type' | 'bad-mac' | 'malformed';
+export const DROP_REASONS: readonly DropReason[] = ['truncated', 'oversized', 'bad-magic', 'bad-version', 'bad-type', 'bad-mac', 'malformed'];
+
+export type DecodeResult =
+  | { readonly ok: true; readonly hb: Heartbeat }
+  | { readonly ok: false; readonly reason: DropReason };
+
+/** Header offsets, named so the layout above can be checked against the code line by line. */
+const OFF = {
+  magic: 0, version: 1, type: 2, senderId: 3, incarnation: 4, seq: 12, state: 16, flags: 17,
+  weight: 18, mapEpoch: 20, mapDigest: 24, linkId: 32, peerCount: 33, reserved: 34,
+} as const;
+/** Offsets inside one peer report. */
+const PEER_OFF = { id: 0, status: 1, reserved: 2, incarnationHeard: 4, lastSeqHeard: 12, ageMs: 16 } as const;
+const DIGEST_SIZE = 8;
+const FLAG_HAS_QUORUM = 0x01;
+
+/** Code ↔ name tables: the index is the wire code (types start at 1). */
+const TYPES = [undefined, 'heartbeat', 'leave'] as const;
+const STATES: readonly NodeState[] = ['active', 'draining', 'standby', 'leaving'];
+const STATUSES: readonly PeerStatus[] = ['unknown', 'alive', 'suspect', 'dead'];
+
+const U16_MAX = 0xffff;
+const U32_MAX = 0xffff_ffff;
+const U64_MAX = 0xffff_ffff_ffff_ffffn;
+
+/** Total message size for `n` peer reports, MAC included. */
+export function messageSize(peerCount: number): number {
+  return HEADER_SIZE + peerCount * PEER_ENTRY_SIZE + MAC_SIZE;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encode
+
+/**
+ * Serialises and signs a heartbeat. Throws VMAC_HEARTBEAT_INVALID for a value the wire cannot
+ * carry or a peer would reject as malformed: that is our own bug, and sending it would only make
+ * every peer count `malformed`.
+ */
+export function encodeHeartbeat(hb: Heartbeat, key: Uint8Array): Uint8Array {
+  validateHeartbeat(hb);
+  const size = messageSize(hb.peers.length);
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
+  writeHeader(view, bytes, hb);
+  hb.peers.forEach((p, i) => writePeer(view, HEADER_SIZE + i * PEER_ENTRY_SIZE, p));
+  const macAt = size - MAC_SIZE;
+  bytes.set(computeMac(key, bytes.subarray(0, macAt)), macAt);
+  return bytes;
+}
+
+function writeHeader(view: DataView, bytes: Uint8Array, hb: Heartbeat): void {
+  view.setUint8(OFF.magic, HEARTBEAT_MAGIC);
+  view.setUint8(OFF.version, HEARTBEAT_VERSION);
+  view.setUint8(OFF.type, TYPES.indexOf(hb.type));
+  view.setUint8(OFF.senderId, hb.senderId);
+  view.setBigUint64(OFF.incarnation, hb.incarnation);
+  view.setUint32(OFF.seq, hb.seq);
+  view.setUint8(OFF.state, STATES.indexOf(hb.state));
+  view.setUint8(OFF.flags, hb.hasQuorum ? FLAG_HAS_QUORUM : 0);
+  view.setUint16(OFF.weight, hb.weight);
+  view.setUint32(OFF.mapEpoch, hb.mapEpoch);
+  bytes.set(Buffer.from(hb.mapDigest, 'hex'), OFF.mapDigest);
+  view.setUint8(OFF.linkId, hb.linkId);
+  view.setUint8(OFF.peerCount, hb.peers.length);
+  view.setUint16(OFF.reserved, 0);
+}
+
+function writePeer(view: DataView, at: number, p: PeerReport): void {
+  view.setUint8(at + PEER_OFF.id, p.id);
+  view.setUint8(at + PEER_OFF.status, STATUSES.indexOf(p.status));
+  view.setUint16(at + PEER_OFF.reserved, 0);
+  view.setBigUint64(at + PEER_OFF.incarnationHeard, p.incarnationHeard);
+  view.setUint32(at + PEER_OFF.lastSeqHeard, p.lastSeqHeard);
+  view.setUint32(at + PEER_OFF.ageMs, p.ageMs);
+}
+
+/** Enforces exactly the rules the decoder enforces, so encode → decode always round-trips. */
+function validateHeartbeat(hb: Heartbeat): void {
+  if (hb.version !== HEARTBEAT_VERSION) invalid('version', hb.version);
+  if (!TYPES.includes(hb.type)) invalid('type', hb.type);
+  if (!STATES.includes(hb.state)) invalid('state', hb.state);
+  checkInt('senderId', hb.senderId, 1, MAX_NODE_ID);
+  checkBig('incarnation', hb.incarnation, 1n);
+  checkInt('seq', hb.seq, 0, U32_MAX);
+  checkInt('weight', hb.weight, 0, U16_MAX);
+  checkInt('mapEpoch', hb.mapEpoch, 0, U32_MAX);
+  checkInt('linkId', hb.linkId, 0, 0xff);
+  if (!/^[0-9a-f]{16}$/.test(hb.mapDigest)) invalid('mapDigest (16 lowercase hex digits)', hb.mapDigest);
+  if (hb.peers.length > MAX_PEERS) invalid('peers.length', hb.peers.length);
+  const seen = new Set<number>();
+  for (const p of hb.peers) {
+    checkInt('peers[].id', p.id, 1, MAX_NODE_ID);
+    if (p.id === hb.senderId || seen.has(p.id)) invalid('peers[].id (duplicate or the sender itself)', p.id);
+    seen.add(p.id);
+    if (!STATUSES.includes(p.status)) invalid('peers[].status', p.status);
+    checkBig('peers[].incarnationHeard', p.incarnationHeard, 0n);
+    checkInt('peers[].lastSeqHeard', p.lastSeqHeard, 0, U32_MAX);
+    checkInt('peers[].ageMs', p.ageMs, 0, U32_MAX);
+  }
+}
+
+function checkInt(field: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) invalid(`${field} (${min}..${max})`, value);
+}
+
+function checkBig(field: string, value: bigint, min: bigint): void {
+  if (typeof value !== 'bigint' || value < min || value > U64_MAX) invalid(`${field} (u64 ≥ ${min})`, value);
+}
+
+function invalid(field: string, value: unknown): never {
+  const shown = typeof value === 'bigint' ? `${value}n` : JSON.stringify(value);
+  throw new VmacError('VMAC_HEARTBEAT_INVALID', `cannot encode heartbeat: bad ${field}: ${shown}`, { field, value: String(value) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decode
+
+/** Decodes and authenticates one datagram. Never throws, whatever the bytes. */
+export function decodeHeartbeat(bytes: Uint8Array, key: Uint8Array): DecodeResult {
+  const framing = checkFraming(bytes);
+  if (framing !== undefined) return fail(framing);
+  const macAt = bytes.length - MAC_SIZE;
+  if (checkMac(key, bytes.subarray(0, macAt), bytes.subarray(macAt)) !== 'authentic') return fail('bad-mac');
+  return parseAuthentic(new DataView(bytes.buffer, bytes.byteOffset, macAt), bytes);
+}
+
+/** Protocol identity and length rules: everything that can be judged without the key. */
+function checkFraming(bytes: Uint8Array): DropReason | undefined {
+  if (bytes.length >= 1 && bytes[OFF.magic] !== HEARTBEAT_MAGIC) return 'bad-magic';
+  if (bytes.length >= 2 && bytes[OFF.version] !== HEARTBEAT_VERSION) return 'bad-version';
+  if (bytes.length < MIN_MESSAGE_SIZE) return 'truncated';
+  if (bytes.length > MAX_MESSAGE_SIZE) return 'oversized';
+  const peerCount = bytes[OFF.peerCount] ?? 0;
+  // More than 32 peers can never fit in a valid message: it declares an oversized one.
+  if (peerCount > MAX_PEERS) return 'oversized';
+  const declared = messageSize(peerCount);
+  if (bytes.length < declared) return 'truncated';
+  if (bytes.length > declared) return 'oversized';
+  return undefined;
+}
+
+/** Interprets authentic bytes (lengths already consistent). */
+function parseAuthentic(view: DataView, bytes: Uint8Array): DecodeResult {
+  const type = TYPES[view.getUint8(OFF.type)];
+  if (type === undefined) return fail('bad-type');
+  const senderId = view.getUint8(OFF.senderId);
+  const incarnation = view.getBigUint64(OFF.incarnation);
+  const state = STATES[view.getUint8(OFF.state)];
+  const flags = view.getUint8(OFF.flags);
+  const headerOk = validNodeId(senderId) && incarnation > 0n && state !== undefined &&
+    (flags & ~FLAG_HAS_QUORUM) === 0 && view.getUint16(OFF.reserved) === 0;
+  if (!headerOk) return fail('malformed');
+  const peers = parsePeers(view, senderId);
+  if (peers === undefined) return fail('malformed');
+  const hb: Heartbeat = {
+    version: HEARTBEAT_VERSION, type, senderId, incarnation,
+    seq: view.getUint32(OFF.seq),
+    state,
+    hasQuorum: (flags & FLAG_HAS_QUORUM) !== 0,
+    weight: view.getUint16(OFF.weight),
+    mapEpoch: view.getUint32(OFF.mapEpoch),
+    mapDigest: Buffer.from(bytes.buffer, bytes.byteOffset + OFF.mapDigest, DIGEST_SIZE).toString('hex'),
+    linkId: view.getUint8(OFF.linkId),
+    peers,
+  };
+  return { ok: true, hb };
+}
+
+/** The peer reports, or undefined if any is out of range, repeated, or about the sender itself. */
+function parsePeers(view: DataView, senderId: number): PeerReport[] | undefined {
+  const count = view.getUint8(OFF.peerCount);
+  const peers: PeerReport[] = [];
+  const seen = new Set<number>([senderId]);
+  for (let i = 0; i < count; i++) {
+    const at = HEADER_SIZE + i * PEER_ENTRY_SIZE;
+    const id = view.getUint8(at + PEER_OFF.id);
+    const status = STATUSES[view.getUint8(at + PEER_OFF.status)];
+    if (!validNodeId(id) || seen.has(id) || status === undefined || view.getUint16(at + PEER_OFF.reserved) !== 0) return undefined;
+    seen.add(id);
+    peers.push({
+      id, status,
+      incarnationHeard: view.getBigUint64(at + PEER_OFF.incarnationHeard),
+      lastSeqHeard: view.getUint32(at + PEER_OFF.lastSeqHeard),
+      ageMs: view.getUint32(at + PEER_OFF.ageMs),
+    });
+  }
+  return peers;
+}
+
+function validNodeId(id: number): boolean {
+  return id >= 1 && id <= MAX_NODE_ID;
+}
+
+function fail(reason: DropReason): DecodeResult {
+  return { ok: false, reason };
+}

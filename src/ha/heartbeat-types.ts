@@ -1,0 +1,33 @@
+/**
+ * What a heartbeat says, decoded and authenticated. The wire format is in heartbeat-codec.ts;
+ * the membership reducer only ever sees this type.
+ */
+export type NodeState = 'active' | 'draining' | 'standby' | 'leaving';
+export type PeerStatus = 'unknown' | 'alive' | 'suspect' | 'dead';
+
+/** What the sender believes about one peer (it lists every configured node but itself). */
+export interface PeerReport {
+  readonly id: number;
+  readonly status: PeerStatus;
+  /** The incarnation of that peer the sender last heard (0n: never heard). */
+  readonly incarnationHeard: bigint;
+  /** The highest sequence number of that incarnation the sender received. */
+  readonly lastSeqHeard: number;
+  /** Milliseconds since the sender last heard that peer on any link (0xffffffff: never). */
+  readonly ageMs: number;
+}
+
+export interface Heartbeat {
+  readonly version: 1;
+  readonly type: 'heartbeat' | 'leave';
+  readonly senderId: number; // 1..32
+  readonly incarnation: bigint; // u64, changes on every restart (ms since the epoch at start)
+  readonly seq: number; // u32, +1 per message of this incarnation, shared by all links
+  readonly state: NodeState;
+  readonly hasQuorum: boolean;
+  readonly weight: number; // u16
+  readonly mapEpoch: number; // u32
+  readonly mapDigest: string; // 16 hex digits (8 bytes)
+  readonly linkId: number; // u8, which heartbeat link the sender sent this copy on
+  readonly peers: readonly PeerReport[]; // at most 32
+}

@@ -1,0 +1,62 @@
+/**
+ * `npm run sim -- --seeds N [--start S] [--workers W] [--progress P] [--trace]`: runs N seeded
+ * fault schedules (seeds S, S+1, …) on the simulated cluster and prints the first failing seed
+ * with a replayable trace.
+ *
+ * --workers W (default: one per core; 1 with --trace) spreads the seeds over worker threads; the
+ * result is the same as one thread's (see pool.ts). --progress P prints a progress line to stderr
+ * every P schedules (default 1000).
+ */
+import { availableParallelism } from 'node:os';
+import { runSeeds, type SeedFailure } from './run-seeds.js';
+import { runSeedRange } from './pool.js';
+
+const args = process.argv.slice(2);
+const num = (flag: string, dflt: number): number => {
+  const i = args.indexOf(flag);
+  const v = i >= 0 ? Number(args[i + 1]) : dflt;
+  if (!Number.isInteger(v) || v < 0) throw new Error(`${flag} wants a whole number, got ${args[i + 1]}`);
+  return v;
+};
+const seeds = num('--seeds', 1000);
+const start = num('--start', 1);
+const trace = args.includes('--trace');
+const workers = trace ? 1 : Math.max(1, num('--workers', availableParallelism()));
+const progressEvery = Math.max(1, num('--progress', 1000));
+const t0 = performance.now();
+const elapsed = (): string => ((performance.now() - t0) / 1000).toFixed(1);
+
+let done = 0;
+let nextProgress = progressEvery;
+function progress(passed: number): void {
+  done += passed;
+  if (done < nextProgress) return;
+  const rate = done / ((performance.now() - t0) / 1000);
+  process.stderr.write(`[sim] ${done}/${seeds} schedules, ${elapsed()} s (${rate.toFixed(0)}/s)\n`);
+  while (nextProgress <= done) nextProgress += progressEvery;
+}
+
+function finish(failure: SeedFailure | null, usedWorkers: number): void {
+  if (failure) {
+    const { seed, n, profile, violation: v } = failure;
+    process.stdout.write(`FAIL seed ${seed} (${n} nodes, ${profile}): ${v.kind} at ${v.atMs} ms: ${v.detail}\n`);
+    process.stdout.write(`replay: npm run sim -- --start ${seed} --seeds 1 --trace\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`${seeds} passed, 0 failed (seeds ${start}..${start + seeds - 1}, ${elapsed()} s, ${usedWorkers} worker${usedWorkers === 1 ? '' : 's'})\n`);
+}
+
+if (workers === 1) {
+  // One seed at a time in this thread: progress per schedule, and --trace prints as it goes.
+  const tracer = trace ? () => (line: string) => void process.stdout.write(`  ${line}\n`) : undefined;
+  let failure: SeedFailure | null = null;
+  for (let seed = start; seed < start + seeds && failure === null; seed++) {
+    const r = runSeeds({ from: seed, count: 1 }, tracer);
+    progress(r.passed);
+    failure = r.failure;
+  }
+  finish(failure, 1);
+} else {
+  const r = await runSeedRange({ start, seeds, workers, onPassed: progress });
+  finish(r.failure, workers);
+}

@@ -1,0 +1,130 @@
+/**
+ * Seeded random fault schedules for the simulated cluster, and the invariants checked at every
+ * simulated millisecond:
+ *   safety   — no bucket answered by two nodes at the same instant (random schedules contain no
+ *              planned stop, the one deliberate make-before-break overlap);
+ *   liveness — once faults stop and a quorum is up, every bucket is answered again within
+ *              dead time + one interval (+ one renewal tick).
+ * A failing seed prints a trace that replays exactly: `npm run sim -- --start SEED --seeds 1 --trace`.
+ */
+import { createSimCluster, type SimCluster, type SimTiming } from './sim-cluster.js';
+
+export const PROFILES: Record<'default' | 'fast', SimTiming> = {
+  default: { intervalMs: 40, deadAfter: 6, suspectAfter: 3, leaseMs: 100, renewMs: 20, marginMs: 10 },
+  fast: { intervalMs: 4, deadAfter: 8, suspectAfter: 3, leaseMs: 16, renewMs: 4, marginMs: 2 },
+};
+
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export type Fault =
+  | { at: number; kind: 'crash' | 'freeze' | 'thaw' | 'restart'; node: number }
+  | { at: number; kind: 'cut'; a: number[]; b: number[]; dir: 'both' | 'a-to-b' | 'b-to-a' }
+  | { at: number; kind: 'heal' }
+  | { at: number; kind: 'chaos'; lossRate: number; dupRate: number; jitterMs: number };
+
+export interface Schedule {
+  seed: number; n: number; profile: 'default' | 'fast'; timing: SimTiming; faults: Fault[]; durationMs: number;
+  /** `timing` was not checked by the config loader (a deliberately broken variant). */
+  unchecked?: boolean;
+}
+
+/** Plain data (it crosses to worker threads). */
+export interface MakeScheduleOptions {
+  /** Replaces the profile's timing; must pass the config loader's checks. */
+  timing?: SimTiming;
+  profile?: 'default' | 'fast';
+  /**
+   * Fields laid over the timing after the config loader validated it, bypassing its checks: for
+   * deliberately broken variants, to show the simulator catches what the loader refuses.
+   */
+  unchecked?: Partial<SimTiming>;
+}
+
+export function makeSchedule(seed: number, opts: MakeScheduleOptions = {}): Schedule {
+  const r = mulberry32(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+  const n = 3 + Math.floor(r() * 3);
+  const profile = opts.profile ?? (r() < 0.75 ? 'fast' : 'default');
+  const timing = { ...(opts.timing ?? PROFILES[profile]), ...opts.unchecked };
+  const deadMs = timing.intervalMs * timing.deadAfter;
+  const warmup = deadMs * 3;
+  const faultWindow = deadMs * 8;
+  const faults: Fault[] = [];
+  const count = 1 + Math.floor(r() * 4);
+  const ids = Array.from({ length: n }, (_, i) => i + 1);
+  for (let i = 0; i < count; i++) {
+    const at = warmup + Math.floor(r() * faultWindow);
+    const node = pick(ids);
+    switch (pick(['crash', 'freeze', 'restart', 'cut', 'chaos'] as const)) {
+      case 'crash': faults.push({ at, kind: 'crash', node }); if (r() < 0.5) faults.push({ at: at + Math.floor(r() * deadMs * 3), kind: 'restart', node }); break;
+      case 'freeze': faults.push({ at, kind: 'freeze', node }, { at: at + Math.floor(r() * deadMs * 3), kind: 'thaw', node }); break;
+      case 'restart': faults.push({ at, kind: 'restart', node }); break;
+      case 'cut': {
+        const side = ids.filter(() => r() < 0.4);
+        const a = side.length === 0 || side.length === n ? [node] : side;
+        faults.push({ at, kind: 'cut', a, b: ids.filter((x) => !a.includes(x)), dir: pick(['both', 'a-to-b', 'b-to-a'] as const) });
+        break;
+      }
+      case 'chaos': faults.push({ at, kind: 'chaos', lossRate: r() * 0.3, dupRate: r() * 0.2, jitterMs: Math.floor(r() * timing.intervalMs) }); break;
+    }
+  }
+  faults.sort((x, y) => x.at - y.at);
+  return { seed, n, profile, timing, faults, durationMs: warmup + faultWindow + deadMs * 3, ...(opts.unchecked ? { unchecked: true } : {}) };
+}
+
+export interface Violation { kind: 'safety' | 'liveness'; atMs: number; detail: string }
+
+function apply(c: SimCluster, f: Fault, down: Set<number>, frozen: Set<number>): void {
+  switch (f.kind) {
+    case 'crash': if (!down.has(f.node)) { c.crash(f.node); down.add(f.node); frozen.delete(f.node); } break;
+    case 'freeze': if (!down.has(f.node)) { c.freeze(f.node); frozen.add(f.node); } break;
+    case 'thaw': if (frozen.delete(f.node)) c.thaw(f.node); break;
+    case 'restart': if (frozen.has(f.node)) { c.thaw(f.node); frozen.delete(f.node); } c.restart(f.node); down.delete(f.node); break;
+    case 'cut': c.cut(f.a, f.b, f.dir); break;
+    case 'heal': c.healAll(); break;
+    case 'chaos': c.net.setChaos({ ...f, random: mulberry32(f.at) }); break;
+  }
+}
+
+/** Runs one schedule; returns the first violation or null. */
+export function runSchedule(s: Schedule, trace?: (line: string) => void): Violation | null {
+  const c = createSimCluster(s.n, s.timing, 64, { unchecked: s.unchecked === true });
+  const deadMs = s.timing.intervalMs * s.timing.deadAfter;
+  const down = new Set<number>();
+  const frozen = new Set<number>();
+  let next = 0;
+  const end = s.durationMs;
+  const start = c.clock.nowMs();
+  for (let t = 0; t < end; t++) {
+    while (next < s.faults.length && (s.faults[next]?.at ?? Infinity) <= t) {
+      const f = s.faults[next++] as Fault;
+      trace?.(`t=${t} ${JSON.stringify(f)}`);
+      apply(c, f, down, frozen);
+    }
+    c.clock.advance(1);
+    const now = c.clock.nowMs();
+    const dup = c.firstDoubleAnswered();
+    if (dup) return { kind: 'safety', atMs: now - start, detail: `bucket ${dup.bucket} answered by nodes ${dup.nodes.join(',')}` };
+  }
+  // Liveness: stop every fault, let the survivors settle, expect every bucket answered.
+  for (const id of frozen) c.thaw(id);
+  c.healAll();
+  c.net.setChaos({ lossRate: 0, dupRate: 0, jitterMs: 0, random: () => 0.5 });
+  trace?.('faults stopped: healed, thawed, no loss');
+  const up = s.n - down.size;
+  if (up < Math.floor(s.n / 2) + 1) return null;
+  const settleMs = deadMs * 6 + s.timing.intervalMs;
+  for (let t = 0; t < settleMs; t++) c.clock.advance(1);
+  const answered = c.answering();
+  const missing = Array.from({ length: 64 }, (_, b) => b).filter((b) => (answered.get(b) ?? []).length !== 1);
+  return missing.length === 0 ? null : { kind: 'liveness', atMs: c.clock.nowMs() - start, detail: `${missing.length} buckets not answered by exactly one node after faults stopped (e.g. ${missing.slice(0, 5).join(',')})` };
+}

@@ -1,0 +1,205 @@
+/**
+ * A whole cluster in one process: the real cluster runtime (membership + takeover reducers) per
+ * node, on a fake network, fake data paths and one fake clock. Faults: crash, freeze (SIGSTOP),
+ * restart, one-way and two-way cuts, loss, delay, duplication. The kernel side of each node is a
+ * fake data path whose lease expires on the shared clock, exactly as nftables' does.
+ */
+import { pino } from 'pino';
+import { parseConfig } from '../../src/config/load.js';
+import type { VmacConfig } from '../../src/config/types.js';
+import { fakeClock, type Clock, type FakeClock, type TimerHandle } from '../../src/util/clock.js';
+import { fakeDataPath, type FakeDataPath } from '../../src/vmac/fake-datapath.js';
+import { createFakeNetwork, type FakeNetwork } from '../../src/ha/fake-transport.js';
+import type { HeartbeatTransport } from '../../src/ha/transport.js';
+import { startCluster, type ClusterRuntime } from '../../src/daemon/cluster-runtime.js';
+
+export const SIM_KEY = new Uint8Array(32).fill(7);
+
+export interface SimTiming { intervalMs: number; deadAfter: number; suspectAfter: number; leaseMs: number; renewMs: number; marginMs: number }
+
+/** Parsed configs, by (n, id, timing, buckets): parsing YAML and validating it per node per schedule was a tenth of a run. */
+const configs = new Map<string, VmacConfig>();
+
+/**
+ * The config of node `id` of `n`. `unchecked`: `timing` is laid over a config parsed with the
+ * default timing, bypassing the loader's checks (for deliberately broken variants).
+ */
+export function simConfig(n: number, id: number, timing: SimTiming, buckets = 64, unchecked = false): VmacConfig {
+  const key = `${n}/${id}/${buckets}/${unchecked ? 'default' : `${timing.intervalMs}/${timing.deadAfter}/${timing.suspectAfter}/${timing.leaseMs}/${timing.renewMs}/${timing.marginMs}`}`;
+  let cfg = configs.get(key);
+  if (!cfg) configs.set(key, (cfg = parseSimConfig(n, id, unchecked ? null : timing, buckets)));
+  return unchecked ? { ...cfg, timing: { ...cfg.timing, ...timing } } : cfg;
+}
+
+function parseSimConfig(n: number, id: number, timing: SimTiming | null, buckets: number): VmacConfig {
+  const nodes = Array.from({ length: n }, (_, i) => i + 1);
+  const peerLines = nodes.filter((x) => x !== id).map((x) => `  - { id: ${x}, name: n${x}, address: 10.9.0.${x}, extraAddresses: [10.10.0.${x}] }`);
+  const yaml = [
+    'service: sim', 'interface: eth0', 'vip: 10.9.9.9', `buckets: ${buckets}`, 'hash: { seed: 0x5eed }',
+    `node: { id: ${id}, name: n${id}, address: 10.9.0.${id}, extraAddresses: [10.10.0.${id}] }`,
+    peerLines.length ? 'peers:' : 'peers: []', ...peerLines,
+    'heartbeat: { keyFile: /sim.key }',
+    timing === null ? '' : `timing: { intervalMs: ${timing.intervalMs}, deadAfter: ${timing.deadAfter}, suspectAfter: ${timing.suspectAfter}, leaseMs: ${timing.leaseMs}, renewMs: ${timing.renewMs}, marginMs: ${timing.marginMs} }`,
+    '',
+  ].join('\n');
+  return parseConfig(yaml, `sim-n${id}.yaml`);
+}
+
+/** A node's view of the shared clock that a freeze (SIGSTOP) suspends, as the kernel would. */
+function freezableClock(base: FakeClock): Clock & { frozen: boolean; thaw(): void } {
+  const overdue = new Set<() => void>();
+  const wrap = (fn: () => void) => () => { if (c.frozen) overdue.add(fn); else fn(); };
+  const c = {
+    frozen: false,
+    nowMs: () => base.nowMs(),
+    setTimer: (ms: number, fn: () => void): TimerHandle => base.setTimer(ms, wrap(fn)),
+    setRepeating: (ms: number, fn: () => void): TimerHandle => base.setRepeating(ms, wrap(fn)),
+    clear: (h: TimerHandle) => base.clear(h),
+    thaw() {
+      c.frozen = false;
+      const fns = [...overdue];
+      overdue.clear();
+      for (const fn of fns) fn(); // overdue timers fire once, late, as Node's do after SIGCONT
+    },
+  };
+  return c;
+}
+
+export interface SimNode {
+  readonly id: number;
+  readonly cfg: VmacConfig;
+  readonly dp: FakeDataPath;
+  clock: ReturnType<typeof freezableClock>;
+  runtime: ClusterRuntime | null;
+  incarnation: bigint;
+}
+
+export interface SimCluster {
+  readonly clock: FakeClock;
+  readonly net: FakeNetwork;
+  readonly nodes: readonly SimNode[];
+  readonly timing: SimTiming;
+  crash(id: number): void;
+  freeze(id: number): void;
+  thaw(id: number): void;
+  restart(id: number): void;
+  /** Cuts every link between the two sides in the given directions. */
+  cut(a: readonly number[], b: readonly number[], dir: 'both' | 'a-to-b' | 'b-to-a'): void;
+  healAll(): void;
+  /** Who answers each bucket right now (owned in the kernel with a live lease). */
+  answering(): Map<number, number[]>;
+  /** The first bucket answering() lists with two nodes, or null; cheap when there is none. */
+  firstDoubleAnswered(): { bucket: number; nodes: number[] } | null;
+  leave(id: number): Promise<void>;
+}
+
+const addr = (id: number, link: number): string => `10.${9 + link}.0.${id}`;
+
+export interface SimOptions {
+  /** Use `timing` as is, bypassing the config loader's checks (deliberately broken variants). */
+  readonly unchecked?: boolean;
+}
+
+export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opts: SimOptions = {}): SimCluster {
+  const clock = fakeClock(1_000);
+  const net = createFakeNetwork(clock);
+  const log = pino({ level: 'silent' });
+  let incarnations = 1n;
+  const nodes: SimNode[] = [];
+
+  const boot = (node: SimNode): void => {
+    const nodeClock = node.clock;
+    const raw = net.attach([addr(node.id, 0), addr(node.id, 1)]);
+    // A frozen process reads nothing: datagrams wait in the socket buffer until it thaws.
+    const buffered: (() => void)[] = [];
+    const transport: HeartbeatTransport = {
+      send: (l, a, b) => { if (!nodeClock.frozen) raw.send(l, a, b); },
+      onMessage: (h) => raw.onMessage((bytes, link, from) => {
+        if (nodeClock.frozen) buffered.push(() => h(bytes, link, from));
+        else h(bytes, link, from);
+      }),
+      close: () => raw.close(),
+    };
+    const thaw = nodeClock.thaw.bind(nodeClock);
+    nodeClock.thaw = () => { thaw(); for (const f of buffered.splice(0)) f(); };
+    node.dp.install([], null);
+    node.runtime = startCluster({ cfg: node.cfg, key: SIM_KEY, transport, dp: node.dp, announce: () => undefined, clock: nodeClock, log, incarnation: node.incarnation });
+  };
+
+  for (let id = 1; id <= n; id++) {
+    const node: SimNode = { id, cfg: simConfig(n, id, timing, buckets, opts.unchecked === true), dp: fakeDataPath(() => clock.nowMs()), clock: freezableClock(clock), runtime: null, incarnation: incarnations++ };
+    nodes.push(node);
+  }
+  for (const node of nodes) boot(node);
+
+  const owner = new Int32Array(buckets);
+  // Only once something is wrong: the report the full answering() scan gives, bucket for bucket.
+  const reportDouble = (): { bucket: number; nodes: number[] } | null => {
+    for (const [bucket, ids] of cluster.answering()) if (ids.length > 1) return { bucket, nodes: ids };
+    return null;
+  };
+
+  const find = (id: number): SimNode => {
+    const node = nodes.find((x) => x.id === id);
+    if (!node) throw new Error(`no node ${id}`);
+    return node;
+  };
+
+  const cluster: SimCluster = {
+    clock, net, nodes, timing,
+    crash(id) {
+      const node = find(id);
+      node.runtime?.close();
+      node.runtime = null;
+    },
+    freeze: (id) => void (find(id).clock.frozen = true),
+    thaw: (id) => find(id).clock.thaw(),
+    restart(id) {
+      const node = find(id);
+      node.runtime?.close();
+      node.clock = freezableClock(clock);
+      node.incarnation = incarnations++ + 1000n;
+      boot(node);
+    },
+    cut(a, b, dir) {
+      for (const x of a) for (const y of b) for (const l of [0, 1]) {
+        if (dir !== 'b-to-a') net.cut(addr(x, l), addr(y, l));
+        if (dir !== 'a-to-b') net.cut(addr(y, l), addr(x, l));
+      }
+    },
+    healAll: () => net.healAll(),
+    answering() {
+      const out = new Map<number, number[]>();
+      for (const node of nodes) {
+        const st = node.dp.inspect();
+        if (st.leaseRemainingMs === null) continue;
+        for (const b of st.owned) out.set(b, [...(out.get(b) ?? []), node.id]);
+      }
+      return out;
+    },
+    firstDoubleAnswered() {
+      // Allocation-free: called every simulated millisecond. owner[b] = node answering b, 0 = none.
+      owner.fill(0);
+      for (const node of nodes) {
+        const answered = node.dp.answeringNow();
+        if (answered === null) continue;
+        for (const b of answered) {
+          const other = owner[b];
+          if (other === undefined) continue; // outside the map: not a bucket anyone is asked for
+          if (other !== 0) return reportDouble();
+          owner[b] = node.id;
+        }
+      }
+      return null;
+    },
+    leave(id) {
+      return find(id).runtime?.leave() ?? Promise.resolve();
+    },
+  };
+  return cluster;
+}
+
+/** The first bucket answered by two nodes at once, or null. */
+export function doubleAnswered(c: SimCluster): { bucket: number; nodes: number[] } | null {
+  return c.firstDoubleAnswered();
+}
