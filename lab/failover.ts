@@ -6,7 +6,7 @@
  *   duplicates requests answered twice (by two nodes), all clients
  *   lost       probes never answered by clients of the surviving nodes
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabInfo, LabNodeInfo } from './lab.js';
 import { predictor } from './answers.js';
@@ -27,6 +27,7 @@ export interface RunResult {
   lostSurvivors: number;
   victimLastAnswerAfterFaultMs: number | null; // when the victim itself went silent (max over its clients)
   proberBehind: number;
+  leaseStops: string[]; // nodes other than the victim that stopped renewing during the run (should be none)
 }
 
 export interface FailoverSummary {
@@ -37,6 +38,7 @@ export interface FailoverSummary {
   lostSurvivors: number;
   victimSilentAfterMs: { p50: number; max: number };
   proberBehind: number;
+  survivorLeaseStops: number;
 }
 
 export function percentile(values: readonly number[], p: number): number {
@@ -53,31 +55,31 @@ async function injectFault(lab: LabInfo, victim: LabNodeInfo, fault: FaultKind):
   else await run('ip', ['-n', lab.switchNs, 'link', 'set', victim.name, 'down']);
 }
 
-/** Brings the victim back: continue or restart its daemon, link up, and wait until it serves. */
-async function restore(lab: LabInfo, victim: LabNodeInfo, fault: FaultKind): Promise<void> {
+/** Brings the victim back: continue or restart its daemon, link up, and wait until it serves again. */
+async function restore(lab: LabInfo, victim: LabNodeInfo, fault: FaultKind, logFrom: number): Promise<void> {
   if (fault === 'stop') process.kill(victim.daemonPid, 'SIGCONT');
   if (fault === 'link') await run('ip', ['-n', lab.switchNs, 'link', 'set', victim.name, 'up']);
   let alive = true;
   try { process.kill(victim.daemonPid, 0); } catch { alive = false; }
   if (!alive) {
-    const marker = `restart-${Date.now()}`;
-    writeFileSync(victim.log, `{"event":"${marker}"}\n`, { flag: 'a' });
     const child = spawnInNs(victim.ns, process.execPath, [daemonEntry(), 'run', victim.config], victim.log);
     victim.daemonPid = child.pid ?? -1;
   }
-  await waitServing(victim);
+  await waitServing(victim, logFrom);
 }
 
-async function waitServing(victim: LabNodeInfo, timeoutMs = 10_000): Promise<void> {
-  const { readFileSync } = await import('node:fs');
+/**
+ * Waits until the victim's log, from `logFrom` (its size when the fault was injected), shows it
+ * serving again after its last lease stop: a continued or restarted daemon first loses its
+ * lease, then reclaims its buckets from the peers and serves.
+ */
+async function waitServing(victim: LabNodeInfo, logFrom: number, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const startLen = readFileSync(victim.log, 'utf8').length;
   for (;;) {
-    const tail = readFileSync(victim.log, 'utf8').slice(startLen > 4096 ? startLen - 4096 : 0);
-    const lines = tail.trim().split('\n');
+    const lines = readFileSync(victim.log, 'utf8').slice(logFrom).split('\n');
     const lastServing = lines.map((l) => l.includes('"event":"serving"')).lastIndexOf(true);
-    const lastLost = lines.map((l) => l.includes('"event":"lease-stopped"') || l.includes('"event":"restart-')).lastIndexOf(true);
-    if (lastServing > lastLost && lastServing >= 0) return;
+    const lastStop = lines.map((l) => l.includes('"event":"lease-stopped"')).lastIndexOf(true);
+    if (lastServing >= 0 && lastServing > lastStop) return;
     if (Date.now() > deadline) throw new Error(`${victim.ns} did not serve again within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -93,10 +95,12 @@ export async function failoverRun(lab: LabInfo, o: { run: number; fault: FaultKi
     writeFileSync(file, `${[...mine, ...others].join('\n')}\n`);
     return { ns: c.ns, file, mine: new Set(mine) };
   });
+  const logSizes = new Map(lab.nodes.map((n) => [n.name, readFileSync(n.log, 'utf8').length]));
   const probes = files.map((f) => probeUdp(f.ns, { vip: lab.vip, port: lab.echoPort, addrFile: f.file, intervalUs: 1000, durationMs: o.durationMs, waitMs: 300 }));
   const warmupMs = 300 + rnd() * 300;
   await new Promise((r) => setTimeout(r, warmupMs));
   const faultMono = monoMs();
+  const victimLogFrom = readFileSync(o.victim.log, 'utf8').length;
   await injectFault(lab, o.victim, o.fault);
   const results: UdpProbeResult[] = await Promise.all(probes);
   const gapsMs: number[] = [];
@@ -118,8 +122,14 @@ export async function failoverRun(lab: LabInfo, o: { run: number; fault: FaultKi
     }
   });
   const faultAtMs = faultMono - Math.min(...results.map((r) => r.startMonoNs / 1e6));
-  await restore(lab, o.victim, o.fault);
-  return { run: o.run, fault: o.fault, victim: o.victim.name, faultAtMs, gapsMs, duplicates, lostSurvivors, victimLastAnswerAfterFaultMs: victimSilent, proberBehind: behind };
+  const leaseStops = lab.nodes.filter((n) => n.name !== o.victim.name && readFileSync(n.log, 'utf8').slice(logSizes.get(n.name) ?? 0).includes('"event":"lease-stopped"')).map((n) => n.name);
+  // Keep the evidence: a survivor that stopped renewing is a finding, not noise.
+  for (const name of leaseStops) {
+    const n = lab.nodes.find((x) => x.name === name);
+    if (n) writeFileSync(`/tmp/vmac-failover-${lab.name}-run${o.run}-${name}.log`, readFileSync(n.log, 'utf8').slice(logSizes.get(name) ?? 0));
+  }
+  await restore(lab, o.victim, o.fault, victimLogFrom);
+  return { run: o.run, fault: o.fault, victim: o.victim.name, faultAtMs, gapsMs, duplicates, lostSurvivors, victimLastAnswerAfterFaultMs: victimSilent, proberBehind: behind, leaseStops };
 }
 
 export function summarize(fault: FaultKind, runs: readonly RunResult[]): FailoverSummary {
@@ -133,5 +143,6 @@ export function summarize(fault: FaultKind, runs: readonly RunResult[]): Failove
     lostSurvivors: runs.reduce((s, r) => s + r.lostSurvivors, 0),
     victimSilentAfterMs: { p50: percentile(silent, 50), max: Math.max(...silent) },
     proberBehind: runs.reduce((s, r) => s + r.proberBehind, 0),
+    survivorLeaseStops: runs.reduce((s, r) => s + r.leaseStops.length, 0),
   };
 }

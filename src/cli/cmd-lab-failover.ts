@@ -48,7 +48,7 @@ Example:
             const r = await failoverRun(info, { run: i, fault, victim, perClient: Number(o.perClient), durationMs: 2000, seed: seed + i });
             out.push(r);
             const gaps = r.gapsMs;
-            process.stderr.write(`[failover] run ${i}/${runs} ${fault} ${r.victim}: gap ${Math.min(...gaps).toFixed(0)}-${Math.max(...gaps).toFixed(0)} ms, duplicates ${r.duplicates}, lost ${r.lostSurvivors}${r.proberBehind > 0 ? `, prober behind ${r.proberBehind}x` : ''}\n`);
+            process.stderr.write(`[failover] run ${i}/${runs} ${fault} ${r.victim}: gap ${Math.min(...gaps).toFixed(0)}-${Math.max(...gaps).toFixed(0)} ms, duplicates ${r.duplicates}, lost ${r.lostSurvivors}${r.proberBehind > 0 ? `, prober behind ${r.proberBehind}x` : ''}${r.leaseStops.length > 0 ? `, lease stopped on ${r.leaseStops.join(',')}` : ''}\n`);
           }
           return out;
         });

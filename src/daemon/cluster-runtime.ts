@@ -117,7 +117,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
             log.info({ event: 'buckets-moved', reason: e.reason, added: e.add.length, removed: e.remove.length, owned: t.owned.length, absent: e.absent, epoch: t.epoch }, `buckets moved (${e.reason})`);
             break;
           case 'renew-lease':
-            d.dp.renew(cfg.timing.leaseMs);
+            d.dp.renew(e.leaseMs);
             if (!wasServing) {
               servingSinceMs = clock.nowMs();
               log.info({ event: 'serving', owned: t.owned.length, epoch: t.epoch }, 'lease active: answering our buckets');

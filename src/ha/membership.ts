@@ -159,10 +159,28 @@ export function heardByQuorumUntil(s: MembershipState): number {
 
 export type LeaseVerdict = 'renew' | 'no-quorum-heard' | 'not-heard-by-quorum';
 
-/** May this node extend its lease now? Named outcome so logs say why a node went silent. */
+/**
+ * The shortest lease worth writing: the kernel expires set elements on 4 ms ticks, up to 8 ms
+ * early, so a shorter one may be gone before the next renewal could extend it.
+ */
+export const MIN_LEASE_MS = 8;
+
+/**
+ * How long this node may extend its lease right now: up to `leaseMs`, but never past the moment
+ * a quorum could call it dead (heardByQuorumUntil - marginMs). With slightly stale proofs the
+ * lease gets shorter instead of lapsing; only when less than MIN_LEASE_MS is left, or no quorum
+ * is heard at all, is it not renewed. Named verdict so logs say why a node went silent.
+ */
+export function leaseGrant(s: MembershipState, nowMs: number): { verdict: LeaseVerdict; leaseMs: number } {
+  if (!hasQuorum(s, nowMs)) return { verdict: 'no-quorum-heard', leaseMs: 0 };
+  const room = Math.floor(heardByQuorumUntil(s) - s.cfg.marginMs - nowMs);
+  if (room < MIN_LEASE_MS) return { verdict: 'not-heard-by-quorum', leaseMs: 0 };
+  return { verdict: 'renew', leaseMs: Math.min(s.cfg.leaseMs, room) };
+}
+
+/** May this node extend its lease now (for any length)? */
 export function leaseVerdict(s: MembershipState, nowMs: number): LeaseVerdict {
-  if (!hasQuorum(s, nowMs)) return 'no-quorum-heard';
-  return nowMs + s.cfg.leaseMs <= heardByQuorumUntil(s) - s.cfg.marginMs ? 'renew' : 'not-heard-by-quorum';
+  return leaseGrant(s, nowMs).verdict;
 }
 
 export function hasQuorum(s: MembershipState, nowMs: number): boolean {

@@ -17,7 +17,7 @@
 import type { BucketMap } from '../hash/bucket-map.js';
 import { afterFailure, mapDigest, ownedBy } from '../hash/bucket-map.js';
 import type { NodeState } from '../ha/heartbeat-types.js';
-import { agreedDead, confirmsPresence, heardPeers, leaseVerdict, type LeaseVerdict, type MembershipState } from '../ha/membership.js';
+import { agreedDead, confirmsPresence, heardPeers, leaseGrant, peerStatus, type LeaseVerdict, type MembershipState } from '../ha/membership.js';
 
 export type SelfState = Extract<NodeState, 'active' | 'leaving'> | 'joining' | 'stopped';
 
@@ -40,6 +40,11 @@ export interface TakeoverState {
    * until a quorum agrees it is dead, by which time its lease has run out).
    */
   readonly reclaimFromMs: number | null;
+  /**
+   * The peers dead in our own view (sorted ids), as last reported. When it changes we send a
+   * heartbeat at once: our vote is what the other survivors wait for before they take over.
+   */
+  readonly deadSeen: string;
 }
 
 export type TakeoverEvent =
@@ -51,7 +56,7 @@ export type MoveReason = 'start' | 'takeover' | 'rejoin' | 'peer-joined' | 'peer
 
 export type TakeoverEffect =
   | { readonly kind: 'move'; readonly add: readonly number[]; readonly remove: readonly number[]; readonly reason: MoveReason; readonly absent: readonly number[] }
-  | { readonly kind: 'renew-lease' }
+  | { readonly kind: 'renew-lease'; readonly leaseMs: number }
   | { readonly kind: 'lease-lost'; readonly verdict: RenewVerdict }
   | { readonly kind: 'announce'; readonly reason: 'start' | 'takeover' }
   | { readonly kind: 'send-heartbeat-now' }
@@ -63,7 +68,7 @@ export interface Step { readonly state: TakeoverState; readonly effects: readonl
 export type RenewVerdict = LeaseVerdict | 'awaiting-release';
 
 export function initTakeover(base: BucketMap, weights: ReadonlyMap<number, number>, nowMs: number): TakeoverState {
-  return { self: 'joining', base, weights, absent: new Set(), owned: [], digest: mapDigest(base), epoch: 0, leaseActive: false, lastVerdict: null, leavingSinceMs: null, reclaimFromMs: nowMs };
+  return { self: 'joining', base, weights, absent: new Set(), owned: [], digest: mapDigest(base), epoch: 0, leaseActive: false, lastVerdict: null, leavingSinceMs: null, reclaimFromMs: nowMs, deadSeen: '' };
 }
 
 /** Every peer not agreed dead has confirmed, since `sinceMs`, that it hears us. */
@@ -121,9 +126,9 @@ const MAX_VIEWS = 256; // distinct failed sets kept per map; beyond that the cac
 
 function failedView(s: TakeoverState, selfId: number, absent: ReadonlySet<number>): FailedView {
   let byWeights = views.get(s.base);
-  if (!byWeights) views.set(s.base, (byWeights = new WeakMap()));
+  if (!byWeights) views.set(s.base, (byWeights = new WeakMap<ReadonlyMap<number, number>, Map<string, FailedView>>()));
   let byFailed = byWeights.get(s.weights);
-  if (!byFailed) byWeights.set(s.weights, (byFailed = new Map()));
+  if (!byFailed) byWeights.set(s.weights, (byFailed = new Map<string, FailedView>()));
   const failed: number[] = [];
   for (const id of absent) if (id !== selfId) failed.push(id);
   const key = failed.length === 0 ? '' : failed.length === 1 ? String(failed[0]) : failed.sort((a, b) => a - b).join(',');
@@ -163,13 +168,16 @@ function recompute(s: TakeoverState, m: MembershipState, nowMs: number): Step {
   const owned = targetOwned(s, selfId, absent);
   const { add, remove } = owned === s.owned ? UNCHANGED : diff(s.owned, owned);
   const changedView = !sameSet(absent, s.absent);
-  if (add.length === 0 && remove.length === 0 && !changedView) return { state: s, effects: [] };
+  const deadSeen = [...m.peers.keys()].filter((id) => peerStatus(m, id, nowMs) === 'dead').sort((a, b) => a - b).join(',');
+  if (add.length === 0 && remove.length === 0 && !changedView) {
+    return deadSeen === s.deadSeen ? { state: s, effects: [] } : { state: { ...s, deadSeen }, effects: [{ kind: 'send-heartbeat-now' }] };
+  }
   const reason = reasonFor(s.absent, absent, add.length, s.self);
-  const state: TakeoverState = { ...s, absent, owned, digest: viewDigest(failedView(s, selfId, absent)), epoch: changedView ? s.epoch + 1 : s.epoch };
+  const state: TakeoverState = { ...s, absent, owned, deadSeen, digest: viewDigest(failedView(s, selfId, absent)), epoch: changedView ? s.epoch + 1 : s.epoch };
   const effects: TakeoverEffect[] = [];
   if (add.length > 0 || remove.length > 0) effects.push({ kind: 'move', add, remove, reason, absent: [...absent].sort((a, b) => a - b) });
   if (reason === 'takeover' && add.length > 0 && s.leaseActive) effects.push({ kind: 'announce', reason: 'takeover' });
-  if (changedView) effects.push({ kind: 'send-heartbeat-now' });
+  if (changedView || deadSeen !== s.deadSeen) effects.push({ kind: 'send-heartbeat-now' });
   return { state, effects };
 }
 
@@ -182,10 +190,12 @@ function leavingDone(m: MembershipState, nowMs: number, s: TakeoverState): boole
 
 function onRenewDue(s: TakeoverState, m: MembershipState, nowMs: number): Step {
   if (s.self === 'stopped') return { state: s, effects: [] };
-  const lease = leaseVerdict(m, nowMs);
-  const verdict: RenewVerdict = lease === 'renew' && s.reclaimFromMs !== null && !released(m, nowMs, s.reclaimFromMs) ? 'awaiting-release' : lease;
+  const grant = leaseGrant(m, nowMs);
+  const verdict: RenewVerdict = grant.verdict === 'renew' && s.reclaimFromMs !== null && !released(m, nowMs, s.reclaimFromMs) ? 'awaiting-release' : grant.verdict;
   if (verdict === 'renew') {
-    const effects: TakeoverEffect[] = [{ kind: 'renew-lease' }];
+    // A lease shorter than leaseMs when proofs are getting old: never past the moment a quorum
+    // could call us dead. Between two positive grants no peer can have taken our buckets.
+    const effects: TakeoverEffect[] = [{ kind: 'renew-lease', leaseMs: grant.leaseMs }];
     let self = s.self;
     if (self === 'joining') {
       self = 'active';

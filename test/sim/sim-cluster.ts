@@ -180,17 +180,18 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
     firstDoubleAnswered() {
       // Allocation-free: called every simulated millisecond. owner[b] = node answering b, 0 = none.
       owner.fill(0);
+      let outside = false; // a bucket beyond the map (never expected): leave it to the full scan
       for (const node of nodes) {
         const answered = node.dp.answeringNow();
         if (answered === null) continue;
         for (const b of answered) {
           const other = owner[b];
-          if (other === undefined) continue; // outside the map: not a bucket anyone is asked for
-          if (other !== 0) return reportDouble();
-          owner[b] = node.id;
+          if (other === undefined) outside = true;
+          else if (other !== 0) return reportDouble();
+          else owner[b] = node.id;
         }
       }
-      return null;
+      return outside ? reportDouble() : null;
     },
     leave(id) {
       return find(id).runtime?.leave() ?? Promise.resolve();

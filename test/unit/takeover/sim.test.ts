@@ -10,7 +10,7 @@ import { runSeedRange } from '../../sim/pool.js';
 import { runSeeds } from '../../sim/run-seeds.js';
 import { PROFILES, type MakeScheduleOptions } from '../../sim/schedule.js';
 
-const BATCH = Number(process.env.SIM_SEEDS ?? 600);
+const BATCH = Number(process.env.SIM_SEEDS ?? 400);
 
 /** The first violation among seeds 1..`within` (they run in order and stop at the first). */
 function firstViolation(opts: MakeScheduleOptions, within = 200): { seed: number; kind: string } | null {
@@ -30,22 +30,19 @@ describe.each(['fast', 'default'] as const)('broken timings are caught (%s profi
   const t = PROFILES[profile];
   const deadMs = t.intervalMs * t.deadAfter;
 
-  it('a kernel lease twice the dead time, renewed on exactly the proofs a healthy node renews on: two nodes answer a bucket', () => {
-    // A renewal at `now` needs now + leaseMs <= proof + deadMs - marginMs. Keeping leaseMs +
-    // marginMs as in the profile keeps every renewal decision; only the kernel lease outlives
-    // the moment a quorum may call the node dead.
+  it('a kernel lease twice the dead time, the margin lowered to match (leaseMs + marginMs as in the profile): two nodes answer a bucket', () => {
+    // The negative margin lets the lease run past the moment a quorum may call the node dead
+    // (proof + deadMs). The loader refuses both values (marginMs must be 0..10000; deadMs must
+    // exceed leaseMs + marginMs by three intervals).
     const leaseMs = 2 * deadMs;
     const v = firstViolation({ profile, unchecked: { leaseMs, marginMs: t.leaseMs + t.marginMs - leaseMs } });
     expect(v?.kind).toBe('safety');
   }, 120_000);
 
   it('renewing on any remembered quorum proof, however old (no freshness check): two nodes answer a bucket', () => {
+    // A huge negative margin makes every proof still on record fresh enough; only "a quorum is
+    // heard" still holds the node back. The loader refuses it (marginMs must be 0..10000).
     const v = firstViolation({ profile, unchecked: { marginMs: -1e9 } });
     expect(v?.kind).toBe('safety');
-  }, 120_000);
-
-  it('a lease as long as the dead time with the usual margin: the proof check refuses every renewal, and nothing is answered', () => {
-    const v = firstViolation({ profile, unchecked: { leaseMs: deadMs } }, 20);
-    expect(v?.kind).toBe('liveness');
   }, 120_000);
 });
