@@ -11,7 +11,7 @@ import { afterFailure, balancedMap, type BucketMap } from '../hash/bucket-map.js
 import { encodeHeartbeat } from '../ha/heartbeat-codec.js';
 import { receiveHeartbeat, createDropCounters, countOutcome, type DropCounters, type ReplayStates } from '../ha/heartbeat-receiver.js';
 import type { Heartbeat, PeerReport, PeerStatus } from '../ha/heartbeat-types.js';
-import { hasQuorum, initMembership, onHeartbeat, peerStatus, recordSent, leaseVerdict, type MembershipState } from '../ha/membership.js';
+import { hasQuorum, initMembership, onHeartbeat, peerStatus, proofs, recordSent, leaseVerdict, type MembershipState } from '../ha/membership.js';
 import type { HeartbeatTransport } from '../ha/transport.js';
 import { initTakeover, step, wireState, type TakeoverEffect, type TakeoverState } from '../takeover/ownership-reducer.js';
 
@@ -71,6 +71,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   let sent = 0;
   let moves = 0;
   let wasServing = false;
+  let shortLease = false;
   let servingSinceMs: number | null = null;
   let leaveDone: (() => void) | null = null;
   const timers: TimerHandle[] = [];
@@ -118,6 +119,11 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
             break;
           case 'renew-lease':
             d.dp.renew(e.leaseMs);
+            if (e.leaseMs < cfg.timing.renewMs * 2 && !shortLease) {
+              const now = clock.nowMs();
+              log.warn({ event: 'lease-short', leaseMs: e.leaseMs, proofAgesMs: [...proofs(m)].map(([id, p]) => [id, p === null ? null : Math.round(now - (p - deadMs))]) }, 'proofs of being heard are getting old: lease shortened');
+            }
+            shortLease = e.leaseMs < cfg.timing.renewMs * 2;
             if (!wasServing) {
               servingSinceMs = clock.nowMs();
               log.info({ event: 'serving', owned: t.owned.length, epoch: t.epoch }, 'lease active: answering our buckets');

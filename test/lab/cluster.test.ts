@@ -3,7 +3,7 @@
  * Issue 2's "must show" list, in one lab (the kill test runs last: it takes a node down).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { labDown, labUp, type LabInfo } from '../../lab/lab.js';
@@ -88,6 +88,11 @@ describe('3-node lab, 300 client addresses', () => {
     const killedAtMs = monoMs();
     process.kill(victim.daemonPid, 'SIGKILL');
     const results = await Promise.all(probes);
+    // Evidence for a failure: any survivor that stopped renewing says why in its log.
+    for (const n of lab.nodes.filter((x) => x.name !== victim.name)) {
+      const stops = readFileSync(n.log, 'utf8').split('\n').filter((l) => l.includes('lease-stopped') || l.includes('effect-failed') || l.includes('lease-short'));
+      if (stops.length > 0) console.log(`${n.name}: ${stops.join('\n')}`);
+    }
     const victimResults = results.slice(0, victimFiles.length).flatMap((r) => r.addrs.map((a) => ({ ...a, startMonoNs: r.startMonoNs })));
     const otherResults = results.slice(victimFiles.length).flatMap((r) => r.addrs);
     expect(victimResults.length).toBeGreaterThan(0);
