@@ -15,7 +15,7 @@ import { run, spawnInNs } from './exec.js';
 import { daemonEntry } from './paths.js';
 import { prng } from './plan.js';
 
-export type FaultKind = 'kill' | 'stop' | 'link';
+export type FaultKind = 'kill' | 'stop' | 'link' | 'term';
 
 export interface RunResult {
   run: number;
@@ -51,6 +51,7 @@ const monoMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 async function injectFault(lab: LabInfo, victim: LabNodeInfo, fault: FaultKind): Promise<void> {
   if (fault === 'kill') process.kill(victim.daemonPid, 'SIGKILL');
+  else if (fault === 'term') process.kill(victim.daemonPid, 'SIGTERM'); // planned stop: hand over, then exit
   else if (fault === 'stop') process.kill(victim.daemonPid, 'SIGSTOP');
   else await run('ip', ['-n', lab.switchNs, 'link', 'set', victim.name, 'down']);
 }
@@ -58,6 +59,7 @@ async function injectFault(lab: LabInfo, victim: LabNodeInfo, fault: FaultKind):
 /** Brings the victim back: continue or restart its daemon, link up, and wait until it serves again. */
 async function restore(lab: LabInfo, victim: LabNodeInfo, fault: FaultKind, logFrom: number): Promise<void> {
   if (fault === 'stop') process.kill(victim.daemonPid, 'SIGCONT');
+  if (fault === 'term') await waitExit(victim.daemonPid);
   if (fault === 'link') await run('ip', ['-n', lab.switchNs, 'link', 'set', victim.name, 'up']);
   let alive = true;
   try { process.kill(victim.daemonPid, 0); } catch { alive = false; }
@@ -66,6 +68,15 @@ async function restore(lab: LabInfo, victim: LabNodeInfo, fault: FaultKind, logF
     victim.daemonPid = child.pid ?? -1;
   }
   await waitServing(victim, logFrom);
+}
+
+async function waitExit(pid: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try { process.kill(pid, 0); } catch { return; }
+    if (Date.now() > deadline) throw new Error(`pid ${pid} did not exit after SIGTERM within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /**

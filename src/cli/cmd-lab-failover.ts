@@ -5,7 +5,7 @@ import { withLabCleanup } from '../../lab/guard.js';
 import { failoverRun, summarize, type FaultKind, type RunResult } from '../../lab/failover.js';
 import { printJson, reportError, EXIT_BAD_INPUT } from './output.js';
 
-const FAULTS: readonly FaultKind[] = ['kill', 'stop', 'link'];
+const FAULTS: readonly FaultKind[] = ['kill', 'stop', 'link', 'term'];
 
 interface Options { name: string; nodes: string; fault: string; runs: string; profile: string; perClient: string; json?: boolean; seed?: string }
 
@@ -14,7 +14,7 @@ export function registerLabFailover(lab: Command): void {
     .description('measure failover: probe every 1 ms, inject a fault, repeat; prints gap p50/p99/max')
     .option('--name <prefix>', 'namespace prefix', 'vfail')
     .option('--nodes <n>', 'cluster nodes', '3')
-    .option('--fault <kind>', `fault to inject: ${FAULTS.join(' | ')} (link = the node's switch port goes down)`, 'kill')
+    .option('--fault <kind>', `fault to inject: ${FAULTS.join(' | ')} (link = the node's switch port goes down; term = planned stop by SIGTERM, then restart)`, 'kill')
     .option('--runs <n>', 'fault injections (the node is restored between runs)', '20')
     .option('--profile <p>', 'timing profile: default | fast', 'default')
     .option('--per-client <k>', 'probed addresses per client namespace, for the victim and for the others each', '5')
