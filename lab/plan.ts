@@ -6,6 +6,10 @@
  * 10.200.0.(10+i), client source addresses drawn at random from 10.200.16.0-10.200.255.254.
  */
 import { VmacError } from '../src/util/errors.js';
+import { mulberry32 } from '../src/util/prng.js';
+
+/** The lab's seeded PRNG (addresses, hash seed, fault timing). */
+export const prng = mulberry32;
 
 export interface LabSpec {
   readonly name: string; // namespace prefix
@@ -35,17 +39,6 @@ export interface LabPlan {
 export const LAB_VIP = '10.200.0.1';
 export const ECHO_PORT = 9000;
 
-/** mulberry32: small, seeded, good enough to spread addresses. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function validateSpec(spec: LabSpec): void {
   const problems: string[] = [];

@@ -8,22 +8,15 @@
  * A failing seed prints a trace that replays exactly: `npm run sim -- --start SEED --seeds 1 --trace`.
  */
 import { createSimCluster, type SimCluster, type SimTiming } from './sim-cluster.js';
+import { mulberry32 } from '../../src/util/prng.js';
+
+export { mulberry32 };
 
 export const PROFILES: Record<'default' | 'fast', SimTiming> = {
   default: { intervalMs: 40, deadAfter: 6, suspectAfter: 3, leaseMs: 100, renewMs: 20, marginMs: 10 },
   fast: { intervalMs: 4, deadAfter: 8, suspectAfter: 3, leaseMs: 16, renewMs: 4, marginMs: 2 },
 };
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type Fault =
   | { at: number; kind: 'crash' | 'freeze' | 'thaw' | 'restart'; node: number }

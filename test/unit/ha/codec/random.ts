@@ -1,19 +1,8 @@
 /** Seeded randomness for the property and fuzz tests: same seed, same run, reproducible failures. */
 import type { Heartbeat, NodeState, PeerReport, PeerStatus } from '../../../../src/ha/heartbeat-types.js';
+import { mulberry32, type Rng } from '../../../../src/util/prng.js';
 
-export type Rng = () => number;
-
-/** mulberry32: tiny, fast, good enough to drive tests. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32, type Rng };
 
 /** Integer in [min, max]. */
 export function int(rng: Rng, min: number, max: number): number {

@@ -1,0 +1,16 @@
+/**
+ * mulberry32: a tiny seeded PRNG (uniform in [0, 1)). Same seed, same sequence: lab address
+ * plans, simulator schedules and property tests all replay exactly from their seed.
+ */
+export type Rng = () => number;
+
+export function mulberry32(seed: number): Rng {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
