@@ -23,6 +23,7 @@ export interface RunResult {
   victim: string;
   faultAtMs: number; // after the probe started
   gapsMs: number[]; // one per victim client
+  lostVictim: number; // probes never answered, clients of the victim
   duplicates: number;
   lostSurvivors: number;
   victimLastAnswerAfterFaultMs: number | null; // when the victim itself went silent (max over its clients)
@@ -36,6 +37,7 @@ export interface FailoverSummary {
   gapMs: { p50: number; p99: number; max: number };
   duplicates: number;
   lostSurvivors: number;
+  lostVictim: number;
   victimSilentAfterMs: { p50: number; max: number };
   proberBehind: number;
   survivorLeaseStops: number;
@@ -117,6 +119,7 @@ export async function failoverRun(lab: LabInfo, o: { run: number; fault: FaultKi
   const gapsMs: number[] = [];
   let duplicates = 0;
   let lostSurvivors = 0;
+  let lostVictim = 0;
   let victimSilent: number | null = null;
   let behind = 0;
   results.forEach((r, i) => {
@@ -126,6 +129,7 @@ export async function failoverRun(lab: LabInfo, o: { run: number; fault: FaultKi
       duplicates += a.duplicates;
       if (!mine.has(a.addr)) { lostSurvivors += a.lost; continue; }
       gapsMs.push(a.maxGapUs / 1000);
+      lostVictim += a.lost;
       if (a.maxGapStartUs !== null) {
         const silentAt = r.startMonoNs / 1e6 + a.maxGapStartUs / 1000 - faultMono;
         victimSilent = Math.max(victimSilent ?? -Infinity, silentAt);
@@ -140,7 +144,7 @@ export async function failoverRun(lab: LabInfo, o: { run: number; fault: FaultKi
     if (n) writeFileSync(`/tmp/vmac-failover-${lab.name}-run${o.run}-${name}.log`, readFileSync(n.log, 'utf8').slice(logSizes.get(name) ?? 0));
   }
   await restore(lab, o.victim, o.fault, victimLogFrom);
-  return { run: o.run, fault: o.fault, victim: o.victim.name, faultAtMs, gapsMs, duplicates, lostSurvivors, victimLastAnswerAfterFaultMs: victimSilent, proberBehind: behind, leaseStops };
+  return { run: o.run, fault: o.fault, victim: o.victim.name, faultAtMs, gapsMs, lostVictim, duplicates, lostSurvivors, victimLastAnswerAfterFaultMs: victimSilent, proberBehind: behind, leaseStops };
 }
 
 export function summarize(fault: FaultKind, runs: readonly RunResult[]): FailoverSummary {
@@ -152,6 +156,7 @@ export function summarize(fault: FaultKind, runs: readonly RunResult[]): Failove
     gapMs: { p50: percentile(gaps, 50), p99: percentile(gaps, 99), max: Math.max(...gaps) },
     duplicates: runs.reduce((s, r) => s + r.duplicates, 0),
     lostSurvivors: runs.reduce((s, r) => s + r.lostSurvivors, 0),
+    lostVictim: runs.reduce((s, r) => s + r.lostVictim, 0),
     victimSilentAfterMs: { p50: percentile(silent, 50), max: Math.max(...silent) },
     proberBehind: runs.reduce((s, r) => s + r.proberBehind, 0),
     survivorLeaseStops: runs.reduce((s, r) => s + r.leaseStops.length, 0),

@@ -48,15 +48,15 @@ Example:
             const r = await failoverRun(info, { run: i, fault, victim, perClient: Number(o.perClient), durationMs: 2000, seed: seed + i });
             out.push(r);
             const gaps = r.gapsMs;
-            process.stderr.write(`[failover] run ${i}/${runs} ${fault} ${r.victim}: gap ${Math.min(...gaps).toFixed(0)}-${Math.max(...gaps).toFixed(0)} ms, duplicates ${r.duplicates}, lost ${r.lostSurvivors}${r.proberBehind > 0 ? `, prober behind ${r.proberBehind}x` : ''}${r.leaseStops.length > 0 ? `, lease stopped on ${r.leaseStops.join(',')}` : ''}\n`);
+            process.stderr.write(`[failover] run ${i}/${runs} ${fault} ${r.victim}: gap ${Math.min(...gaps).toFixed(0)}-${Math.max(...gaps).toFixed(0)} ms, duplicates ${r.duplicates}, lost ${r.lostSurvivors} (victim's clients ${r.lostVictim})${r.proberBehind > 0 ? `, prober behind ${r.proberBehind}x` : ''}${r.leaseStops.length > 0 ? `, lease stopped on ${r.leaseStops.join(',')}` : ''}\n`);
           }
           return out;
         });
         const s = summarize(fault, results);
         if (o.json) printJson({ summary: { ...s, profile: o.profile, nodes: Number(o.nodes) }, runs: results });
         else {
-          process.stdout.write(`\n| fault | profile | runs | gap p50 | gap p99 | gap max | duplicates | lost (survivors) |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n`);
-          process.stdout.write(`| ${fault} | ${o.profile} | ${s.runs} | ${s.gapMs.p50.toFixed(1)} ms | ${s.gapMs.p99.toFixed(1)} ms | ${s.gapMs.max.toFixed(1)} ms | ${s.duplicates} | ${s.lostSurvivors} |\n`);
+          process.stdout.write(`\n| fault | profile | runs | gap p50 | gap p99 | gap max | duplicates | lost (survivors) | lost (victim's clients) |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n`);
+          process.stdout.write(`| ${fault} | ${o.profile} | ${s.runs} | ${s.gapMs.p50.toFixed(1)} ms | ${s.gapMs.p99.toFixed(1)} ms | ${s.gapMs.max.toFixed(1)} ms | ${s.duplicates} | ${s.lostSurvivors} | ${s.lostVictim} |\n`);
           if (s.proberBehind > 0) process.stdout.write(`\nThe prober fell behind its 1 ms schedule ${s.proberBehind} times: gaps carry up to that jitter.\n`);
         }
       } catch (err) {
