@@ -14,6 +14,8 @@ import { probeUdp, type UdpProbeResult } from './probe.js';
 import { run, spawnInNs } from './exec.js';
 import { daemonEntry } from './paths.js';
 import { prng } from './plan.js';
+import { openNftables } from '../native-shims/nftables.js';
+import { inspectTable } from '../src/vmac/nft-datapath.js';
 
 export type FaultKind = 'kill' | 'stop' | 'link' | 'term';
 
@@ -29,6 +31,8 @@ export interface RunResult {
   victimLastAnswerAfterFaultMs: number | null; // when the victim itself went silent (max over its clients)
   proberBehind: number;
   leaseStops: string[]; // nodes other than the victim that stopped renewing during the run (should be none)
+  leaseGoneAfterMs: number | null; // link fault: when the cut-off node's kernel lease was gone
+  takeoverAfterMs: number | null; // first answer by a survivor to one of the victim's clients
 }
 
 export interface FailoverSummary {
@@ -41,6 +45,7 @@ export interface FailoverSummary {
   victimSilentAfterMs: { p50: number; max: number };
   proberBehind: number;
   survivorLeaseStops: number;
+  leaseGoneBeforeTakeover: number; // link runs in which the cut-off node's lease was gone before a survivor answered
 }
 
 export function percentile(values: readonly number[], p: number): number {
@@ -70,6 +75,16 @@ async function restore(lab: LabInfo, victim: LabNodeInfo, fault: FaultKind, logF
     victim.daemonPid = child.pid ?? -1;
   }
   await waitServing(victim, logFrom);
+}
+
+/** Polls the victim's kernel (its own namespace) until its lease element is gone; ms after the fault. */
+async function watchLeaseGone(victim: LabNodeInfo, faultMono: number, limitMs: number): Promise<number | null> {
+  const nft = openNftables(`/run/netns/${victim.ns}`);
+  while (monoMs() - faultMono < limitMs) {
+    if (inspectTable(nft, { table: 'vmac_lab' }).leaseRemainingMs === null) return monoMs() - faultMono;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  return null;
 }
 
 async function waitExit(pid: number, timeoutMs = 10_000): Promise<void> {
@@ -115,7 +130,11 @@ export async function failoverRun(lab: LabInfo, o: { run: number; fault: FaultKi
   const faultMono = monoMs();
   const victimLogFrom = readFileSync(o.victim.log, 'utf8').length;
   await injectFault(lab, o.victim, o.fault);
+  // A node cut off from the cluster must drop its kernel lease by itself: watch its table.
+  const leaseGone = o.fault === 'link' ? watchLeaseGone(o.victim, faultMono, o.durationMs) : Promise.resolve(null);
   const results: UdpProbeResult[] = await Promise.all(probes);
+  const leaseGoneAfterMs = await leaseGone;
+  let takeoverAfterMs: number | null = null;
   const gapsMs: number[] = [];
   let duplicates = 0;
   let lostSurvivors = 0;
@@ -133,6 +152,8 @@ export async function failoverRun(lab: LabInfo, o: { run: number; fault: FaultKi
       if (a.maxGapStartUs !== null) {
         const silentAt = r.startMonoNs / 1e6 + a.maxGapStartUs / 1000 - faultMono;
         victimSilent = Math.max(victimSilent ?? -Infinity, silentAt);
+        const takenAt = silentAt + a.maxGapUs / 1000;
+        takeoverAfterMs = Math.min(takeoverAfterMs ?? Infinity, takenAt);
       }
     }
   });
@@ -144,7 +165,7 @@ export async function failoverRun(lab: LabInfo, o: { run: number; fault: FaultKi
     if (n) writeFileSync(`/tmp/vmac-failover-${lab.name}-run${o.run}-${name}.log`, readFileSync(n.log, 'utf8').slice(logSizes.get(name) ?? 0));
   }
   await restore(lab, o.victim, o.fault, victimLogFrom);
-  return { run: o.run, fault: o.fault, victim: o.victim.name, faultAtMs, gapsMs, lostVictim, duplicates, lostSurvivors, victimLastAnswerAfterFaultMs: victimSilent, proberBehind: behind, leaseStops };
+  return { run: o.run, fault: o.fault, victim: o.victim.name, faultAtMs, gapsMs, lostVictim, duplicates, lostSurvivors, victimLastAnswerAfterFaultMs: victimSilent, proberBehind: behind, leaseStops, leaseGoneAfterMs, takeoverAfterMs };
 }
 
 export function summarize(fault: FaultKind, runs: readonly RunResult[]): FailoverSummary {
@@ -160,5 +181,7 @@ export function summarize(fault: FaultKind, runs: readonly RunResult[]): Failove
     victimSilentAfterMs: { p50: percentile(silent, 50), max: Math.max(...silent) },
     proberBehind: runs.reduce((s, r) => s + r.proberBehind, 0),
     survivorLeaseStops: runs.reduce((s, r) => s + r.leaseStops.length, 0),
+    // Partition safety, per run: the cut-off node's lease was gone before any survivor answered.
+    leaseGoneBeforeTakeover: runs.filter((r) => r.leaseGoneAfterMs !== null && r.takeoverAfterMs !== null && r.leaseGoneAfterMs < r.takeoverAfterMs).length,
   };
 }
