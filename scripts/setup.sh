@@ -30,6 +30,8 @@ npm ci --no-audit --no-fund
 
 # Our native shims, the lab's C helpers, and the TypeScript build.
 npx node-gyp rebuild --directory native-shims/nftables --loglevel=warn
+# mlockall and SCHED_FIFO for the heartbeat path (src/util/realtime.ts).
+npx node-gyp rebuild --directory native-shims/realtime --loglevel=warn
 # Our patched copy of cap 0.2.1 (libpcap): survives its link going down (native-shims/cap/PATCHES.md).
 npx node-gyp rebuild --directory native-shims/cap --loglevel=warn
 make -C lab/c

@@ -12,7 +12,8 @@ import { openUdpTransport } from '../ha/transport.js';
 import { loadKeyFile } from '../ha/key-file.js';
 import { serveControl } from '../daemon/control-socket.js';
 import { reopeningPort } from '../arp/reopening-port.js';
-import { enterRealtime } from '../util/realtime.js';
+import { enterRealtime, realtimePriority } from '../util/realtime.js';
+import { openRealtime } from '../../native-shims/realtime.js';
 import { createLogger } from './logger.js';
 import { EXIT_FAILURE, EXIT_OK, reportError } from './output.js';
 
@@ -39,10 +40,9 @@ Logs are JSON lines on stdout; VMAC_LOG_LEVEL=debug shows every ARP decision.`)
       try {
         const cfg = loadConfig(file);
         const log = createLogger({ service: cfg.service, node: cfg.node.name });
-        // The fast profile's timers leave no room for a starved event loop (VMAC_REALTIME=0: off).
-        if (cfg.timing.profile === 'fast' && process.env.VMAC_REALTIME !== '0') {
-          log.info({ event: 'scheduling', policy: enterRealtime() }, 'heartbeat path scheduling');
-        }
+        // SCHED_FIFO for the fast profile's heartbeat path (src/util/realtime.ts says why).
+        const rt = enterRealtime(openRealtime(), realtimePriority(cfg.timing.profile, process.env));
+        if (rt.scheduling !== 'off') log.info({ event: 'scheduling', ...rt }, `heartbeat path scheduling: ${rt.scheduling}`);
         const nft = openNftables();
         const rtnl = openRtnetlink();
         daemon = await startDaemon(cfg, {

@@ -1,18 +1,45 @@
 /**
  * Real-time scheduling for the heartbeat path, like corosync: on a busy machine a normal-priority
  * event loop can be late by tens of milliseconds, and with the fast profile (4 ms heartbeats,
- * 32 ms dead time) that is enough to drop the node's own lease. SCHED_FIFO through util-linux's
- * `chrt` (all of the process's threads), where permitted (root or CAP_SYS_NICE).
+ * 32 ms dead time) that is enough to drop the node's own lease. SCHED_FIFO through our thin shim
+ * (native-shims/realtime) where permitted (root or CAP_SYS_NICE); refused quietly otherwise, and
+ * reported.
+ *
+ * Locked memory (corosync's mlockall) is not done: any mlockall makes Node 20's V8 abort the
+ * first time it makes a code page executable (measured; see native-shims/realtime/realtime_shim.c).
  */
-import { execFileSync } from 'node:child_process';
 
-export type RealtimeOutcome = 'fifo' | 'not-permitted';
+/** The one system call this module needs: the shim in production, a fake in tests. */
+export interface RealtimePort {
+  setFifo(priority: number): { readonly rc: number; readonly errno: number; readonly threads: number };
+}
 
-export function enterRealtime(priority = 20): RealtimeOutcome {
-  try {
-    execFileSync('chrt', ['-a', '-f', '-p', String(priority), String(process.pid)], { stdio: 'ignore', timeout: 2000 });
-    return 'fifo';
-  } catch {
-    return 'not-permitted';
-  }
+export type SchedulingOutcome = 'fifo' | 'not-permitted' | 'failed' | 'off';
+
+export interface RealtimeReport {
+  readonly scheduling: SchedulingOutcome;
+  readonly priority: number;
+  readonly threads: number;
+  readonly errno: number;
+}
+
+const EPERM = 1;
+
+/** SCHED_FIFO priority; 20 is corosync's neighbourhood: above ordinary RT helpers, far below the kernel's own threads (50). */
+export const FIFO_PRIORITY = 20;
+
+export function enterRealtime(port: RealtimePort, priority: number | null): RealtimeReport {
+  if (priority === null) return { scheduling: 'off', priority: 0, threads: 0, errno: 0 };
+  const r = port.setFifo(priority);
+  const scheduling: SchedulingOutcome = r.rc === 0 ? 'fifo' : r.errno === EPERM ? 'not-permitted' : 'failed';
+  return { scheduling, priority, threads: r.threads, errno: r.errno };
+}
+
+/**
+ * What `vmac run` asks for: SCHED_FIFO with the fast profile only (its timers leave no room for a
+ * starved event loop; the default profile tolerates stalls of 100+ ms and should not compete
+ * with the service it fronts). VMAC_REALTIME=0 turns it off (e.g. under a debugger).
+ */
+export function realtimePriority(profile: string, env: NodeJS.ProcessEnv): number | null {
+  return profile === 'fast' && env.VMAC_REALTIME !== '0' ? FIFO_PRIORITY : null;
 }
