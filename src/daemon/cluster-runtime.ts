@@ -13,11 +13,12 @@ import { receiveHeartbeat, createDropCounters, countOutcome, type DropCounters, 
 import type { Heartbeat, PeerReport, PeerStatus } from '../ha/heartbeat-types.js';
 import { hasQuorum, initMembership, onHeartbeat, peerStatus, proofs, recordSent, leaseVerdict, type MembershipState } from '../ha/membership.js';
 import type { HeartbeatTransport } from '../ha/transport.js';
+import type { HeartbeatKey } from '../ha/heartbeat-auth.js';
 import { initTakeover, step, wireState, type TakeoverEffect, type TakeoverState } from '../takeover/ownership-reducer.js';
 
 export interface ClusterDeps {
   readonly cfg: VmacConfig;
-  readonly key: Uint8Array;
+  readonly key: HeartbeatKey;
   readonly transport: HeartbeatTransport;
   readonly dp: DataPathPort;
   readonly announce: (reason: 'start' | 'takeover') => void;

@@ -32,7 +32,7 @@
  *  4. type, then field ranges (`malformed`) — only for authentic bytes, i.e. a key holder's bug.
  */
 import { VmacError } from '../util/errors.js';
-import { MAC_SIZE, checkMac, computeMac } from './heartbeat-auth.js';
+import { MAC_SIZE, checkMac, computeMac, type HeartbeatKey } from './heartbeat-auth.js';
 import type { Heartbeat, NodeState, PeerReport, PeerStatus } from './heartbeat-types.js';
 
 export { MAC_SIZE } from './heartbeat-auth.js';
@@ -87,7 +87,7 @@ export function messageSize(peerCount: number): number {
  * carry or a peer would reject as malformed: that is our own bug, and sending it would only make
  * every peer count `malformed`.
  */
-export function encodeHeartbeat(hb: Heartbeat, key: Uint8Array): Uint8Array {
+export function encodeHeartbeat(hb: Heartbeat, key: HeartbeatKey): Uint8Array {
   validateHeartbeat(hb);
   const size = messageSize(hb.peers.length);
   const bytes = new Uint8Array(size);
@@ -167,7 +167,7 @@ function invalid(field: string, value: unknown): never {
 // Decode
 
 /** Decodes and authenticates one datagram. Never throws, whatever the bytes. */
-export function decodeHeartbeat(bytes: Uint8Array, key: Uint8Array): DecodeResult {
+export function decodeHeartbeat(bytes: Uint8Array, key: HeartbeatKey): DecodeResult {
   const framing = checkFraming(bytes);
   if (framing !== undefined) return fail(framing);
   const macAt = bytes.length - MAC_SIZE;

@@ -4,6 +4,7 @@
  * Pure and total: every datagram ends in exactly one named outcome, so `accepted` plus the drop
  * counters always equals the number of datagrams received.
  */
+import type { HeartbeatKey } from './heartbeat-auth.js';
 import { DROP_REASONS, decodeHeartbeat, type DropReason } from './heartbeat-codec.js';
 import type { Heartbeat } from './heartbeat-types.js';
 import { checkReplay, type SenderReplayState } from './replay-window.js';
@@ -22,7 +23,7 @@ export const RECEIVE_OUTCOMES: readonly ReceiveOutcome[] = [
 ];
 
 export interface ReceiveContext {
-  readonly key: Uint8Array;
+  readonly key: HeartbeatKey;
   readonly selfId: number;
   /** Configured node ids (ours included or not: our own id is reported as `from-self` first). */
   readonly knownIds: ReadonlySet<number>;
