@@ -14,6 +14,7 @@ import type { Heartbeat, PeerReport, PeerStatus } from '../ha/heartbeat-types.js
 import { hasQuorum, initMembership, onHeartbeat, peerStatus, proofs, recordSent, leaseVerdict, nextDeathMs, type MembershipState } from '../ha/membership.js';
 import type { HeartbeatTransport } from '../ha/transport.js';
 import type { HeartbeatKey } from '../ha/heartbeat-auth.js';
+import { disagreeing, observeDigest, type AgreementState } from '../ha/map-agreement.js';
 import { initTakeover, step, wireState, type TakeoverEffect, type TakeoverState } from '../takeover/ownership-reducer.js';
 
 export interface ClusterDeps {
@@ -30,7 +31,7 @@ export interface ClusterDeps {
 export interface ClusterStatus {
   readonly self: { id: number; name: string; state: string; incarnation: string; servingSinceMs: number | null };
   readonly quorum: { has: boolean; lease: string; size: number };
-  readonly view: { epoch: number; digest: string; absent: number[] };
+  readonly view: { epoch: number; digest: string; absent: number[]; disagreeing: number[] };
   readonly owned: readonly number[];
   readonly nodes: { id: number; name: string; status: PeerStatus; state: string | null; lastHeardMsAgo: number | null; digest: string | null; links: (number | null)[] }[];
   readonly heartbeats: { sent: number; received: DropCounters; perLinkReceived: number[] };
@@ -64,6 +65,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   const weights = new Map(cfg.nodes.map((n) => [n.id, n.weight]));
   let t: TakeoverState = initTakeover(balancedMap(cfg.nodes, cfg.buckets), weights, clock.nowMs());
   let replay: ReplayStates = new Map();
+  let agreement: AgreementState = new Map();
   const counters = createDropCounters();
   const knownIds = new Set(cfg.nodes.map((n) => n.id));
   const linkCount = Math.max(1, cfg.node.addresses.length);
@@ -186,6 +188,13 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     // Decide before anything else runs: a peer that came back must find our release done
     // before our next heartbeat acknowledges it.
     run('tick');
+    const a = observeDigest(agreement, r.hb.senderId, r.hb.mapDigest, t.digest, clock.nowMs(), deadMs);
+    agreement = a.state;
+    if (a.event?.kind === 'map-disagreement') {
+      log.error({ event: 'map-disagreement', node: a.event.peerId, ours: a.event.ours, theirs: a.event.theirs, durationMs: Math.round(a.event.forMs), epoch: t.epoch }, `node ${a.event.peerId} computes another bucket map than ours for ${Math.round(a.event.forMs)} ms: check that every node has the same nodes, weights, buckets and hash`);
+    } else if (a.event?.kind === 'map-agreement') {
+      log.info({ event: 'map-agreement', node: a.event.peerId, digest: a.event.digest }, `node ${a.event.peerId} agrees on the bucket map again`);
+    }
   });
 
   timers.push(clock.setRepeating(cfg.timing.intervalMs, () => { run('tick'); sendHeartbeat(); }));
@@ -199,7 +208,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
       return {
         self: { id: cfg.node.id, name: cfg.node.name, state: wireState(t.self), incarnation: d.incarnation.toString(), servingSinceMs },
         quorum: { has: hasQuorum(m, now), lease: t.lastVerdict ?? leaseVerdict(m, now), size: Math.floor(cfg.nodes.length / 2) + 1 },
-        view: { epoch: t.epoch, digest: t.digest, absent: [...t.absent].sort((a, b) => a - b) },
+        view: { epoch: t.epoch, digest: t.digest, absent: [...t.absent].sort((a, b) => a - b), disagreeing: disagreeing(agreement) },
         owned: t.owned,
         nodes: cfg.nodes.map((n) => {
           const ps = m.peers.get(n.id);
