@@ -4,7 +4,8 @@ import { withLabCleanup } from '../../lab/guard.js';
 import { checkAnswers, type AnswerReport } from '../../lab/answers.js';
 import type { LabSpec } from '../../lab/plan.js';
 import { EXIT_FAILURE, printJson, reportError } from './output.js';
-import { registerLabFailover } from './cmd-lab-failover.js';
+import { failoverSeries, failoverTable, registerLabFailover } from './cmd-lab-failover.js';
+import { summarize } from '../../lab/failover.js';
 
 interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean }
 
@@ -98,10 +99,11 @@ clients <prefix>-c1..cC with many source addresses. Needs root and \`make setup\
 
 export function registerLabDemo(lab: Command): void {
   lab.command('demo')
-    .description('build a 3-node lab, show which node answers which clients, tear it down')
+    .description('build a 3-node lab, show which node answers which clients, kill one node, print the failover table, draw it, tear down')
     .option('--name <prefix>', 'namespace prefix', 'vdemo')
+    .option('--svg <file>', 'where to write the failover timeline picture', 'vmac-demo-failover.svg')
     .option('--json', 'print the answer report as JSON at the end')
-    .action(async (o: { name: string; json?: boolean }) => {
+    .action(async (o: { name: string; svg: string; json?: boolean }) => {
       try {
         const spec = specOf({ name: o.name, nodes: '3', clients: '3', addrs: '100', profile: 'default', buckets: '256' });
         const report = await withLabCleanup(o.name, async () => {
@@ -111,6 +113,9 @@ export function registerLabDemo(lab: Command): void {
           const r = await checkAnswers(info);
           process.stdout.write(`\n${summarizeAnswers(info, r)}\n\nA few clients and the node the kernel chose (vmac which gives the same):\n`);
           for (const c of r.clients.slice(0, 6)) process.stdout.write(`  ${c.addr.padEnd(15)} -> ${c.udpNodes.join(',') || '(none)'}   (vmac which: ${c.expected})\n`);
+          progress('failover: clients probe every 1 ms, then n1\'s daemon is killed (kill -9)');
+          const runs = await failoverSeries(info, { fault: 'kill', runs: 1, perClient: 5, seed: spec.seed, svg: o.svg, profile: 'default', log: progress });
+          process.stdout.write(`\nFailover after kill -9 of n1 (the gap: last answer before the kill to first answer from a survivor, per client of n1):\n\n${failoverTable(summarize('kill', runs), 'default')}\n\nTimeline picture: ${o.svg}\n`);
           return r;
         });
         process.stdout.write('\nLab removed.\n');
