@@ -1,8 +1,10 @@
 /**
  * Failover runs on a live lab: probe every 1 ms, inject a fault at a random moment after
  * warm-up, measure what the clients saw, restore the node, repeat.
- *   gap            per client of the victim: the longest silence (last answer before the fault
- *                  to first answer after, from whichever node)
+ *   gap            per client of the victim, from the prober's timeline: the victim's last answer
+ *                  to the first answer by another node after the fault (at most 3 ms when the
+ *                  answers switched without a silence); when no other node answered (rejoin,
+ *                  partition-data) the client's longest silence
  *   duplicates     requests answered twice (by two nodes), all clients
  *   lost           probes never answered by clients of the surviving nodes
  *   falseTakeovers survivors' client addresses answered by a node other than their owner
@@ -16,6 +18,7 @@ import { predictor } from './answers.js';
 import { probeUdp, type UdpProbeResult } from './probe.js';
 import { injectFault, prepareFault, undoFault, type FaultKind, type FaultOptions } from './faults.js';
 import { prng } from './plan.js';
+import { parseTimelineCsv, takeoverOf, type TimelineEvent } from './timeline.js';
 import { openNftables } from '../native-shims/nftables.js';
 import { inspectTable } from '../src/vmac/nft-datapath.js';
 
@@ -103,6 +106,8 @@ export interface FailoverRunOptions {
   timeline?: boolean; // keep the probers' timeline CSVs (for --svg)
   /** Node names and their predicted owner, when the caller overrides the static map. */
   owner?: (addr: string) => string;
+  /** Fault and restore for a system other than vmac (the compared peers). */
+  ops?: { inject: () => Promise<void>; undo: () => Promise<void> };
 }
 
 export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<RunResult> {
@@ -115,17 +120,18 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
     writeFileSync(file, `${[...mine, ...others].join('\n')}\n`);
     return { ns: c.ns, file, mine: new Set(mine), addrs: [...mine, ...others], timeline: join(lab.dir, `fo-c${i + 1}-run${o.run}.csv`) };
   });
-  await prepareFault(o.victim, o.fault);
+  if (!o.ops) await prepareFault(o.victim, o.fault);
   if (o.fault === 'rejoin') await new Promise((r) => setTimeout(r, 1000)); // survivors own its buckets by now
   const logSizes = new Map(lab.nodes.map((n) => [n.name, readFileSync(n.log, 'utf8').length]));
-  const probes = files.map((f) => probeUdp(f.ns, { vip: lab.vip, port: lab.echoPort, addrFile: f.file, intervalUs: 1000, durationMs: o.durationMs, waitMs: 300, ...(o.timeline === true ? { timelineFile: f.timeline } : {}) }));
+  const probes = files.map((f) => probeUdp(f.ns, { vip: lab.vip, port: lab.echoPort, addrFile: f.file, intervalUs: 1000, durationMs: o.durationMs, waitMs: 300, timelineFile: f.timeline }));
   const warmupMs = 300 + rnd() * 300;
   await new Promise((r) => setTimeout(r, warmupMs));
   const faultMono = monoMs();
   const victimLogFrom = readFileSync(o.victim.log, 'utf8').length;
-  await injectFault(lab, o.victim, o.fault, o.faultOptions);
+  if (o.ops) await o.ops.inject();
+  else await injectFault(lab, o.victim, o.fault, o.faultOptions);
   // A node cut off from the cluster must drop its kernel lease by itself: watch its table.
-  const watched = o.fault === 'link' || o.fault === 'partition';
+  const watched = !o.ops && (o.fault === 'link' || o.fault === 'partition');
   const leaseGone = watched ? watchLeaseGone(o.victim, faultMono, o.durationMs) : Promise.resolve(null);
   const results: UdpProbeResult[] = await Promise.all(probes);
   const leaseGoneAfterMs = await leaseGone;
@@ -140,8 +146,13 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
   let behind = 0;
   results.forEach((r, i) => {
     behind += r.behindTicks;
-    const mine = files[i]?.mine ?? new Set<string>();
-    for (const a of r.addrs) {
+    const file = files[i];
+    const mine = file?.mine ?? new Set<string>();
+    // The timeline gives the gap the fault caused (victim's last answer to a survivor's first).
+    const byAddr = new Map<number, TimelineEvent[]>();
+    for (const e of file ? parseTimelineCsv(readFileSync(file.timeline, 'utf8')).events : []) byAddr.set(e.addr, [...(byAddr.get(e.addr) ?? []), e]);
+    const faultUsLocal = (faultMono - r.startMonoNs / 1e6) * 1000;
+    for (const [index, a] of r.addrs.entries()) {
       duplicates += a.duplicates;
       const strangers = Object.keys(a.nodes).filter((n) => n !== predict(a.addr));
       if (!mine.has(a.addr)) {
@@ -150,8 +161,16 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
         continue;
       }
       if (strangers.length > 0) victimMoved += 1;
-      gapsMs.push(a.maxGapUs / 1000);
       lostVictim += a.lost;
+      const t = o.fault === 'rejoin' ? null : takeoverOf(byAddr.get(index) ?? [], o.victim.name, faultUsLocal, r.intervalUs);
+      if (t) {
+        gapsMs.push(t.gapUs / 1000);
+        const silentAt = r.startMonoNs / 1e6 + t.lastVictimUs / 1000 - faultMono;
+        victimSilent = Math.max(victimSilent ?? -Infinity, silentAt);
+        takeoverAfterMs = Math.min(takeoverAfterMs ?? Infinity, r.startMonoNs / 1e6 + t.takeoverUs / 1000 - faultMono);
+        continue;
+      }
+      gapsMs.push(a.maxGapUs / 1000);
       if (a.maxGapStartUs !== null) {
         const silentAt = r.startMonoNs / 1e6 + a.maxGapStartUs / 1000 - faultMono;
         victimSilent = Math.max(victimSilent ?? -Infinity, silentAt);
@@ -167,8 +186,11 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
     const n = lab.nodes.find((x) => x.name === name);
     if (n) writeFileSync(`/tmp/vmac-failover-${lab.name}-run${o.run}-${name}.log`, readFileSync(n.log, 'utf8').slice(logSizes.get(name) ?? 0));
   }
-  await undoFault(lab, o.victim, o.fault);
-  await waitServing(o.victim, victimLogFrom);
+  if (o.ops) await o.ops.undo();
+  else {
+    await undoFault(lab, o.victim, o.fault);
+    await waitServing(o.victim, victimLogFrom);
+  }
   const timelines = o.timeline === true ? files.map((f, i) => ({ file: f.timeline, startMonoNs: results[i]?.startMonoNs ?? 0, addrs: f.addrs })) : undefined;
   return {
     run: o.run, fault: o.fault, victim: o.victim.name, faultAtMs, gapsMs, lostVictim, duplicates, lostSurvivors, falseTakeovers, victimMoved,

@@ -84,3 +84,32 @@ function rawLanes(events: readonly TimelineEvent[], labels: readonly string[], e
 function order(e: TimelineEventKind): number {
   return e === 'gap_begin' ? 0 : e === 'first' ? 1 : 2;
 }
+
+/** The prober counts a silence as a gap above 3 intervals: a node change without a gap is at most that. */
+export const NODE_CHANGE_MAX_SILENCE_INTERVALS = 3;
+
+export interface Takeover { readonly takeoverUs: number; readonly lastVictimUs: number; readonly gapUs: number }
+
+/**
+ * The failover of one client address, from its timeline events: the first answer after
+ * `faultUs` by a node other than `victim`, and the victim's last answer before it. This is the
+ * gap the fault caused, not the longest silence (on a loaded machine the prober's own jitter can
+ * be longer than a fast failover). null: no other node answered after the fault.
+ */
+export function takeoverOf(events: readonly TimelineEvent[], victim: string, faultUs: number, intervalUs: number): Takeover | null {
+  const evs = [...events].sort((a, b) => a.tUs - b.tUs || order(a.event) - order(b.event));
+  let lastVictimUs: number | null = null;
+  let current: string | null = null;
+  for (const e of evs) {
+    if (e.event === 'dup_begin' || e.event === 'dup_end') continue;
+    if (e.event === 'gap_begin') { if (e.node === victim) lastVictimUs = e.tUs; current = null; continue; }
+    if (e.tUs >= faultUs && e.node !== victim && (current === victim || current === null) && lastVictimUs !== null) {
+      const from = e.event === 'gap_end' ? lastVictimUs : Math.max(lastVictimUs, e.tUs - NODE_CHANGE_MAX_SILENCE_INTERVALS * intervalUs);
+      return { takeoverUs: e.tUs, lastVictimUs: from, gapUs: e.tUs - from };
+    }
+    current = e.node;
+    if (e.node === victim && e.event !== 'gap_end') lastVictimUs = e.tUs;
+    if (e.node === victim && e.event === 'gap_end') lastVictimUs = e.tUs;
+  }
+  return null;
+}

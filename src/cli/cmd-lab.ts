@@ -6,6 +6,7 @@ import type { LabSpec } from '../../lab/plan.js';
 import { EXIT_FAILURE, printJson, reportError } from './output.js';
 import { failoverSeries, failoverTable, registerLabFailover } from './cmd-lab-failover.js';
 import { summarize } from '../../lab/failover.js';
+import { registerLabCompare } from './cmd-lab-compare.js';
 
 interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean }
 
@@ -79,6 +80,7 @@ clients <prefix>-c1..cC with many source addresses. Needs root and \`make setup\
 
   registerLabDemo(lab);
   registerLabFailover(lab);
+  registerLabCompare(lab);
 
   lab.command('answers')
     .description('probe every client address of a running lab once: who answers, against `vmac which`')

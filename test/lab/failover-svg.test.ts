@@ -1,6 +1,6 @@
 /** Pure: the prober's timeline CSV to lanes, and lanes to an SVG picture (no namespaces needed). */
 import { describe, expect, it } from 'vitest';
-import { bridgeShortGaps, lanesOf, parseTimelineCsv } from '../../lab/timeline.js';
+import { bridgeShortGaps, lanesOf, parseTimelineCsv, takeoverOf } from '../../lab/timeline.js';
 import { escapeXml, niceStepMs, nodeColour, renderTimelineSvg } from '../../lab/svg.js';
 import { failoverPicture } from '../../lab/failover-svg.js';
 
@@ -107,5 +107,28 @@ describe('timeline SVG', () => {
     });
     expect(pic.indexOf('10.0.0.1 (n1)')).toBeLessThan(pic.indexOf('10.0.0.2 (n2)'));
     expect(pic).toContain('no answer for 250.0 ms');
+  });
+});
+
+describe('takeover gap from a timeline', () => {
+  const ev = (csv: string): ReturnType<typeof parseTimelineCsv>['events'] => parseTimelineCsv(csv).events;
+
+  it('is the victim\'s last answer to the first answer by another node after the fault', () => {
+    const t = takeoverOf(ev('0,0,first,n1\n200000,0,gap_begin,n1\n350000,0,gap_end,n2\n'), 'n1', 100_000, 1000);
+    expect(t).toEqual({ takeoverUs: 350_000, lastVictimUs: 200_000, gapUs: 150_000 });
+  });
+
+  it('ignores jitter gaps before the fault even when they are longer than the failover', () => {
+    const t = takeoverOf(ev('0,0,first,n1\n10000,0,gap_begin,n1\n90000,0,gap_end,n1\n300000,0,gap_begin,n1\n330000,0,gap_end,n2\n'), 'n1', 200_000, 1000);
+    expect(t?.gapUs).toBe(30_000);
+  });
+
+  it('a switch without a silence counts as at most 3 intervals', () => {
+    expect(takeoverOf(ev('0,0,first,n1\n300000,0,node,n2\n'), 'n1', 100_000, 1000)?.gapUs).toBe(3000);
+  });
+
+  it('null when no other node answered after the fault, or the address was never the victim\'s', () => {
+    expect(takeoverOf(ev('0,0,first,n1\n200000,0,gap_begin,n1\n'), 'n1', 100_000, 1000)).toBeNull();
+    expect(takeoverOf(ev('0,0,first,n2\n'), 'n1', 100_000, 1000)).toBeNull();
   });
 });
