@@ -2,8 +2,8 @@
  * Builds and removes a lab: network namespaces only, never the host's own interfaces.
  *   <P>-sw       a Linux bridge br0 (the switch); br1 the heartbeat bridge with --hb-link separate|both
  *   <P>-n1..nN   nodes: eth0 on br0 (eth1 on br1), the real `vmac run` daemon, the echo service
- *   <P>-c1..cC   clients: eth0 on br0 with K source addresses each, or with --router on the
- *   <P>-r        router's own bridge, the router's eth0 on br0 (clients reach the cluster routed)
+ *   <P>-c1..cC   clients: eth0 on br0 with K source addresses each, or with --router each on its
+ *   <P>-r        own link to the router, whose eth0 is on br0 (clients reach the cluster routed)
  * Every namespace starts with the lab's prefix, so `labDown` finds all of it even after a crash.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { VmacError } from '../src/util/errors.js';
 import { ipBatch, nsRun, run, spawnInNs } from './exec.js';
 import { daemonEntry, labBinary, labStateDir } from './paths.js';
-import { nodeConfigYaml, planLab, type HbLink, type LabPlan, type LabSpec } from './plan.js';
+import { nodeConfigYaml, planLab, routedClientLink, type HbLink, type LabPlan, type LabSpec } from './plan.js';
 import { generateKey } from '../src/ha/key-file.js';
 
 export interface LabNodeInfo { id: number; name: string; ns: string; address: string; mac: string; config: string; log: string; daemonPid: number; echoPid: number }
@@ -73,14 +73,23 @@ async function plug(hostNs: string, ns: string, port: string, bridge = 'br0', de
   await run('ip', ['-n', ns, 'link', 'set', dev, 'up']);
 }
 
-/** The routed topology's router: eth0 on the switch, br1 towards the clients, forwarding on. */
+/** The routed topology's router: eth0 on the switch, forwarding on; clients get their own links. */
 async function addRouter(plan: LabPlan): Promise<void> {
   const r = plan.router;
   if (!r) return;
   await addNs(r.ns);
   await nsRun(r.ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
   await plug(plan.switchNs, r.ns, 'r0');
-  await ipBatch(r.ns, [`addr add ${r.address}/${plan.prefixLength} dev eth0`, 'link add br1 type bridge', 'link set br1 up', `addr add ${r.clientGateway}/${plan.prefixLength} dev br1`]);
+  await run('ip', ['-n', r.ns, 'addr', 'add', `${r.address}/${plan.prefixLength}`, 'dev', 'eth0']);
+}
+
+/** Client j behind the router: a veth link 10.209.(j+1).0/24, its source addresses on lo, routed. */
+async function plugRoutedClient(routerNs: string, ns: string, j: number, addresses: readonly string[]): Promise<void> {
+  const l = routedClientLink(j);
+  const port = `c${j + 1}`;
+  await run('ip', ['-n', routerNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+  await ipBatch(routerNs, [`addr add ${l.router}/24 dev ${port}`, `link set ${port} up`, `route add ${l.net} via ${l.client}`]);
+  await ipBatch(ns, ['link set eth0 up', `addr add ${l.client}/24 dev eth0`, `route add default via ${l.router}`, ...addresses.map((a) => `addr add ${a}/32 dev lo`)]);
 }
 
 async function readMac(ns: string): Promise<string> {
@@ -132,10 +141,8 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
     for (const [j, c] of plan.clients.entries()) {
       progress(`client ${c.ns} (${c.addresses.length} addresses)`);
       await addNs(c.ns);
-      if (plan.router) {
-        await plug(plan.router.ns, c.ns, `c${j + 1}`, 'br1');
-        await ipBatch(c.ns, [...c.addresses.map((a) => `addr add ${a}/${plan.prefixLength} dev eth0`), `route add default via ${plan.router.clientGateway}`]);
-      } else {
+      if (plan.router) await plugRoutedClient(plan.router.ns, c.ns, j, c.addresses);
+      else {
         await plug(plan.switchNs, c.ns, `c${j + 1}`);
         await ipBatch(c.ns, c.addresses.map((a) => `addr add ${a}/${plan.prefixLength} dev eth0`));
       }
@@ -144,7 +151,8 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
       clients.push({ ns: c.ns, addresses: [...c.addresses], addrFile });
     }
     progress(withDaemons ? 'waiting for the daemons to be ready' : 'no vmac daemons (comparison lab)');
-    const vmac = withDaemons ? await waitReady(nodes) : '';
+    // Node start-up is CPU bound (one Node.js process each): allow 1 s more per node on a busy machine.
+    const vmac = withDaemons ? await waitReady(nodes, 15_000 + 1000 * nodes.length) : '';
     const info: LabInfo = { name: spec.name, dir, vip: plan.vip, vmac, echoPort: plan.echoPort, hashSeed: plan.hashSeed, switchNs: plan.switchNs, nodes, clients, hbLink: plan.hbLink, routerNs: plan.router?.ns ?? null, daemons: withDaemons, ...(spec.echoFreezeMs !== undefined ? { echoFreezeMs: spec.echoFreezeMs } : {}) };
     writeFileSync(join(dir, 'lab.json'), JSON.stringify(info, null, 2));
     return info;

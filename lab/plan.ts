@@ -5,7 +5,7 @@
  * One L2 segment 10.200.0.0/16 inside the lab's own namespaces: VIP 10.200.0.1, nodes
  * 10.200.0.(10+i), client source addresses drawn at random from 10.200.16.0-10.200.255.254.
  * `--hb-link separate|both`: a second bridge 10.201.0.0/16 (node i at 10.201.0.(10+i)) carries
- * the heartbeats. `--router`: clients draw from 10.210.16.0/… behind a router at 10.200.0.254.
+ * the heartbeats. `--router`: client j draws from 10.(224+j).16.0/… behind a router at 10.200.0.254.
  */
 import { VmacError } from '../src/util/errors.js';
 import { mulberry32 } from '../src/util/prng.js';
@@ -37,7 +37,7 @@ export const HB_LINKS: readonly HbLink[] = ['data', 'separate', 'both'];
 
 export interface LabNodePlan { readonly id: number; readonly name: string; readonly ns: string; readonly address: string; readonly hbAddress: string }
 export interface LabClientPlan { readonly ns: string; readonly addresses: readonly string[] }
-export interface LabRouterPlan { readonly ns: string; readonly address: string; readonly clientGateway: string; readonly clientNet: string }
+export interface LabRouterPlan { readonly ns: string; readonly address: string; readonly clientNet: string }
 
 export interface LabPlan {
   readonly spec: LabSpec;
@@ -54,9 +54,17 @@ export interface LabPlan {
 
 export const LAB_VIP = '10.200.0.1';
 export const ECHO_PORT = 9000;
-/** The routed topology's client side: 10.210.0.0/16 behind the router at 10.200.0.254. */
+/**
+ * The routed topology: the router at 10.200.0.254; client j sits on its own link 10.209.(j+1).0/24
+ * and draws its source addresses from 10.(224+j).0.0/16, routed to it. Routed (not on-link)
+ * client addresses keep the router's neighbour table small: a namespace cannot raise the
+ * kernel's global neighbour limit (gc_thresh3, 1024 here), and thousands of on-link clients
+ * would overflow it.
+ */
 export const ROUTER_ADDRESS = '10.200.0.254';
-export const CLIENT_GATEWAY = '10.210.0.1';
+export const ROUTED_CLIENT_NET = '10.224.0.0/12';
+export const routedClientLink = (j: number): { router: string; client: string; net: string } =>
+  ({ router: `10.209.${j + 1}.1`, client: `10.209.${j + 1}.2`, net: `10.${224 + j}.0.0/16` });
 
 
 export function validateSpec(spec: LabSpec): void {
@@ -75,17 +83,17 @@ export function planLab(spec: LabSpec): LabPlan {
   const rnd = prng(spec.seed);
   const hashSeed = Math.floor(rnd() * 0x1_0000_0000) >>> 0;
   const nodes = Array.from({ length: spec.nodes }, (_, i) => ({ id: i + 1, name: `n${i + 1}`, ns: `${spec.name}-n${i + 1}`, address: `10.200.0.${10 + i + 1}`, hbAddress: `10.201.0.${10 + i + 1}` }));
-  const netOctet = spec.router === true ? 210 : 200;
   const used = new Set<string>();
   const clients = Array.from({ length: spec.clients }, (_, j) => {
     const addresses: string[] = [];
+    const netOctet = spec.router === true ? 224 + j : 200;
     while (addresses.length < spec.addrs) {
       const a = `10.${netOctet}.${16 + Math.floor(rnd() * 240)}.${1 + Math.floor(rnd() * 254)}`;
       if (!used.has(a)) { used.add(a); addresses.push(a); }
     }
     return { ns: `${spec.name}-c${j + 1}`, addresses };
   });
-  const router = spec.router === true ? { ns: `${spec.name}-r`, address: ROUTER_ADDRESS, clientGateway: CLIENT_GATEWAY, clientNet: '10.210.0.0/16' } : null;
+  const router = spec.router === true ? { ns: `${spec.name}-r`, address: ROUTER_ADDRESS, clientNet: ROUTED_CLIENT_NET } : null;
   return { spec, switchNs: `${spec.name}-sw`, vip: LAB_VIP, prefixLength: 16, hashSeed, nodes, clients, echoPort: ECHO_PORT, hbLink: spec.hbLink ?? 'data', router };
 }
 

@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { labDown, labUp, readLabInfo, type LabInfo } from '../../lab/lab.js';
 import { withLabCleanup } from '../../lab/guard.js';
-import { checkAnswers, type AnswerReport } from '../../lab/answers.js';
-import type { LabSpec } from '../../lab/plan.js';
+import { answeredBy, checkAnswers, fairShareDeviation, type AnswerReport } from '../../lab/answers.js';
+import { HB_LINKS, type HbLink, type LabSpec } from '../../lab/plan.js';
 import { EXIT_FAILURE, printJson, reportError } from './output.js';
 import { failoverSeries, failoverTable, registerLabFailover } from './cmd-lab-failover.js';
 import { summarize } from '../../lab/failover.js';
 import { registerLabCompare } from './cmd-lab-compare.js';
 
-interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean }
+interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean; router?: boolean; hbLink?: string }
 
 function specOf(o: UpOptions): LabSpec {
   return {
@@ -20,6 +20,8 @@ function specOf(o: UpOptions): LabSpec {
     buckets: Number(o.buckets),
     profile: o.profile === 'fast' ? 'fast' : 'default',
     affinity: 'address',
+    router: o.router === true,
+    hbLink: (o.hbLink ?? 'data') as HbLink,
   };
 }
 
@@ -33,7 +35,9 @@ function labOptions(cmd: Command, defaults: { nodes: string; clients: string; ad
     .option('--addrs <k>', 'source addresses per client namespace', defaults.addrs)
     .option('--seed <n>', 'seed for addresses and the hash seed (random if omitted)')
     .option('--buckets <n>', 'hash buckets', '256')
-    .option('--profile <p>', 'timing profile: default | fast', 'default');
+    .option('--profile <p>', 'timing profile: default | fast', 'default')
+    .option('--router', 'clients behind a router namespace: every frame reaches the cluster with the router\'s MAC')
+    .option('--hb-link <where>', `heartbeats on: ${HB_LINKS.join(' | ')} (separate: their own bridge; both: two links)`, 'data');
 }
 
 export function summarizeAnswers(lab: LabInfo, r: AnswerReport): string {
@@ -43,7 +47,8 @@ export function summarizeAnswers(lab: LabInfo, r: AnswerReport): string {
     const got = r.clients.filter((c) => c.udpNodes.length === 1 && c.udpNodes[0] === n.name).length;
     lines.push(`| ${n.name} | ${got} | ${(((r.perNode[n.name] ?? 0) / total) * 100).toFixed(1)}% |`);
   }
-  lines.push('', `${total} client addresses, ${r.mismatches.length} answered by a node other than \`vmac which\` predicts, ${r.duplicates} duplicate answers, ${r.lost} lost probes.`);
+  const dev = fairShareDeviation(answeredBy(r), lab.nodes.map((n) => n.name));
+  lines.push('', `${total} client addresses, ${r.mismatches.length} answered by a node other than \`vmac which\` predicts, ${r.duplicates} duplicate answers, ${r.lost} lost probes; the largest share is ${(dev.max * 100).toFixed(1)}% off the fair share 1/${lab.nodes.length}.`);
   return lines.join('\n');
 }
 

@@ -1,6 +1,6 @@
 /** Pure: the lab plan's topologies (--hb-link, --router) and the fault rulesets, before any namespace exists. */
 import { describe, expect, it } from 'vitest';
-import { nodeConfigYaml, planLab, type LabSpec } from '../../lab/plan.js';
+import { nodeConfigYaml, planLab, routedClientLink, type LabSpec } from '../../lab/plan.js';
 import { FAULTS, partitionRuleset, probeWindowMs } from '../../lab/faults.js';
 
 const base: LabSpec = { name: 'tplan', nodes: 3, clients: 2, addrs: 10, seed: 7, buckets: 256, profile: 'default', affinity: 'address' };
@@ -23,10 +23,11 @@ describe('lab plan topologies', () => {
     expect(yaml).toContain('- { id: 3, name: n3, weight: 100, address: 10.200.0.13, extraAddresses: [10.201.0.13] }');
   });
 
-  it('--router: clients in 10.210/16 behind the router, not on the nodes\' segment', () => {
+  it('--router: client j in 10.(224+j)/16 behind the router, not on the nodes\' segment', () => {
     const plan = planLab({ ...base, router: true });
-    expect(plan.router).toEqual({ ns: 'tplan-r', address: '10.200.0.254', clientGateway: '10.210.0.1', clientNet: '10.210.0.0/16' });
-    for (const c of plan.clients) for (const a of c.addresses) expect(a).toMatch(/^10\.210\.(\d+)\.(\d+)$/);
+    expect(plan.router).toEqual({ ns: 'tplan-r', address: '10.200.0.254', clientNet: '10.224.0.0/12' });
+    plan.clients.forEach((c, j) => { for (const a of c.addresses) expect(a.startsWith(`10.${224 + j}.`)).toBe(true); });
+    expect(routedClientLink(1)).toEqual({ router: '10.209.2.1', client: '10.209.2.2', net: '10.225.0.0/16' });
   });
 
   it('refuses an unknown --hb-link before anything is built', () => {
