@@ -151,8 +151,8 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
       clients.push({ ns: c.ns, addresses: [...c.addresses], addrFile });
     }
     progress(withDaemons ? 'waiting for the daemons to be ready' : 'no vmac daemons (comparison lab)');
-    // Node start-up is CPU bound (one Node.js process each): allow 1 s more per node on a busy machine.
-    const vmac = withDaemons ? await waitReady(nodes, 15_000 + 1000 * nodes.length) : '';
+    // Node start-up is CPU bound (one Node.js process each): allow 3 s more per node on a busy machine (32 nodes converge slowly under load).
+    const vmac = withDaemons ? await waitReady(nodes, 15_000 + 3000 * nodes.length) : '';
     const info: LabInfo = { name: spec.name, dir, vip: plan.vip, vmac, echoPort: plan.echoPort, hashSeed: plan.hashSeed, switchNs: plan.switchNs, nodes, clients, hbLink: plan.hbLink, routerNs: plan.router?.ns ?? null, daemons: withDaemons, ...(spec.echoFreezeMs !== undefined ? { echoFreezeMs: spec.echoFreezeMs } : {}) };
     writeFileSync(join(dir, 'lab.json'), JSON.stringify(info, null, 2));
     return info;
