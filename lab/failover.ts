@@ -83,13 +83,15 @@ async function watchLeaseGone(victim: LabNodeInfo, faultMono: number, limitMs: n
  * serving again after its last lease stop: a continued or restarted daemon first loses its
  * lease, then reclaims its buckets from the peers and serves.
  */
-export async function waitServing(victim: LabNodeInfo, logFrom: number, timeoutMs = 15_000): Promise<void> {
+export async function waitServing(victim: LabNodeInfo, logFrom: number, o: { restarted: boolean }, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const lines = readFileSync(victim.log, 'utf8').slice(logFrom).split('\n');
     const lastServing = lines.map((l) => l.includes('"event":"serving"')).lastIndexOf(true);
     const lastStop = lines.map((l) => l.includes('"event":"lease-stopped"')).lastIndexOf(true);
     if (lastServing >= 0 && lastServing > lastStop) return;
+    // The same daemon never let its lease go (the fault did not cut it off from the quorum).
+    if (!o.restarted && lastStop < 0) return;
     if (Date.now() > deadline) throw new Error(`${victim.ns} did not serve again within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -128,6 +130,7 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
   await new Promise((r) => setTimeout(r, warmupMs));
   const faultMono = monoMs();
   const victimLogFrom = readFileSync(o.victim.log, 'utf8').length;
+  const pidAtFault = o.victim.daemonPid;
   if (o.ops) await o.ops.inject();
   else await injectFault(lab, o.victim, o.fault, o.faultOptions);
   // A node cut off from the cluster must drop its kernel lease by itself: watch its table.
@@ -170,7 +173,9 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
         takeoverAfterMs = Math.min(takeoverAfterMs ?? Infinity, r.startMonoNs / 1e6 + t.takeoverUs / 1000 - faultMono);
         continue;
       }
-      gapsMs.push(a.maxGapUs / 1000);
+      // No takeover: the longest silence, counting one still open when the probe ended.
+      const openUs = a.lastUs === null ? r.sendEndUs : r.sendEndUs - a.lastUs;
+      gapsMs.push(Math.max(a.maxGapUs, openUs) / 1000);
       if (a.maxGapStartUs !== null) {
         const silentAt = r.startMonoNs / 1e6 + a.maxGapStartUs / 1000 - faultMono;
         victimSilent = Math.max(victimSilent ?? -Infinity, silentAt);
@@ -189,7 +194,7 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
   if (o.ops) await o.ops.undo();
   else {
     await undoFault(lab, o.victim, o.fault);
-    await waitServing(o.victim, victimLogFrom);
+    await waitServing(o.victim, victimLogFrom, { restarted: o.victim.daemonPid !== pidAtFault || o.fault === 'term' });
   }
   const timelines = o.timeline === true ? files.map((f, i) => ({ file: f.timeline, startMonoNs: results[i]?.startMonoNs ?? 0, addrs: f.addrs })) : undefined;
   return {
