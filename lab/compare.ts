@@ -99,11 +99,15 @@ async function peerRows(o: CompareOptions, p: PeerProfile): Promise<RunResult[]>
           startEcho(info, master);
           startPeer(info, p, master);
         } else await run('ip', ['-n', info.switchNs, 'link', 'set', master.name, 'up']);
-        await waitMaster(info, master, checkFile);
       },
     };
     const out: RunResult[] = [];
     for (let i = 1; i <= o.runs; i++) {
+      if (i > 1) {
+        // A peer that cannot get back to its start state ends its series; the runs so far count.
+        const ok = await waitMaster(info, master, checkFile).then(() => true, (err: unknown) => { o.progress(`[compare] ${p.system} ${p.profile}: stopped after ${i - 1} runs: ${String(err)}`); return false; });
+        if (!ok) break;
+      }
       const r = await failoverRun(info, { run: i, fault: o.fault === 'kill' ? 'crash' : 'link', victim: master, perClient: o.perClient, durationMs: p.probeWindowMs, seed: o.seed + i, owner: () => master.name, ops });
       out.push(r);
       o.progress(`[compare] ${p.system} ${p.profile} ${o.fault} run ${i}/${o.runs}: gap ${Math.max(...r.gapsMs).toFixed(0)} ms, duplicates ${r.duplicates}, lost ${r.lostSurvivors + r.lostVictim}`);

@@ -4,7 +4,7 @@
  * files and scripts under the lab's own /run/vmac-lab/<name>/ directory (never systemd, never
  * /etc). Node n1 has the highest priority (the master); the others stand by.
  */
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabInfo, LabNodeInfo } from './lab.js';
 import { run, spawnInNs } from './exec.js';
@@ -73,6 +73,8 @@ export function startPeer(lab: LabInfo, p: PeerProfile, node: LabNodeInfo): void
     const conf = join(lab.dir, `${node.name}-keepalived.conf`);
     writeFileSync(conf, keepalivedConf({ node: node.name, priority: priorityOf(index), vip: lab.vip, prefixLength: 16, fastest: p.profile === 'fastest' }));
     const pid = (k: string): string => join(lab.dir, `${node.name}-keepalived-${k}.pid`);
+    // A killed keepalived leaves its pid files; a reused pid in one would make it refuse to start.
+    for (const k of ['main', 'vrrp', 'chk', 'bfd']) rmSync(pid(k), { force: true });
     const child = spawnInNs(node.ns, 'keepalived', ['--dont-fork', '--log-console', '--no-syslog', '--vrrp', '-f', conf, '-p', pid('main'), '-r', pid('vrrp'), '-c', pid('chk'), '-b', pid('bfd')], log);
     node.daemonPid = child.pid ?? -1;
   } else {
