@@ -10,7 +10,8 @@
  *   partition       heartbeats cut, data kept: an nft table in the victim drops UDP port 5789
  *   partition-data  data cut, heartbeats kept: an nft table in the victim drops everything
  *                   IP except the heartbeat port (the daemon has no data-path health check yet)
- *   loss            netem on the victim's links: packet loss and delay out of the node
+ *   loss            a share of the victim's IP packets dropped at random, in and out (nft numgen
+ *                   in its namespace; this kernel has no netem, so there is no delay variant)
  *   term            planned stop (SIGTERM); restored by a restart after the probe
  *   restart         planned: SIGTERM, then the daemon starts again, both inside the probe window
  *   rejoin          the victim is killed before the probe; at the fault instant it starts again
@@ -25,11 +26,11 @@ export type FaultKind = (typeof FAULTS)[number];
 
 /** The heartbeat port of the lab configs (the config default). */
 export const HEARTBEAT_PORT = 5789;
-/** Default netem for `loss`: enough to lose heartbeats now and then without a clean cut. */
-export const DEFAULT_NETEM = 'loss 20% delay 5ms';
+/** Default `loss`: 20 % of packets, enough to lose heartbeats now and then without a clean cut. */
+export const DEFAULT_LOSS_PERCENT = 20;
 const FAULT_TABLE = 'vmac_labfault';
 
-export interface FaultOptions { netem?: string }
+export interface FaultOptions { lossPercent?: number }
 
 /** Probe window per fault: a restart or rejoin needs the daemon's start-up (~1 s) inside it. */
 export function probeWindowMs(fault: FaultKind): number {
@@ -61,10 +62,11 @@ export async function waitExit(pid: number, timeoutMs = 10_000): Promise<void> {
 }
 
 /** nft ruleset for a partition inside the victim's namespace (inet input/output hooks). */
-export function partitionRuleset(kind: 'partition' | 'partition-data', port = HEARTBEAT_PORT): string {
+export function partitionRuleset(kind: 'partition' | 'partition-data' | 'loss', port = HEARTBEAT_PORT, lossPercent = DEFAULT_LOSS_PERCENT): string {
   const rules = kind === 'partition'
     ? [`udp dport ${port} drop`, `udp sport ${port} drop`]
-    : [`udp dport ${port} accept`, `udp sport ${port} accept`, 'meta l4proto { udp, tcp, icmp } drop'];
+    : kind === 'loss' ? [`numgen random mod 100 < ${lossPercent} drop`]
+      : [`udp dport ${port} accept`, `udp sport ${port} accept`, 'meta l4proto { udp, tcp, icmp } drop'];
   return [
     `table inet ${FAULT_TABLE} {`,
     `  chain in { type filter hook input priority -300; policy accept; ${rules.join('; ')}; }`,
@@ -72,11 +74,6 @@ export function partitionRuleset(kind: 'partition' | 'partition-data', port = HE
     '}',
     '',
   ].join('\n');
-}
-
-/** The victim's interfaces to shape for `loss` (eth0, and eth1 when heartbeats have their own link). */
-function victimLinks(lab: LabInfo): string[] {
-  return lab.hbLink === 'separate' || lab.hbLink === 'both' ? ['eth0', 'eth1'] : ['eth0'];
 }
 
 /** Prepares a fault before the probe starts (only `rejoin`: the node must be down first). */
@@ -101,7 +98,7 @@ export async function injectFault(lab: LabInfo, victim: LabNodeInfo, fault: Faul
       await nsRun(victim.ns, 'nft', ['-f', '-'], { input: partitionRuleset(fault) });
       return;
     case 'loss':
-      for (const dev of victimLinks(lab)) await nsRun(victim.ns, 'tc', ['qdisc', 'add', 'dev', dev, 'root', 'netem', ...(o.netem ?? DEFAULT_NETEM).split(/\s+/)]);
+      await nsRun(victim.ns, 'nft', ['-f', '-'], { input: partitionRuleset('loss', HEARTBEAT_PORT, o.lossPercent ?? DEFAULT_LOSS_PERCENT) });
       return;
     case 'restart':
       // Planned: hand over, exit, start again; all while the clients probe.
@@ -121,8 +118,8 @@ export async function undoFault(lab: LabInfo, victim: LabNodeInfo, fault: FaultK
     case 'crash': await waitExit(victim.echoPid).catch(() => undefined); startEcho(lab, victim); break;
     case 'link': await run('ip', ['-n', lab.switchNs, 'link', 'set', victim.name, 'up']); break;
     case 'partition':
-    case 'partition-data': await nsRun(victim.ns, 'nft', ['delete', 'table', 'inet', FAULT_TABLE]); break;
-    case 'loss': for (const dev of victimLinks(lab)) await nsRun(victim.ns, 'tc', ['qdisc', 'del', 'dev', dev, 'root']); break;
+    case 'partition-data':
+    case 'loss': await nsRun(victim.ns, 'nft', ['delete', 'table', 'inet', FAULT_TABLE]); break;
     default: break;
   }
   if (!isAlive(victim.daemonPid)) startDaemon(victim);

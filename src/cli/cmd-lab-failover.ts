@@ -4,13 +4,13 @@ import { writeFileSync } from 'node:fs';
 import { labUp, type LabInfo } from '../../lab/lab.js';
 import { withLabCleanup } from '../../lab/guard.js';
 import { failoverRun, summarize, type FailoverSummary, type RunResult } from '../../lab/failover.js';
-import { FAULTS, DEFAULT_NETEM, probeWindowMs, type FaultKind } from '../../lab/faults.js';
+import { FAULTS, DEFAULT_LOSS_PERCENT, probeWindowMs, type FaultKind } from '../../lab/faults.js';
 import { failoverRunSvg } from '../../lab/failover-svg.js';
 import { predictor } from '../../lab/answers.js';
 import { HB_LINKS, type HbLink } from '../../lab/plan.js';
 import { printJson, reportError, EXIT_BAD_INPUT } from './output.js';
 
-interface Options { name: string; nodes: string; fault: string; runs: string; profile: string; perClient: string; json?: boolean; seed?: string; svg?: string; router?: boolean; hbLink: string; netem: string }
+interface Options { name: string; nodes: string; fault: string; runs: string; profile: string; perClient: string; json?: boolean; seed?: string; svg?: string; router?: boolean; hbLink: string; lossPercent: string }
 
 /** The Markdown failover table (one row), as `vmac lab failover` and the demo print it. */
 export function failoverTable(s: FailoverSummary, profile: string): string {
@@ -32,13 +32,13 @@ export function runLine(r: RunResult, runs: number): string {
 }
 
 /** Runs `runs` faults on a live lab, victims in turn; the first run keeps its timeline for --svg. */
-export async function failoverSeries(info: LabInfo, o: { fault: FaultKind; runs: number; perClient: number; seed: number; netem?: string; svg?: string; profile: string; log?: (line: string) => void }): Promise<RunResult[]> {
+export async function failoverSeries(info: LabInfo, o: { fault: FaultKind; runs: number; perClient: number; seed: number; lossPercent?: number; svg?: string; profile: string; log?: (line: string) => void }): Promise<RunResult[]> {
   const out: RunResult[] = [];
   const durationMs = probeWindowMs(o.fault);
   for (let i = 1; i <= o.runs; i++) {
     const victim = info.nodes[(i - 1) % info.nodes.length];
     if (!victim) break;
-    const r = await failoverRun(info, { run: i, fault: o.fault, victim, perClient: o.perClient, durationMs, seed: o.seed + i, faultOptions: { netem: o.netem ?? DEFAULT_NETEM }, timeline: i === 1 && o.svg !== undefined });
+    const r = await failoverRun(info, { run: i, fault: o.fault, victim, perClient: o.perClient, durationMs, seed: o.seed + i, faultOptions: { lossPercent: o.lossPercent ?? DEFAULT_LOSS_PERCENT }, timeline: i === 1 && o.svg !== undefined });
     out.push(r);
     (o.log ?? ((l: string) => void process.stderr.write(`${l}\n`)))(runLine(r, o.runs));
     if (i === 1 && o.svg !== undefined) {
@@ -59,7 +59,7 @@ export function registerLabFailover(lab: Command): void {
     .option('--profile <p>', 'timing profile: default | fast', 'default')
     .option('--per-client <k>', 'probed addresses per client namespace, for the victim and for the others each', '5')
     .option('--seed <n>', 'seed for addresses, hash seed and fault timing')
-    .option('--netem <args>', 'netem arguments for --fault loss', DEFAULT_NETEM)
+    .option('--loss-percent <p>', 'share of the node\'s packets dropped, in and out, for --fault loss', String(DEFAULT_LOSS_PERCENT))
     .option('--router', 'clients behind a router namespace (every frame carries the router\'s MAC)')
     .option('--hb-link <where>', `heartbeats on: ${HB_LINKS.join(' | ')}`, 'data')
     .option('--svg <file>', 'draw the first run as an SVG timeline (one lane per client address)')
@@ -72,7 +72,8 @@ in, then restores the victim and waits until it serves again. Faults:
   crash daemon and echo service killed link  the node's switch port goes down
   partition       heartbeats cut (nft in the node's namespace drops UDP 5789), data kept
   partition-data  data cut, heartbeats kept (nothing takes over: no data-path health check)
-  loss  netem (--netem) on the node's links     term  planned stop (SIGTERM)
+  loss  --loss-percent of the node's packets dropped at random (nft numgen; no netem here)
+  term  planned stop (SIGTERM)
   restart  SIGTERM then start again in the window   rejoin  a killed node starts again
 Measures:
   gap             longest silence seen by a client of the victim (p50/p99/max over all runs)
@@ -95,7 +96,7 @@ Example:
         const runs = Number(o.runs);
         const results = await withLabCleanup(o.name, async () => {
           const info = await labUp({ name: o.name, nodes: Number(o.nodes), clients: 3, addrs: 60, seed, buckets: 256, profile: o.profile === 'fast' ? 'fast' : 'default', affinity: 'address', router: o.router === true, hbLink: o.hbLink as HbLink }, { onProgress: (m) => void process.stderr.write(`[lab] ${m}\n`) });
-          return failoverSeries(info, { fault, runs, perClient: Number(o.perClient), seed, netem: o.netem, profile: o.profile, ...(o.svg !== undefined ? { svg: o.svg } : {}) });
+          return failoverSeries(info, { fault, runs, perClient: Number(o.perClient), seed, lossPercent: Number(o.lossPercent), profile: o.profile, ...(o.svg !== undefined ? { svg: o.svg } : {}) });
         });
         const s = summarize(fault, results);
         if (o.json) printJson({ summary: { ...s, profile: o.profile, nodes: Number(o.nodes), router: o.router === true, hbLink: o.hbLink }, runs: results });
