@@ -1,7 +1,7 @@
 /**
  * Fault injection for the failover lab: each fault is done and undone inside the lab's own
- * namespaces (signals to processes the lab started, a switch port, an nftables table or a netem
- * qdisc in the victim's namespace). Nothing outside the lab is touched.
+ * namespaces (signals to processes the lab started, a switch port, an nftables table in the
+ * victim's namespace). Nothing outside the lab is touched.
  *
  *   kill            kill -9 of the daemon
  *   stop            SIGSTOP of the daemon (SIGCONT to restore)
