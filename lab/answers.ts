@@ -68,3 +68,25 @@ export async function checkAnswers(lab: LabInfo, opts: { probes?: number; interv
     lost: clients.reduce((s, c) => s + c.udpLost, 0),
   };
 }
+
+/**
+ * How far each node's share of the answered clients is from the fair share 1/N, relative to it
+ * (0.1 = 10 % more or fewer clients than fair). Pure.
+ */
+export function fairShareDeviation(answeredBy: Readonly<Record<string, number>>, nodes: readonly string[]): { perNode: Record<string, number>; max: number } {
+  const total = nodes.reduce((s, n) => s + (answeredBy[n] ?? 0), 0);
+  const fair = total / Math.max(1, nodes.length);
+  const perNode: Record<string, number> = {};
+  for (const n of nodes) perNode[n] = fair > 0 ? ((answeredBy[n] ?? 0) - fair) / fair : NaN;
+  return { perNode, max: Math.max(...Object.values(perNode).map(Math.abs)) };
+}
+
+/** Per node: the client addresses it alone answered. */
+export function answeredBy(r: AnswerReport): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of r.clients) {
+    const [only] = c.udpNodes;
+    if (c.udpNodes.length === 1 && only !== undefined) out[only] = (out[only] ?? 0) + 1;
+  }
+  return out;
+}

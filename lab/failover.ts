@@ -1,23 +1,28 @@
 /**
  * Failover runs on a live lab: probe every 1 ms, inject a fault at a random moment after
  * warm-up, measure what the clients saw, restore the node, repeat.
- *   gap        per client of the victim: the longest silence (last answer before the fault to
- *              first answer after, from whichever node)
- *   duplicates requests answered twice (by two nodes), all clients
- *   lost       probes never answered by clients of the surviving nodes
+ *   gap            per client of the victim, from the prober's timeline: the victim's last answer
+ *                  to the first answer by another node after the fault (at most 3 ms when the
+ *                  answers switched without a silence); when no other node answered (rejoin,
+ *                  partition-data) the client's longest silence
+ *   duplicates     requests answered twice (by two nodes), all clients
+ *   lost           probes never answered by clients of the surviving nodes
+ *   falseTakeovers survivors' client addresses answered by a node other than their owner
+ *   victimMoved    victim's client addresses answered by another node (expected for kill, not
+ *                  for loss or partition-data: there it means a takeover of a live node)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabInfo, LabNodeInfo } from './lab.js';
 import { predictor } from './answers.js';
 import { probeUdp, type UdpProbeResult } from './probe.js';
-import { run, spawnInNs } from './exec.js';
-import { daemonEntry } from './paths.js';
+import { injectFault, prepareFault, undoFault, type FaultKind, type FaultOptions } from './faults.js';
 import { prng } from './plan.js';
+import { parseTimelineCsv, takeoverOf, type TimelineEvent } from './timeline.js';
 import { openNftables } from '../native-shims/nftables.js';
 import { inspectTable } from '../src/vmac/nft-datapath.js';
 
-export type FaultKind = 'kill' | 'stop' | 'link' | 'term';
+export type { FaultKind } from './faults.js';
 
 export interface RunResult {
   run: number;
@@ -28,11 +33,15 @@ export interface RunResult {
   lostVictim: number; // probes never answered, clients of the victim
   duplicates: number;
   lostSurvivors: number;
+  falseTakeovers: number;
+  victimMoved: number;
   victimLastAnswerAfterFaultMs: number | null; // when the victim itself went silent (max over its clients)
   proberBehind: number;
   leaseStops: string[]; // nodes other than the victim that stopped renewing during the run (should be none)
-  leaseGoneAfterMs: number | null; // link fault: when the cut-off node's kernel lease was gone
+  leaseGoneAfterMs: number | null; // link/partition: when the cut-off node's kernel lease was gone
   takeoverAfterMs: number | null; // first answer by a survivor to one of the victim's clients
+  /** Per client namespace, when asked for: the prober's timeline CSV and its start time. */
+  timelines?: { file: string; startMonoNs: number; addrs: string[] }[];
 }
 
 export interface FailoverSummary {
@@ -42,10 +51,13 @@ export interface FailoverSummary {
   duplicates: number;
   lostSurvivors: number;
   lostVictim: number;
+  falseTakeovers: number;
+  victimMoved: number;
   victimSilentAfterMs: { p50: number; max: number };
   proberBehind: number;
   survivorLeaseStops: number;
-  leaseGoneBeforeTakeover: number; // link runs in which the cut-off node's lease was gone before a survivor answered
+  leaseGoneBeforeTakeover: number; // runs in which the cut-off node's lease was gone before a survivor answered
+  leaseWatched: number; // runs in which the cut-off node's lease was watched (link, partition)
 }
 
 export function percentile(values: readonly number[], p: number): number {
@@ -55,27 +67,6 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 const monoMs = (): number => Number(process.hrtime.bigint()) / 1e6;
-
-async function injectFault(lab: LabInfo, victim: LabNodeInfo, fault: FaultKind): Promise<void> {
-  if (fault === 'kill') process.kill(victim.daemonPid, 'SIGKILL');
-  else if (fault === 'term') process.kill(victim.daemonPid, 'SIGTERM'); // planned stop: hand over, then exit
-  else if (fault === 'stop') process.kill(victim.daemonPid, 'SIGSTOP');
-  else await run('ip', ['-n', lab.switchNs, 'link', 'set', victim.name, 'down']);
-}
-
-/** Brings the victim back: continue or restart its daemon, link up, and wait until it serves again. */
-async function restore(lab: LabInfo, victim: LabNodeInfo, fault: FaultKind, logFrom: number): Promise<void> {
-  if (fault === 'stop') process.kill(victim.daemonPid, 'SIGCONT');
-  if (fault === 'term') await waitExit(victim.daemonPid);
-  if (fault === 'link') await run('ip', ['-n', lab.switchNs, 'link', 'set', victim.name, 'up']);
-  let alive = true;
-  try { process.kill(victim.daemonPid, 0); } catch { alive = false; }
-  if (!alive) {
-    const child = spawnInNs(victim.ns, process.execPath, [daemonEntry(), 'run', victim.config], victim.log);
-    victim.daemonPid = child.pid ?? -1;
-  }
-  await waitServing(victim, logFrom);
-}
 
 /** Polls the victim's kernel (its own namespace) until its lease element is gone; ms after the fault. */
 async function watchLeaseGone(victim: LabNodeInfo, faultMono: number, limitMs: number): Promise<number | null> {
@@ -87,51 +78,64 @@ async function watchLeaseGone(victim: LabNodeInfo, faultMono: number, limitMs: n
   return null;
 }
 
-async function waitExit(pid: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try { process.kill(pid, 0); } catch { return; }
-    if (Date.now() > deadline) throw new Error(`pid ${pid} did not exit after SIGTERM within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /**
  * Waits until the victim's log, from `logFrom` (its size when the fault was injected), shows it
  * serving again after its last lease stop: a continued or restarted daemon first loses its
  * lease, then reclaims its buckets from the peers and serves.
  */
-async function waitServing(victim: LabNodeInfo, logFrom: number, timeoutMs = 15_000): Promise<void> {
+export async function waitServing(victim: LabNodeInfo, logFrom: number, o: { restarted: boolean }, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const lines = readFileSync(victim.log, 'utf8').slice(logFrom).split('\n');
     const lastServing = lines.map((l) => l.includes('"event":"serving"')).lastIndexOf(true);
     const lastStop = lines.map((l) => l.includes('"event":"lease-stopped"')).lastIndexOf(true);
     if (lastServing >= 0 && lastServing > lastStop) return;
+    // The same daemon never let its lease go (the fault did not cut it off from the quorum).
+    if (!o.restarted && lastStop < 0) return;
     if (Date.now() > deadline) throw new Error(`${victim.ns} did not serve again within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-export async function failoverRun(lab: LabInfo, o: { run: number; fault: FaultKind; victim: LabNodeInfo; perClient: number; durationMs: number; seed: number }): Promise<RunResult> {
-  const predict = predictor(lab);
+export interface FailoverRunOptions {
+  run: number;
+  fault: FaultKind;
+  victim: LabNodeInfo;
+  perClient: number;
+  durationMs: number;
+  seed: number;
+  faultOptions?: FaultOptions;
+  timeline?: boolean; // keep the probers' timeline CSVs (for --svg)
+  /** Node names and their predicted owner, when the caller overrides the static map. */
+  owner?: (addr: string) => string;
+  /** Fault and restore for a system other than vmac (the compared peers). */
+  ops?: { inject: () => Promise<void>; undo: () => Promise<void> };
+}
+
+export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<RunResult> {
+  const predict = o.owner ?? predictor(lab);
   const rnd = prng(o.seed);
   const files = lab.clients.map((c, i) => {
     const mine = c.addresses.filter((a) => predict(a) === o.victim.name).slice(0, o.perClient);
     const others = c.addresses.filter((a) => predict(a) !== o.victim.name).slice(0, o.perClient);
     const file = join(lab.dir, `fo-c${i + 1}.addrs`);
     writeFileSync(file, `${[...mine, ...others].join('\n')}\n`);
-    return { ns: c.ns, file, mine: new Set(mine) };
+    return { ns: c.ns, file, mine: new Set(mine), addrs: [...mine, ...others], timeline: join(lab.dir, `fo-c${i + 1}-run${o.run}.csv`) };
   });
+  if (!o.ops) await prepareFault(o.victim, o.fault);
+  if (o.fault === 'rejoin') await new Promise((r) => setTimeout(r, 1000)); // survivors own its buckets by now
   const logSizes = new Map(lab.nodes.map((n) => [n.name, readFileSync(n.log, 'utf8').length]));
-  const probes = files.map((f) => probeUdp(f.ns, { vip: lab.vip, port: lab.echoPort, addrFile: f.file, intervalUs: 1000, durationMs: o.durationMs, waitMs: 300 }));
+  const probes = files.map((f) => probeUdp(f.ns, { vip: lab.vip, port: lab.echoPort, addrFile: f.file, intervalUs: 1000, durationMs: o.durationMs, waitMs: 300, timelineFile: f.timeline }));
   const warmupMs = 300 + rnd() * 300;
   await new Promise((r) => setTimeout(r, warmupMs));
   const faultMono = monoMs();
   const victimLogFrom = readFileSync(o.victim.log, 'utf8').length;
-  await injectFault(lab, o.victim, o.fault);
+  const pidAtFault = o.victim.daemonPid;
+  if (o.ops) await o.ops.inject();
+  else await injectFault(lab, o.victim, o.fault, o.faultOptions);
   // A node cut off from the cluster must drop its kernel lease by itself: watch its table.
-  const leaseGone = o.fault === 'link' ? watchLeaseGone(o.victim, faultMono, o.durationMs) : Promise.resolve(null);
+  const watched = !o.ops && (o.fault === 'link' || o.fault === 'partition');
+  const leaseGone = watched ? watchLeaseGone(o.victim, faultMono, o.durationMs) : Promise.resolve(null);
   const results: UdpProbeResult[] = await Promise.all(probes);
   const leaseGoneAfterMs = await leaseGone;
   let takeoverAfterMs: number | null = null;
@@ -139,16 +143,39 @@ export async function failoverRun(lab: LabInfo, o: { run: number; fault: FaultKi
   let duplicates = 0;
   let lostSurvivors = 0;
   let lostVictim = 0;
+  let falseTakeovers = 0;
+  let victimMoved = 0;
   let victimSilent: number | null = null;
   let behind = 0;
   results.forEach((r, i) => {
     behind += r.behindTicks;
-    const mine = files[i]?.mine ?? new Set<string>();
-    for (const a of r.addrs) {
+    const file = files[i];
+    const mine = file?.mine ?? new Set<string>();
+    // The timeline gives the gap the fault caused (victim's last answer to a survivor's first).
+    const byAddr = new Map<number, TimelineEvent[]>();
+    for (const e of file ? parseTimelineCsv(readFileSync(file.timeline, 'utf8')).events : []) byAddr.set(e.addr, [...(byAddr.get(e.addr) ?? []), e]);
+    const faultUsLocal = (faultMono - r.startMonoNs / 1e6) * 1000;
+    for (const [index, a] of r.addrs.entries()) {
       duplicates += a.duplicates;
-      if (!mine.has(a.addr)) { lostSurvivors += a.lost; continue; }
-      gapsMs.push(a.maxGapUs / 1000);
+      const strangers = Object.keys(a.nodes).filter((n) => n !== predict(a.addr));
+      if (!mine.has(a.addr)) {
+        lostSurvivors += a.lost;
+        if (strangers.length > 0) falseTakeovers += 1;
+        continue;
+      }
+      if (strangers.length > 0) victimMoved += 1;
       lostVictim += a.lost;
+      const t = o.fault === 'rejoin' ? null : takeoverOf(byAddr.get(index) ?? [], o.victim.name, faultUsLocal, r.intervalUs);
+      if (t) {
+        gapsMs.push(t.gapUs / 1000);
+        const silentAt = r.startMonoNs / 1e6 + t.lastVictimUs / 1000 - faultMono;
+        victimSilent = Math.max(victimSilent ?? -Infinity, silentAt);
+        takeoverAfterMs = Math.min(takeoverAfterMs ?? Infinity, r.startMonoNs / 1e6 + t.takeoverUs / 1000 - faultMono);
+        continue;
+      }
+      // No takeover: the longest silence, counting one still open when the probe ended.
+      const openUs = a.lastUs === null ? r.sendEndUs : r.sendEndUs - a.lastUs;
+      gapsMs.push(Math.max(a.maxGapUs, openUs) / 1000);
       if (a.maxGapStartUs !== null) {
         const silentAt = r.startMonoNs / 1e6 + a.maxGapStartUs / 1000 - faultMono;
         victimSilent = Math.max(victimSilent ?? -Infinity, silentAt);
@@ -164,24 +191,37 @@ export async function failoverRun(lab: LabInfo, o: { run: number; fault: FaultKi
     const n = lab.nodes.find((x) => x.name === name);
     if (n) writeFileSync(`/tmp/vmac-failover-${lab.name}-run${o.run}-${name}.log`, readFileSync(n.log, 'utf8').slice(logSizes.get(name) ?? 0));
   }
-  await restore(lab, o.victim, o.fault, victimLogFrom);
-  return { run: o.run, fault: o.fault, victim: o.victim.name, faultAtMs, gapsMs, lostVictim, duplicates, lostSurvivors, victimLastAnswerAfterFaultMs: victimSilent, proberBehind: behind, leaseStops, leaseGoneAfterMs, takeoverAfterMs };
+  if (o.ops) await o.ops.undo();
+  else {
+    await undoFault(lab, o.victim, o.fault);
+    await waitServing(o.victim, victimLogFrom, { restarted: o.victim.daemonPid !== pidAtFault || o.fault === 'term' });
+  }
+  const timelines = o.timeline === true ? files.map((f, i) => ({ file: f.timeline, startMonoNs: results[i]?.startMonoNs ?? 0, addrs: f.addrs })) : undefined;
+  return {
+    run: o.run, fault: o.fault, victim: o.victim.name, faultAtMs, gapsMs, lostVictim, duplicates, lostSurvivors, falseTakeovers, victimMoved,
+    victimLastAnswerAfterFaultMs: victimSilent, proberBehind: behind, leaseStops, leaseGoneAfterMs, takeoverAfterMs,
+    ...(timelines ? { timelines } : {}),
+  };
 }
 
 export function summarize(fault: FaultKind, runs: readonly RunResult[]): FailoverSummary {
   const gaps = runs.flatMap((r) => r.gapsMs);
   const silent = runs.map((r) => r.victimLastAnswerAfterFaultMs).filter((x): x is number => x !== null);
+  const sum = (f: (r: RunResult) => number): number => runs.reduce((s, r) => s + f(r), 0);
   return {
     fault,
     runs: runs.length,
-    gapMs: { p50: percentile(gaps, 50), p99: percentile(gaps, 99), max: Math.max(...gaps) },
-    duplicates: runs.reduce((s, r) => s + r.duplicates, 0),
-    lostSurvivors: runs.reduce((s, r) => s + r.lostSurvivors, 0),
-    lostVictim: runs.reduce((s, r) => s + r.lostVictim, 0),
-    victimSilentAfterMs: { p50: percentile(silent, 50), max: Math.max(...silent) },
-    proberBehind: runs.reduce((s, r) => s + r.proberBehind, 0),
-    survivorLeaseStops: runs.reduce((s, r) => s + r.leaseStops.length, 0),
+    gapMs: { p50: percentile(gaps, 50), p99: percentile(gaps, 99), max: gaps.length > 0 ? Math.max(...gaps) : NaN },
+    duplicates: sum((r) => r.duplicates),
+    lostSurvivors: sum((r) => r.lostSurvivors),
+    lostVictim: sum((r) => r.lostVictim),
+    falseTakeovers: sum((r) => r.falseTakeovers),
+    victimMoved: sum((r) => r.victimMoved),
+    victimSilentAfterMs: { p50: percentile(silent, 50), max: silent.length > 0 ? Math.max(...silent) : NaN },
+    proberBehind: sum((r) => r.proberBehind),
+    survivorLeaseStops: sum((r) => r.leaseStops.length),
     // Partition safety, per run: the cut-off node's lease was gone before any survivor answered.
     leaseGoneBeforeTakeover: runs.filter((r) => r.leaseGoneAfterMs !== null && r.takeoverAfterMs !== null && r.leaseGoneAfterMs < r.takeoverAfterMs).length,
+    leaseWatched: runs.filter((r) => r.fault === 'link' || r.fault === 'partition').length,
   };
 }

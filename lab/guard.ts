@@ -3,6 +3,7 @@
  * SIGTERM (the handler tears down, then exits 130). `keep` leaves a successful lab up.
  */
 import { labDown } from './lab.js';
+import { assertNothingLeft } from './selftest.js';
 
 export async function withLabCleanup<T>(name: string, work: () => Promise<T>, opts: { keep?: boolean } = {}): Promise<T> {
   let tearingDown = false;
@@ -16,7 +17,10 @@ export async function withLabCleanup<T>(name: string, work: () => Promise<T>, op
   process.on('SIGTERM', onSignal);
   try {
     const result = await work();
-    if (!opts.keep) await labDown(name);
+    if (!opts.keep) {
+      await labDown(name);
+      await assertNothingLeft(name); // a run that leaves a namespace behind fails
+    }
     return result;
   } catch (err) {
     await labDown(name);

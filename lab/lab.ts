@@ -1,8 +1,9 @@
 /**
  * Builds and removes a lab: network namespaces only, never the host's own interfaces.
- *   <P>-sw       a Linux bridge (the switch)
- *   <P>-n1..nN   nodes: eth0 on the bridge, the real `vmac run` daemon, the echo service
- *   <P>-c1..cC   clients: eth0 on the bridge with K source addresses each
+ *   <P>-sw       a Linux bridge br0 (the switch); br1 the heartbeat bridge with --hb-link separate|both
+ *   <P>-n1..nN   nodes: eth0 on br0 (eth1 on br1), the real `vmac run` daemon, the echo service
+ *   <P>-c1..cC   clients: eth0 on br0 with K source addresses each, or with --router each on its
+ *   <P>-r        own link to the router, whose eth0 is on br0 (clients reach the cluster routed)
  * Every namespace starts with the lab's prefix, so `labDown` finds all of it even after a crash.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { VmacError } from '../src/util/errors.js';
 import { ipBatch, nsRun, run, spawnInNs } from './exec.js';
 import { daemonEntry, labBinary, labStateDir } from './paths.js';
-import { nodeConfigYaml, planLab, type LabPlan, type LabSpec } from './plan.js';
+import { nodeConfigYaml, planLab, routedClientLink, type HbLink, type LabPlan, type LabSpec } from './plan.js';
 import { generateKey } from '../src/ha/key-file.js';
 
 export interface LabNodeInfo { id: number; name: string; ns: string; address: string; mac: string; config: string; log: string; daemonPid: number; echoPid: number }
@@ -24,6 +25,10 @@ export interface LabInfo {
   switchNs: string;
   nodes: LabNodeInfo[];
   clients: { ns: string; addresses: string[]; addrFile: string }[];
+  hbLink: HbLink;
+  routerNs: string | null;
+  echoFreezeMs?: number;
+  daemons: boolean;
 }
 
 export async function listLabNamespaces(name: string): Promise<string[]> {
@@ -61,11 +66,30 @@ async function addNs(ns: string): Promise<void> {
   await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
 }
 
-/** A veth from the switch (port `port`) to `ns` (eth0). */
-async function plug(plan: LabPlan, ns: string, port: string): Promise<void> {
-  await run('ip', ['-n', plan.switchNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-  await ipBatch(plan.switchNs, [`link set ${port} master br0`, `link set ${port} up`]);
-  await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+/** A veth from bridge `bridge` in `hostNs` (port `port`) to `ns` (interface `dev`). */
+async function plug(hostNs: string, ns: string, port: string, bridge = 'br0', dev = 'eth0'): Promise<void> {
+  await run('ip', ['-n', hostNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', dev, 'netns', ns]);
+  await ipBatch(hostNs, [`link set ${port} master ${bridge}`, `link set ${port} up`]);
+  await run('ip', ['-n', ns, 'link', 'set', dev, 'up']);
+}
+
+/** The routed topology's router: eth0 on the switch, forwarding on; clients get their own links. */
+async function addRouter(plan: LabPlan): Promise<void> {
+  const r = plan.router;
+  if (!r) return;
+  await addNs(r.ns);
+  await nsRun(r.ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+  await plug(plan.switchNs, r.ns, 'r0');
+  await run('ip', ['-n', r.ns, 'addr', 'add', `${r.address}/${plan.prefixLength}`, 'dev', 'eth0']);
+}
+
+/** Client j behind the router: a veth link 10.209.(j+1).0/24, its source addresses on lo, routed. */
+async function plugRoutedClient(routerNs: string, ns: string, j: number, addresses: readonly string[]): Promise<void> {
+  const l = routedClientLink(j);
+  const port = `c${j + 1}`;
+  await run('ip', ['-n', routerNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+  await ipBatch(routerNs, [`addr add ${l.router}/24 dev ${port}`, `link set ${port} up`, `route add ${l.net} via ${l.client}`]);
+  await ipBatch(ns, ['link set eth0 up', `addr add ${l.client}/24 dev eth0`, `route add default via ${l.router}`, ...addresses.map((a) => `addr add ${a}/32 dev lo`)]);
 }
 
 async function readMac(ns: string): Promise<string> {
@@ -89,33 +113,47 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
     writeFileSync(keyFile, `${generateKey()}\n`, { mode: 0o600 });
     progress(`switch ${plan.switchNs}`);
     await addNs(plan.switchNs);
-    await ipBatch(plan.switchNs, ['link add br0 type bridge', 'link set br0 up']);
+    await ipBatch(plan.switchNs, ['link add br0 type bridge', 'link set br0 up', ...(plan.hbLink === 'data' ? [] : ['link add br1 type bridge', 'link set br1 up'])]);
+    await addRouter(plan);
+    const withDaemons = spec.daemons !== false;
     const nodes: LabNodeInfo[] = [];
     for (const n of plan.nodes) {
       progress(`node ${n.ns}`);
       await addNs(n.ns);
-      await plug(plan, n.ns, n.name);
+      await plug(plan.switchNs, n.ns, n.name);
       await run('ip', ['-n', n.ns, 'addr', 'add', `${n.address}/${plan.prefixLength}`, 'dev', 'eth0']);
+      if (plan.hbLink !== 'data') {
+        await plug(plan.switchNs, n.ns, `h${n.name}`, 'br1', 'eth1');
+        await run('ip', ['-n', n.ns, 'addr', 'add', `${n.hbAddress}/${plan.prefixLength}`, 'dev', 'eth1']);
+      }
+      if (plan.router) await run('ip', ['-n', n.ns, 'route', 'add', plan.router.clientNet, 'via', plan.router.address]);
       const config = join(dir, `${n.name}.yaml`);
       writeFileSync(config, nodeConfigYaml(plan, n, keyFile));
       const log = join(dir, `${n.name}.log`);
-      const echoChild = spawnInNs(n.ns, echo, ['--name', n.name, '--addr', plan.vip, '--udp', String(plan.echoPort), '--tcp', String(plan.echoPort)], join(dir, `${n.name}-echo.log`));
-      const daemon = spawnInNs(n.ns, process.execPath, [entry, 'run', config], log);
-      nodes.push({ id: n.id, name: n.name, ns: n.ns, address: n.address, mac: await readMac(n.ns), config, log, daemonPid: daemon.pid ?? -1, echoPid: echoChild.pid ?? -1 });
+      const echoArgs = ['--name', n.name, '--addr', plan.vip, '--udp', String(plan.echoPort), '--tcp', String(plan.echoPort)];
+      if (spec.echoFreezeMs !== undefined) echoArgs.push('--freeze-ms', String(spec.echoFreezeMs));
+      const echoChild = spawnInNs(n.ns, echo, echoArgs, join(dir, `${n.name}-echo.log`));
+      const daemon = withDaemons ? spawnInNs(n.ns, process.execPath, [entry, 'run', config], log) : null;
+      if (!daemon) writeFileSync(log, '');
+      nodes.push({ id: n.id, name: n.name, ns: n.ns, address: n.address, mac: await readMac(n.ns), config, log, daemonPid: daemon?.pid ?? -1, echoPid: echoChild.pid ?? -1 });
     }
     const clients = [];
     for (const [j, c] of plan.clients.entries()) {
       progress(`client ${c.ns} (${c.addresses.length} addresses)`);
       await addNs(c.ns);
-      await plug(plan, c.ns, `c${j + 1}`);
-      await ipBatch(c.ns, c.addresses.map((a) => `addr add ${a}/${plan.prefixLength} dev eth0`));
+      if (plan.router) await plugRoutedClient(plan.router.ns, c.ns, j, c.addresses);
+      else {
+        await plug(plan.switchNs, c.ns, `c${j + 1}`);
+        await ipBatch(c.ns, c.addresses.map((a) => `addr add ${a}/${plan.prefixLength} dev eth0`));
+      }
       const addrFile = join(dir, `c${j + 1}.addrs`);
       writeFileSync(addrFile, `${c.addresses.join('\n')}\n`);
       clients.push({ ns: c.ns, addresses: [...c.addresses], addrFile });
     }
-    progress('waiting for the daemons to be ready');
-    const vmac = await waitReady(nodes);
-    const info: LabInfo = { name: spec.name, dir, vip: plan.vip, vmac, echoPort: plan.echoPort, hashSeed: plan.hashSeed, switchNs: plan.switchNs, nodes, clients };
+    progress(withDaemons ? 'waiting for the daemons to be ready' : 'no vmac daemons (comparison lab)');
+    // Node start-up is CPU bound (one Node.js process each): allow 3 s more per node on a busy machine (32 nodes converge slowly under load).
+    const vmac = withDaemons ? await waitReady(nodes, 15_000 + 3000 * nodes.length) : '';
+    const info: LabInfo = { name: spec.name, dir, vip: plan.vip, vmac, echoPort: plan.echoPort, hashSeed: plan.hashSeed, switchNs: plan.switchNs, nodes, clients, hbLink: plan.hbLink, routerNs: plan.router?.ns ?? null, daemons: withDaemons, ...(spec.echoFreezeMs !== undefined ? { echoFreezeMs: spec.echoFreezeMs } : {}) };
     writeFileSync(join(dir, 'lab.json'), JSON.stringify(info, null, 2));
     return info;
   } catch (err) {

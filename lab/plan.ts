@@ -4,6 +4,8 @@
  *
  * One L2 segment 10.200.0.0/16 inside the lab's own namespaces: VIP 10.200.0.1, nodes
  * 10.200.0.(10+i), client source addresses drawn at random from 10.200.16.0-10.200.255.254.
+ * `--hb-link separate|both`: a second bridge 10.201.0.0/16 (node i at 10.201.0.(10+i)) carries
+ * the heartbeats. `--router`: client j draws from 10.(224+j).16.0/… behind a router at 10.200.0.254.
  */
 import { VmacError } from '../src/util/errors.js';
 import { mulberry32 } from '../src/util/prng.js';
@@ -20,10 +22,22 @@ export interface LabSpec {
   readonly buckets: number;
   readonly profile: 'default' | 'fast';
   readonly affinity: 'address' | 'address+port' | 'network';
+  /** Clients behind a router namespace: every frame reaches the cluster with the router's MAC. */
+  readonly router?: boolean;
+  /** Heartbeats on the data bridge (default), on their own bridge, or on both (two links). */
+  readonly hbLink?: HbLink;
+  /** Start the echo services with --freeze-ms N (SIGUSR1 freezes UDP for N ms): the self-test. */
+  readonly echoFreezeMs?: number;
+  /** false: build the topology and echo services without vmac daemons (peers under comparison). */
+  readonly daemons?: boolean;
 }
 
-export interface LabNodePlan { readonly id: number; readonly name: string; readonly ns: string; readonly address: string }
+export type HbLink = 'data' | 'separate' | 'both';
+export const HB_LINKS: readonly HbLink[] = ['data', 'separate', 'both'];
+
+export interface LabNodePlan { readonly id: number; readonly name: string; readonly ns: string; readonly address: string; readonly hbAddress: string }
 export interface LabClientPlan { readonly ns: string; readonly addresses: readonly string[] }
+export interface LabRouterPlan { readonly ns: string; readonly address: string; readonly clientNet: string }
 
 export interface LabPlan {
   readonly spec: LabSpec;
@@ -34,10 +48,23 @@ export interface LabPlan {
   readonly nodes: readonly LabNodePlan[];
   readonly clients: readonly LabClientPlan[];
   readonly echoPort: number;
+  readonly hbLink: HbLink;
+  readonly router: LabRouterPlan | null;
 }
 
 export const LAB_VIP = '10.200.0.1';
 export const ECHO_PORT = 9000;
+/**
+ * The routed topology: the router at 10.200.0.254; client j sits on its own link 10.209.(j+1).0/24
+ * and draws its source addresses from 10.(224+j).0.0/16, routed to it. Routed (not on-link)
+ * client addresses keep the router's neighbour table small: a namespace cannot raise the
+ * kernel's global neighbour limit (gc_thresh3, 1024 here), and thousands of on-link clients
+ * would overflow it.
+ */
+export const ROUTER_ADDRESS = '10.200.0.254';
+export const ROUTED_CLIENT_NET = '10.224.0.0/12';
+export const routedClientLink = (j: number): { router: string; client: string; net: string } =>
+  ({ router: `10.209.${j + 1}.1`, client: `10.209.${j + 1}.2`, net: `10.${224 + j}.0.0/16` });
 
 
 export function validateSpec(spec: LabSpec): void {
@@ -46,6 +73,8 @@ export function validateSpec(spec: LabSpec): void {
   if (!Number.isInteger(spec.nodes) || spec.nodes < 1 || spec.nodes > 32) problems.push(`--nodes: ${spec.nodes} must be 1..32`);
   if (!Number.isInteger(spec.clients) || spec.clients < 1 || spec.clients > 16) problems.push(`--clients: ${spec.clients} must be 1..16`);
   if (!Number.isInteger(spec.addrs) || spec.addrs < 1 || spec.addrs > 1000) problems.push(`--addrs: ${spec.addrs} must be 1..1000`);
+  if (spec.hbLink !== undefined && !HB_LINKS.includes(spec.hbLink)) problems.push(`--hb-link: ${JSON.stringify(spec.hbLink)} must be one of ${HB_LINKS.join(', ')}`);
+  if (spec.echoFreezeMs !== undefined && (!Number.isInteger(spec.echoFreezeMs) || spec.echoFreezeMs < 1 || spec.echoFreezeMs > 600_000)) problems.push(`echoFreezeMs: ${spec.echoFreezeMs} must be 1..600000`);
   if (problems.length > 0) throw new VmacError('VMAC_LAB_FAILED', problems.join('\n'), { problems });
 }
 
@@ -53,17 +82,32 @@ export function planLab(spec: LabSpec): LabPlan {
   validateSpec(spec);
   const rnd = prng(spec.seed);
   const hashSeed = Math.floor(rnd() * 0x1_0000_0000) >>> 0;
-  const nodes = Array.from({ length: spec.nodes }, (_, i) => ({ id: i + 1, name: `n${i + 1}`, ns: `${spec.name}-n${i + 1}`, address: `10.200.0.${10 + i + 1}` }));
+  const nodes = Array.from({ length: spec.nodes }, (_, i) => ({ id: i + 1, name: `n${i + 1}`, ns: `${spec.name}-n${i + 1}`, address: `10.200.0.${10 + i + 1}`, hbAddress: `10.201.0.${10 + i + 1}` }));
   const used = new Set<string>();
   const clients = Array.from({ length: spec.clients }, (_, j) => {
     const addresses: string[] = [];
+    const netOctet = spec.router === true ? 224 + j : 200;
     while (addresses.length < spec.addrs) {
-      const a = `10.200.${16 + Math.floor(rnd() * 240)}.${1 + Math.floor(rnd() * 254)}`;
+      const a = `10.${netOctet}.${16 + Math.floor(rnd() * 240)}.${1 + Math.floor(rnd() * 254)}`;
       if (!used.has(a)) { used.add(a); addresses.push(a); }
     }
     return { ns: `${spec.name}-c${j + 1}`, addresses };
   });
-  return { spec, switchNs: `${spec.name}-sw`, vip: LAB_VIP, prefixLength: 16, hashSeed, nodes, clients, echoPort: ECHO_PORT };
+  const router = spec.router === true ? { ns: `${spec.name}-r`, address: ROUTER_ADDRESS, clientNet: ROUTED_CLIENT_NET } : null;
+  return { spec, switchNs: `${spec.name}-sw`, vip: LAB_VIP, prefixLength: 16, hashSeed, nodes, clients, echoPort: ECHO_PORT, hbLink: spec.hbLink ?? 'data', router };
+}
+
+/** The heartbeat addresses of a node, link 0 first, for the lab's --hb-link choice. */
+export function heartbeatAddresses(plan: LabPlan, node: LabNodePlan): { address: string; extra: string[] } {
+  if (plan.hbLink === 'separate') return { address: node.hbAddress, extra: [] };
+  if (plan.hbLink === 'both') return { address: node.address, extra: [node.hbAddress] };
+  return { address: node.address, extra: [] };
+}
+
+function nodeLine(plan: LabPlan, n: LabNodePlan): string {
+  const hb = heartbeatAddresses(plan, n);
+  const extra = hb.extra.length > 0 ? `, extraAddresses: [${hb.extra.join(', ')}]` : '';
+  return `{ id: ${n.id}, name: ${n.name}, weight: 100, address: ${hb.address}${extra} }`;
 }
 
 /** The YAML config of one lab node, in the same format an operator writes. */
@@ -80,9 +124,9 @@ export function nodeConfigYaml(plan: LabPlan, node: LabNodePlan, keyFile: string
     `hash:`,
     `  affinity: ${plan.spec.affinity}`,
     `  seed: 0x${plan.hashSeed.toString(16).padStart(8, '0')}`,
-    `node: { id: ${node.id}, name: ${node.name}, weight: 100, address: ${node.address} }`,
+    `node: ${nodeLine(plan, node)}`,
     peers.length === 0 ? `peers: []` : `peers:`,
-    ...peers.map((p) => `  - { id: ${p.id}, name: ${p.name}, weight: 100, address: ${p.address} }`),
+    ...peers.map((p) => `  - ${nodeLine(plan, p)}`),
     `heartbeat: { keyFile: ${keyFile} }`,
     `control: { socket: ${keyFile.replace(/cluster\.key$/, `${node.name}.sock`)} }`,
     `timing:`,

@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 #   netsniff-ng                 trafgen for the data-path benchmark
 #   iperf3                      TCP throughput benchmark
 #   procps, psmisc              sysctl, kill helpers used by the lab
-PACKAGES=(nftables libnftables-dev libpcap-dev iproute2 conntrack netsniff-ng iperf3 build-essential python3 procps psmisc)
+#   keepalived, ucarp           the peers `vmac lab compare` measures side by side (run inside lab namespaces only)
+PACKAGES=(nftables libnftables-dev libpcap-dev iproute2 conntrack netsniff-ng iperf3 build-essential python3 procps psmisc keepalived ucarp)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,64 +1,107 @@
 import type { Command } from 'commander';
 import { randomInt } from 'node:crypto';
-import { labUp } from '../../lab/lab.js';
+import { writeFileSync } from 'node:fs';
+import { labUp, type LabInfo } from '../../lab/lab.js';
 import { withLabCleanup } from '../../lab/guard.js';
-import { failoverRun, summarize, type FaultKind, type RunResult } from '../../lab/failover.js';
+import { failoverRun, summarize, type FailoverSummary, type RunResult } from '../../lab/failover.js';
+import { FAULTS, DEFAULT_LOSS_PERCENT, probeWindowMs, type FaultKind } from '../../lab/faults.js';
+import { failoverRunSvg } from '../../lab/failover-svg.js';
+import { predictor } from '../../lab/answers.js';
+import { HB_LINKS, type HbLink } from '../../lab/plan.js';
 import { printJson, reportError, EXIT_BAD_INPUT } from './output.js';
 
-const FAULTS: readonly FaultKind[] = ['kill', 'stop', 'link', 'term'];
+interface Options { name: string; nodes: string; fault: string; runs: string; profile: string; perClient: string; json?: boolean; seed?: string; svg?: string; router?: boolean; hbLink: string; lossPercent: string }
 
-interface Options { name: string; nodes: string; fault: string; runs: string; profile: string; perClient: string; json?: boolean; seed?: string }
+/** The Markdown failover table (one row), as `vmac lab failover` and the demo print it. */
+export function failoverTable(s: FailoverSummary, profile: string): string {
+  const f1 = (n: number): string => `${n.toFixed(1)} ms`;
+  return [
+    '| fault | profile | runs | gap p50 | gap p99 | gap max | duplicates | lost (survivors) | lost (victim\'s clients) | false takeovers |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| ${s.fault} | ${profile} | ${s.runs} | ${f1(s.gapMs.p50)} | ${f1(s.gapMs.p99)} | ${f1(s.gapMs.max)} | ${s.duplicates} | ${s.lostSurvivors} | ${s.lostVictim} | ${s.falseTakeovers} |`,
+    ...(s.proberBehind > 0 ? ['', `The prober fell behind its 1 ms schedule ${s.proberBehind} times: gaps carry up to that jitter.`] : []),
+    ...(s.leaseWatched > 0 ? ['', `The cut-off node's own lease was gone before a survivor answered in ${s.leaseGoneBeforeTakeover} of ${s.leaseWatched} runs.`] : []),
+  ].join('\n');
+}
+
+/** One line per run on stderr, while the series runs. */
+export function runLine(r: RunResult, runs: number): string {
+  const gaps = r.gapsMs;
+  const gap = gaps.length > 0 ? `${Math.min(...gaps).toFixed(0)}-${Math.max(...gaps).toFixed(0)} ms` : 'n/a';
+  return `[failover] run ${r.run}/${runs} ${r.fault} ${r.victim}: gap ${gap}, duplicates ${r.duplicates}, lost ${r.lostSurvivors} (victim's clients ${r.lostVictim})${r.falseTakeovers > 0 ? `, false takeovers ${r.falseTakeovers}` : ''}${r.proberBehind > 0 ? `, prober behind ${r.proberBehind}x` : ''}${r.leaseStops.length > 0 ? `, lease stopped on ${r.leaseStops.join(',')}` : ''}`;
+}
+
+/** Runs `runs` faults on a live lab, victims in turn; the first run keeps its timeline for --svg. */
+export async function failoverSeries(info: LabInfo, o: { fault: FaultKind; runs: number; perClient: number; seed: number; lossPercent?: number; svg?: string; profile: string; log?: (line: string) => void }): Promise<RunResult[]> {
+  const out: RunResult[] = [];
+  const durationMs = probeWindowMs(o.fault);
+  for (let i = 1; i <= o.runs; i++) {
+    const victim = info.nodes[(i - 1) % info.nodes.length];
+    if (!victim) break;
+    const r = await failoverRun(info, { run: i, fault: o.fault, victim, perClient: o.perClient, durationMs, seed: o.seed + i, faultOptions: { lossPercent: o.lossPercent ?? DEFAULT_LOSS_PERCENT }, timeline: i === 1 && o.svg !== undefined });
+    out.push(r);
+    (o.log ?? ((l: string) => void process.stderr.write(`${l}\n`)))(runLine(r, o.runs));
+    if (i === 1 && o.svg !== undefined) {
+      const svg = failoverRunSvg(r, { title: `vmac ${info.nodes.length} nodes, ${o.profile} profile: ${o.fault} of ${r.victim} (run 1), one lane per client address`, durationMs, nodes: info.nodes.map((n) => n.name), owner: predictor(info) });
+      writeFileSync(o.svg, svg);
+    }
+  }
+  return out;
+}
 
 export function registerLabFailover(lab: Command): void {
   lab.command('failover')
     .description('measure failover: probe every 1 ms, inject a fault, repeat; prints gap p50/p99/max')
     .option('--name <prefix>', 'namespace prefix', 'vfail')
     .option('--nodes <n>', 'cluster nodes', '3')
-    .option('--fault <kind>', `fault to inject: ${FAULTS.join(' | ')} (link = the node's switch port goes down; term = planned stop by SIGTERM, then restart)`, 'kill')
+    .option('--fault <kind>', `fault to inject: ${FAULTS.join(' | ')}`, 'kill')
     .option('--runs <n>', 'fault injections (the node is restored between runs)', '20')
     .option('--profile <p>', 'timing profile: default | fast', 'default')
     .option('--per-client <k>', 'probed addresses per client namespace, for the victim and for the others each', '5')
     .option('--seed <n>', 'seed for addresses, hash seed and fault timing')
+    .option('--loss-percent <p>', 'share of the node\'s packets dropped, in and out, for --fault loss', String(DEFAULT_LOSS_PERCENT))
+    .option('--router', 'clients behind a router namespace (every frame carries the router\'s MAC)')
+    .option('--hb-link <where>', `heartbeats on: ${HB_LINKS.join(' | ')}`, 'data')
+    .option('--svg <file>', 'draw the first run as an SVG timeline (one lane per client address)')
     .option('--json', 'print {summary, runs} as JSON')
     .addHelpText('after', `
 Each run probes from 3 client namespaces (per-client addresses owned by the victim and as many
-owned by the others) every 1 ms for 2 s, injects the fault 300-600 ms in, then restores the
-victim (SIGCONT, link up, or a restarted daemon) and waits until it serves again.
-  gap            longest silence seen by a client of the victim (p50/p99/max over all runs)
-  duplicates     requests answered by two nodes (must be 0)
-  lost           probes lost by clients of the surviving nodes (must be 0)
+owned by the others) every 1 ms for 2 s (5 s for restart/rejoin), injects the fault 300-600 ms
+in, then restores the victim and waits until it serves again. Faults:
+  kill  kill -9 of the daemon          stop  SIGSTOP of the daemon
+  crash daemon and echo service killed link  the node's switch port goes down
+  partition       heartbeats cut (nft in the node's namespace drops UDP 5789), data kept
+  partition-data  data cut, heartbeats kept (nothing takes over: no data-path health check)
+  loss  --loss-percent of the node's packets dropped at random (nft numgen; no netem here)
+  term  planned stop (SIGTERM)
+  restart  SIGTERM then start again in the window   rejoin  a killed node starts again
+Measures:
+  gap             longest silence seen by a client of the victim (p50/p99/max over all runs)
+  duplicates      requests answered by two nodes (must be 0 but for term/restart hand-overs)
+  lost            probes lost by clients of the surviving nodes (must be 0)
+  false takeovers survivors' client addresses answered by a node other than their owner
 Example:
   vmac lab failover --nodes 3 --fault kill --runs 20 --json`)
     .action(async (o: Options) => {
       try {
         const fault = o.fault as FaultKind;
-        if (!FAULTS.includes(fault)) {
-          process.stderr.write(`vmac: --fault: ${JSON.stringify(o.fault)} is not one of ${FAULTS.join(', ')}\n`);
+        const bad = !FAULTS.includes(fault) ? `--fault: ${JSON.stringify(o.fault)} is not one of ${FAULTS.join(', ')}`
+          : !HB_LINKS.includes(o.hbLink as HbLink) ? `--hb-link: ${JSON.stringify(o.hbLink)} is not one of ${HB_LINKS.join(', ')}` : null;
+        if (bad) {
+          process.stderr.write(`vmac: ${bad}\n`);
           process.exitCode = EXIT_BAD_INPUT;
           return;
         }
         const seed = o.seed === undefined ? randomInt(1, 2 ** 31) : Number(o.seed);
         const runs = Number(o.runs);
         const results = await withLabCleanup(o.name, async () => {
-          const info = await labUp({ name: o.name, nodes: Number(o.nodes), clients: 3, addrs: 60, seed, buckets: 256, profile: o.profile === 'fast' ? 'fast' : 'default', affinity: 'address' }, { onProgress: (m) => void process.stderr.write(`[lab] ${m}\n`) });
-          const out: RunResult[] = [];
-          for (let i = 1; i <= runs; i++) {
-            const victim = info.nodes[(i - 1) % info.nodes.length];
-            if (!victim) break;
-            const r = await failoverRun(info, { run: i, fault, victim, perClient: Number(o.perClient), durationMs: 2000, seed: seed + i });
-            out.push(r);
-            const gaps = r.gapsMs;
-            process.stderr.write(`[failover] run ${i}/${runs} ${fault} ${r.victim}: gap ${Math.min(...gaps).toFixed(0)}-${Math.max(...gaps).toFixed(0)} ms, duplicates ${r.duplicates}, lost ${r.lostSurvivors} (victim's clients ${r.lostVictim})${r.proberBehind > 0 ? `, prober behind ${r.proberBehind}x` : ''}${r.leaseStops.length > 0 ? `, lease stopped on ${r.leaseStops.join(',')}` : ''}\n`);
-          }
-          return out;
+          const info = await labUp({ name: o.name, nodes: Number(o.nodes), clients: 3, addrs: 60, seed, buckets: 256, profile: o.profile === 'fast' ? 'fast' : 'default', affinity: 'address', router: o.router === true, hbLink: o.hbLink as HbLink }, { onProgress: (m) => void process.stderr.write(`[lab] ${m}\n`) });
+          return failoverSeries(info, { fault, runs, perClient: Number(o.perClient), seed, lossPercent: Number(o.lossPercent), profile: o.profile, ...(o.svg !== undefined ? { svg: o.svg } : {}) });
         });
         const s = summarize(fault, results);
-        if (o.json) printJson({ summary: { ...s, profile: o.profile, nodes: Number(o.nodes) }, runs: results });
-        else {
-          process.stdout.write(`\n| fault | profile | runs | gap p50 | gap p99 | gap max | duplicates | lost (survivors) | lost (victim's clients) |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n`);
-          process.stdout.write(`| ${fault} | ${o.profile} | ${s.runs} | ${s.gapMs.p50.toFixed(1)} ms | ${s.gapMs.p99.toFixed(1)} ms | ${s.gapMs.max.toFixed(1)} ms | ${s.duplicates} | ${s.lostSurvivors} | ${s.lostVictim} |\n`);
-          if (s.proberBehind > 0) process.stdout.write(`\nThe prober fell behind its 1 ms schedule ${s.proberBehind} times: gaps carry up to that jitter.\n`);
-        }
+        if (o.json) printJson({ summary: { ...s, profile: o.profile, nodes: Number(o.nodes), router: o.router === true, hbLink: o.hbLink }, runs: results });
+        else process.stdout.write(`\n${failoverTable(s, o.profile)}\n`);
+        if (o.svg !== undefined) process.stderr.write(`timeline of run 1 written to ${o.svg}\n`);
       } catch (err) {
         process.exitCode = reportError(err);
       }

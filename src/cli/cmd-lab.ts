@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { labDown, labUp, readLabInfo, type LabInfo } from '../../lab/lab.js';
 import { withLabCleanup } from '../../lab/guard.js';
-import { checkAnswers, type AnswerReport } from '../../lab/answers.js';
-import type { LabSpec } from '../../lab/plan.js';
+import { answeredBy, checkAnswers, fairShareDeviation, type AnswerReport } from '../../lab/answers.js';
+import { HB_LINKS, type HbLink, type LabSpec } from '../../lab/plan.js';
 import { EXIT_FAILURE, printJson, reportError } from './output.js';
-import { registerLabFailover } from './cmd-lab-failover.js';
+import { failoverSeries, failoverTable, registerLabFailover } from './cmd-lab-failover.js';
+import { summarize } from '../../lab/failover.js';
+import { registerLabCompare } from './cmd-lab-compare.js';
 
-interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean }
+interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean; router?: boolean; hbLink?: string }
 
 function specOf(o: UpOptions): LabSpec {
   return {
@@ -18,6 +20,8 @@ function specOf(o: UpOptions): LabSpec {
     buckets: Number(o.buckets),
     profile: o.profile === 'fast' ? 'fast' : 'default',
     affinity: 'address',
+    router: o.router === true,
+    hbLink: (o.hbLink ?? 'data') as HbLink,
   };
 }
 
@@ -31,7 +35,9 @@ function labOptions(cmd: Command, defaults: { nodes: string; clients: string; ad
     .option('--addrs <k>', 'source addresses per client namespace', defaults.addrs)
     .option('--seed <n>', 'seed for addresses and the hash seed (random if omitted)')
     .option('--buckets <n>', 'hash buckets', '256')
-    .option('--profile <p>', 'timing profile: default | fast', 'default');
+    .option('--profile <p>', 'timing profile: default | fast', 'default')
+    .option('--router', 'clients behind a router namespace: every frame reaches the cluster with the router\'s MAC')
+    .option('--hb-link <where>', `heartbeats on: ${HB_LINKS.join(' | ')} (separate: their own bridge; both: two links)`, 'data');
 }
 
 export function summarizeAnswers(lab: LabInfo, r: AnswerReport): string {
@@ -41,7 +47,8 @@ export function summarizeAnswers(lab: LabInfo, r: AnswerReport): string {
     const got = r.clients.filter((c) => c.udpNodes.length === 1 && c.udpNodes[0] === n.name).length;
     lines.push(`| ${n.name} | ${got} | ${(((r.perNode[n.name] ?? 0) / total) * 100).toFixed(1)}% |`);
   }
-  lines.push('', `${total} client addresses, ${r.mismatches.length} answered by a node other than \`vmac which\` predicts, ${r.duplicates} duplicate answers, ${r.lost} lost probes.`);
+  const dev = fairShareDeviation(answeredBy(r), lab.nodes.map((n) => n.name));
+  lines.push('', `${total} client addresses, ${r.mismatches.length} answered by a node other than \`vmac which\` predicts, ${r.duplicates} duplicate answers, ${r.lost} lost probes; the largest share is ${(dev.max * 100).toFixed(1)}% off the fair share 1/${lab.nodes.length}.`);
   return lines.join('\n');
 }
 
@@ -78,6 +85,7 @@ clients <prefix>-c1..cC with many source addresses. Needs root and \`make setup\
 
   registerLabDemo(lab);
   registerLabFailover(lab);
+  registerLabCompare(lab);
 
   lab.command('answers')
     .description('probe every client address of a running lab once: who answers, against `vmac which`')
@@ -98,10 +106,11 @@ clients <prefix>-c1..cC with many source addresses. Needs root and \`make setup\
 
 export function registerLabDemo(lab: Command): void {
   lab.command('demo')
-    .description('build a 3-node lab, show which node answers which clients, tear it down')
+    .description('build a 3-node lab, show which node answers which clients, kill one node, print the failover table, draw it, tear down')
     .option('--name <prefix>', 'namespace prefix', 'vdemo')
+    .option('--svg <file>', 'where to write the failover timeline picture', 'vmac-demo-failover.svg')
     .option('--json', 'print the answer report as JSON at the end')
-    .action(async (o: { name: string; json?: boolean }) => {
+    .action(async (o: { name: string; svg: string; json?: boolean }) => {
       try {
         const spec = specOf({ name: o.name, nodes: '3', clients: '3', addrs: '100', profile: 'default', buckets: '256' });
         const report = await withLabCleanup(o.name, async () => {
@@ -111,6 +120,9 @@ export function registerLabDemo(lab: Command): void {
           const r = await checkAnswers(info);
           process.stdout.write(`\n${summarizeAnswers(info, r)}\n\nA few clients and the node the kernel chose (vmac which gives the same):\n`);
           for (const c of r.clients.slice(0, 6)) process.stdout.write(`  ${c.addr.padEnd(15)} -> ${c.udpNodes.join(',') || '(none)'}   (vmac which: ${c.expected})\n`);
+          progress('failover: clients probe every 1 ms, then n1\'s daemon is killed (kill -9)');
+          const runs = await failoverSeries(info, { fault: 'kill', runs: 1, perClient: 5, seed: spec.seed, svg: o.svg, profile: 'default', log: progress });
+          process.stdout.write(`\nFailover after kill -9 of n1 (the gap: last answer before the kill to first answer from a survivor, per client of n1):\n\n${failoverTable(summarize('kill', runs), 'default')}\n\nTimeline picture: ${o.svg}\n`);
           return r;
         });
         process.stdout.write('\nLab removed.\n');

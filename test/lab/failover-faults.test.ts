@@ -1,0 +1,73 @@
+/**
+ * The new faults on a real 3-node lab, one run each: the harness injects them, restores the
+ * node and measures. Safety (no duplicate answers across a partition) is asserted; timing is
+ * reported by `vmac lab failover`, not asserted here (the machine is shared).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomInt } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { labDown, labUp, type LabInfo } from '../../lab/lab.js';
+import { failoverRun } from '../../lab/failover.js';
+import { probeWindowMs, type FaultKind } from '../../lab/faults.js';
+import { failoverRunSvg } from '../../lab/failover-svg.js';
+import { predictor } from '../../lab/answers.js';
+import { assertNothingLeft } from '../../lab/selftest.js';
+import { nsRun } from '../../lab/exec.js';
+import { uniqueLabName } from './support.js';
+
+const name = uniqueLabName('ff');
+let lab: LabInfo;
+
+async function once(fault: FaultKind, victimIndex: number, timeline = false): Promise<Awaited<ReturnType<typeof failoverRun>>> {
+  const victim = lab.nodes[victimIndex];
+  if (!victim) throw new Error('no victim');
+  return failoverRun(lab, { run: victimIndex + 1, fault, victim, perClient: 3, durationMs: probeWindowMs(fault), seed: 7, timeline });
+}
+
+describe('failover faults on a 3-node lab', () => {
+  beforeAll(async () => {
+    lab = await labUp({ name, nodes: 3, clients: 3, addrs: 40, seed: randomInt(1, 2 ** 31), buckets: 256, profile: 'default', affinity: 'address' });
+  }, 120_000);
+
+  afterAll(async () => {
+    await labDown(name);
+    await assertNothingLeft(name);
+  }, 60_000);
+
+  it('partition: the cut-off node stops before the majority answers — no duplicates; the fault table is gone afterwards', async () => {
+    const r = await once('partition', 0);
+    expect(r.duplicates).toBe(0);
+    expect(r.takeoverAfterMs).not.toBeNull();
+    expect(r.gapsMs.length).toBeGreaterThan(0);
+    const victim = lab.nodes[0];
+    if (!victim) throw new Error('no victim');
+    expect(await nsRun(victim.ns, 'nft', ['list', 'tables'])).not.toContain('vmac_labfault');
+  }, 60_000);
+
+  it('crash: daemon and echo service killed, survivors take over, both come back', async () => {
+    const before = lab.nodes[1]?.echoPid;
+    const r = await once('crash', 1, true);
+    expect(r.victimMoved).toBeGreaterThan(0);
+    expect(r.duplicates).toBe(0);
+    expect(lab.nodes[1]?.echoPid).not.toBe(before);
+    const svg = failoverRunSvg(r, { title: 'crash', durationMs: probeWindowMs('crash'), nodes: lab.nodes.map((n) => n.name), owner: predictor(lab) });
+    expect(svg).toContain('<svg');
+    expect(r.timelines?.every((t) => existsSync(t.file) && readFileSync(t.file, 'utf8').startsWith('t_us'))).toBe(true);
+  }, 60_000);
+
+  it('loss: random drops in the node are added and removed', async () => {
+    const r = await once('loss', 2);
+    const victim = lab.nodes[2];
+    if (!victim) throw new Error('no victim');
+    expect(await nsRun(victim.ns, 'nft', ['list', 'tables'])).not.toContain('vmac_labfault');
+    expect(r.lostVictim).toBeGreaterThan(0);
+    expect(r.gapsMs.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('rejoin: a killed node starts again while its clients are probed, and serves again', async () => {
+    const r = await once('rejoin', 0);
+    expect(r.gapsMs.length).toBeGreaterThan(0);
+    const log = readFileSync(lab.nodes[0]?.log ?? '', 'utf8');
+    expect(log.lastIndexOf('"event":"serving"')).toBeGreaterThan(0);
+  }, 60_000);
+});

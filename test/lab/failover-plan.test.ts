@@ -1,0 +1,55 @@
+/** Pure: the lab plan's topologies (--hb-link, --router) and the fault rulesets, before any namespace exists. */
+import { describe, expect, it } from 'vitest';
+import { nodeConfigYaml, planLab, routedClientLink, type LabSpec } from '../../lab/plan.js';
+import { FAULTS, partitionRuleset, probeWindowMs } from '../../lab/faults.js';
+
+const base: LabSpec = { name: 'tplan', nodes: 3, clients: 2, addrs: 10, seed: 7, buckets: 256, profile: 'default', affinity: 'address' };
+
+describe('lab plan topologies', () => {
+  it('puts heartbeats on the data link by default', () => {
+    const plan = planLab(base);
+    const yaml = nodeConfigYaml(plan, plan.nodes[0]!, '/run/vmac-lab/tplan/cluster.key');
+    expect(yaml).toContain('node: { id: 1, name: n1, weight: 100, address: 10.200.0.11 }');
+    expect(yaml).not.toContain('extraAddresses');
+    expect(plan.router).toBeNull();
+  });
+
+  it('--hb-link separate: heartbeats only on the heartbeat bridge; both: two links', () => {
+    const sep = planLab({ ...base, hbLink: 'separate' });
+    expect(nodeConfigYaml(sep, sep.nodes[1]!, 'k/cluster.key')).toContain('node: { id: 2, name: n2, weight: 100, address: 10.201.0.12 }');
+    const both = planLab({ ...base, hbLink: 'both' });
+    const yaml = nodeConfigYaml(both, both.nodes[0]!, 'k/cluster.key');
+    expect(yaml).toContain('address: 10.200.0.11, extraAddresses: [10.201.0.11] }');
+    expect(yaml).toContain('- { id: 3, name: n3, weight: 100, address: 10.200.0.13, extraAddresses: [10.201.0.13] }');
+  });
+
+  it('--router: client j in 10.(224+j)/16 behind the router, not on the nodes\' segment', () => {
+    const plan = planLab({ ...base, router: true });
+    expect(plan.router).toEqual({ ns: 'tplan-r', address: '10.200.0.254', clientNet: '10.224.0.0/12' });
+    plan.clients.forEach((c, j) => { for (const a of c.addresses) expect(a.startsWith(`10.${224 + j}.`)).toBe(true); });
+    expect(routedClientLink(1)).toEqual({ router: '10.209.2.1', client: '10.209.2.2', net: '10.225.0.0/16' });
+  });
+
+  it('refuses an unknown --hb-link before anything is built', () => {
+    expect(() => planLab({ ...base, hbLink: 'wifi' as never })).toThrow(/--hb-link/);
+  });
+});
+
+describe('fault rulesets', () => {
+  it('partition drops heartbeats both ways and nothing else', () => {
+    const r = partitionRuleset('partition');
+    expect(r).toContain('table inet vmac_labfault');
+    expect(r).toContain('udp dport 5789 drop; udp sport 5789 drop;');
+    expect(r).not.toContain('l4proto');
+  });
+
+  it('partition-data keeps heartbeats and drops the rest of the IP traffic', () => {
+    const r = partitionRuleset('partition-data');
+    expect(r.indexOf('udp dport 5789 accept')).toBeLessThan(r.indexOf('meta l4proto { udp, tcp, icmp } drop'));
+  });
+
+  it('gives restarts room for the daemon to start inside the probe window', () => {
+    expect(FAULTS).toContain('partition');
+    expect(probeWindowMs('restart')).toBeGreaterThan(probeWindowMs('kill'));
+  });
+});
