@@ -14,6 +14,9 @@ import { serveControl } from '../daemon/control-socket.js';
 import { reopeningPort } from '../arp/reopening-port.js';
 import { enterRealtime } from '../util/realtime.js';
 import { createLogger } from './logger.js';
+import { createEventTap } from '../metrics/event-tap.js';
+import type { OperatorSurface } from '../metrics/operator-surface.js';
+import { startOperatorExtras, withCounterReadBeforeMove } from './operator-wiring.js';
 import { EXIT_FAILURE, EXIT_OK, reportError } from './output.js';
 
 /** Only ARP requests asking for the VIP wake the daemon: the kernel filters the rest. */
@@ -38,7 +41,9 @@ Logs are JSON lines on stdout; VMAC_LOG_LEVEL=debug shows every ARP decision.`)
       let daemon: Daemon | undefined;
       try {
         const cfg = loadConfig(file);
-        const log = createLogger({ service: cfg.service, node: cfg.node.name });
+        const tap = createEventTap();
+        const log = createLogger({ service: cfg.service, node: cfg.node.name }, undefined, tap);
+        let surface: OperatorSurface | null = null;
         // The fast profile's timers leave no room for a starved event loop (VMAC_REALTIME=0: off).
         if (cfg.timing.profile === 'fast' && process.env.VMAC_REALTIME !== '0') {
           log.info({ event: 'scheduling', policy: enterRealtime() }, 'heartbeat path scheduling');
@@ -46,7 +51,7 @@ Logs are JSON lines on stdout; VMAC_LOG_LEVEL=debug shows every ARP decision.`)
         const nft = openNftables();
         const rtnl = openRtnetlink();
         daemon = await startDaemon(cfg, {
-          dataPath: (plan) => nftDataPath(nft, plan),
+          dataPath: (plan) => withCounterReadBeforeMove(nftDataPath(nft, plan), (remove) => surface?.beforeMove(remove)),
           rtnl,
           sysctl: procSysctl,
           openPacketPort: (ifname) => reopeningPort((onLinkError) => openPcapPort({ ifname, filter: arpCaptureFilter(cfg.vip), onLinkError }), systemClock, log.child({ module: 'capture', ifname })),
@@ -57,13 +62,15 @@ Logs are JSON lines on stdout; VMAC_LOG_LEVEL=debug shows every ARP decision.`)
           serveControl,
         }, log);
         const running = daemon;
+        const extras = await startOperatorExtras(cfg, running, { nft, tap, clock: systemClock, log, onSurface: (s) => { surface = s; } });
         let stopping = false;
         const onSignal = (sig: NodeJS.Signals): void => {
           if (stopping) return;
           stopping = true;
           log.info({ event: 'signal', signal: sig }, 'signal received');
+          extras.stopping();
           running.stop('signal').then(
-            () => { rtnl.close(); process.exit(EXIT_OK); },
+            async () => { await extras.close(); rtnl.close(); process.exit(EXIT_OK); },
             (err: unknown) => { log.error({ err }, 'stop failed'); process.exit(EXIT_FAILURE); },
           );
         };
