@@ -22,6 +22,7 @@ export interface NotifyState {
   readonly ready: boolean;
   readonly lastPingSent: number; // heartbeatsSent at the previous watchdog check
   readonly lastStatus: string;
+  readonly stopping: boolean; // after STOPPING=1 only watchdog pings follow
 }
 
 export type NotifyEvent = { readonly kind: 'check'; readonly snap: NotifySnapshot } | { readonly kind: 'watchdog-due'; readonly snap: NotifySnapshot } | { readonly kind: 'stopping' };
@@ -31,7 +32,7 @@ export type NotifyOutcome = 'ready' | 'ready-without-quorum' | 'pinged' | 'withh
 export interface NotifyEffect { readonly message: string; readonly outcome: NotifyOutcome }
 
 export function initNotify(nowMs: number, heartbeatsSent: number): NotifyState {
-  return { startedMs: nowMs, ready: false, lastPingSent: heartbeatsSent, lastStatus: '' };
+  return { startedMs: nowMs, ready: false, lastPingSent: heartbeatsSent, lastStatus: '', stopping: false };
 }
 
 function statusLine(s: NotifySnapshot): string {
@@ -40,12 +41,14 @@ function statusLine(s: NotifySnapshot): string {
 }
 
 export function notifyStep(st: NotifyState, ev: NotifyEvent, readyGraceMs: number): { state: NotifyState; effects: NotifyEffect[] } {
-  if (ev.kind === 'stopping') return { state: st, effects: [{ message: 'STOPPING=1\nSTATUS=stopping: handing buckets over', outcome: 'stopping' }] };
+  if (ev.kind === 'stopping') return { state: { ...st, stopping: true }, effects: [{ message: 'STOPPING=1\nSTATUS=stopping: handing buckets over', outcome: 'stopping' }] };
   const s = ev.snap;
   const effects: NotifyEffect[] = [];
   let next = st;
   const status = statusLine(s);
-  if (!st.ready && (s.serving || s.nowMs - st.startedMs >= readyGraceMs)) {
+  if (st.stopping) {
+    // Nothing to report but liveness: systemd keeps watching the watchdog until the stop ends.
+  } else if (!st.ready && (s.serving || s.nowMs - st.startedMs >= readyGraceMs)) {
     effects.push({ message: `READY=1\nSTATUS=${status}`, outcome: s.serving ? 'ready' : 'ready-without-quorum' });
     next = { ...next, ready: true, lastStatus: status };
   } else if (st.ready && status !== st.lastStatus) {
