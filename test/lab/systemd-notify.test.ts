@@ -19,9 +19,13 @@ let lab: LabInfo;
 let double: NotifyDouble | null = null;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Where `vmac run` lives; the packaging test points this at the installed /usr/lib/vmac. */
-export function vmacArgv(config: string, entry = daemonEntry()): string[] {
-  return [process.execPath, entry, 'run', config];
+/**
+ * The command systemd's ExecStart would run. VMAC_BIN=/usr/bin/vmac runs the installed package
+ * (`make deb; dpkg -i ...`) instead of this tree's build.
+ */
+function vmacArgv(config: string): string[] {
+  const bin = process.env.VMAC_BIN;
+  return bin ? [bin, 'run', config] : [process.execPath, daemonEntry(), 'run', config];
 }
 
 describe('systemd notify protocol (test double of the notify socket)', () => {
@@ -67,7 +71,7 @@ describe('systemd notify protocol (test double of the notify socket)', () => {
       process.kill(child.pid!, 'SIGTERM');
       await new Promise<void>((r) => child.once('exit', () => r()));
       const all = double.messages();
-      console.log(`systemd notify: READY=1 ${Math.round(ready!.atMs - startedAt)} ms after start (${Math.round(ready!.atMs - servingAt)} ms after serving); ${pings.length} WATCHDOG=1 in the first ~2.6 s, ${whileFrozen} while SIGSTOPped 1.5 s, ${afterThaw} in 1.2 s after SIGCONT; last message: ${JSON.stringify(all[all.length - 1]?.message)}`);
+      console.log(`systemd notify (${vmacArgv(node.config).join(' ')}): READY=1 ${Math.round(ready!.atMs - startedAt)} ms after start (${Math.round(ready!.atMs - servingAt)} ms after serving); ${pings.length} WATCHDOG=1 in the first ~2.6 s, ${whileFrozen} while SIGSTOPped 1.5 s, ${afterThaw} in 1.2 s after SIGCONT; last message: ${JSON.stringify(all[all.length - 1]?.message)}`);
       expect(whileFrozen).toBe(0);
       expect(afterThaw).toBeGreaterThanOrEqual(1);
       expect(all.some((m) => m.message.startsWith('STOPPING=1'))).toBe(true);
