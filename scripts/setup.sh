@@ -17,7 +17,8 @@ cd "$(dirname "$0")/.."
 #   curl                        scrapes the metrics endpoint inside lab namespaces
 #   resource-agents             ocf-tester and the OCF shell functions (Pacemaker agent check)
 #   dpkg-dev                    `make deb` (dpkg-deb, dpkg-architecture)
-PACKAGES=(nftables libnftables-dev libpcap-dev iproute2 conntrack netsniff-ng iperf3 build-essential python3 procps psmisc chromium curl resource-agents dpkg-dev)
+#   libxml2-utils               xmllint, which ocf-tester uses to check the agent's meta-data
+PACKAGES=(nftables libnftables-dev libpcap-dev iproute2 conntrack netsniff-ng iperf3 build-essential python3 procps psmisc chromium curl resource-agents dpkg-dev libxml2-utils)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
