@@ -16,6 +16,12 @@ $(STAMP): $(SETUP_INPUTS)
 build: setup
 	npx tsc -p tsconfig.json
 	$(MAKE) -C lab/c
+	npx tsx src/docs/gen-docs.ts
+
+# Regenerate docs/{config,metrics,cli}-reference.md (also part of build).
+docs: setup
+	npx tsc -p tsconfig.json
+	npx tsx src/docs/gen-docs.ts
 
 typecheck: setup
 	npx tsc -p tsconfig.json --noEmit

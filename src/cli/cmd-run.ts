@@ -36,7 +36,13 @@ On SIGTERM or SIGINT the daemon removes its nftables table, the VIP and its sysc
 If the daemon dies without stopping (kill -9, crash, hang), the kernel lease expires after
 timing.leaseMs and the node stops answering by itself.
 
-Logs are JSON lines on stdout; VMAC_LOG_LEVEL=debug shows every ARP decision.`)
+Logs are JSON lines on stdout (human-readable on a terminal unless VMAC_LOG_FORMAT=json);
+VMAC_LOG_LEVEL=debug shows every ARP decision.
+
+Metrics (Prometheus) and a live dashboard are served on metrics.listen, by default
+http://127.0.0.1:9789/metrics and http://127.0.0.1:9789/ (loopback only; "off" disables).
+Under systemd (Type=notify) it sends READY=1 once it serves, and WATCHDOG=1 while its
+heartbeat loop runs.`)
     .action(async (file: string) => {
       let daemon: Daemon | undefined;
       try {
