@@ -3,9 +3,9 @@
 #   make test   set up (first time only), typecheck, lint and run every test (needs root)
 SHELL := /bin/bash
 STAMP := node_modules/.vmac-setup-stamp
-SETUP_INPUTS := scripts/setup.sh package.json package-lock.json native-shims/nftables/nftables_shim.c native-shims/nftables/binding.gyp native-shims/realtime/realtime_shim.c native-shims/realtime/binding.gyp native-shims/cap/src/binding.cc native-shims/cap/binding.gyp $(wildcard lab/c/*.c lab/c/*.h lab/c/Makefile)
+SETUP_INPUTS := scripts/setup.sh package.json package-lock.json native-shims/nftables/nftables_shim.c native-shims/nftables/binding.gyp native-shims/realtime/realtime_shim.c native-shims/realtime/binding.gyp native-shims/sdnotify/sdnotify_shim.c native-shims/sdnotify/binding.gyp native-shims/cap/src/binding.cc native-shims/cap/binding.gyp $(wildcard lab/c/*.c lab/c/*.h lab/c/Makefile)
 
-.PHONY: setup build test test-unit test-lab lint typecheck demo bench sim clean
+.PHONY: setup build test test-unit test-lab lint typecheck demo bench sim clean install deb docs
 
 setup: $(STAMP)
 
@@ -16,6 +16,12 @@ $(STAMP): $(SETUP_INPUTS)
 build: setup
 	npx tsc -p tsconfig.json
 	$(MAKE) -C lab/c
+	npx tsx src/docs/gen-docs.ts
+
+# Regenerate docs/{config,metrics,cli}-reference.md (also part of build).
+docs: setup
+	npx tsc -p tsconfig.json
+	npx tsx src/docs/gen-docs.ts
 
 typecheck: setup
 	npx tsc -p tsconfig.json --noEmit
@@ -40,5 +46,14 @@ demo: build
 bench: build
 	npm run bench
 
+# Operator packaging (packaging/): `make install` puts vmac under /usr/lib/vmac, `vmac` on the
+# PATH, /etc/vmac/example.yaml, the vmac@.service template and the OCF agent; DESTDIR=... stages.
+install: build
+	bash packaging/install.sh
+
+# A Debian package built with dpkg-deb: dist/vmac_<version>_<arch>.deb
+deb: build
+	bash packaging/build-deb.sh
+
 clean:
-	rm -rf dist native-shims/nftables/build native-shims/realtime/build native-shims/cap/build lab/bin $(STAMP)
+	rm -rf dist native-shims/nftables/build native-shims/realtime/build native-shims/sdnotify/build native-shims/cap/build lab/bin $(STAMP)

@@ -12,8 +12,14 @@ cd "$(dirname "$0")/.."
 #   netsniff-ng                 trafgen for the data-path benchmark
 #   iperf3                      TCP throughput benchmark
 #   procps, psmisc              sysctl, kill helpers used by the lab
+#   chromium                    headless browser for the dashboard test (driven by playwright-core;
+#                               never a downloaded browser)
+#   curl                        scrapes the metrics endpoint inside lab namespaces
+#   resource-agents             ocf-tester and the OCF shell functions (Pacemaker agent check)
+#   dpkg-dev                    `make deb` (dpkg-deb, dpkg-architecture)
+#   libxml2-utils               xmllint, which ocf-tester uses to check the agent's meta-data
 #   keepalived, ucarp           the peers `vmac lab compare` measures side by side (run inside lab namespaces only)
-PACKAGES=(nftables libnftables-dev libpcap-dev iproute2 conntrack netsniff-ng iperf3 build-essential python3 procps psmisc keepalived ucarp)
+PACKAGES=(nftables libnftables-dev libpcap-dev iproute2 conntrack netsniff-ng iperf3 build-essential python3 procps psmisc keepalived ucarp chromium curl resource-agents dpkg-dev libxml2-utils)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -31,8 +37,10 @@ npm ci --no-audit --no-fund
 
 # Our native shims, the lab's C helpers, and the TypeScript build.
 npx node-gyp rebuild --directory native-shims/nftables --loglevel=warn
-# mlockall and SCHED_FIFO for the heartbeat path (src/util/realtime.ts).
+# SCHED_FIFO for the heartbeat path (src/util/realtime.ts).
 npx node-gyp rebuild --directory native-shims/realtime --loglevel=warn
+# sd_notify(3) for the systemd unit (Type=notify, WatchdogSec): Node has no unix datagram sockets.
+npx node-gyp rebuild --directory native-shims/sdnotify --loglevel=warn
 # Our patched copy of cap 0.2.1 (libpcap): survives its link going down (native-shims/cap/PATCHES.md).
 npx node-gyp rebuild --directory native-shims/cap --loglevel=warn
 make -C lab/c

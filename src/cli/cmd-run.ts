@@ -15,6 +15,9 @@ import { reopeningPort } from '../arp/reopening-port.js';
 import { enterRealtime, realtimePriority } from '../util/realtime.js';
 import { openRealtime } from '../../native-shims/realtime.js';
 import { createLogger } from './logger.js';
+import { createEventTap } from '../metrics/event-tap.js';
+import type { OperatorSurface } from '../metrics/operator-surface.js';
+import { startOperatorExtras, withCounterReadBeforeMove } from './operator-wiring.js';
 import { EXIT_FAILURE, EXIT_OK, reportError } from './output.js';
 
 /** Only ARP requests asking for the VIP wake the daemon: the kernel filters the rest. */
@@ -34,19 +37,27 @@ On SIGTERM or SIGINT the daemon removes its nftables table, the VIP and its sysc
 If the daemon dies without stopping (kill -9, crash, hang), the kernel lease expires after
 timing.leaseMs and the node stops answering by itself.
 
-Logs are JSON lines on stdout; VMAC_LOG_LEVEL=debug shows every ARP decision.`)
+Logs are JSON lines on stdout (human-readable on a terminal unless VMAC_LOG_FORMAT=json);
+VMAC_LOG_LEVEL=debug shows every ARP decision.
+
+Metrics (Prometheus) and a live dashboard are served on metrics.listen, by default
+http://127.0.0.1:9789/metrics and http://127.0.0.1:9789/ (loopback only; "off" disables).
+Under systemd (Type=notify) it sends READY=1 once it serves, and WATCHDOG=1 while its
+heartbeat loop runs.`)
     .action(async (file: string) => {
       let daemon: Daemon | undefined;
       try {
         const cfg = loadConfig(file);
-        const log = createLogger({ service: cfg.service, node: cfg.node.name });
+        const tap = createEventTap();
+        const log = createLogger({ service: cfg.service, node: cfg.node.name }, undefined, tap);
+        let surface: OperatorSurface | null = null;
         // SCHED_FIFO for the fast profile's heartbeat path (src/util/realtime.ts says why).
         const rt = enterRealtime(openRealtime(), realtimePriority(cfg.timing.profile, process.env));
         if (rt.scheduling !== 'off') log.info({ event: 'scheduling', ...rt }, `heartbeat path scheduling: ${rt.scheduling}`);
         const nft = openNftables();
         const rtnl = openRtnetlink();
         daemon = await startDaemon(cfg, {
-          dataPath: (plan) => nftDataPath(nft, plan),
+          dataPath: (plan) => withCounterReadBeforeMove(nftDataPath(nft, plan), (remove) => surface?.beforeMove(remove)),
           rtnl,
           sysctl: procSysctl,
           openPacketPort: (ifname) => reopeningPort((onLinkError) => openPcapPort({ ifname, filter: arpCaptureFilter(cfg.vip), onLinkError }), systemClock, log.child({ module: 'capture', ifname })),
@@ -57,13 +68,15 @@ Logs are JSON lines on stdout; VMAC_LOG_LEVEL=debug shows every ARP decision.`)
           serveControl,
         }, log);
         const running = daemon;
+        const extras = await startOperatorExtras(cfg, running, { nft, tap, clock: systemClock, log, onSurface: (s) => { surface = s; } });
         let stopping = false;
         const onSignal = (sig: NodeJS.Signals): void => {
           if (stopping) return;
           stopping = true;
           log.info({ event: 'signal', signal: sig }, 'signal received');
+          extras.stopping();
           running.stop('signal').then(
-            () => { rtnl.close(); process.exit(EXIT_OK); },
+            async () => { await extras.close(); rtnl.close(); process.exit(EXIT_OK); },
             (err: unknown) => { log.error({ err }, 'stop failed'); process.exit(EXIT_FAILURE); },
           );
         };

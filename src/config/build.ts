@@ -37,6 +37,7 @@ export function buildConfig(raw: RawConfig, file: string): VmacConfig {
     heartbeat: { port: raw.heartbeat?.port ?? d.heartbeat.port, keyFile: raw.heartbeat?.keyFile ?? null },
     // One socket per service under /run/vmac, so `vmac status -c <file>` finds it.
     control: { socket: raw.control?.socket ?? `/run/vmac/${raw.service}.sock` },
+    metrics: { listen: parseListen(raw.metrics?.listen ?? d.metricsListen) },
   });
 }
 
@@ -50,6 +51,13 @@ export function autoVmac(vip: string): string {
 
 function resolveVmac(vmac: string, vip: string): string {
   return vmac === 'auto' ? autoVmac(vip) : formatMac(parseMac(vmac));
+}
+
+/** "host:port" / "[v6]:port" / "off" (the schema checked the shape; semantic-check the port). */
+export function parseListen(text: string): { host: string; port: number } | null {
+  if (text === 'off') return null;
+  const cut = text.lastIndexOf(':');
+  return { host: text.slice(0, cut).replace(/^\[|\]$/g, ''), port: Number(text.slice(cut + 1)) };
 }
 
 /** The schema allows a number or a "0x…" string (YAML already turns bare 0x… into a number). */

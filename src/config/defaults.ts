@@ -17,6 +17,7 @@ export interface ProfileDefaults {
   readonly timing: TimingConfig;
   readonly arp: ArpConfig;
   readonly heartbeat: Omit<HeartbeatConfig, 'keyFile'>;
+  readonly metricsListen: string;
 }
 
 /** The profile for ordinary LANs: tolerant of event-loop stalls, still fails over in ~200 ms. */
@@ -70,6 +71,10 @@ export function defaultProfile(): ProfileDefaults {
       // An unassigned port in the registered range (corosync uses 5405; keep clear of it).
       port: 5789,
     },
+    // On, but loopback only: the endpoint is unauthenticated plain HTTP, so it must not be
+    // reachable from the network unless the operator says so; on loopback a local Prometheus
+    // agent or an SSH tunnel reaches it. 9789: next to the heartbeat port, unassigned.
+    metricsListen: '127.0.0.1:9789',
   };
 }
 

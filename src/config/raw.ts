@@ -28,5 +28,6 @@ export interface RawConfig {
   timing?: { profile?: 'default' | 'fast'; leaseMs?: number; renewMs?: number; intervalMs?: number; suspectAfter?: number; deadAfter?: number; marginMs?: number };
   heartbeat?: { port?: number; keyFile?: string };
   control?: { socket?: string };
+  metrics?: { listen?: string };
   arp?: { garpCount?: number; garpIntervalMs?: number; refreshMs?: number };
 }

@@ -45,6 +45,7 @@ const MESSAGES: Readonly<Record<string, (value: unknown) => string>> = {
   'hash.seed': must('a u32: a number 0..4294967295 or a hex string "0x0".."0xffffffff"'),
   'node.name': nodeName,
   'peers[].name': nodeName,
+  'metrics.listen': must('"off" or a local address and port like 127.0.0.1:9789 or [::1]:9789'),
 };
 
 /** Extra words for enum values that are known but not (yet) accepted. */

@@ -21,7 +21,15 @@ export function semanticProblems(raw: RawConfig, structural: readonly ConfigProb
     ...heartbeatProblems(raw, clean),
     ...(clean('timing') ? timingProblems(raw.timing ?? {}) : []),
     ...(clean('arp') ? arpProblems(raw.arp ?? {}) : []),
+    ...(clean('metrics') ? metricsProblems(raw.metrics?.listen) : []),
   ];
+}
+
+/** The schema checked the shape of `metrics.listen`; the port must also be a usable one. */
+function metricsProblems(listen: string | undefined): ConfigProblem[] {
+  if (listen === undefined || listen === 'off') return [];
+  const port = Number(listen.slice(listen.lastIndexOf(':') + 1));
+  return port >= 1 && port <= 65535 ? [] : [{ path: 'metrics.listen', message: `port ${port} is outside 1..65535` }];
 }
 
 /**

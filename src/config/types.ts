@@ -58,4 +58,10 @@ export interface VmacConfig {
   readonly arp: ArpConfig;
   readonly heartbeat: HeartbeatConfig;
   readonly control: { readonly socket: string }; // local status socket (unix domain)
+  readonly metrics: MetricsConfig;
+}
+
+/** The operator HTTP endpoint (metrics + dashboard); `listen: null` = off. */
+export interface MetricsConfig {
+  readonly listen: { readonly host: string; readonly port: number } | null;
 }

@@ -12,6 +12,7 @@ import { createArpResponder, type ArpResponder } from '../arp/responder.js';
 import { createGarpAnnouncer } from '../arp/garp-announcer.js';
 import type { Schedule } from '../arp/garp-burst.js';
 import { nftHashExpr } from '../hash/bucket-of.js';
+import type { BucketMap } from '../hash/bucket-map.js';
 import type { Clock } from '../util/clock.js';
 import type { DataPathPort } from '../vmac/datapath-port.js';
 import { tableName, type DataPathPlan } from '../vmac/ruleset.js';
@@ -49,6 +50,8 @@ export interface DaemonStatus {
 
 export interface Daemon {
   status(): DaemonStatus;
+  /** The bucket map in this node's current view (index = bucket, value = owner id). */
+  currentMap(): BucketMap;
   /** `signal`/`request`: hand the buckets over first (planned stop); `error`: just clean up. */
   stop(reason: StopReason): Promise<void>;
 }
@@ -104,6 +107,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     let stopping: Promise<void> | null = null;
     return {
       status,
+      currentMap: () => cluster.currentMap(),
       stop(reason) {
         stopping ??= (async () => {
           log.info({ event: 'stopping', reason }, reason === 'error' ? 'stopping after an error' : 'stopping: handing our buckets over');

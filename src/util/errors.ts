@@ -19,7 +19,9 @@ export type ErrorCode =
   | 'VMAC_KEY_INSECURE'
   | 'VMAC_KEY_INVALID'
   | 'VMAC_HEARTBEAT_INVALID'
-  | 'VMAC_CONTROL_FAILED';
+  | 'VMAC_CONTROL_FAILED'
+  | 'VMAC_METRICS_LISTEN_FAILED'
+  | 'VMAC_NOTIFY_FAILED';
 
 export class VmacError extends Error {
   readonly code: ErrorCode;

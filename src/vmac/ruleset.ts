@@ -4,7 +4,8 @@
  *
  *   table netdev vmac_<service>
  *     set alive   { ifname, timeout }   the node's lease: one element renewed by the daemon
- *     map owned   { bucket : verdict }  buckets this node answers (changes only on ownership moves)
+ *     map owned   { bucket : verdict }  buckets this node answers (changes only on ownership moves);
+ *                                       `counter`: per-element packets/bytes accepted, read by metrics
  *     chain ingress (hook ingress on the cluster interface, policy accept)
  *       VMAC + VIP + lease alive           -> pkttype host, jhash -> vmap @owned (accept)
  *       anything else for the VMAC         -> drop (not owned, lease gone, not IPv4 to the VIP)
@@ -27,6 +28,13 @@ export interface DataPathPlan {
 /** The netdev ingress priority: before anything else an operator may hook at ingress. */
 export const INGRESS_PRIORITY = -500;
 
+/**
+ * Per-element counters on `owned`: the kernel counts packets and bytes accepted per bucket, so
+ * metrics are read, not estimated (src/metrics/nft-counters.ts). An element's counter starts at
+ * zero whenever the bucket is added again; the metrics side accumulates across moves.
+ */
+export const OWNED_MAP_FLAGS = 'counter;';
+
 export function tableName(service: string): string {
   return `vmac_${service.replace(/[^a-zA-Z0-9_]/g, '_')}`;
 }
@@ -43,7 +51,7 @@ export function renderInstall(plan: DataPathPlan, owned: readonly number[], leas
     `delete table ${t}`,
     `add table ${t}`,
     `add set ${t} alive { type ifname; flags timeout; }`,
-    `add map ${t} owned { typeof numgen inc mod ${plan.buckets} : verdict; }`,
+    `add map ${t} owned { typeof numgen inc mod ${plan.buckets} : verdict; ${OWNED_MAP_FLAGS} }`,
     `add chain ${t} ingress { type filter hook ingress device ${JSON.stringify(plan.ifname)} priority ${INGRESS_PRIORITY}; policy accept; }`,
     `add rule ${t} ingress ether daddr ${plan.vmac} ip daddr ${plan.vip} iifname @alive meta pkttype set host ${plan.hashExpr} vmap @owned`,
     `add rule ${t} ingress ether daddr ${plan.vmac} drop`,

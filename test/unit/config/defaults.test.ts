@@ -9,6 +9,7 @@ describe('profile defaults', () => {
       timing: { profile: 'default', leaseMs: 100, renewMs: 20, intervalMs: 40, suspectAfter: 3, deadAfter: 6, marginMs: 10 },
       arp: { garpCount: 3, garpIntervalMs: 100, refreshMs: 10_000 },
       heartbeat: { port: 5789 },
+      metricsListen: '127.0.0.1:9789',
     });
   });
 

@@ -87,6 +87,7 @@ describe('the published schema', () => {
     expect(props.vmac?.default).toBe(d.vmac);
     expect(props.mode?.default).toBe(d.mode);
     expect(props.buckets?.default).toBe(d.buckets);
+    expect(props.metrics?.properties?.listen?.default).toBe(d.metricsListen);
     expect(props.hash?.properties?.affinity?.default).toBe(d.affinity);
     expect(props.hash?.properties?.prefixLength?.default).toBe(d.prefixLength);
     expect(props.hash?.properties?.prefixLength6?.default).toBe(d.prefixLength6);
@@ -107,7 +108,7 @@ describe('the published schema', () => {
   }
 
   it('gives every pattern-checked field an operator message, never "must match pattern"', () => {
-    expect(patternFields(schema, '', []).sort()).toEqual(['$defs.node.name', 'hash.seed', 'interface', 'service', 'vip', 'vmac']);
+    expect(patternFields(schema, '', []).sort()).toEqual(['$defs.node.name', 'hash.seed', 'interface', 'metrics.listen', 'service', 'vip', 'vmac']);
     const cases: [string, Record<string, unknown>][] = [
       ['service', { service: '9web' }],
       ['interface', { interface: 'eth 0' }],
@@ -116,6 +117,7 @@ describe('the published schema', () => {
       ['hash.seed', { hash: { seed: 'x' } }],
       ['node.name', { node: { id: 1, name: '-n1' } }],
       ['peers[0].name', { peers: [{ id: 2, name: 'has space' }] }],
+      ['metrics.listen', { metrics: { listen: 'localhost:9789' } }],
     ];
     for (const [path, patch] of cases) {
       const message = messageAt(problemsOf(yamlWith(patch)), path);

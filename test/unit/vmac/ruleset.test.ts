@@ -11,7 +11,7 @@ describe('ruleset rendering', () => {
       'delete table netdev vmac_web',
       'add table netdev vmac_web',
       'add set netdev vmac_web alive { type ifname; flags timeout; }',
-      'add map netdev vmac_web owned { typeof numgen inc mod 256 : verdict; }',
+      'add map netdev vmac_web owned { typeof numgen inc mod 256 : verdict; counter; }',
       'add chain netdev vmac_web ingress { type filter hook ingress device "eth0" priority -500; policy accept; }',
       'add rule netdev vmac_web ingress ether daddr 02:bf:0a:00:00:01 ip daddr 10.0.0.1 iifname @alive meta pkttype set host jhash ip saddr mod 256 seed 0x0000abcd vmap @owned',
       'add rule netdev vmac_web ingress ether daddr 02:bf:0a:00:00:01 drop',

@@ -1,0 +1,35 @@
+/** Runs notify-policy.ts against a live daemon: timers, the notify socket, logs. */
+import type { Logger } from 'pino';
+import type { NotifySocket } from '../../native-shims/sdnotify.js';
+import type { DaemonStatus } from '../daemon/node-daemon.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { initNotify, notifyStep, type NotifyEvent, type NotifySnapshot, type NotifyState } from './notify-policy.js';
+
+export interface NotifyLoop { stopping(): void; close(): void }
+
+/** Readiness is checked this often: READY=1 follows the first serving snapshot within 50 ms. */
+const CHECK_MS = 50;
+
+export function startNotifyLoop(o: { socket: NotifySocket; status: () => DaemonStatus; clock: Clock; watchdogMs: number | null; readyGraceMs: number; log: Logger }): NotifyLoop {
+  const snap = (): NotifySnapshot => {
+    const s = o.status().cluster;
+    return { nowMs: o.clock.nowMs(), serving: s.self.servingSinceMs !== null, heartbeatsSent: s.heartbeats.sent, quorum: s.quorum.has, owned: s.owned.length };
+  };
+  let st: NotifyState = initNotify(o.clock.nowMs(), snap().heartbeatsSent);
+  const run = (ev: NotifyEvent): void => {
+    const r = notifyStep(st, ev, o.readyGraceMs);
+    st = r.state;
+    for (const e of r.effects) {
+      if (e.outcome === 'withheld-loop-stalled') { o.log.warn({ event: 'watchdog-withheld', reason: 'no heartbeat sent since the last ping' }, 'heartbeat loop stalled: not petting the watchdog'); continue; }
+      try { o.socket.send(e.message); } catch (err) { o.log.error({ err, event: 'notify-failed', reason: e.outcome }, 'sd_notify failed'); continue; }
+      if (e.outcome !== 'pinged') o.log.info({ event: 'notify', reason: e.outcome }, e.message.replace(/\n/g, ' '));
+    }
+  };
+  const timers: TimerHandle[] = [o.clock.setRepeating(CHECK_MS, () => run({ kind: 'check', snap: snap() }))];
+  if (o.watchdogMs !== null) timers.push(o.clock.setRepeating(o.watchdogMs, () => run({ kind: 'watchdog-due', snap: snap() })));
+  run({ kind: 'check', snap: snap() });
+  return {
+    stopping() { run({ kind: 'stopping' }); },
+    close() { for (const t of timers) o.clock.clear(t); },
+  };
+}
