@@ -18,7 +18,11 @@ export type ErrorCode =
   | 'VMAC_KEY_INSECURE'
   | 'VMAC_KEY_INVALID'
   | 'VMAC_HEARTBEAT_INVALID'
-  | 'VMAC_CONTROL_FAILED';
+  | 'VMAC_CONTROL_FAILED'
+  | 'VMAC_RESOURCE_INVALID'
+  | 'VMAC_FENCE_FAILED'
+  | 'VMAC_WATCHDOG_FAILED'
+  | 'VMAC_PING_FAILED';
 
 export class VmacError extends Error {
   readonly code: ErrorCode;
