@@ -23,7 +23,7 @@ describe('ICMP echo codec', () => {
     const ip = Buffer.concat([Buffer.from('4500002400000000400100007f0000017f000001', 'hex'), icmp]);
     expect(parseEchoReply(ip, '127.0.0.1')).toEqual({ source: '127.0.0.1', id: 0xbeef, seq: 3 });
     const bad = Buffer.from(ip);
-    bad[ip.length - 1] ^= 0xff;
+    bad.writeUInt8(bad.readUInt8(ip.length - 1) ^ 0xff, ip.length - 1);
     expect(parseEchoReply(bad, '127.0.0.1')).toBeNull();
     expect(parseEchoReply(Buffer.concat([ip.subarray(0, 20), echoRequest(1, 1)]), '127.0.0.1')).toBeNull(); // a request, not a reply
     expect(parseEchoReply(ip.subarray(0, 10), '127.0.0.1')).toBeNull();
