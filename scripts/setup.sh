@@ -12,7 +12,9 @@ cd "$(dirname "$0")/.."
 #   netsniff-ng                 trafgen for the data-path benchmark
 #   iperf3                      TCP throughput benchmark
 #   procps, psmisc              sysctl, kill helpers used by the lab
-PACKAGES=(nftables libnftables-dev libpcap-dev iproute2 conntrack netsniff-ng iperf3 build-essential python3 procps psmisc)
+#   resource-agents             OCF agents (/usr/lib/ocf/resource.d/heartbeat/Dummy in the resource tests)
+#   fence-agents                fence_* programs the exec fencing agent can run
+PACKAGES=(nftables libnftables-dev libpcap-dev iproute2 conntrack netsniff-ng iperf3 build-essential python3 procps psmisc resource-agents fence-agents)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
