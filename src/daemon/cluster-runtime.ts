@@ -13,7 +13,10 @@ import { receiveHeartbeat, createDropCounters, countOutcome, type DropCounters, 
 import type { Heartbeat, PeerReport, PeerStatus } from '../ha/heartbeat-types.js';
 import { hasQuorum, initMembership, onHeartbeat, peerStatus, proofs, recordSent, leaseVerdict, type MembershipState } from '../ha/membership.js';
 import type { HeartbeatTransport } from '../ha/transport.js';
-import { initTakeover, step, wireState, type TakeoverEffect, type TakeoverState } from '../takeover/ownership-reducer.js';
+import { initTakeover, step, wireState, type TakeoverEffect, type TakeoverEvent, type TakeoverState } from '../takeover/ownership-reducer.js';
+import type { FenceRunner, FenceStatus } from '../ha/fencing/fence-runner.js';
+import type { TieBreakerState, TwoNodeVerdict } from '../ha/quorum-policy.js';
+import { quorumGate } from '../ha/quorum-policy-gate.js';
 
 export interface ClusterDeps {
   readonly cfg: VmacConfig;
@@ -24,6 +27,12 @@ export interface ClusterDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly incarnation: bigint;
+  /** Fencing (issue 5): peers are fenced before their buckets are taken when this is set. */
+  readonly fence?: FenceRunner;
+  /** The two-node tie-breaker's current state (quorum.policy two-node). */
+  readonly tieBreaker?: () => TieBreakerState;
+  /** Resources configured: start drained, lease only once they are healthy (setLeasing(true)). */
+  readonly startDrained?: boolean;
 }
 
 export interface ClusterStatus {
@@ -34,6 +43,8 @@ export interface ClusterStatus {
   readonly nodes: { id: number; name: string; status: PeerStatus; state: string | null; lastHeardMsAgo: number | null; digest: string | null; links: (number | null)[] }[];
   readonly heartbeats: { sent: number; received: DropCounters; perLinkReceived: number[] };
   readonly moves: number;
+  readonly fencing?: FenceStatus;
+  readonly quorumPolicy?: { policy: string; tieBreaker: TieBreakerState | null; verdict: TwoNodeVerdict | null; holdBack: number[] };
 }
 
 export interface ClusterRuntime {
@@ -41,6 +52,10 @@ export interface ClusterRuntime {
   /** The bucket map in this node's current view, and whether its lease is being renewed. */
   currentMap(): BucketMap;
   serving(): boolean;
+  /** The local service allows leasing (healthy) or not (drain: hand the buckets to the peers). */
+  setLeasing(allowed: boolean): void;
+  /** Peers heard whose state is active: healthy owners that could take our buckets. */
+  healthyPeers(): number;
   /** Planned stop: announce leaving, wait until the peers took our buckets, then let go. */
   leave(): Promise<void>;
   close(): void;
@@ -62,6 +77,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   }, d.incarnation, clock.nowMs());
   const weights = new Map(cfg.nodes.map((n) => [n.id, n.weight]));
   let t: TakeoverState = initTakeover(balancedMap(cfg.nodes, cfg.buckets), weights, clock.nowMs());
+  if (d.startDrained) t = step(t, { kind: 'drain-requested', m }, clock.nowMs()).state;
   let replay: ReplayStates = new Map();
   const counters = createDropCounters();
   const knownIds = new Set(cfg.nodes.map((n) => n.id));
@@ -80,7 +96,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   const reports = (now: number): PeerReport[] => cfg.peers.map((p) => {
     const ps = m.peers.get(p.id);
     const heard = ps?.lastHeardMs ?? null;
-    const leavingTaken = t.absent.has(p.id) && (ps?.latest?.state === 'leaving' || ps?.latest?.type === 'leave');
+    const leavingTaken = t.absent.has(p.id) && (ps?.latest?.state === 'leaving' || ps?.latest?.type === 'leave' || ps?.latest?.state === 'draining');
     return {
       id: p.id,
       status: leavingTaken ? 'dead' : peerStatus(m, p.id, now),
@@ -154,7 +170,20 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     }
   }
 
-  function run(kind: 'tick' | 'renew-due' | 'stop-requested'): void {
+  let verdict: TwoNodeVerdict | null = null;
+  /** The quorum policy and the fence gate, applied before every decision (quorum-policy-gate.ts). */
+  function gate(now: number): void {
+    if (cfg.quorum?.policy !== 'two-node' && !d.fence) return;
+    const g = quorumGate({ policy: cfg.quorum ?? { policy: 'majority' }, m, nowMs: now, fencing: d.fence !== undefined, fenced: (id) => d.fence?.allowed(id) ?? false, tieBreaker: d.tieBreaker?.() ?? 'unknown' });
+    m = g.m;
+    verdict = g.verdict;
+    if (t.holdBack !== g.holdBack) t = { ...t, holdBack: g.holdBack };
+    for (const id of g.heard) d.fence?.peerHeard(id);
+    for (const f of g.fence) d.fence?.require(f.target, f.reason);
+  }
+
+  function run(kind: TakeoverEvent['kind']): void {
+    gate(clock.nowMs());
     const r = step(t, { kind, m }, clock.nowMs());
     t = r.state;
     apply(r.effects);
@@ -175,6 +204,9 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     run('tick');
   });
 
+  // A fence that succeeded opens the gate: decide at once, outside the fence runner's own step.
+  let closed = false;
+  d.fence?.onChange(() => queueMicrotask(() => { if (!closed) run('tick'); }));
   timers.push(clock.setRepeating(cfg.timing.intervalMs, () => { run('tick'); sendHeartbeat(); }));
   timers.push(clock.setRepeating(cfg.timing.renewMs, () => run('renew-due')));
   sendHeartbeat();
@@ -200,6 +232,8 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
         }),
         heartbeats: { sent, received: { ...counters }, perLinkReceived: [...perLinkReceived] },
         moves,
+        ...(d.fence ? { fencing: d.fence.status() } : {}),
+        ...(cfg.quorum?.policy === 'two-node' || d.fence ? { quorumPolicy: { policy: cfg.quorum?.policy ?? 'majority', tieBreaker: d.tieBreaker?.() ?? null, verdict, holdBack: [...(t.holdBack ?? [])] } } : {}),
       };
     },
     currentMap() {
@@ -209,6 +243,15 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
       return mapCache.map;
     },
     serving: () => t.leaseActive,
+    setLeasing(allowed) {
+      run(allowed ? 'undrain-requested' : 'drain-requested');
+    },
+    healthyPeers() {
+      const now = clock.nowMs();
+      let n = 0;
+      for (const p of m.peers.values()) if (p.lastHeardMs !== null && now - p.lastHeardMs < deadMs && p.latest?.state === 'active') n++;
+      return n;
+    },
     leave() {
       return new Promise<void>((resolve) => {
         leaveDone = resolve;
@@ -218,6 +261,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
       });
     },
     close() {
+      closed = true;
       for (const h of timers) clock.clear(h);
       d.transport.close();
     },
