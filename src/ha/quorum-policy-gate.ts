@@ -48,7 +48,7 @@ export function quorumGate(g: GateInput): GateResult {
     if (peer !== undefined) {
       const gate: FenceGate = !g.fencing ? 'not-configured' : g.fenced(peer) ? 'fenced' : 'pending';
       verdict = twoNodeVerdict(heard.includes(peer), g.tieBreaker, gate);
-      if (fenceWanted(verdict, gate) && m.peers.get(peer)?.lastHeardMs != null && !handedOver(m, peer)) {
+      if (fenceWanted(verdict, gate, heard.includes(peer)) && m.peers.get(peer)?.lastHeardMs != null && !handedOver(m, peer)) {
         fence.push({ target: peer, reason: `two-node split: peer silent, tie-breaker ${g.policy.tieBreaker.target} reachable` });
       }
     }

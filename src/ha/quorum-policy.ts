@@ -4,12 +4,15 @@
  * serve: a tie-breaker (an address pinged through the raw-socket shim) decides which side of a
  * split may go on, and fencing decides whether the survivor may take the other's buckets.
  *
- *   peer heard                                 -> normal   (majority rule, both nodes)
- *   peer silent, tie-breaker unreachable       -> give-up  (stop renewing: the other side may be
+ *   tie-breaker reachable                      -> keep-own (renew our own buckets on our own: in
+ *                                                 two-node mode no peer takes a bucket of ours
+ *                                                 without handing-over or fencing us first, so our
+ *                                                 lease needs no proof from the peer — which also
+ *                                                 means a silent peer does not make us drop ours)
+ *     … peer silent and fenced (success)       -> solo     (take its buckets: it is off)
+ *   tie-breaker not reachable, peer heard      -> normal   (majority rule: both nodes)
+ *   tie-breaker not reachable, peer silent     -> give-up  (stop renewing: the other side may be
  *                                                 the one still connected)
- *   peer silent, tie-breaker reachable         -> keep-own (renew our own buckets only: the peer
- *                                                 may be alive and cut off from us alone)
- *     … and the peer fenced (success reported) -> solo     (take its buckets: it is off)
  *   Without fencing configured a split never goes past keep-own: a silent peer cannot be told
  *   from a cut-off one, so its buckets stay with it (logged), never answered twice.
  * A node that starts alone in two-node mode waits until it hears its peer once (like corosync's
@@ -59,9 +62,8 @@ export type FenceGate = 'not-configured' | 'pending' | 'fenced';
 export type TwoNodeVerdict = 'normal' | 'give-up' | 'keep-own' | 'solo';
 
 export function twoNodeVerdict(peerHeard: boolean, tieBreaker: TieBreakerState, fence: FenceGate): TwoNodeVerdict {
-  if (peerHeard) return 'normal';
-  if (tieBreaker !== 'reachable') return 'give-up';
-  return fence === 'fenced' ? 'solo' : 'keep-own';
+  if (tieBreaker !== 'reachable') return peerHeard ? 'normal' : 'give-up';
+  return !peerHeard && fence === 'fenced' ? 'solo' : 'keep-own';
 }
 
 /** What membership is told: its quorum rule, overridden only by the two-node verdicts that allow it. */
@@ -70,6 +72,6 @@ export function overrideFor(v: TwoNodeVerdict): QuorumOverride {
 }
 
 /** Whether the survivor should ask for the peer to be fenced (a split it may win). */
-export function fenceWanted(v: TwoNodeVerdict, fence: FenceGate): boolean {
-  return v === 'keep-own' && fence === 'pending';
+export function fenceWanted(v: TwoNodeVerdict, fence: FenceGate, peerHeard: boolean): boolean {
+  return v === 'keep-own' && fence === 'pending' && !peerHeard;
 }

@@ -27,6 +27,9 @@ describe('tie-breaker', () => {
 describe('two-node verdicts', () => {
   it.each([
     [true, 'unreachable', 'not-configured', 'normal'],
+    [true, 'unknown', 'pending', 'normal'],
+    [true, 'reachable', 'pending', 'keep-own'],
+    [true, 'reachable', 'fenced', 'keep-own'],
     [false, 'unknown', 'pending', 'give-up'],
     [false, 'unreachable', 'fenced', 'give-up'],
     [false, 'reachable', 'not-configured', 'keep-own'],
@@ -37,10 +40,11 @@ describe('two-node verdicts', () => {
   });
 
   it('asks for a fence only while keeping its own with a fence pending', () => {
-    expect(fenceWanted('keep-own', 'pending')).toBe(true);
-    expect(fenceWanted('keep-own', 'not-configured')).toBe(false);
-    expect(fenceWanted('give-up', 'pending')).toBe(false);
-    expect(fenceWanted('solo', 'fenced')).toBe(false);
+    expect(fenceWanted('keep-own', 'pending', false)).toBe(true);
+    expect(fenceWanted('keep-own', 'pending', true)).toBe(false);
+    expect(fenceWanted('keep-own', 'not-configured', false)).toBe(false);
+    expect(fenceWanted('give-up', 'pending', false)).toBe(false);
+    expect(fenceWanted('solo', 'fenced', false)).toBe(false);
   });
 });
 
