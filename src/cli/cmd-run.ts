@@ -14,6 +14,7 @@ import { serveControl } from '../daemon/control-socket.js';
 import { reopeningPort } from '../arp/reopening-port.js';
 import { enterRealtime } from '../util/realtime.js';
 import { createLogger } from './logger.js';
+import { openIcmpEcho } from '../../native-shims/raw-socket.js';
 import { EXIT_FAILURE, EXIT_OK, reportError } from './output.js';
 
 /** Only ARP requests asking for the VIP wake the daemon: the kernel filters the rest. */
@@ -55,6 +56,7 @@ Logs are JSON lines on stdout; VMAC_LOG_LEVEL=debug shows every ARP decision.`)
           clock: systemClock,
           incarnation: BigInt(Date.now()),
           serveControl,
+          openIcmpEcho: () => openIcmpEcho((err) => log.error({ err, event: 'icmp-socket-error' }, err.message)),
         }, log);
         const running = daemon;
         let stopping = false;
