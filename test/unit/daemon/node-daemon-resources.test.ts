@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { parseConfig } from '../../../src/config/load.js';
 import { startDaemon, type DaemonPorts } from '../../../src/daemon/node-daemon.js';
 import { fakeClock } from '../../../src/util/clock.js';
-import { fakeDataPath, type FakeDataPath } from '../../../src/vmac/fake-datapath.js';
+import { fakeDataPath } from '../../../src/vmac/fake-datapath.js';
 import { fakeSysctl } from '../../../src/vmac/sysctl.js';
 import { createFakePacketPort } from '../../../src/arp/fake-packet-port.js';
 import { createFakeNetwork } from '../../../src/ha/fake-transport.js';
@@ -62,7 +62,7 @@ describe('daemon with a resource (fakes, fake clock)', () => {
         clock.advance(5);
         await flush();
         const seen = new Map<number, number>();
-        for (const n of nodes) for (const b of (n.dp as FakeDataPath).answeringNow() ?? []) {
+        for (const n of nodes) for (const b of n.dp.answeringNow() ?? []) {
           if (seen.has(b)) throw new Error(`t=${clock.nowMs()}: bucket ${b} answered by ${seen.get(b)} and ${n.id}`);
           seen.set(b, n.id);
         }
