@@ -19,7 +19,7 @@ export function commandTriple(cmds: CommandTriple, run: ProcessRunner = runProce
   const opts = (timeoutMs: number): { timeoutMs: number; env?: Readonly<Record<string, string>> } => (env ? { timeoutMs, env } : { timeoutMs });
   return {
     kind: 'command',
-    describe: cmds.start,
+    describe: cmds.start.length > 60 ? `${cmds.start.slice(0, 57)}...` : cmds.start,
     async start(timeoutMs) { return actionResult(await runShell(run, cmds.start, opts(timeoutMs))); },
     async stop(timeoutMs) { return actionResult(await runShell(run, cmds.stop, opts(timeoutMs))); },
     async monitor(timeoutMs): Promise<MonitorResult> {

@@ -83,7 +83,7 @@ export function createResourceRunner(d: ResourceRunnerDeps): ResourceRunner {
         d.onRole(e.to);
         break;
       case 'log':
-        log[e.level]({ event: e.event, resource: d.name, ...e.data }, e.msg);
+        log[e.level]({ event: e.event, ...e.data }, e.msg);
         break;
     }
   }
