@@ -55,7 +55,7 @@ describe('resource failover lab (3 nodes, echo as a command-triple resource)', (
         writeFileSync(file, `${addrs.join('\n')}\n`);
         return { ns: c.ns, file };
       });
-      const probes = [...files, ...others].map((f) => probeUdp(f.ns, { vip: lab.vip, port: lab.echoPort, addrFile: f.file, intervalUs: 1000, durationMs: 1500, waitMs: 200 }));
+      const probes = [...files, ...others].map((f) => probeUdp(f.ns, { vip: lab.vip, port: lab.echoPort, addrFile: f.file, intervalUs: 1000, durationMs: 2500, waitMs: 200 }));
       await new Promise((res) => setTimeout(res, 300));
       expect(await killEcho(victim)).toBe(1);
       const results = await Promise.all(probes);
@@ -66,7 +66,9 @@ describe('resource failover lab (3 nodes, echo as a command-triple resource)', (
         gaps.push(a.maxGapUs / 1000);
       }
       duplicates += [...mine, ...theirs].reduce((s, a) => s + a.duplicates, 0);
-      lostOthers += theirs.reduce((s, a) => s + a.lost, 0);
+      const lostNow = theirs.reduce((s, a) => s + a.lost, 0);
+      if (lostNow > 0) console.log(`run ${r} (victim ${victim.name}): other nodes' clients lost ${lostNow}: ${theirs.filter((a) => a.lost > 0).map((a) => `${a.addr} via ${predict(a.addr)} lost ${a.lost} sent ${a.sent} gap ${(a.maxGapUs / 1000).toFixed(1)} ms at ${((a.maxGapStartUs ?? 0) / 1000).toFixed(0)} ms`).join('; ')}`);
+      lostOthers += lostNow;
       const st = await statusOf(victim);
       expect(st?.cluster.self.state).toBe('draining');
       expect(st?.resources?.[0]).toMatchObject({ health: 'unhealthy', role: 'draining' });
