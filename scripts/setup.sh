@@ -15,11 +15,12 @@ cd "$(dirname "$0")/.."
 #   chromium                    headless browser for the dashboard test (driven by playwright-core;
 #                               never a downloaded browser)
 #   curl                        scrapes the metrics endpoint inside lab namespaces
-#   resource-agents             ocf-tester and the OCF shell functions (Pacemaker agent check)
+#   resource-agents             ocf-tester, the OCF shell functions, heartbeat/Dummy (resource tests)
+#   fence-agents                fence_* programs the exec fencing agent can run
 #   dpkg-dev                    `make deb` (dpkg-deb, dpkg-architecture)
 #   libxml2-utils               xmllint, which ocf-tester uses to check the agent's meta-data
 #   keepalived, ucarp           the peers `vmac lab compare` measures side by side (run inside lab namespaces only)
-PACKAGES=(nftables libnftables-dev libpcap-dev iproute2 conntrack netsniff-ng iperf3 build-essential python3 procps psmisc keepalived ucarp chromium curl resource-agents dpkg-dev libxml2-utils)
+PACKAGES=(nftables libnftables-dev libpcap-dev iproute2 conntrack netsniff-ng iperf3 build-essential python3 procps psmisc keepalived ucarp chromium curl resource-agents dpkg-dev libxml2-utils fence-agents)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

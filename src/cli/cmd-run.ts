@@ -18,6 +18,7 @@ import { createLogger } from './logger.js';
 import { createEventTap } from '../metrics/event-tap.js';
 import type { OperatorSurface } from '../metrics/operator-surface.js';
 import { startOperatorExtras, withCounterReadBeforeMove } from './operator-wiring.js';
+import { openIcmpEcho } from '../../native-shims/raw-socket.js';
 import { EXIT_FAILURE, EXIT_OK, reportError } from './output.js';
 
 /** Only ARP requests asking for the VIP wake the daemon: the kernel filters the rest. */
@@ -66,6 +67,7 @@ heartbeat loop runs.`)
           clock: systemClock,
           incarnation: BigInt(Date.now()),
           serveControl,
+          openIcmpEcho: () => openIcmpEcho((err) => log.error({ err, event: 'icmp-socket-error' }, err.message)),
         }, log);
         const running = daemon;
         const extras = await startOperatorExtras(cfg, running, { nft, tap, clock: systemClock, log, onSurface: (s) => { surface = s; } });

@@ -4,6 +4,28 @@ import { requestControl } from '../daemon/control-socket.js';
 import type { DaemonStatus } from '../daemon/node-daemon.js';
 import { EXIT_BAD_INPUT, printJson, reportError } from './output.js';
 
+/** Resources, fencing and the quorum policy (issue 5), when configured. */
+export function haLines(s: DaemonStatus): string[] {
+  const out: string[] = [];
+  const res = s.resources ?? [];
+  if (res.length > 0) {
+    out.push('', '| resource | driver | state | health | role | last check | failures |', '| --- | --- | --- | --- | --- | --- | ---: |');
+    for (const r of res) {
+      const last = r.lastCheck === null ? 'none yet' : `${r.lastCheck.outcome} ${r.lastCheck.agoMs} ms ago: ${r.lastCheck.detail}`;
+      out.push(`| ${r.name} | ${r.kind} ${r.describe} | ${r.phase} | ${r.health}${r.holdRemainingMs === null ? '' : ` (damped ${r.holdRemainingMs} ms)`} | ${r.role} | ${last} | ${r.failures} |`);
+    }
+  }
+  const f = s.cluster.fencing;
+  if (f) {
+    out.push('', `fencing: agent ${f.agent}, delay ${f.delayMs} ms; requested ${f.counters.requested}, succeeded ${f.counters.succeeded}, failed ${f.counters.failed}, cancelled ${f.counters.cancelled}`);
+    for (const t of f.targets) out.push(`  ${t.name}: ${t.phase}${t.last === null ? '' : `; last fence action ${t.last.action} ${t.last.outcome}: ${t.last.detail}`}`);
+  }
+  const q = s.cluster.quorumPolicy;
+  if (q) out.push(`quorum policy ${q.policy}${q.tieBreaker === null ? '' : `, tie-breaker ${q.tieBreaker}`}${q.verdict === null ? '' : `, verdict ${q.verdict}`}${q.holdBack.length === 0 ? '' : `; waiting for fence before taking over: ${q.holdBack.join(',')}`}`);
+  if (s.watchdog) out.push(`watchdog armed, ${s.watchdog.kicks} kicks`);
+  return out;
+}
+
 function render(s: DaemonStatus): string {
   const c = s.cluster;
   const lines = [
@@ -18,6 +40,8 @@ function render(s: DaemonStatus): string {
     `heartbeats sent ${c.heartbeats.sent}; received per link ${c.heartbeats.perLinkReceived.join(' / ')}; ` +
       Object.entries(c.heartbeats.received).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', '),
     `arp: ${Object.entries(s.arp).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'no requests yet'}`,
+
+    ...haLines(s),
   ];
   return lines.join('\n');
 }

@@ -7,6 +7,7 @@ import { formatMac, parseIp, parseMac } from '../util/ip.js';
 import { profileDefaults } from './defaults.js';
 import type { RawConfig, RawNode } from './raw.js';
 import type { NodeSpec, VmacConfig } from './types.js';
+import { buildHa } from './ha-build.js';
 
 /** Build the config; `raw` must have passed both the schema and the semantic checks. */
 export function buildConfig(raw: RawConfig, file: string): VmacConfig {
@@ -38,6 +39,8 @@ export function buildConfig(raw: RawConfig, file: string): VmacConfig {
     // One socket per service under /run/vmac, so `vmac status -c <file>` finds it.
     control: { socket: raw.control?.socket ?? `/run/vmac/${raw.service}.sock` },
     metrics: { listen: parseListen(raw.metrics?.listen ?? d.metricsListen) },
+    // resources, fencing, quorum policy (ha-build.ts)
+    ...buildHa(raw),
   });
 }
 

@@ -10,7 +10,9 @@ export interface RawNode {
   extraAddresses?: string[];
 }
 
-export interface RawConfig {
+import type { RawHaSections } from './ha-raw.js';
+
+export interface RawConfig extends RawHaSections {
   service: string;
   interface: string;
   vip: string;

@@ -10,6 +10,7 @@ import { profileDefaults } from './defaults.js';
 import { type ConfigProblem, isWithin } from './problems.js';
 import type { RawConfig, RawNode } from './raw.js';
 import type { TimingProfile, VmacConfig } from './types.js';
+import { haProblems } from './ha-check.js';
 
 /** Problems in `raw`, a mapping whose sections are well-formed wherever `structural` is silent. */
 export function semanticProblems(raw: RawConfig, structural: readonly ConfigProblem[]): ConfigProblem[] {
@@ -22,6 +23,7 @@ export function semanticProblems(raw: RawConfig, structural: readonly ConfigProb
     ...(clean('timing') ? timingProblems(raw.timing ?? {}) : []),
     ...(clean('arp') ? arpProblems(raw.arp ?? {}) : []),
     ...(clean('metrics') ? metricsProblems(raw.metrics?.listen) : []),
+    ...haProblems(raw, clean),
   ];
 }
 

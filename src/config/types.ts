@@ -42,7 +42,10 @@ export interface ArpConfig {
   readonly refreshMs: number; // periodic re-announcement; 0 = off
 }
 
-export interface VmacConfig {
+import type { HaConfig } from './ha-types.js';
+
+/** The issue-5 sections (ha-types.ts) are optional in the type so older callers keep compiling; the loader always fills them. */
+export interface VmacConfig extends Partial<HaConfig> {
   readonly file: string; // where it was read from (for messages)
   readonly service: string;
   readonly interface: string;

@@ -15,7 +15,10 @@ import { hasQuorum, initMembership, onHeartbeat, peerStatus, proofs, recordSent,
 import type { HeartbeatTransport } from '../ha/transport.js';
 import type { HeartbeatKey } from '../ha/heartbeat-auth.js';
 import { disagreeing, observeDigest, type AgreementState } from '../ha/map-agreement.js';
-import { initTakeover, step, wireState, type TakeoverEffect, type TakeoverState } from '../takeover/ownership-reducer.js';
+import { initTakeover, step, wireState, type TakeoverEffect, type TakeoverEvent, type TakeoverState } from '../takeover/ownership-reducer.js';
+import type { FenceRunner, FenceStatus } from '../ha/fencing/fence-runner.js';
+import type { TieBreakerState, TwoNodeVerdict } from '../ha/quorum-policy.js';
+import { quorumGate } from '../ha/quorum-policy-gate.js';
 
 export interface ClusterDeps {
   readonly cfg: VmacConfig;
@@ -26,6 +29,12 @@ export interface ClusterDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly incarnation: bigint;
+  /** Fencing (issue 5): peers are fenced before their buckets are taken when this is set. */
+  readonly fence?: FenceRunner;
+  /** The two-node tie-breaker's current state (quorum.policy two-node). */
+  readonly tieBreaker?: () => TieBreakerState;
+  /** Resources configured: start drained, lease only once they are healthy (setLeasing(true)). */
+  readonly startDrained?: boolean;
 }
 
 export interface ClusterStatus {
@@ -36,6 +45,8 @@ export interface ClusterStatus {
   readonly nodes: { id: number; name: string; status: PeerStatus; state: string | null; lastHeardMsAgo: number | null; digest: string | null; links: (number | null)[] }[];
   readonly heartbeats: { sent: number; received: DropCounters; perLinkReceived: number[] };
   readonly moves: number;
+  readonly fencing?: FenceStatus;
+  readonly quorumPolicy?: { policy: string; tieBreaker: TieBreakerState | null; verdict: TwoNodeVerdict | null; holdBack: number[] };
 }
 
 export interface ClusterRuntime {
@@ -43,6 +54,10 @@ export interface ClusterRuntime {
   /** The bucket map in this node's current view, and whether its lease is being renewed. */
   currentMap(): BucketMap;
   serving(): boolean;
+  /** The local service allows leasing (healthy) or not (drain: hand the buckets to the peers). */
+  setLeasing(allowed: boolean): void;
+  /** Peers heard whose state is active: healthy owners that could take our buckets. */
+  healthyPeers(): number;
   /** Planned stop: announce leaving, wait until the peers took our buckets, then let go. */
   leave(): Promise<void>;
   close(): void;
@@ -64,6 +79,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   }, d.incarnation, clock.nowMs());
   const weights = new Map(cfg.nodes.map((n) => [n.id, n.weight]));
   let t: TakeoverState = initTakeover(balancedMap(cfg.nodes, cfg.buckets), weights, clock.nowMs());
+  if (d.startDrained) t = step(t, { kind: 'drain-requested', m }, clock.nowMs()).state;
   let replay: ReplayStates = new Map();
   let agreement: AgreementState = new Map();
   const counters = createDropCounters();
@@ -83,7 +99,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   const reports = (now: number): PeerReport[] => cfg.peers.map((p) => {
     const ps = m.peers.get(p.id);
     const heard = ps?.lastHeardMs ?? null;
-    const leavingTaken = t.absent.has(p.id) && (ps?.latest?.state === 'leaving' || ps?.latest?.type === 'leave');
+    const leavingTaken = t.absent.has(p.id) && (ps?.latest?.state === 'leaving' || ps?.latest?.type === 'leave' || ps?.latest?.state === 'draining');
     return {
       id: p.id,
       status: leavingTaken ? 'dead' : peerStatus(m, p.id, now),
@@ -157,7 +173,20 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     }
   }
 
-  function run(kind: 'tick' | 'renew-due' | 'stop-requested'): void {
+  let verdict: TwoNodeVerdict | null = null;
+  /** The quorum policy and the fence gate, applied before every decision (quorum-policy-gate.ts). */
+  function gate(now: number): void {
+    if (cfg.quorum?.policy !== 'two-node' && !d.fence) return;
+    const g = quorumGate({ policy: cfg.quorum ?? { policy: 'majority' }, m, nowMs: now, fencing: d.fence !== undefined, fenced: (id) => d.fence?.allowed(id) ?? false, tieBreaker: d.tieBreaker?.() ?? 'unknown' });
+    m = g.m;
+    verdict = g.verdict;
+    if (t.holdBack !== g.holdBack) t = { ...t, holdBack: g.holdBack };
+    for (const id of g.heard) d.fence?.peerHeard(id);
+    for (const f of g.fence) d.fence?.require(f.target, f.reason);
+  }
+
+  function run(kind: TakeoverEvent['kind']): void {
+    gate(clock.nowMs());
     const r = step(t, { kind, m }, clock.nowMs());
     t = r.state;
     apply(r.effects);
@@ -197,6 +226,9 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     }
   });
 
+  // A fence that succeeded opens the gate: decide at once, outside the fence runner's own step.
+  let closed = false;
+  d.fence?.onChange(() => queueMicrotask(() => { if (!closed) run('tick'); }));
   timers.push(clock.setRepeating(cfg.timing.intervalMs, () => { run('tick'); sendHeartbeat(); }));
   timers.push(clock.setRepeating(cfg.timing.renewMs, () => run('renew-due')));
   sendHeartbeat();
@@ -222,6 +254,8 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
         }),
         heartbeats: { sent, received: { ...counters }, perLinkReceived: [...perLinkReceived] },
         moves,
+        ...(d.fence ? { fencing: d.fence.status() } : {}),
+        ...(cfg.quorum?.policy === 'two-node' || d.fence ? { quorumPolicy: { policy: cfg.quorum?.policy ?? 'majority', tieBreaker: d.tieBreaker?.() ?? null, verdict, holdBack: [...(t.holdBack ?? [])] } } : {}),
       };
     },
     currentMap() {
@@ -231,6 +265,15 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
       return mapCache.map;
     },
     serving: () => t.leaseActive,
+    setLeasing(allowed) {
+      run(allowed ? 'undrain-requested' : 'drain-requested');
+    },
+    healthyPeers() {
+      const now = clock.nowMs();
+      let n = 0;
+      for (const p of m.peers.values()) if (p.lastHeardMs !== null && now - p.lastHeardMs < deadMs && p.latest?.state === 'active') n++;
+      return n;
+    },
     leave() {
       return new Promise<void>((resolve) => {
         leaveDone = resolve;
@@ -240,6 +283,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
       });
     },
     close() {
+      closed = true;
       for (const h of timers) clock.clear(h);
       if (deathTimer !== null) clock.clear(deathTimer.handle);
       d.transport.close();

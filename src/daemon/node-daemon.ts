@@ -22,6 +22,15 @@ import type { HeartbeatTransport } from '../ha/transport.js';
 import { arpDecider } from './ownership.js';
 import { startCluster, type ClusterStatus } from './cluster-runtime.js';
 import { serveControl } from './control-socket.js';
+import type { IcmpEchoPort } from '../../native-shims/raw-socket.js';
+import { createResourceSet, type ResourceSetDeps } from '../ha/resources/resource-set.js';
+import type { ResourceStatus } from '../ha/resources/resource-runner.js';
+import type { FenceAgent } from '../ha/fencing/agent.js';
+import { fenceAgentFor } from '../ha/fencing/build-fencing.js';
+import { createFenceRunner } from '../ha/fencing/fence-runner.js';
+import { deviceWatchdog, startWatchdog, type WatchdogPort } from '../ha/fencing/watchdog.js';
+import { startTieBreaker } from '../ha/quorum-policy-runner.js';
+import { VmacError } from '../util/errors.js';
 
 export interface DaemonPorts {
   readonly dataPath: (plan: DataPathPlan) => DataPathPort;
@@ -35,6 +44,15 @@ export interface DaemonPorts {
   readonly incarnation: bigint;
   /** Serves `vmac status`; absent in unit tests. */
   readonly serveControl?: typeof serveControl;
+  /** ICMP echo for the two-node tie-breaker (quorum.policy two-node). */
+  readonly openIcmpEcho?: () => IcmpEchoPort;
+  /** The watchdog device (fencing.watchdog.enabled); default /dev/watchdog through fs. */
+  readonly watchdog?: WatchdogPort;
+  /** Replaces the configured fence agent (tests). */
+  readonly fenceAgent?: FenceAgent;
+  /** Replace the configured resource drivers and health checks (tests). */
+  readonly resourceDriver?: ResourceSetDeps['driver'];
+  readonly resourceCheck?: ResourceSetDeps['check'];
 }
 
 export type StopReason = 'signal' | 'error' | 'request';
@@ -46,6 +64,8 @@ export interface DaemonStatus {
   readonly realMac: string;
   readonly cluster: ClusterStatus;
   readonly arp: ReturnType<ArpResponder['stats']>;
+  readonly resources?: ResourceStatus[];
+  readonly watchdog?: { armed: boolean; kicks: number };
 }
 
 export interface Daemon {
@@ -94,11 +114,47 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     const announcer = createGarpAnnouncer({ port: packets, ...identity, count: cfg.arp.garpCount, intervalMs: cfg.arp.garpIntervalMs, refreshMs: cfg.arp.refreshMs, schedule: scheduleOn(ports.clock), log: arpLog });
     cleanups.push(() => announcer.close());
     const transport = cfg.peers.length === 0 ? NO_TRANSPORT : await ports.openTransport(cfg.node.addresses, cfg.heartbeat.port);
-    const cluster = startCluster({ cfg, key, transport, dp, announce: (reason) => announcer.announce(reason), clock: ports.clock, log: log.child({ module: 'cluster' }), incarnation: ports.incarnation });
+    // Fencing, the two-node tie-breaker and the watchdog (issue 5), before the cluster uses them.
+    const fence = cfg.fencing ? createFenceRunner({ cfg: cfg.fencing, agent: ports.fenceAgent ?? fenceAgentFor(cfg.fencing.agent), nodes: cfg.nodes.map((n) => ({ id: n.id, name: n.name })), clock: ports.clock, log: log.child({ module: 'fencing' }) }) : undefined;
+    if (fence) cleanups.push(() => fence.close());
+    let tieBreaker: ReturnType<typeof startTieBreaker> | undefined;
+    if (cfg.quorum?.policy === 'two-node') {
+      if (!ports.openIcmpEcho) throw new VmacError('VMAC_PING_FAILED', 'quorum.policy two-node needs ICMP echo for its tie-breaker, and this daemon has none');
+      const tb = startTieBreaker(cfg.quorum.tieBreaker, ports.openIcmpEcho(), ports.clock, log.child({ module: 'tie-breaker' }));
+      tieBreaker = tb;
+      cleanups.push(() => tb.close());
+    }
+    const watchdog = cfg.fencing?.watchdog.enabled ? startWatchdog(cfg.fencing.watchdog, ports.watchdog ?? deviceWatchdog(), ports.clock, log.child({ module: 'watchdog' })) : undefined;
+    if (watchdog) cleanups.push(() => watchdog.close());
+    const resources = cfg.resources ?? [];
+    const cluster = startCluster({
+      cfg, key, transport, dp, announce: (reason) => announcer.announce(reason), clock: ports.clock, log: log.child({ module: 'cluster' }), incarnation: ports.incarnation,
+      ...(fence ? { fence } : {}),
+      ...(tieBreaker ? { tieBreaker: () => tieBreaker.state().state } : {}),
+      startDrained: resources.length > 0,
+    });
     cleanups.push(() => cluster.close());
+    // The local service: the node leases only once it is started and healthy.
+    const resourceSet = resources.length === 0 ? null : createResourceSet({
+      resources, clock: ports.clock, log: log.child({ module: 'resources' }),
+      setLeasing: (allowed) => cluster.setLeasing(allowed),
+      releaseBuckets: () => cluster.leave(),
+      healthyPeers: () => cluster.healthyPeers(),
+      peerPollMs: cfg.timing.intervalMs,
+      ...(ports.resourceDriver ? { driver: ports.resourceDriver } : {}),
+      ...(ports.resourceCheck ? { check: ports.resourceCheck } : {}),
+    });
+    if (resourceSet) {
+      resourceSet.start();
+      cleanups.push(() => resourceSet.close());
+    }
     const responder = createArpResponder({ port: packets, ...identity, decide: arpDecider(cfg, () => cluster.currentMap(), () => cluster.serving()), log: arpLog });
     cleanups.push(() => responder.close());
-    const status = (): DaemonStatus => ({ service: cfg.service, vip: cfg.vip, vmac: cfg.vmac, realMac: host.link.mac, cluster: cluster.status(), arp: responder.stats() });
+    const status = (): DaemonStatus => ({
+      service: cfg.service, vip: cfg.vip, vmac: cfg.vmac, realMac: host.link.mac, cluster: cluster.status(), arp: responder.stats(),
+      ...(resourceSet ? { resources: resourceSet.status() } : {}),
+      ...(watchdog ? { watchdog: { armed: watchdog.armed, kicks: watchdog.kicks() } } : {}),
+    });
     if (ports.serveControl) {
       const control = await ports.serveControl(cfg.control.socket, () => status());
       cleanups.push(() => control.close());
@@ -111,7 +167,8 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       stop(reason) {
         stopping ??= (async () => {
           log.info({ event: 'stopping', reason }, reason === 'error' ? 'stopping after an error' : 'stopping: handing our buckets over');
-          if (reason !== 'error') await cluster.leave();
+          // Buckets first, the service last (resource-set.ts); without resources, just the buckets.
+          if (reason !== 'error') await (resourceSet ? resourceSet.stop() : cluster.leave());
           await undo();
           log.info({ event: 'stopped', reason }, 'stopped: nothing of ours is left in the kernel');
         })();

@@ -39,6 +39,24 @@ export interface MembershipState {
   readonly nextSeq: number;
   readonly sent: readonly SentRecord[]; // our recent heartbeats, oldest first (for proofs)
   readonly peers: ReadonlyMap<number, PeerState>;
+  /** Set by the two-node quorum policy (quorum-policy.ts); absent or 'none': majority rule. */
+  readonly override?: QuorumOverride;
+}
+
+/**
+ * 'keep-own': this node alone is a quorum for renewing its own lease (two-node split, the
+ * tie-breaker reachable), but agrees on no failure; 'solo': it may also agree alone that its
+ * silent peer is dead (that peer was fenced).
+ */
+export type QuorumOverride = 'none' | 'keep-own' | 'solo';
+
+export function withQuorumOverride(s: MembershipState, override: QuorumOverride): MembershipState {
+  return (s.override ?? 'none') === override ? s : { ...s, override };
+}
+
+/** The quorum size for renewing our lease under the current override. */
+function leaseQuorum(s: MembershipState): number {
+  return s.override === 'keep-own' || s.override === 'solo' ? 1 : quorumSize(s.cfg.nodeIds.length);
 }
 
 export function quorumSize(nodeCount: number): number {
@@ -165,7 +183,7 @@ function proofOf(s: MembershipState, p: PeerState): number | null {
  * The lease may be renewed at `now` for `leaseMs` only if now + leaseMs <= this - marginMs.
  */
 export function heardByQuorumUntil(s: MembershipState): number {
-  const q = quorumSize(s.cfg.nodeIds.length);
+  const q = leaseQuorum(s);
   const values: number[] = [Infinity];
   for (const p of s.peers.values()) values.push(proofOf(s, p) ?? -Infinity);
   values.sort((a, b) => b - a);
@@ -201,7 +219,7 @@ export function leaseVerdict(s: MembershipState, nowMs: number): LeaseVerdict {
 export function hasQuorum(s: MembershipState, nowMs: number): boolean {
   let heard = 1;
   for (const p of s.peers.values()) if (isHeard(s, p, nowMs)) heard++;
-  return heard >= quorumSize(s.cfg.nodeIds.length);
+  return heard >= leaseQuorum(s);
 }
 
 /**
@@ -209,7 +227,7 @@ export function hasQuorum(s: MembershipState, nowMs: number): boolean {
  * still hear that, with us, they make a quorum. Only a node with quorum acts on this.
  */
 export function agreedDead(s: MembershipState, nowMs: number): Set<number> {
-  const q = quorumSize(s.cfg.nodeIds.length);
+  const q = s.override === 'solo' ? 1 : quorumSize(s.cfg.nodeIds.length);
   const out = new Set<number>();
   let heard: PeerState[] | null = null; // computed only once some peer is dead in our view
   for (const p of s.peers.values()) {

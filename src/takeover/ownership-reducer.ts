@@ -19,7 +19,12 @@ import { afterFailure, mapDigest, ownedBy } from '../hash/bucket-map.js';
 import type { NodeState } from '../ha/heartbeat-types.js';
 import { agreedDead, confirmsPresence, heardPeers, leaseGrant, peerStatus, type LeaseVerdict, type MembershipState } from '../ha/membership.js';
 
-export type SelfState = Extract<NodeState, 'active' | 'leaving'> | 'joining' | 'stopped';
+/**
+ * draining: its service is unhealthy (resource policy): it hands its buckets over like a leaving
+ * node but stays; drained: handed over, owns nothing, keeps heartbeating until healthy again
+ * (then it rejoins through 'joining').
+ */
+export type SelfState = Extract<NodeState, 'active' | 'leaving' | 'draining'> | 'joining' | 'stopped' | 'drained';
 
 export interface TakeoverState {
   readonly self: SelfState;
@@ -45,14 +50,21 @@ export interface TakeoverState {
    * heartbeat at once: our vote is what the other survivors wait for before they take over.
    */
   readonly deadSeen: string;
+  /**
+   * Peers a quorum agrees are dead but that must be fenced before their buckets are taken
+   * (fencing configured): kept in the map until the fence succeeded. Set by the runtime.
+   */
+  readonly holdBack?: ReadonlySet<number>;
 }
 
 export type TakeoverEvent =
   | { readonly kind: 'tick'; readonly m: MembershipState } // membership changed or time passed
   | { readonly kind: 'renew-due'; readonly m: MembershipState }
-  | { readonly kind: 'stop-requested'; readonly m: MembershipState };
+  | { readonly kind: 'stop-requested'; readonly m: MembershipState }
+  | { readonly kind: 'drain-requested'; readonly m: MembershipState } // the local service is unhealthy
+  | { readonly kind: 'undrain-requested'; readonly m: MembershipState }; // healthy again
 
-export type MoveReason = 'start' | 'takeover' | 'rejoin' | 'peer-joined' | 'peer-left' | 'leaving';
+export type MoveReason = 'start' | 'takeover' | 'rejoin' | 'peer-joined' | 'peer-left' | 'leaving' | 'drained';
 
 export type TakeoverEffect =
   | { readonly kind: 'move'; readonly add: readonly number[]; readonly remove: readonly number[]; readonly reason: MoveReason; readonly absent: readonly number[] }
@@ -65,7 +77,7 @@ export type TakeoverEffect =
 
 export interface Step { readonly state: TakeoverState; readonly effects: readonly TakeoverEffect[] }
 
-export type RenewVerdict = LeaseVerdict | 'awaiting-release';
+export type RenewVerdict = LeaseVerdict | 'awaiting-release' | 'draining';
 
 export function initTakeover(base: BucketMap, weights: ReadonlyMap<number, number>, nowMs: number): TakeoverState {
   return { self: 'joining', base, weights, absent: new Set(), owned: [], digest: mapDigest(base), epoch: 0, leaseActive: false, lastVerdict: null, leavingSinceMs: null, reclaimFromMs: nowMs, deadSeen: '' };
@@ -86,7 +98,7 @@ export function absentInView(m: MembershipState, nowMs: number): Set<number> {
   const out = agreedDead(m, nowMs);
   let heard: number[] | null = null; // only needed once some peer says it is leaving
   for (const p of m.peers.values()) {
-    if (p.latest === null || (p.latest.type !== 'leave' && p.latest.state !== 'leaving')) continue;
+    if (p.latest === null || (p.latest.type !== 'leave' && p.latest.state !== 'leaving' && p.latest.state !== 'draining')) continue;
     heard ??= heardPeers(m, nowMs);
     if (heard.includes(p.id)) out.add(p.id);
   }
@@ -95,7 +107,7 @@ export function absentInView(m: MembershipState, nowMs: number): Set<number> {
 
 /** How this node describes itself in its heartbeats. */
 export function wireState(self: SelfState): NodeState {
-  return self === 'joining' ? 'standby' : self === 'stopped' ? 'leaving' : self;
+  return self === 'joining' ? 'standby' : self === 'stopped' ? 'leaving' : self === 'drained' ? 'draining' : self;
 }
 
 function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
@@ -149,7 +161,7 @@ const NOTHING: readonly number[] = [];
 
 /** The buckets this node answers given who is absent. A leaving node keeps its own until released. */
 function targetOwned(s: TakeoverState, selfId: number, absent: ReadonlySet<number>): readonly number[] {
-  if (s.self === 'stopped') return NOTHING;
+  if (s.self === 'stopped' || s.self === 'drained') return NOTHING;
   const v = failedView(s, selfId, absent);
   let owned = v.owned.get(selfId);
   if (!owned) v.owned.set(selfId, (owned = ownedBy(v.map, selfId)));
@@ -165,6 +177,7 @@ function reasonFor(prevAbsent: ReadonlySet<number>, absent: ReadonlySet<number>,
 function recompute(s: TakeoverState, m: MembershipState, nowMs: number): Step {
   const selfId = m.cfg.selfId;
   const absent = absentInView(m, nowMs);
+  if (s.holdBack) for (const id of s.holdBack) absent.delete(id);
   const owned = targetOwned(s, selfId, absent);
   const { add, remove } = owned === s.owned ? UNCHANGED : diff(s.owned, owned);
   const changedView = !sameSet(absent, s.absent);
@@ -189,7 +202,7 @@ function leavingDone(m: MembershipState, nowMs: number, s: TakeoverState): boole
 }
 
 function onRenewDue(s: TakeoverState, m: MembershipState, nowMs: number): Step {
-  if (s.self === 'stopped') return { state: s, effects: [] };
+  if (s.self === 'stopped' || s.self === 'drained') return { state: s, effects: [] };
   const grant = leaseGrant(m, nowMs);
   const verdict: RenewVerdict = grant.verdict === 'renew' && s.reclaimFromMs !== null && !released(m, nowMs, s.reclaimFromMs) ? 'awaiting-release' : grant.verdict;
   if (verdict === 'renew') {
@@ -215,6 +228,13 @@ export function step(s: TakeoverState, e: TakeoverEvent, nowMs: number): Step {
       if (s.self === 'leaving' && leavingDone(e.m, nowMs, s)) {
         return { state: { ...s, self: 'stopped', owned: [], leaseActive: false }, effects: [{ kind: 'release-lease' }, { kind: 'move', add: [], remove: s.owned, reason: 'leaving', absent: [...s.absent] }, { kind: 'exit' }] };
       }
+      if (s.self === 'draining' && leavingDone(e.m, nowMs, s)) {
+        // Handed over: let go of everything but stay in the cluster. Peers may now hold our
+        // buckets, so a later rejoin waits for their release (reclaimFromMs).
+        const effects: TakeoverEffect[] = [{ kind: 'release-lease' }, { kind: 'move', add: [], remove: s.owned, reason: 'drained', absent: [...s.absent] }, { kind: 'send-heartbeat-now' }];
+        if (s.leaseActive) effects.unshift({ kind: 'lease-lost', verdict: 'draining' });
+        return { state: { ...s, self: 'drained', owned: [], leaseActive: false, lastVerdict: 'draining', reclaimFromMs: nowMs }, effects };
+      }
       return recompute(s, e.m, nowMs);
     }
     case 'renew-due': {
@@ -226,5 +246,20 @@ export function step(s: TakeoverState, e: TakeoverEvent, nowMs: number): Step {
     case 'stop-requested':
       if (s.self === 'leaving' || s.self === 'stopped') return { state: s, effects: [] };
       return { state: { ...s, self: 'leaving', leavingSinceMs: nowMs }, effects: [{ kind: 'send-heartbeat-now' }] };
+    case 'drain-requested':
+      if (s.self === 'active') return { state: { ...s, self: 'draining', leavingSinceMs: nowMs }, effects: [{ kind: 'send-heartbeat-now' }] };
+      // Not serving yet: nothing to hand over.
+      if (s.self === 'joining') return { state: { ...s, self: 'drained', owned: [], leaseActive: false, reclaimFromMs: s.reclaimFromMs ?? nowMs }, effects: s.owned.length > 0 ? [{ kind: 'move', add: [], remove: s.owned, reason: 'drained', absent: [...s.absent] }, { kind: 'send-heartbeat-now' }] : [{ kind: 'send-heartbeat-now' }] };
+      return { state: s, effects: [] };
+    case 'undrain-requested':
+      if (s.self === 'drained') return { state: { ...s, self: 'joining', leavingSinceMs: null, reclaimFromMs: s.reclaimFromMs ?? nowMs }, effects: [{ kind: 'send-heartbeat-now' }] };
+      if (s.self === 'draining') {
+        // Some peers may have taken our buckets already: let the lease go and rejoin, waiting
+        // for their release like any returning node (a short gap, never a double answer).
+        const effects: TakeoverEffect[] = [{ kind: 'release-lease' }, { kind: 'send-heartbeat-now' }];
+        if (s.leaseActive) effects.unshift({ kind: 'lease-lost', verdict: 'draining' });
+        return { state: { ...s, self: 'joining', leavingSinceMs: null, leaseActive: false, reclaimFromMs: nowMs }, effects };
+      }
+      return { state: s, effects: [] };
   }
 }

@@ -21,7 +21,11 @@ export type ErrorCode =
   | 'VMAC_HEARTBEAT_INVALID'
   | 'VMAC_CONTROL_FAILED'
   | 'VMAC_METRICS_LISTEN_FAILED'
-  | 'VMAC_NOTIFY_FAILED';
+  | 'VMAC_NOTIFY_FAILED'
+  | 'VMAC_RESOURCE_INVALID'
+  | 'VMAC_FENCE_FAILED'
+  | 'VMAC_WATCHDOG_FAILED'
+  | 'VMAC_PING_FAILED';
 
 export class VmacError extends Error {
   readonly code: ErrorCode;
