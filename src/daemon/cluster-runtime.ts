@@ -11,7 +11,7 @@ import { afterFailure, balancedMap, type BucketMap } from '../hash/bucket-map.js
 import { encodeHeartbeat } from '../ha/heartbeat-codec.js';
 import { receiveHeartbeat, createDropCounters, countOutcome, type DropCounters, type ReplayStates } from '../ha/heartbeat-receiver.js';
 import type { Heartbeat, PeerReport, PeerStatus } from '../ha/heartbeat-types.js';
-import { hasQuorum, initMembership, onHeartbeat, peerStatus, proofs, recordSent, leaseVerdict, nextDeathMs, type MembershipState } from '../ha/membership.js';
+import { hasQuorum, initMembership, onHeartbeat, peerStatus, proofs, recordSent, leaseVerdict, type MembershipState } from '../ha/membership.js';
 import type { HeartbeatTransport } from '../ha/transport.js';
 import type { HeartbeatKey } from '../ha/heartbeat-auth.js';
 import { disagreeing, observeDigest, type AgreementState } from '../ha/map-agreement.js';
@@ -190,18 +190,6 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     const r = step(t, { kind, m }, clock.nowMs());
     t = r.state;
     apply(r.effects);
-    armDeathTimer();
-  }
-
-  // A wake-up at the instant the next silent peer turns dead (membership.nextDeathMs says why).
-  let deathTimer: { atMs: number; handle: TimerHandle } | null = null;
-  function armDeathTimer(): void {
-    const now = clock.nowMs();
-    const at = nextDeathMs(m, now);
-    if (at === null || (deathTimer !== null && deathTimer.atMs === at)) return;
-    if (deathTimer !== null) clock.clear(deathTimer.handle);
-    // A timer may fire a fraction of a millisecond early: the tick then re-arms for the rest.
-    deathTimer = { atMs: at, handle: clock.setTimer(Math.max(1, Math.ceil(at - now)), () => { deathTimer = null; run('tick'); }) };
   }
 
   d.transport.onMessage((bytes, linkId) => {
@@ -285,7 +273,6 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     close() {
       closed = true;
       for (const h of timers) clock.clear(h);
-      if (deathTimer !== null) clock.clear(deathTimer.handle);
       d.transport.close();
     },
   };

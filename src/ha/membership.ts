@@ -120,21 +120,6 @@ function isHeard(s: MembershipState, p: PeerState, nowMs: number): boolean {
   return p.lastHeardMs !== null && nowMs - p.lastHeardMs < s.cfg.deadMs;
 }
 
-/**
- * The next instant a peer we hear turns dead if it stays silent (null: none is heard). The daemon
- * wakes exactly then instead of at its next periodic tick, so a failure is acted on up to one
- * heartbeat interval sooner, and survivors reach their verdicts at nearly the same instant.
- */
-export function nextDeathMs(s: MembershipState, nowMs: number): number | null {
-  let next: number | null = null;
-  for (const p of s.peers.values()) {
-    if (!isHeard(s, p, nowMs)) continue;
-    const at = (p.lastHeardMs as number) + s.cfg.deadMs;
-    if (next === null || at < next) next = at;
-  }
-  return next;
-}
-
 /** What `reporter`'s latest heartbeat says about node `id`, if anything. */
 function reportOn(reporter: PeerState | undefined, id: number): PeerReport | undefined {
   const reports = reporter?.latest?.peers;

@@ -1,7 +1,7 @@
 /** Membership and quorum as pure functions: proofs of being heard, the lease grant, agreement. */
 import { describe, expect, it } from 'vitest';
 import type { Heartbeat, PeerStatus } from '../../../src/ha/heartbeat-types.js';
-import { agreedDead, confirmsPresence, heardByQuorumUntil, initMembership, leaseGrant, MIN_LEASE_MS, nextDeathMs, onHeartbeat, peerStatus, recordSent, type MembershipState } from '../../../src/ha/membership.js';
+import { agreedDead, confirmsPresence, heardByQuorumUntil, initMembership, leaseGrant, MIN_LEASE_MS, onHeartbeat, peerStatus, recordSent, type MembershipState } from '../../../src/ha/membership.js';
 
 const CFG = { selfId: 1, nodeIds: [1, 2, 3], intervalMs: 40, suspectMs: 120, deadMs: 240, leaseMs: 100, marginMs: 10 };
 const ME = 1000n;
@@ -86,17 +86,5 @@ describe('membership', () => {
     expect(confirmsPresence(m, 2, 20)).toBe(true);
     m = onHeartbeat(m, hb(2, 3, 2, { 1: 'dead' }), 60);
     expect(confirmsPresence(m, 2, 20)).toBe(false); // a peer that calls us dead has not released
-  });
-
-  it('the next death deadline is the earliest heard peer\'s last message + deadMs', () => {
-    let m = setup();
-    expect(nextDeathMs(m, 50)).toBeNull(); // nobody heard yet
-    m = onHeartbeat(m, hb(2, 1, 2), 45);
-    m = onHeartbeat(m, hb(3, 1, 2), 47);
-    expect(nextDeathMs(m, 50)).toBe(45 + 240);
-    m = onHeartbeat(m, hb(2, 2, 2), 60);
-    expect(nextDeathMs(m, 61)).toBe(47 + 240);
-    expect(nextDeathMs(m, 47 + 240)).toBe(60 + 240); // peer 3 is dead from then on: not a deadline
-    expect(nextDeathMs(m, 60 + 240)).toBeNull();
   });
 });
