@@ -7,13 +7,24 @@ import type { Logger } from 'pino';
 import type { VmacConfig } from '../config/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { DataPathPort } from '../vmac/datapath-port.js';
-import { afterFailure, balancedMap, type BucketMap } from '../hash/bucket-map.js';
+import type { BucketMap } from '../hash/bucket-map.js';
 import { encodeHeartbeat } from '../ha/heartbeat-codec.js';
 import { receiveHeartbeat, createDropCounters, countOutcome, type DropCounters, type ReplayStates } from '../ha/heartbeat-receiver.js';
 import type { Heartbeat, PeerReport, PeerStatus } from '../ha/heartbeat-types.js';
 import { hasQuorum, initMembership, onHeartbeat, peerStatus, proofs, recordSent, leaseVerdict, type MembershipState } from '../ha/membership.js';
 import type { HeartbeatTransport } from '../ha/transport.js';
-import { initTakeover, step, wireState, type TakeoverEffect, type TakeoverState } from '../takeover/ownership-reducer.js';
+import { initTakeover, step, targetMap, wireState, type TakeoverEffect, type TakeoverEvent, type TakeoverState } from '../takeover/ownership-reducer.js';
+import { inPhase, wireGrants, wireOf } from '../takeover/handover.js';
+import type { ConntrackPort } from '../takeover/conntrack-port.js';
+
+/**
+ * Default drain timeout: how long an old owner keeps a bucket's established connections before
+ * letting go anyway. 30 s covers ordinary request/response and short-lived streams; long-lived
+ * ones (websockets, replication) need the operator's `vmac drain --timeout`.
+ */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+/** How often conntrack is read while a bucket drains: a drain then ends within this of its last connection. */
+export const CONNTRACK_POLL_MS = 100;
 
 export interface ClusterDeps {
   readonly cfg: VmacConfig;
@@ -24,6 +35,9 @@ export interface ClusterDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly incarnation: bigint;
+  /** Reads which buckets still have connections (absent: drains end on the timeout alone). */
+  readonly conntrack?: ConntrackPort;
+  readonly drainTimeoutMs?: number;
 }
 
 export interface ClusterStatus {
@@ -34,6 +48,7 @@ export interface ClusterStatus {
   readonly nodes: { id: number; name: string; status: PeerStatus; state: string | null; lastHeardMsAgo: number | null; digest: string | null; links: (number | null)[] }[];
   readonly heartbeats: { sent: number; received: DropCounters; perLinkReceived: number[] };
   readonly moves: number;
+  readonly handover: { incoming: number[]; draining: number[]; grants: { bucket: number; to: number }[]; weight: number };
 }
 
 export interface ClusterRuntime {
@@ -43,6 +58,12 @@ export interface ClusterRuntime {
   serving(): boolean;
   /** Planned stop: announce leaving, wait until the peers took our buckets, then let go. */
   leave(): Promise<void>;
+  /** `vmac drain`: hand every bucket away gracefully (the node keeps running). */
+  drain(timeoutMs?: number): void;
+  /** `vmac resume`: take our share back (gracefully). */
+  resume(): void;
+  /** `vmac weight N`: our weight from now on (announced in heartbeats; the map follows). */
+  setWeight(weight: number): void;
   close(): void;
 }
 
@@ -60,8 +81,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     leaseMs: cfg.timing.leaseMs,
     marginMs: cfg.timing.marginMs,
   }, d.incarnation, clock.nowMs());
-  const weights = new Map(cfg.nodes.map((n) => [n.id, n.weight]));
-  let t: TakeoverState = initTakeover(balancedMap(cfg.nodes, cfg.buckets), weights, clock.nowMs());
+  let t: TakeoverState = initTakeover({ nodes: cfg.nodes, buckets: cfg.buckets, drainTimeoutMs: d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS }, cfg.node.id, clock.nowMs());
   let replay: ReplayStates = new Map();
   const counters = createDropCounters();
   const knownIds = new Set(cfg.nodes.map((n) => n.id));
@@ -75,12 +95,13 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   let servingSinceMs: number | null = null;
   let leaveDone: (() => void) | null = null;
   const timers: TimerHandle[] = [];
-  let mapCache: { epoch: number; absent: ReadonlySet<number> | null; map: BucketMap } = { epoch: -1, absent: null, map: [] };
+  let conntrackReading = false;
 
   const reports = (now: number): PeerReport[] => cfg.peers.map((p) => {
     const ps = m.peers.get(p.id);
     const heard = ps?.lastHeardMs ?? null;
-    const leavingTaken = t.absent.has(p.id) && (ps?.latest?.state === 'leaving' || ps?.latest?.type === 'leave');
+    // A leaving peer that holds nothing any more: reported dead at once, so it is agreed gone.
+    const leavingTaken = t.absent.has(p.id) && (ps?.latest?.state === 'leaving' || ps?.latest?.type === 'leave') && (ps.latest.handover?.phases.every((x) => x === 'none') ?? true);
     return {
       id: p.id,
       status: leavingTaken ? 'dead' : peerStatus(m, p.id, now),
@@ -95,8 +116,9 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     const r = recordSent(m, now);
     m = r.state;
     const base: Omit<Heartbeat, 'linkId'> = {
-      version: 1, type: t.self === 'leaving' ? 'leave' : 'heartbeat', senderId: cfg.node.id, incarnation: d.incarnation, seq: r.seq,
-      state: wireState(t.self), hasQuorum: t.leaseActive, weight: cfg.node.weight, mapEpoch: t.epoch >>> 0, mapDigest: t.digest, peers: reports(now),
+      version: 2, type: t.self === 'leaving' ? 'leave' : 'heartbeat', senderId: cfg.node.id, incarnation: d.incarnation, seq: r.seq,
+      state: wireState(t.self), hasQuorum: t.leaseActive, weight: t.weight, mapEpoch: t.epoch >>> 0, mapDigest: t.digest, peers: reports(now),
+      handover: { phases: wireOf(t.handover, cfg.buckets), grants: wireGrants(t.handover), restartWindowMs: 0 },
     };
     for (let link = 0; link < linkCount; link++) {
       const bytes = encodeHeartbeat({ ...base, linkId: link }, d.key);
@@ -112,11 +134,13 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     for (const e of effects) {
       try {
         switch (e.kind) {
-          case 'move':
-            d.dp.move(e.add, e.remove);
+          case 'phases': {
+            d.dp.setPhases(e.changes);
             moves++;
-            log.info({ event: 'buckets-moved', reason: e.reason, added: e.add.length, removed: e.remove.length, owned: t.owned.length, absent: e.absent, epoch: t.epoch }, `buckets moved (${e.reason})`);
+            const count = (to: string): number => e.changes.filter((c) => c.to === to).length;
+            log.info({ event: 'buckets-moved', reason: e.reason, owned: count('owned'), incoming: count('incoming'), draining: count('draining'), released: count('none'), holding: t.owned.length, absent: e.absent, epoch: t.epoch }, `bucket phases changed (${e.reason})`);
             break;
+          }
           case 'renew-lease':
             d.dp.renew(e.leaseMs);
             if (e.leaseMs < cfg.timing.renewMs * 2 && !shortLease) {
@@ -154,10 +178,31 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     }
   }
 
-  function run(kind: 'tick' | 'renew-due' | 'stop-requested'): void {
-    const r = step(t, { kind, m }, clock.nowMs());
+  function run(kind: 'tick' | 'renew-due' | 'stop-requested' | 'resume-requested'): void {
+    runEvent({ kind, m });
+  }
+
+  function runEvent(e: TakeoverEvent): void {
+    const r = step(t, e, clock.nowMs());
     t = r.state;
     apply(r.effects);
+  }
+
+  /** While a bucket drains, read conntrack: the drain ends once its last connection is gone. */
+  function pollConntrack(): void {
+    const ct = d.conntrack;
+    if (!ct || conntrackReading || inPhase(t.handover, 'draining').length === 0) return;
+    const atMs = clock.nowMs();
+    const reading = ct.busyBuckets();
+    if (!(reading instanceof Promise)) { runEvent({ kind: 'conntrack', m, busy: reading, atMs }); return; }
+    conntrackReading = true;
+    reading.then((busy) => {
+      conntrackReading = false;
+      runEvent({ kind: 'conntrack', m, busy, atMs });
+    }, (err: unknown) => {
+      conntrackReading = false;
+      log.warn({ err, event: 'conntrack-failed' }, 'reading conntrack failed: draining buckets end on the drain timeout');
+    });
   }
 
   d.transport.onMessage((bytes, linkId) => {
@@ -177,6 +222,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
 
   timers.push(clock.setRepeating(cfg.timing.intervalMs, () => { run('tick'); sendHeartbeat(); }));
   timers.push(clock.setRepeating(cfg.timing.renewMs, () => run('renew-due')));
+  if (d.conntrack) timers.push(clock.setRepeating(CONNTRACK_POLL_MS, pollConntrack));
   sendHeartbeat();
   run('renew-due');
 
@@ -200,21 +246,24 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
         }),
         heartbeats: { sent, received: { ...counters }, perLinkReceived: [...perLinkReceived] },
         moves,
+        handover: { incoming: inPhase(t.handover, 'incoming'), draining: inPhase(t.handover, 'draining'), grants: wireGrants(t.handover), weight: t.weight },
       };
     },
-    currentMap() {
-      if (mapCache.epoch !== t.epoch || mapCache.absent !== t.absent) {
-        mapCache = { epoch: t.epoch, absent: t.absent, map: afterFailure(t.base, new Set([...t.absent].filter((id) => id !== cfg.node.id)), weights) };
-      }
-      return mapCache.map;
+    currentMap: () => targetMap(t),
+    drain(timeoutMs) {
+      runEvent({ kind: 'drain-requested', m, ...(timeoutMs === undefined ? {} : { drainTimeoutMs: timeoutMs }) });
+    },
+    resume: () => run('resume-requested'),
+    setWeight(weight) {
+      runEvent({ kind: 'weight-set', m, weight });
     },
     serving: () => t.leaseActive,
     leave() {
       return new Promise<void>((resolve) => {
         leaveDone = resolve;
         run('stop-requested');
-        // Bounded: with no peer left to take over, the leave completes after one dead time.
-        timers.push(clock.setTimer(deadMs * 2, resolve));
+        // Bounded: the reducer lets go after the drain timeout plus a dead time at the latest.
+        timers.push(clock.setTimer(t.params.drainTimeoutMs + deadMs * 2, resolve));
       });
     },
     close() {
