@@ -1,3 +1,4 @@
+import { conntrackTool } from '../takeover/conntrack-tool.js';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { startDaemon, type Daemon } from '../daemon/node-daemon.js';
@@ -47,6 +48,7 @@ Logs are JSON lines on stdout; VMAC_LOG_LEVEL=debug shows every ARP decision.`)
         const rtnl = openRtnetlink();
         daemon = await startDaemon(cfg, {
           dataPath: (plan) => nftDataPath(nft, plan),
+          conntrack: (c) => conntrackTool(c.vip, c.hash, c.buckets),
           rtnl,
           sysctl: procSysctl,
           openPacketPort: (ifname) => reopeningPort((onLinkError) => openPcapPort({ ifname, filter: arpCaptureFilter(cfg.vip), onLinkError }), systemClock, log.child({ module: 'capture', ifname })),

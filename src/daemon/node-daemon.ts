@@ -21,6 +21,7 @@ import type { HeartbeatTransport } from '../ha/transport.js';
 import { arpDecider } from './ownership.js';
 import { startCluster, type ClusterStatus } from './cluster-runtime.js';
 import { serveControl } from './control-socket.js';
+import type { ConntrackPort } from '../takeover/conntrack-port.js';
 
 export interface DaemonPorts {
   readonly dataPath: (plan: DataPathPlan) => DataPathPort;
@@ -32,6 +33,8 @@ export interface DaemonPorts {
   readonly clock: Clock;
   /** Changes on every restart; ms since the epoch at start in production. */
   readonly incarnation: bigint;
+  /** Which buckets still have connections (drains end when theirs are gone); absent: on the timeout alone. */
+  readonly conntrack?: (cfg: VmacConfig) => ConntrackPort;
   /** Serves `vmac status`; absent in unit tests. */
   readonly serveControl?: typeof serveControl;
 }
@@ -91,13 +94,19 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     const announcer = createGarpAnnouncer({ port: packets, ...identity, count: cfg.arp.garpCount, intervalMs: cfg.arp.garpIntervalMs, refreshMs: cfg.arp.refreshMs, schedule: scheduleOn(ports.clock), log: arpLog });
     cleanups.push(() => announcer.close());
     const transport = cfg.peers.length === 0 ? NO_TRANSPORT : await ports.openTransport(cfg.node.addresses, cfg.heartbeat.port);
-    const cluster = startCluster({ cfg, key, transport, dp, announce: (reason) => announcer.announce(reason), clock: ports.clock, log: log.child({ module: 'cluster' }), incarnation: ports.incarnation });
+    const cluster = startCluster({ cfg, key, transport, dp, announce: (reason) => announcer.announce(reason), clock: ports.clock, log: log.child({ module: 'cluster' }), incarnation: ports.incarnation, ...(ports.conntrack ? { conntrack: ports.conntrack(cfg) } : {}) });
     cleanups.push(() => cluster.close());
     const responder = createArpResponder({ port: packets, ...identity, decide: arpDecider(cfg, () => cluster.currentMap(), () => cluster.serving()), log: arpLog });
     cleanups.push(() => responder.close());
     const status = (): DaemonStatus => ({ service: cfg.service, vip: cfg.vip, vmac: cfg.vmac, realMac: host.link.mac, cluster: cluster.status(), arp: responder.stats() });
     if (ports.serveControl) {
-      const control = await ports.serveControl(cfg.control.socket, () => status());
+      const control = await ports.serveControl(cfg.control.socket, (req) => {
+        if (req.cmd === 'drain') cluster.drain(req.timeoutMs);
+        else if (req.cmd === 'resume') cluster.resume();
+        else if (req.cmd === 'weight') cluster.setWeight(req.weight);
+        if (req.cmd !== 'status') log.info({ event: 'operator-request', request: req }, `operator: ${req.cmd}`);
+        return status();
+      });
       cleanups.push(() => control.close());
     }
     log.info({ event: 'ready', vip: cfg.vip, vmac: cfg.vmac, realMac: host.link.mac, nodes: cfg.nodes.length, buckets: cfg.buckets, intervalMs: cfg.timing.intervalMs, deadMs: cfg.timing.intervalMs * cfg.timing.deadAfter, leaseMs: cfg.timing.leaseMs, renewMs: cfg.timing.renewMs }, 'data path up, joining the cluster');

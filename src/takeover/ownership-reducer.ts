@@ -143,7 +143,7 @@ const MAX_VIEWS = 256; // distinct absent sets kept per base; beyond that the ca
 
 function targetView(s: TakeoverState, absent: ReadonlySet<number>): { map: BucketMap; digest: string | null } {
   let byFailed = views.get(s.base);
-  if (!byFailed) views.set(s.base, (byFailed = new Map()));
+  if (!byFailed) views.set(s.base, (byFailed = new Map<string, { map: BucketMap; digest: string | null }>()));
   const failed = [...absent].sort((a, b) => a - b);
   const key = failed.join(',');
   let view = byFailed.get(key);
