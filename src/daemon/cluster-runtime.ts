@@ -11,9 +11,9 @@ import type { BucketMap } from '../hash/bucket-map.js';
 import { encodeHeartbeat } from '../ha/heartbeat-codec.js';
 import { receiveHeartbeat, createDropCounters, countOutcome, type DropCounters, type ReplayStates } from '../ha/heartbeat-receiver.js';
 import type { Heartbeat, PeerReport, PeerStatus } from '../ha/heartbeat-types.js';
-import { hasQuorum, initMembership, onHeartbeat, peerStatus, proofs, recordSent, leaseVerdict, type MembershipState } from '../ha/membership.js';
+import { hasQuorum, heardByQuorumUntil, initMembership, onHeartbeat, peerStatus, proofs, recordSent, leaseVerdict, type MembershipState } from '../ha/membership.js';
 import type { HeartbeatTransport } from '../ha/transport.js';
-import { initTakeover, step, targetMap, wireState, type TakeoverEffect, type TakeoverEvent, type TakeoverState } from '../takeover/ownership-reducer.js';
+import { initTakeover, step, targetMap, wireState, type Adoption, type TakeoverEffect, type TakeoverEvent, type TakeoverState } from '../takeover/ownership-reducer.js';
 import { inPhase, wireGrants, wireOf } from '../takeover/handover.js';
 import type { ConntrackPort } from '../takeover/conntrack-port.js';
 
@@ -38,6 +38,8 @@ export interface ClusterDeps {
   /** Reads which buckets still have connections (absent: drains end on the timeout alone). */
   readonly conntrack?: ConntrackPort;
   readonly drainTimeoutMs?: number;
+  /** Hitless restart: the previous process's buckets and lease, adopted instead of rebuilt. */
+  readonly adopt?: Adoption | null;
 }
 
 export interface ClusterStatus {
@@ -58,6 +60,12 @@ export interface ClusterRuntime {
   serving(): boolean;
   /** Planned stop: announce leaving, wait until the peers took our buckets, then let go. */
   leave(): Promise<void>;
+  /**
+   * Hitless restart, step 1 (the old process): announce a restart window in heartbeats; once a
+   * quorum acknowledged it, stop deciding, set the kernel lease to the window and return what
+   * the successor adopts. Rejects (and carries on) if no quorum acknowledges within a dead time.
+   */
+  prepareRestart(windowMs: number): Promise<Adoption>;
   /** `vmac drain`: hand every bucket away gracefully (the node keeps running). */
   drain(timeoutMs?: number): void;
   /** `vmac resume`: take our share back (gracefully). */
@@ -81,7 +89,9 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     leaseMs: cfg.timing.leaseMs,
     marginMs: cfg.timing.marginMs,
   }, d.incarnation, clock.nowMs());
-  let t: TakeoverState = initTakeover({ nodes: cfg.nodes, buckets: cfg.buckets, drainTimeoutMs: d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS }, cfg.node.id, clock.nowMs());
+  let t: TakeoverState = initTakeover({ nodes: cfg.nodes, buckets: cfg.buckets, drainTimeoutMs: d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS }, cfg.node.id, clock.nowMs(), d.adopt ?? null);
+  let restartWindowMs = 0;
+  let restartWaiter: (() => void) | null = null;
   let replay: ReplayStates = new Map();
   const counters = createDropCounters();
   const knownIds = new Set(cfg.nodes.map((n) => n.id));
@@ -118,7 +128,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     const base: Omit<Heartbeat, 'linkId'> = {
       version: 2, type: t.self === 'leaving' ? 'leave' : 'heartbeat', senderId: cfg.node.id, incarnation: d.incarnation, seq: r.seq,
       state: wireState(t.self), hasQuorum: t.leaseActive, weight: t.weight, mapEpoch: t.epoch >>> 0, mapDigest: t.digest, peers: reports(now),
-      handover: { phases: wireOf(t.handover, cfg.buckets), grants: wireGrants(t.handover), restartWindowMs: 0 },
+      handover: { phases: wireOf(t.handover, cfg.buckets), grants: wireGrants(t.handover), restartWindowMs },
     };
     for (let link = 0; link < linkCount; link++) {
       const bytes = encodeHeartbeat({ ...base, linkId: link }, d.key);
@@ -215,6 +225,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     if (linkId < perLinkReceived.length) perLinkReceived[linkId] = (perLinkReceived[linkId] ?? 0) + 1;
     if (r.outcome === 'duplicate') return;
     m = onHeartbeat(m, r.hb, clock.nowMs());
+    restartWaiter?.();
     // Decide before anything else runs: a peer that came back must find our release done
     // before our next heartbeat acknowledges it.
     run('tick');
@@ -250,6 +261,32 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
       };
     },
     currentMap: () => targetMap(t),
+    prepareRestart(windowMs) {
+      return new Promise<Adoption>((resolve, reject) => {
+        restartWindowMs = windowMs;
+        sendHeartbeat();
+        const sentAtMs = clock.nowMs();
+        const giveUp = clock.setTimer(deadMs, () => {
+          restartWaiter = null;
+          restartWindowMs = 0;
+          reject(new Error('no quorum acknowledged the restart window within a dead time'));
+        });
+        restartWaiter = () => {
+          // A quorum acknowledged a heartbeat sent at or after the announcement.
+          if (heardByQuorumUntil(m) - deadMs < sentAtMs) return;
+          restartWaiter = null;
+          clock.clear(giveUp);
+          for (const h of timers) clock.clear(h);
+          timers.length = 0;
+          const now = clock.nowMs();
+          // Peers hold us until they heard the announcement (≥ sentAtMs) + window + dead time.
+          const leaseMs = Math.max(0, Math.floor(windowMs + Math.min(0, sentAtMs + deadMs - cfg.timing.marginMs - now)));
+          d.dp.renew(leaseMs);
+          log.info({ event: 'restart-ready', leaseMs, owned: t.owned.length }, 'restart window acknowledged by a quorum: the kernel serves on while the successor starts');
+          resolve({ phases: t.handover.phases, grants: new Map([...t.handover.grants].map(([b, g]) => [b, g.to])), untilMs: now + leaseMs });
+        };
+      });
+    },
     drain(timeoutMs) {
       runEvent({ kind: 'drain-requested', m, ...(timeoutMs === undefined ? {} : { drainTimeoutMs: timeoutMs }) });
     },

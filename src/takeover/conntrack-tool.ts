@@ -30,7 +30,8 @@ export function conntrackTool(vip: string, hash: HashConfig, buckets: number, bi
   return {
     busyBuckets: () => new Promise((resolve, reject) => {
       execFile(bin, ['-L', '-p', 'tcp', '-d', vip], { timeout: 2000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
-        if (err) reject(err instanceof Error ? err : new Error(String(err)));
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- execFile passes an Error (ExecFileException)
+        if (err) reject(err);
         else resolve(busyFromListing(stdout, vip, hash, buckets));
       });
     }),

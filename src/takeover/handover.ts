@@ -174,8 +174,12 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
           }
         }
         const next = (): void => {
-          if (t === s) setPhase(b, 'draining', 'owned');
-          else setGrant(b, { to: t, seq: v.nextSeq, revoked: false });
+          if (t !== s) { setGrant(b, { to: t, seq: v.nextSeq, revoked: false }); return; }
+          // Back to us. Others may still drain their connections of it: take new flows only
+          // (incoming) until they are done; nobody else may be taking new flows.
+          const others = v.holders(b);
+          if (others.length === 0) { if (v.mayTakeUnheld) setPhase(b, 'draining', 'owned'); }
+          else if (v.mayTakeUnheld && others.every((x) => v.phaseAt(x, b) === 'draining')) setPhase(b, 'draining', 'incoming');
         };
         if (took) {
           const startedMs = h.drainSinceMs.get(b) ?? nowMs;
@@ -185,7 +189,9 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
           next();
         } else if (!g.revoked) {
           if (g.to !== t && v.acked(g.to, g.seq)) setGrant(b, { to: g.to, seq: v.nextSeq, revoked: true });
-        } else if (v.acked(g.to, g.seq) && v.phaseAt(g.to, b) === 'none') {
+        } else if (v.acked(g.to, g.seq)) {
+          // It saw the revocation and did not take the bucket (it may still drain its own
+          // connections of it from an earlier hand-over): the grant is dead.
           next();
         }
         break;

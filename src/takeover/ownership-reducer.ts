@@ -23,9 +23,9 @@
 import type { BucketMap } from '../hash/bucket-map.js';
 import { afterFailure, balancedMap, mapDigest } from '../hash/bucket-map.js';
 import type { NodeState } from '../ha/heartbeat-types.js';
-import { agreedDead, confirmsPresence, leaseGrant, peerStatus, type LeaseVerdict, type MembershipState } from '../ha/membership.js';
+import { agreedDead, confirmsPresence, heardPeers, leaseGrant, peerStatus, type LeaseVerdict, type MembershipState } from '../ha/membership.js';
 import type { PhaseChange } from '../vmac/ruleset.js';
-import { EMPTY_HANDOVER, peerView, stepHandover, type HandoverState } from './handover.js';
+import { EMPTY_HANDOVER, peerView, stepHandover, type GrantState, type HandoverState } from './handover.js';
 
 export type SelfState = Extract<NodeState, 'active' | 'leaving' | 'draining'> | 'joining' | 'stopped';
 
@@ -59,6 +59,18 @@ export interface TakeoverState {
   readonly reclaimFromMs: number | null;
   /** The peers dead in our own view (sorted ids), as last reported; a change sends a heartbeat at once. */
   readonly deadSeen: string;
+  /**
+   * Hitless restart: phases adopted from the previous process, whose kernel lease runs until
+   * about then. If we have not renewed by then, the peers may take them: we forget them.
+   */
+  readonly adoptedUntilMs: number | null;
+}
+
+/** What a restarting daemon hands to its successor (through a state file). */
+export interface Adoption {
+  readonly phases: ReadonlyMap<number, import('../vmac/ruleset.js').BucketPhase>;
+  readonly grants: ReadonlyMap<number, number>; // draining bucket → grantee
+  readonly untilMs: number; // on the successor's clock
 }
 
 export type TakeoverEvent =
@@ -94,12 +106,23 @@ function baseFor(params: TakeoverParams, weights: ReadonlyMap<number, number>): 
   return balancedMap(params.nodes.map((n) => ({ id: n.id, weight: weights.get(n.id) ?? n.weight })), params.buckets);
 }
 
-export function initTakeover(params: TakeoverParams, selfId: number, nowMs: number): TakeoverState {
+export function initTakeover(params: TakeoverParams, selfId: number, nowMs: number, adopt: Adoption | null = null): TakeoverState {
   const weights = new Map(params.nodes.map((n) => [n.id, n.weight]));
   const base = baseFor(params, weights);
+  // Draining buckets keep their grant (a new incarnation: the grantee acknowledges it anew).
+  const phases = new Map([...(adopt?.phases ?? [])].filter(([b, p]) => p !== 'none' && (p !== 'draining' || adopt?.grants.has(b) === true)));
+  const grants = new Map<number, GrantState>();
+  const since = new Map<number, number>();
+  for (const [b, p] of phases) {
+    if (p !== 'draining') continue;
+    grants.set(b, { to: adopt?.grants.get(b) ?? 0, seq: 0, revoked: false });
+    since.set(b, nowMs);
+  }
+  const handover: HandoverState = phases.size === 0 ? EMPTY_HANDOVER : { ...EMPTY_HANDOVER, phases, grants, drainSinceMs: since };
   return {
-    self: 'joining', params, base, weights, weight: weights.get(selfId) ?? 1, absent: new Set(), owned: [], handover: EMPTY_HANDOVER,
+    self: 'joining', params, base, weights, weight: weights.get(selfId) ?? 1, absent: new Set(), owned: [...phases.keys()].sort((a, b) => a - b), handover,
     digest: mapDigest(base), epoch: 0, leaseActive: false, lastVerdict: null, leavingSinceMs: null, reclaimFromMs: nowMs, deadSeen: '',
+    adoptedUntilMs: adopt && phases.size > 0 ? adopt.untilMs : null,
   };
 }
 
@@ -162,12 +185,17 @@ export function targetMap(s: TakeoverState): BucketMap {
   return targetView(s, s.absent).map;
 }
 
-/** Weights as announced in the peers' latest heartbeats (configured ones for peers never heard). */
-function announcedWeights(s: TakeoverState, m: MembershipState): ReadonlyMap<number, number> {
+/**
+ * Weights as announced by the peers we hear; the configured weight for a peer we do not hear
+ * (never, or no longer): what a dead node last announced may have reached only some of us, and
+ * every survivor must compute the same map.
+ */
+function announcedWeights(s: TakeoverState, m: MembershipState, nowMs: number): ReadonlyMap<number, number> {
   const w = new Map<number, number>();
+  const heard = heardPeers(m, nowMs);
   for (const n of s.params.nodes) {
     if (n.id === m.cfg.selfId) w.set(n.id, s.weight);
-    else w.set(n.id, m.peers.get(n.id)?.latest?.weight ?? n.weight);
+    else w.set(n.id, heard.includes(n.id) ? (m.peers.get(n.id)?.latest?.weight ?? n.weight) : n.weight);
   }
   return weightsKey(w) === weightsKey(s.weights) ? s.weights : w;
 }
@@ -184,7 +212,7 @@ function sortedOwned(h: HandoverState): readonly number[] {
 }
 
 function recompute(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
-  const weights = announcedWeights(s0, m);
+  const weights = announcedWeights(s0, m, nowMs);
   const s = weights === s0.weights ? s0 : { ...s0, weights, base: baseFor(s0.params, weights) };
   const absent = absentInView(m, nowMs, s.self);
   const view = targetView(s, absent);
@@ -210,8 +238,18 @@ function recompute(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
   return { state, effects };
 }
 
-function onRenewDue(s: TakeoverState, m: MembershipState, nowMs: number): Step {
-  if (s.self === 'stopped') return { state: s, effects: [] };
+function forgetAll(s: TakeoverState, effects: TakeoverEffect[]): TakeoverState {
+  if (s.handover.phases.size === 0) return { ...s, adoptedUntilMs: null };
+  const changes: PhaseChange[] = [...s.handover.phases].map(([bucket, from]) => ({ bucket, from, to: 'none' as const }));
+  effects.push({ kind: 'phases', changes, reason: 'lease-lost', absent: [...s.absent].sort((a, b) => a - b) });
+  return { ...s, handover: { ...EMPTY_HANDOVER, busy: s.handover.busy, busyAtMs: s.handover.busyAtMs }, owned: [], adoptedUntilMs: null };
+}
+
+function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
+  if (s0.self === 'stopped') return { state: s0, effects: [] };
+  const pre: TakeoverEffect[] = [];
+  // Adopted phases whose inherited lease ran out (minus the margin) may have been taken: forget them.
+  const s = s0.adoptedUntilMs !== null && nowMs >= s0.adoptedUntilMs - m.cfg.marginMs ? forgetAll(s0, pre) : s0;
   const grant = leaseGrant(m, nowMs);
   const verdict: RenewVerdict = grant.verdict === 'renew' && s.reclaimFromMs !== null && !released(m, nowMs, s.reclaimFromMs) ? 'awaiting-release' : grant.verdict;
   if (verdict === 'renew') {
@@ -223,22 +261,15 @@ function onRenewDue(s: TakeoverState, m: MembershipState, nowMs: number): Step {
       self = 'active';
       effects.push({ kind: 'announce', reason: 'start' }, { kind: 'send-heartbeat-now' });
     }
-    return { state: { ...s, self, leaseActive: true, lastVerdict: verdict, reclaimFromMs: null }, effects };
+    return { state: { ...s, self, leaseActive: true, lastVerdict: verdict, reclaimFromMs: null, adoptedUntilMs: null }, effects: [...pre, ...effects] };
   }
   // No renewal: the kernel lease runs out by itself within leaseMs. Report it once; from now on
   // peers may take our buckets, so they must release them before we renew again.
-  const effects: TakeoverEffect[] = s.leaseActive ? [{ kind: 'lease-lost', verdict }, { kind: 'send-heartbeat-now' }] : [];
-  let handover = s.handover;
-  let owned = s.owned;
-  if (verdict !== 'awaiting-release' && s.handover.phases.size > 0) {
-    // Whatever we held may be taken by the others from now on: forget it, so that a lease that
-    // comes back covers only what we get again (a bucket nobody holds, or a grant).
-    const changes: PhaseChange[] = [...s.handover.phases].map(([bucket, from]) => ({ bucket, from, to: 'none' as const }));
-    effects.push({ kind: 'phases', changes, reason: 'lease-lost', absent: [...s.absent].sort((a, b) => a - b) });
-    handover = { ...EMPTY_HANDOVER, busy: s.handover.busy, busyAtMs: s.handover.busyAtMs };
-    owned = [];
-  }
-  return { state: { ...s, handover, owned, leaseActive: false, lastVerdict: verdict, reclaimFromMs: s.reclaimFromMs ?? nowMs }, effects };
+  const effects: TakeoverEffect[] = [...pre, ...(s.leaseActive ? [{ kind: 'lease-lost', verdict } as const, { kind: 'send-heartbeat-now' } as const] : [])];
+  // Whatever we held may be taken by the others from now on: forget it, so that a lease that
+  // comes back covers only what we get again (a bucket nobody holds, or a grant).
+  const next = s.leaseActive && verdict !== 'awaiting-release' ? forgetAll(s, effects) : s;
+  return { state: { ...next, leaseActive: false, lastVerdict: verdict, reclaimFromMs: s.reclaimFromMs ?? nowMs }, effects };
 }
 
 /** A leaving node is done once it holds nothing, or after the drain timeout plus a dead time. */

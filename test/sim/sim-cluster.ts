@@ -16,6 +16,7 @@ import { createFakeNetwork, type FakeNetwork } from '../../src/ha/fake-transport
 import type { HeartbeatTransport } from '../../src/ha/transport.js';
 import { startCluster, type ClusterRuntime } from '../../src/daemon/cluster-runtime.js';
 import { fakeConntrack } from '../../src/takeover/conntrack-port.js';
+import type { Adoption } from '../../src/takeover/ownership-reducer.js';
 
 export const SIM_KEY = new Uint8Array(32).fill(7);
 
@@ -107,6 +108,8 @@ export interface SimCluster {
   /** Starts a node that was not started (`lateJoin`) or stopped by a leave. */
   start(id: number): void;
   running(id: number): boolean;
+  /** Hitless restart, step 2: the old process is gone; a new one adopts its buckets and lease. */
+  adoptRestart(id: number, adopt: Adoption): void;
 }
 
 const addr = (id: number, link: number): string => `10.${9 + link}.0.${id}`;
@@ -129,7 +132,7 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
   let incarnations = 1n;
   const nodes: SimNode[] = [];
 
-  const boot = (node: SimNode): void => {
+  const boot = (node: SimNode, adopt: Adoption | null = null): void => {
     const nodeClock = node.clock;
     const raw = net.attach([addr(node.id, 0), addr(node.id, 1)]);
     // A frozen process reads nothing: datagrams wait in the socket buffer until it thaws.
@@ -144,7 +147,7 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
     };
     const thaw = nodeClock.thaw.bind(nodeClock);
     nodeClock.thaw = () => { thaw(); for (const f of buffered.splice(0)) f(); };
-    node.dp.install([], null);
+    if (adopt === null) node.dp.install([], null);
     // A draining bucket keeps a connection for a seeded time, 0..drainTimeout (a quarter never end).
     const drainStart = new Map<number, number>();
     const lifeMs = (b: number): number => {
@@ -163,7 +166,7 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
       for (const b of drainStart.keys()) if (node.dp.phaseOf(b) !== 'draining') drainStart.delete(b);
       return busy;
     });
-    node.runtime = startCluster({ cfg: node.cfg, key: SIM_KEY, transport, dp: node.dp, announce: () => undefined, clock: nodeClock, log, incarnation: node.incarnation, conntrack, drainTimeoutMs });
+    node.runtime = startCluster({ cfg: node.cfg, key: SIM_KEY, transport, dp: node.dp, announce: () => undefined, clock: nodeClock, log, incarnation: node.incarnation, conntrack, drainTimeoutMs, adopt });
   };
   const drainTimeoutMs = opts.drainTimeoutMs ?? timing.intervalMs * timing.deadAfter * 2;
 
@@ -286,6 +289,13 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
       boot(node);
     },
     running: (id) => find(id).runtime !== null,
+    adoptRestart(id, adopt) {
+      const node = find(id);
+      node.runtime?.close();
+      node.clock = freezableClock(clock);
+      node.incarnation = incarnations++ + 1000n;
+      boot(node, adopt);
+    },
   };
   return cluster;
 }
