@@ -30,7 +30,11 @@ export function registerRun(program: Command): void {
     .argument('<config>', 'service config, e.g. /etc/vmac/web.yaml')
     .addHelpText('after', `
 The config is validated before anything is applied: a bad file exits 2 and changes nothing.
-On SIGTERM or SIGINT the daemon removes its nftables table, the VIP and its sysctl changes.
+On SIGTERM or SIGINT the daemon hands its buckets over gracefully, then removes its nftables
+table, the VIP and its sysctl changes. On SIGUSR2 it restarts hitlessly: it announces a restart
+window (5 s) to its peers, leaves the kernel serving on that lease, and the next \`vmac run\` of
+the service adopts the table instead of rebuilding it (systemd: ExecReload=kill -USR2 $MAINPID
+is not enough alone; use \`systemctl kill -s USR2 vmac@web\` and let Restart=always start it).
 If the daemon dies without stopping (kill -9, crash, hang), the kernel lease expires after
 timing.leaseMs and the node stops answering by itself.
 
@@ -64,13 +68,15 @@ Logs are JSON lines on stdout; VMAC_LOG_LEVEL=debug shows every ARP decision.`)
           if (stopping) return;
           stopping = true;
           log.info({ event: 'signal', signal: sig }, 'signal received');
-          running.stop('signal').then(
+          // SIGUSR2: hitless restart (the next `vmac run` adopts the kernel state); else a planned stop.
+          running.stop(sig === 'SIGUSR2' ? 'restart' : 'signal').then(
             () => { rtnl.close(); process.exit(EXIT_OK); },
             (err: unknown) => { log.error({ err }, 'stop failed'); process.exit(EXIT_FAILURE); },
           );
         };
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
+        process.on('SIGUSR2', onSignal);
       } catch (err) {
         process.exitCode = reportError(err);
         process.exit();

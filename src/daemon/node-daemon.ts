@@ -22,6 +22,8 @@ import { arpDecider } from './ownership.js';
 import { startCluster, type ClusterStatus } from './cluster-runtime.js';
 import { serveControl } from './control-socket.js';
 import type { ConntrackPort } from '../takeover/conntrack-port.js';
+import type { Adoption } from '../takeover/ownership-reducer.js';
+import { restartStatePath, takeRestartState, writeRestartState } from './restart-state.js';
 
 export interface DaemonPorts {
   readonly dataPath: (plan: DataPathPlan) => DataPathPort;
@@ -39,7 +41,14 @@ export interface DaemonPorts {
   readonly serveControl?: typeof serveControl;
 }
 
-export type StopReason = 'signal' | 'error' | 'request';
+export type StopReason = 'signal' | 'error' | 'request' | 'restart';
+
+/**
+ * Default restart window: how long the kernel serves on by itself while the next process starts
+ * (Node start-up, native modules, config) — a few seconds covers a loaded machine; peers hold
+ * the node that long plus a dead time before taking over if no successor comes.
+ */
+export const DEFAULT_RESTART_WINDOW_MS = 5000;
 
 export interface DaemonStatus {
   readonly service: string;
@@ -52,7 +61,10 @@ export interface DaemonStatus {
 
 export interface Daemon {
   status(): DaemonStatus;
-  /** `signal`/`request`: hand the buckets over first (planned stop); `error`: just clean up. */
+  /**
+   * `signal`/`request`: hand the buckets over first (planned stop); `error`: just clean up;
+   * `restart`: hitless — leave the kernel serving on an announced window for the successor.
+   */
   stop(reason: StopReason): Promise<void>;
 }
 
@@ -73,8 +85,11 @@ const NO_TRANSPORT: HeartbeatTransport = { send: () => undefined, onMessage: () 
 export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logger): Promise<Daemon> {
   const dp = ports.dataPath(dataPathPlan(cfg));
   const cleanups: (() => Promise<void> | void)[] = [];
+  const kernelCleanups = new Set<() => Promise<void> | void>(); // skipped on a hitless restart
+  let keepKernel = false;
   const undo = async (): Promise<void> => {
     for (const fn of cleanups.reverse()) {
+      if (keepKernel && kernelCleanups.has(fn)) continue;
       try { await fn(); } catch (err) { log.error({ err, event: 'cleanup-failed' }, 'cleanup step failed'); }
     }
     cleanups.length = 0;
@@ -82,11 +97,25 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
   try {
     // Refuse a bad key before touching anything.
     const key = cfg.heartbeat.keyFile === null ? randomBytes(32) : ports.loadKey(cfg.heartbeat.keyFile);
-    const host: HostChanges = await prepareHost(ports, cfg.interface, cfg.vip);
-    cleanups.push(() => restoreHost(ports, host, cfg.vip));
-    cleanups.push(() => dp.teardown());
-    // The filter starts with no lease: nothing is answered until a quorum hears us.
-    dp.install([], null);
+    // A hitless restart's predecessor left its table serving: adopt it instead of rebuilding.
+    const statePath = restartStatePath(cfg.control.socket, cfg.service);
+    const inherited = ports.serveControl ? takeRestartState(statePath, cfg.service) : null;
+    const leftMs = inherited === null ? 0 : inherited.leaseUntilEpochMs - Date.now();
+    const adopt: Adoption | null = inherited !== null && leftMs > cfg.timing.marginMs && dp.inspect().installed
+      ? { phases: new Map(inherited.phases), grants: new Map(inherited.grants), untilMs: ports.clock.nowMs() + leftMs } : null;
+    const prepared: HostChanges = await prepareHost(ports, cfg.interface, cfg.vip);
+    // The VIP and sysctls the predecessor changed are ours to restore on a later stop.
+    const host: HostChanges = adopt && inherited ? { ...prepared, vipAdded: inherited.vipAdded, sysctlsBefore: new Map(inherited.sysctlsBefore) } : prepared;
+    const restore = (): Promise<void> => restoreHost(ports, host, cfg.vip);
+    const teardown = (): void => dp.teardown();
+    kernelCleanups.add(restore).add(teardown);
+    cleanups.push(restore, teardown);
+    if (adopt) {
+      log.info({ event: 'adopted', buckets: adopt.phases.size, leaseLeftMs: Math.round(leftMs), predecessor: inherited?.incarnation }, 'hitless restart: adopted the running data path');
+    } else {
+      // The filter starts with no lease: nothing is answered until a quorum hears us.
+      dp.install([], null);
+    }
     const packets = ports.openPacketPort(cfg.interface);
     cleanups.push(() => packets.close());
     const arpLog = log.child({ module: 'arp', ifname: cfg.interface });
@@ -94,7 +123,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     const announcer = createGarpAnnouncer({ port: packets, ...identity, count: cfg.arp.garpCount, intervalMs: cfg.arp.garpIntervalMs, refreshMs: cfg.arp.refreshMs, schedule: scheduleOn(ports.clock), log: arpLog });
     cleanups.push(() => announcer.close());
     const transport = cfg.peers.length === 0 ? NO_TRANSPORT : await ports.openTransport(cfg.node.addresses, cfg.heartbeat.port);
-    const cluster = startCluster({ cfg, key, transport, dp, announce: (reason) => announcer.announce(reason), clock: ports.clock, log: log.child({ module: 'cluster' }), incarnation: ports.incarnation, ...(ports.conntrack ? { conntrack: ports.conntrack(cfg) } : {}) });
+    const cluster = startCluster({ cfg, key, transport, dp, announce: (reason) => announcer.announce(reason), clock: ports.clock, log: log.child({ module: 'cluster' }), incarnation: ports.incarnation, ...(ports.conntrack ? { conntrack: ports.conntrack(cfg) } : {}), adopt });
     cleanups.push(() => cluster.close());
     const responder = createArpResponder({ port: packets, ...identity, decide: arpDecider(cfg, () => cluster.currentMap(), () => cluster.serving()), log: arpLog });
     cleanups.push(() => responder.close());
@@ -115,8 +144,21 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       status,
       stop(reason) {
         stopping ??= (async () => {
-          log.info({ event: 'stopping', reason }, reason === 'error' ? 'stopping after an error' : 'stopping: handing our buckets over');
-          if (reason !== 'error') await cluster.leave();
+          log.info({ event: 'stopping', reason }, reason === 'error' ? 'stopping after an error' : reason === 'restart' ? 'restarting: the kernel serves on' : 'stopping: handing our buckets over');
+          if (reason === 'restart') {
+            try {
+              const a = await cluster.prepareRestart(DEFAULT_RESTART_WINDOW_MS);
+              writeRestartState(statePath, {
+                version: 1, service: cfg.service, incarnation: ports.incarnation.toString(),
+                leaseUntilEpochMs: Date.now() + (a.untilMs - ports.clock.nowMs()),
+                phases: [...a.phases], grants: [...a.grants], vipAdded: host.vipAdded, sysctlsBefore: [...host.sysctlsBefore],
+              });
+              keepKernel = true;
+            } catch (err) {
+              log.warn({ err, event: 'restart-refused' }, 'restart window not acknowledged: handing the buckets over instead');
+              await cluster.leave();
+            }
+          } else if (reason !== 'error') await cluster.leave();
           await undo();
           log.info({ event: 'stopped', reason }, 'stopped: nothing of ours is left in the kernel');
         })();
