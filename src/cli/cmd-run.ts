@@ -32,7 +32,7 @@ export function registerRun(program: Command): void {
 The config is validated before anything is applied: a bad file exits 2 and changes nothing.
 On SIGTERM or SIGINT the daemon hands its buckets over gracefully, then removes its nftables
 table, the VIP and its sysctl changes. On SIGUSR2 it restarts hitlessly: it announces a restart
-window (5 s) to its peers, leaves the kernel serving on that lease, and the next \`vmac run\` of
+window (15 s; VMAC_RESTART_WINDOW_MS) to its peers, leaves the kernel serving on that lease, and the next \`vmac run\` of
 the service adopts the table instead of rebuilding it (systemd: ExecReload=kill -USR2 $MAINPID
 is not enough alone; use \`systemctl kill -s USR2 vmac@web\` and let Restart=always start it).
 If the daemon dies without stopping (kill -9, crash, hang), the kernel lease expires after
@@ -53,6 +53,8 @@ Logs are JSON lines on stdout; VMAC_LOG_LEVEL=debug shows every ARP decision.`)
         daemon = await startDaemon(cfg, {
           dataPath: (plan) => nftDataPath(nft, plan),
           conntrack: (c) => conntrackTool(c.vip, c.hash, c.buckets),
+          // VMAC_RESTART_WINDOW_MS: the hitless-restart window (default 15 s).
+          ...(process.env.VMAC_RESTART_WINDOW_MS ? { restartWindowMs: Number(process.env.VMAC_RESTART_WINDOW_MS) } : {}),
           rtnl,
           sysctl: procSysctl,
           openPacketPort: (ifname) => reopeningPort((onLinkError) => openPcapPort({ ifname, filter: arpCaptureFilter(cfg.vip), onLinkError }), systemClock, log.child({ module: 'capture', ifname })),

@@ -6,7 +6,7 @@
  * and the kernel lease (the announced window) runs out by itself.
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { BucketPhase } from '../vmac/ruleset.js';
 import { BUCKET_PHASES } from '../vmac/ruleset.js';
 
@@ -22,7 +22,8 @@ export interface RestartState {
 }
 
 export function restartStatePath(controlSocket: string, service: string): string {
-  return join(dirname(controlSocket), `${service}.restart.json`);
+  // Beside the control socket, named after it: unique per node even when nodes share a directory.
+  return join(dirname(controlSocket), `${basename(controlSocket)}.${service}.restart.json`);
 }
 
 export function writeRestartState(path: string, st: RestartState): void {
