@@ -217,7 +217,9 @@ function recompute(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
   const absent = absentInView(m, nowMs, s.self);
   const view = targetView(s, absent);
   const dead = agreedDead(m, nowMs);
-  const mayTakeUnheld = s.self !== 'stopped' && (s.reclaimFromMs === null || released(m, nowMs, s.reclaimFromMs));
+  // Buckets are taken (unheld, or granted) only while our lease runs: whatever we hold when it
+  // stops is forgotten (onRenewDue), so a lease that comes back never covers stale phases.
+  const mayTakeUnheld = s.self !== 'stopped' && s.leaseActive && s.reclaimFromMs === null;
   const h = stepHandover(s.handover, view.map, peerView(m, dead, mayTakeUnheld), { drainTimeoutMs: s.params.drainTimeoutMs }, nowMs);
   const changedView = !sameSet(absent, s.absent) || s.base !== s0.base;
   const deadSeen = [...m.peers.keys()].filter((id) => peerStatus(m, id, nowMs) === 'dead').sort((a, b) => a - b).join(',');
@@ -268,7 +270,7 @@ function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step 
   const effects: TakeoverEffect[] = [...pre, ...(s.leaseActive ? [{ kind: 'lease-lost', verdict } as const, { kind: 'send-heartbeat-now' } as const] : [])];
   // Whatever we held may be taken by the others from now on: forget it, so that a lease that
   // comes back covers only what we get again (a bucket nobody holds, or a grant).
-  const next = s.leaseActive && verdict !== 'awaiting-release' ? forgetAll(s, effects) : s;
+  const next = verdict !== 'awaiting-release' && (s.leaseActive || s.adoptedUntilMs === null) ? forgetAll(s, effects) : s;
   return { state: { ...next, leaseActive: false, lastVerdict: verdict, reclaimFromMs: s.reclaimFromMs ?? nowMs }, effects };
 }
 
@@ -297,7 +299,8 @@ export function step(s: TakeoverState, e: TakeoverEvent, nowMs: number): Step {
     }
     case 'renew-due':
       // The phases are brought up to date before the lease is extended over them.
-      return then(recompute(s, e.m, nowMs), (x) => onRenewDue(x, e.m, nowMs));
+      // ... and once the lease runs, what we may take is taken at once.
+      return then(then(recompute(s, e.m, nowMs), (x) => onRenewDue(x, e.m, nowMs)), (x) => (x.leaseActive && !s.leaseActive ? recompute(x, e.m, nowMs) : { state: x, effects: [] }));
     case 'conntrack':
       return recompute({ ...s, handover: { ...s.handover, busy: e.busy, busyAtMs: e.atMs } }, e.m, nowMs);
     case 'stop-requested':
