@@ -120,3 +120,37 @@ export async function runOperation(lab: LabInfo, op: Operation, victim: LabNodeI
 export function labService(lab: LabInfo): string {
   return loadConfig(lab.nodes[0]?.config ?? '').service;
 }
+
+export interface StreamsResult { opened: number; closed_ok: number; open_at_end: number; resets: number; stalls: number; max_silent_ms: number; new_ok: number; new_failed: number }
+
+/**
+ * Long-lived TCP streams and new connections from every client address while a node drains,
+ * resumes, and another's weight changes. Sums the clients' `vmac-streams` reports.
+ */
+export async function streamsDuringOperations(lab: LabInfo, o: { streamsPerClient: number; newPerSec: number; durationMs: number; lifeMs: string }): Promise<{ total: StreamsResult; drainMs: number | null; perClient: StreamsResult[] }> {
+  const [n1, n2] = lab.nodes;
+  if (!n1 || !n2) throw new Error('needs 2 nodes');
+  const from = statSync(n1.log).size;
+  const bin = join(labBinaryDir(), 'vmac-streams');
+  const running = Promise.all(lab.clients.map((c) => nsRun(c.ns, bin, ['--vip', lab.vip, '--port', String(lab.echoPort), '--addrs', c.addrFile, '--streams', String(o.streamsPerClient), '--duration-ms', String(o.durationMs), '--new-per-sec', String(o.newPerSec), '--life-ms', o.lifeMs], { timeoutMs: o.durationMs + 30_000 })));
+  const t0 = Date.now();
+  const at = async (ms: number): Promise<void> => { const w = t0 + ms - Date.now(); if (w > 0) await sleep(w); };
+  await at(o.durationMs * 0.15);
+  await control(n1, ['drain', '--timeout', '10000']);
+  await at(o.durationMs * 0.6);
+  const drain = drainMs(n1.log, from);
+  await control(n1, ['resume']);
+  await at(o.durationMs * 0.75);
+  await control(n2, ['weight', '50']);
+  const perClient = (await running).map((out) => JSON.parse(out) as StreamsResult);
+  const total = perClient.reduce((a, r) => {
+    const out = { ...a };
+    for (const k of Object.keys(r) as (keyof StreamsResult)[]) out[k] = k === 'max_silent_ms' ? Math.max(a[k], r[k]) : a[k] + r[k];
+    return out;
+  }, { opened: 0, closed_ok: 0, open_at_end: 0, resets: 0, stalls: 0, max_silent_ms: 0, new_ok: 0, new_failed: 0 });
+  return { total, drainMs: drain, perClient };
+}
+
+function labBinaryDir(): string {
+  return join(daemonEntry(), '..', '..', '..', '..', 'lab', 'bin');
+}

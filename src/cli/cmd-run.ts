@@ -53,6 +53,8 @@ Logs are JSON lines on stdout; VMAC_LOG_LEVEL=debug shows every ARP decision.`)
         daemon = await startDaemon(cfg, {
           dataPath: (plan) => nftDataPath(nft, plan),
           conntrack: (c) => conntrackTool(c.vip, c.hash, c.buckets),
+          // VMAC_HANDOVER=off: planned moves break connections (only to show what the hand-over prevents).
+          graceful: process.env.VMAC_HANDOVER !== 'off',
           // VMAC_RESTART_WINDOW_MS: the hitless-restart window (default 15 s).
           ...(process.env.VMAC_RESTART_WINDOW_MS ? { restartWindowMs: Number(process.env.VMAC_RESTART_WINDOW_MS) } : {}),
           rtnl,

@@ -40,6 +40,8 @@ export interface ClusterDeps {
   readonly drainTimeoutMs?: number;
   /** Hitless restart: the previous process's buckets and lease, adopted instead of rebuilt. */
   readonly adopt?: Adoption | null;
+  /** false: break-before-make planned moves (comparison only). */
+  readonly graceful?: boolean;
 }
 
 export interface ClusterStatus {
@@ -89,7 +91,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     leaseMs: cfg.timing.leaseMs,
     marginMs: cfg.timing.marginMs,
   }, d.incarnation, clock.nowMs());
-  let t: TakeoverState = initTakeover({ nodes: cfg.nodes, buckets: cfg.buckets, drainTimeoutMs: d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS }, cfg.node.id, clock.nowMs(), d.adopt ?? null);
+  let t: TakeoverState = initTakeover({ nodes: cfg.nodes, buckets: cfg.buckets, drainTimeoutMs: d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, graceful: d.graceful !== false }, cfg.node.id, clock.nowMs(), d.adopt ?? null);
   let restartWindowMs = 0;
   let restartWaiter: (() => void) | null = null;
   let replay: ReplayStates = new Map();

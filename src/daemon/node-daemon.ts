@@ -35,6 +35,8 @@ export interface DaemonPorts {
   readonly clock: Clock;
   /** Changes on every restart; ms since the epoch at start in production. */
   readonly incarnation: bigint;
+  /** false: planned moves without the hand-over (VMAC_HANDOVER=off; to show the resets it prevents). */
+  readonly graceful?: boolean;
   /** Hitless restart window (default DEFAULT_RESTART_WINDOW_MS). */
   readonly restartWindowMs?: number;
   /** Which buckets still have connections (drains end when theirs are gone); absent: on the timeout alone. */
@@ -125,7 +127,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     const announcer = createGarpAnnouncer({ port: packets, ...identity, count: cfg.arp.garpCount, intervalMs: cfg.arp.garpIntervalMs, refreshMs: cfg.arp.refreshMs, schedule: scheduleOn(ports.clock), log: arpLog });
     cleanups.push(() => announcer.close());
     const transport = cfg.peers.length === 0 ? NO_TRANSPORT : await ports.openTransport(cfg.node.addresses, cfg.heartbeat.port);
-    const cluster = startCluster({ cfg, key, transport, dp, announce: (reason) => announcer.announce(reason), clock: ports.clock, log: log.child({ module: 'cluster' }), incarnation: ports.incarnation, ...(ports.conntrack ? { conntrack: ports.conntrack(cfg) } : {}), adopt });
+    const cluster = startCluster({ cfg, key, transport, dp, announce: (reason) => announcer.announce(reason), clock: ports.clock, log: log.child({ module: 'cluster' }), incarnation: ports.incarnation, ...(ports.conntrack ? { conntrack: ports.conntrack(cfg) } : {}), adopt, graceful: ports.graceful !== false });
     cleanups.push(() => cluster.close());
     const responder = createArpResponder({ port: packets, ...identity, decide: arpDecider(cfg, () => cluster.currentMap(), () => cluster.serving()), log: arpLog });
     cleanups.push(() => responder.close());

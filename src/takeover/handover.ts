@@ -67,7 +67,11 @@ export interface PeerView {
   readonly nextSeq: number;
 }
 
-export interface HandoverParams { readonly drainTimeoutMs: number }
+export interface HandoverParams {
+  readonly drainTimeoutMs: number;
+  /** false: break-before-make moves (the old owner drops the bucket at once), for comparison. */
+  readonly graceful?: boolean;
+}
 
 function wirePhases(hb: MembershipState['peers'] extends ReadonlyMap<number, infer P> ? P : never): readonly WirePhase[] | null {
   return hb.latest?.handover?.phases ?? null;
@@ -150,7 +154,10 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
       }
       case 'owned':
         // Handed only to a node that renews its lease: until then it could not answer.
-        if (t !== s && v.serving(t)) startDrain(b, 'owned', t);
+        if (t !== s && v.serving(t)) {
+          if (p.graceful === false) setPhase(b, 'owned', 'none');
+          else startDrain(b, 'owned', t);
+        }
         break;
       case 'incoming':
         if (t !== s && v.serving(t)) startDrain(b, 'incoming', t);
