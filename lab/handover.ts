@@ -121,7 +121,7 @@ export function labService(lab: LabInfo): string {
   return loadConfig(lab.nodes[0]?.config ?? '').service;
 }
 
-export interface StreamsResult { opened: number; closed_ok: number; open_at_end: number; resets: number; stalls: number; max_silent_ms: number; new_ok: number; new_failed: number }
+export interface StreamsResult { opened: number; closed_ok: number; open_at_end: number; resets: number; stalls: number; max_silent_ms: number; new_ok: number; new_failed: number; slow_connects: number; connect_failed: number }
 
 /**
  * Long-lived TCP streams and new connections from every client address while a node drains,
@@ -147,7 +147,7 @@ export async function streamsDuringOperations(lab: LabInfo, o: { streamsPerClien
     const out = { ...a };
     for (const k of Object.keys(r) as (keyof StreamsResult)[]) out[k] = k === 'max_silent_ms' ? Math.max(a[k], r[k]) : a[k] + r[k];
     return out;
-  }, { opened: 0, closed_ok: 0, open_at_end: 0, resets: 0, stalls: 0, max_silent_ms: 0, new_ok: 0, new_failed: 0 });
+  }, { opened: 0, closed_ok: 0, open_at_end: 0, resets: 0, stalls: 0, max_silent_ms: 0, new_ok: 0, new_failed: 0, slow_connects: 0, connect_failed: 0 });
   return { total, drainMs: drain, perClient };
 }
 

@@ -10,7 +10,9 @@
  * random lifetime in MIN..MAX ms and is replaced by a new one. Besides, R short connections per
  * second (connect, greeting, 1 byte echoed, close). Output, one JSON line:
  *   opened, closed_ok, resets (ECONNRESET/EPIPE/unexpected EOF), stalls (a stream silent > 1 s),
- *   max_silent_ms, new_ok, new_failed (connect refused/timed out > 1 s, or no echo).
+ *   max_silent_ms, new_ok, new_failed (refused, reset, or no greeting within 3 s: TCP retransmits
+ *   a lost SYN after 1 s, so a SYN dropped once is late, not failed), slow_connects (greeting
+ *   after more than 1 s: a SYN was lost once), connect_failed (streams that never connected).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -35,7 +37,7 @@ static struct c cs[MAXC];
 static long long now_ms(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000LL + t.tv_nsec / 1000000; }
 static char addrs[4096][64]; static int naddr, next_addr;
 static struct sockaddr_in vip;
-static long long opened, closed_ok, resets, stalls, max_silent, new_ok, new_failed;
+static long long opened, closed_ok, resets, stalls, max_silent, new_ok, new_failed, slow_connects, connect_failed;
 static long long life_min = 2000, life_max = 6000;
 
 static int open_conn(enum kind k) {
@@ -50,7 +52,7 @@ static int open_conn(enum kind k) {
     connect(fd, (struct sockaddr *)&vip, sizeof vip);
     long long t = now_ms();
     cs[i] = (struct c){ .fd = fd, .kind = k, .opened_ms = t, .last_echo_ms = t, .next_write_ms = t + 100,
-        .close_at_ms = k == STREAM ? t + life_min + rand() % (life_max - life_min + 1) : t + 1000 };
+        .close_at_ms = k == STREAM ? t + life_min + rand() % (life_max - life_min + 1) : t + 3000 };
     if (k == STREAM) opened++;
     return i;
 }
@@ -92,7 +94,11 @@ int main(int argc, char **argv) {
                 if (silent > 1000 && !c->stalled) { c->stalled = 1; stalls++; }
                 if (t >= c->close_at_ms && !c->pending) { finish(c, 0); open_conn(STREAM); continue; }
             }
-            if (!c->greeted && t - c->opened_ms > 1000) { finish(c, 1); if (c->kind == STREAM) open_conn(STREAM); continue; }
+            if (!c->greeted && t - c->opened_ms > 3000) {
+                if (c->kind == STREAM) { connect_failed++; close(c->fd); c->fd = 0; open_conn(STREAM); }
+                else finish(c, 1);
+                continue;
+            }
             short ev = POLLIN;
             if (!c->connected || (c->greeted && c->kind == STREAM && t >= c->next_write_ms && !c->pending)) ev |= POLLOUT;
             pf[n] = (struct pollfd){ .fd = c->fd, .events = ev }; idx[n++] = i;
@@ -116,6 +122,7 @@ int main(int argc, char **argv) {
                 if (!c->greeted) {
                     char *nl = memchr(c->buf, '\n', c->blen); if (!nl) continue;
                     c->greeted = 1; c->connected = 1; c->last_echo_ms = t;
+                    if (t - c->opened_ms > 1000) slow_connects++;
                     int rest = c->blen - (int)(nl + 1 - c->buf); memmove(c->buf, nl + 1, rest); c->blen = rest;
                     if (c->kind == SHORT) { if (write(c->fd, "x", 1) != 1) { finish(c, 1); continue; } c->pending = 1; }
                     continue;
@@ -129,7 +136,7 @@ int main(int argc, char **argv) {
     }
     long long open_now = 0;
     for (int i = 0; i < MAXC; i++) if (cs[i].fd > 0) { if (cs[i].kind == STREAM) open_now++; close(cs[i].fd); }
-    printf("{\"opened\":%lld,\"closed_ok\":%lld,\"open_at_end\":%lld,\"resets\":%lld,\"stalls\":%lld,\"max_silent_ms\":%lld,\"new_ok\":%lld,\"new_failed\":%lld}\n",
-        opened, closed_ok, open_now, resets, stalls, max_silent, new_ok, new_failed);
+    printf("{\"opened\":%lld,\"closed_ok\":%lld,\"open_at_end\":%lld,\"resets\":%lld,\"stalls\":%lld,\"max_silent_ms\":%lld,\"new_ok\":%lld,\"new_failed\":%lld,\"slow_connects\":%lld,\"connect_failed\":%lld}\n",
+        opened, closed_ok, open_now, resets, stalls, max_silent, new_ok, new_failed, slow_connects, connect_failed);
     return 0;
 }

@@ -2,7 +2,9 @@
  * Connection-preserving moves with real TCP: 3 nodes, 3 clients × 100 addresses, 70 streams per
  * client (210, each living 2-5 s and replaced) plus 20 new connections per second per client,
  * while node 1 drains, resumes, and node 2's weight changes. With the hand-over: zero resets,
- * zero stalled streams, zero failed new connections. The same with the hand-over off
+ * zero stalled streams, zero failed new connections (a SYN that arrives in the one-message gap
+ * between the old owner draining and the new one taking new flows is retransmitted by TCP after
+ * 1 s: counted as `slow_connects`, printed, not failed). The same with the hand-over off
  * (VMAC_HANDOVER=off: the old owner drops a bucket at once): resets — so the test can fail.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,6 +32,7 @@ describe('TCP streams through drain, resume and a weight change', () => {
     expect(r.total.resets).toBe(0);
     expect(r.total.stalls).toBe(0);
     expect(r.total.new_failed).toBe(0);
+    expect(r.total.connect_failed).toBe(0);
     expect(r.total.new_ok).toBeGreaterThan(500);
   }, 240_000);
 
