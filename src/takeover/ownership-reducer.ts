@@ -23,7 +23,7 @@
 import type { BucketMap } from '../hash/bucket-map.js';
 import { afterFailure, balancedMap, mapDigest } from '../hash/bucket-map.js';
 import type { NodeState } from '../ha/heartbeat-types.js';
-import { agreedDead, confirmsPresence, heardPeers, leaseGrant, peerStatus, type LeaseVerdict, type MembershipState } from '../ha/membership.js';
+import { MIN_LEASE_MS, agreedDead, confirmsPresence, heardPeers, leaseGrant, peerStatus, type LeaseVerdict, type MembershipState } from '../ha/membership.js';
 import type { PhaseChange } from '../vmac/ruleset.js';
 import { EMPTY_HANDOVER, peerView, stepHandover, type GrantState, type HandoverState } from './handover.js';
 
@@ -66,6 +66,8 @@ export interface TakeoverState {
    * about then. If we have not renewed by then, the peers may take them: we forget them.
    */
   readonly adoptedUntilMs: number | null;
+  /** When the lease we last wrote ends (null: none written). Past it, what we held may be taken. */
+  readonly leaseUntilMs: number | null;
 }
 
 /** What a restarting daemon hands to its successor (through a state file). */
@@ -125,6 +127,7 @@ export function initTakeover(params: TakeoverParams, selfId: number, nowMs: numb
     self: 'joining', params, base, weights, weight: weights.get(selfId) ?? 1, absent: new Set(), owned: [...phases.keys()].sort((a, b) => a - b), handover,
     digest: mapDigest(base), epoch: 0, leaseActive: false, lastVerdict: null, leavingSinceMs: null, reclaimFromMs: nowMs, deadSeen: '',
     adoptedUntilMs: adopt && phases.size > 0 ? adopt.untilMs : null,
+    leaseUntilMs: null,
   };
 }
 
@@ -253,7 +256,10 @@ function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step 
   if (s0.self === 'stopped') return { state: s0, effects: [] };
   const pre: TakeoverEffect[] = [];
   // Adopted phases whose inherited lease ran out (minus the margin) may have been taken: forget them.
-  const s = s0.adoptedUntilMs !== null && nowMs >= s0.adoptedUntilMs - m.cfg.marginMs ? forgetAll(s0, pre) : s0;
+  const s1 = s0.adoptedUntilMs !== null && nowMs >= s0.adoptedUntilMs - m.cfg.marginMs ? forgetAll(s0, pre) : s0;
+  // Our own lease ran out (the kernel expires up to MIN_LEASE_MS early) before we renewed it:
+  // peers may have taken what we held. Forget it before any renewal covers it again.
+  const s = s1.leaseUntilMs !== null && nowMs >= s1.leaseUntilMs - MIN_LEASE_MS ? { ...forgetAll(s1, pre), leaseUntilMs: null } : s1;
   const grant = leaseGrant(m, nowMs);
   const verdict: RenewVerdict = grant.verdict === 'renew' && s.reclaimFromMs !== null && !released(m, nowMs, s.reclaimFromMs) ? 'awaiting-release' : grant.verdict;
   if (verdict === 'renew') {
@@ -265,14 +271,14 @@ function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step 
       self = 'active';
       effects.push({ kind: 'announce', reason: 'start' }, { kind: 'send-heartbeat-now' });
     }
-    return { state: { ...s, self, leaseActive: true, lastVerdict: verdict, reclaimFromMs: null, adoptedUntilMs: null }, effects: [...pre, ...effects] };
+    return { state: { ...s, self, leaseActive: true, lastVerdict: verdict, reclaimFromMs: null, adoptedUntilMs: null, leaseUntilMs: nowMs + grant.leaseMs }, effects: [...pre, ...effects] };
   }
   // No renewal: the kernel lease runs out by itself within leaseMs. Report it once; from now on
   // peers may take our buckets, so they must release them before we renew again.
   const effects: TakeoverEffect[] = [...pre, ...(s.leaseActive ? [{ kind: 'lease-lost', verdict } as const, { kind: 'send-heartbeat-now' } as const] : [])];
-  // Whatever we held may be taken by the others from now on: forget it, so that a lease that
-  // comes back covers only what we get again (a bucket nobody holds, or a grant).
-  const next = verdict !== 'awaiting-release' && (s.leaseActive || s.adoptedUntilMs === null) ? forgetAll(s, effects) : s;
+  // What we hold stays ours until the lease written last runs out (checked above on the next
+  // renewal tick); a refusal alone does not stop the kernel from answering.
+  const next = s;
   return { state: { ...next, leaseActive: false, lastVerdict: verdict, reclaimFromMs: s.reclaimFromMs ?? nowMs }, effects };
 }
 
