@@ -91,7 +91,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     leaseMs: cfg.timing.leaseMs,
     marginMs: cfg.timing.marginMs,
   }, d.incarnation, clock.nowMs());
-  let t: TakeoverState = initTakeover({ nodes: cfg.nodes, buckets: cfg.buckets, drainTimeoutMs: d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, graceful: d.graceful !== false }, cfg.node.id, clock.nowMs(), d.adopt ?? null);
+  let t: TakeoverState = initTakeover({ nodes: cfg.nodes, buckets: cfg.buckets, drainTimeoutMs: d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, graceful: d.graceful !== false, connectionsKnown: d.conntrack !== undefined }, cfg.node.id, clock.nowMs(), d.adopt ?? null);
   let restartWindowMs = 0;
   let restartWaiter: (() => void) | null = null;
   let replay: ReplayStates = new Map();

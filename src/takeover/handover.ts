@@ -71,6 +71,8 @@ export interface HandoverParams {
   readonly drainTimeoutMs: number;
   /** false: break-before-make moves (the old owner drops the bucket at once), for comparison. */
   readonly graceful?: boolean;
+  /** false: no conntrack reading (no port): a drain ends as soon as the new owner took the bucket. */
+  readonly connectionsKnown?: boolean;
 }
 
 function wirePhases(hb: MembershipState['peers'] extends ReadonlyMap<number, infer P> ? P : never): readonly WirePhase[] | null {
@@ -190,7 +192,7 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
         };
         if (took) {
           const startedMs = h.drainSinceMs.get(b) ?? nowMs;
-          const drained = h.busyAtMs !== null && h.busyAtMs >= startedMs && !h.busy.has(b);
+          const drained = p.connectionsKnown === false || (h.busyAtMs !== null && h.busyAtMs >= startedMs && !h.busy.has(b));
           if (drained || nowMs - startedMs >= p.drainTimeoutMs) setPhase(b, 'draining', 'none');
         } else if (toDead) {
           next();

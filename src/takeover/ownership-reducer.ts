@@ -36,6 +36,8 @@ export interface TakeoverParams {
   readonly drainTimeoutMs: number;
   /** false: planned moves break connections (old owner drops at once); only to show what the hand-over prevents. */
   readonly graceful?: boolean;
+  /** false: no conntrack port; drains end once the new owner took the bucket. */
+  readonly connectionsKnown?: boolean;
 }
 
 export interface TakeoverState {
@@ -225,7 +227,7 @@ function recompute(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
   // Buckets are taken (unheld, or granted) only while our lease runs: whatever we hold when it
   // stops is forgotten (onRenewDue), so a lease that comes back never covers stale phases.
   const mayTakeUnheld = s.self !== 'stopped' && s.leaseActive && s.reclaimFromMs === null;
-  const h = stepHandover(s.handover, view.map, peerView(m, dead, mayTakeUnheld), { drainTimeoutMs: s.params.drainTimeoutMs, graceful: s.params.graceful !== false }, nowMs);
+  const h = stepHandover(s.handover, view.map, peerView(m, dead, mayTakeUnheld), { drainTimeoutMs: s.params.drainTimeoutMs, graceful: s.params.graceful !== false, connectionsKnown: s.params.connectionsKnown !== false }, nowMs);
   const changedView = !sameSet(absent, s.absent) || s.base !== s0.base;
   const deadSeen = [...m.peers.keys()].filter((id) => peerStatus(m, id, nowMs) === 'dead').sort((a, b) => a - b).join(',');
   if (h.changes.length === 0 && h.state === s.handover && !changedView) {
