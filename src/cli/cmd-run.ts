@@ -1,3 +1,4 @@
+import { conntrackTool } from '../takeover/conntrack-tool.js';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { startDaemon, type Daemon } from '../daemon/node-daemon.js';
@@ -34,7 +35,11 @@ export function registerRun(program: Command): void {
     .argument('<config>', 'service config, e.g. /etc/vmac/web.yaml')
     .addHelpText('after', `
 The config is validated before anything is applied: a bad file exits 2 and changes nothing.
-On SIGTERM or SIGINT the daemon removes its nftables table, the VIP and its sysctl changes.
+On SIGTERM or SIGINT the daemon hands its buckets over gracefully, then removes its nftables
+table, the VIP and its sysctl changes. On SIGUSR2 it restarts hitlessly: it announces a restart
+window (15 s; VMAC_RESTART_WINDOW_MS) to its peers, leaves the kernel serving on that lease, and the next \`vmac run\` of
+the service adopts the table instead of rebuilding it (systemd: ExecReload=kill -USR2 $MAINPID
+is not enough alone; use \`systemctl kill -s USR2 vmac@web\` and let Restart=always start it).
 If the daemon dies without stopping (kill -9, crash, hang), the kernel lease expires after
 timing.leaseMs and the node stops answering by itself.
 
@@ -59,6 +64,11 @@ heartbeat loop runs.`)
         const rtnl = openRtnetlink();
         daemon = await startDaemon(cfg, {
           dataPath: (plan) => withCounterReadBeforeMove(nftDataPath(nft, plan), (remove) => surface?.beforeMove(remove)),
+          conntrack: (c) => conntrackTool(c.vip, c.hash, c.buckets),
+          // VMAC_HANDOVER=off: planned moves break connections (only to show what the hand-over prevents).
+          graceful: process.env.VMAC_HANDOVER !== 'off',
+          // VMAC_RESTART_WINDOW_MS: the hitless-restart window (default 15 s).
+          ...(process.env.VMAC_RESTART_WINDOW_MS ? { restartWindowMs: Number(process.env.VMAC_RESTART_WINDOW_MS) } : {}),
           rtnl,
           sysctl: procSysctl,
           openPacketPort: (ifname) => reopeningPort((onLinkError) => openPcapPort({ ifname, filter: arpCaptureFilter(cfg.vip), onLinkError }), systemClock, log.child({ module: 'capture', ifname })),
@@ -77,13 +87,15 @@ heartbeat loop runs.`)
           stopping = true;
           log.info({ event: 'signal', signal: sig }, 'signal received');
           extras.stopping();
-          running.stop('signal').then(
+          // SIGUSR2: hitless restart (the next `vmac run` adopts the kernel state); else a planned stop.
+          running.stop(sig === 'SIGUSR2' ? 'restart' : 'signal').then(
             async () => { await extras.close(); rtnl.close(); process.exit(EXIT_OK); },
             (err: unknown) => { log.error({ err }, 'stop failed'); process.exit(EXIT_FAILURE); },
           );
         };
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
+        process.on('SIGUSR2', onSignal);
       } catch (err) {
         process.exitCode = reportError(err);
         process.exit();

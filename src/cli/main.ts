@@ -7,6 +7,7 @@ import { registerLab } from './cmd-lab.js';
 import { registerKeygen } from './cmd-keygen.js';
 import { registerStatus } from './cmd-status.js';
 import { registerBuckets } from './cmd-buckets.js';
+import { registerOps } from './cmd-ops.js';
 
 const program = new Command();
 program
@@ -20,6 +21,7 @@ Typical use:
   vmac run /etc/vmac/web.yaml            run the node daemon for that service
   vmac status -c /etc/vmac/web.yaml      the running daemon's view (--json)
   vmac buckets -c /etc/vmac/web.yaml --fail 2   the bucket map, and after node 2 fails
+  vmac drain -c /etc/vmac/web.yaml       hand this node's buckets away gracefully (resume, weight N)
   vmac which 192.0.2.7 -c /etc/vmac/web.yaml   which node answers a client
   vmac lab up --name demo --nodes 3      build a namespace lab on this machine`);
 registerCheck(program);
@@ -29,4 +31,5 @@ registerLab(program);
 registerKeygen(program);
 registerStatus(program);
 registerBuckets(program);
+registerOps(program);
 await program.parseAsync(process.argv);

@@ -24,7 +24,12 @@ export interface OperatorExtras {
 
 /** Lets the metrics read the kernel counters of buckets just before they are removed. */
 export function withCounterReadBeforeMove(dp: DataPathPort, beforeMove: (remove: readonly number[]) => void): DataPathPort {
-  return { ...dp, move: (add, remove) => { beforeMove(remove); dp.move(add, remove); } };
+  return {
+    ...dp,
+    move: (add, remove) => { beforeMove(remove); dp.move(add, remove); },
+    // A bucket leaving `owned` (phase to none) loses its kernel counter with it: read it first.
+    setPhases: (changes) => { beforeMove(changes.filter((c) => c.from !== 'none' && c.to === 'none').map((c) => c.bucket)); dp.setPhases(changes); },
+  };
 }
 
 export async function startOperatorExtras(cfg: VmacConfig, daemon: Daemon, d: { nft: NftRunner; tap: EventTap; clock: Clock; log: Logger; onSurface: (s: OperatorSurface) => void }): Promise<OperatorExtras> {

@@ -7,18 +7,29 @@ import type { Logger } from 'pino';
 import type { VmacConfig } from '../config/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { DataPathPort } from '../vmac/datapath-port.js';
-import { afterFailure, balancedMap, type BucketMap } from '../hash/bucket-map.js';
+import type { BucketMap } from '../hash/bucket-map.js';
 import { encodeHeartbeat } from '../ha/heartbeat-codec.js';
 import { receiveHeartbeat, createDropCounters, countOutcome, type DropCounters, type ReplayStates } from '../ha/heartbeat-receiver.js';
 import type { Heartbeat, PeerReport, PeerStatus } from '../ha/heartbeat-types.js';
-import { hasQuorum, initMembership, onHeartbeat, peerStatus, proofs, recordSent, leaseVerdict, type MembershipState } from '../ha/membership.js';
+import { hasQuorum, heardByQuorumUntil, initMembership, onHeartbeat, peerStatus, proofs, recordSent, leaseVerdict, type MembershipState } from '../ha/membership.js';
 import type { HeartbeatTransport } from '../ha/transport.js';
 import type { HeartbeatKey } from '../ha/heartbeat-auth.js';
 import { disagreeing, observeDigest, type AgreementState } from '../ha/map-agreement.js';
-import { initTakeover, step, wireState, type TakeoverEffect, type TakeoverEvent, type TakeoverState } from '../takeover/ownership-reducer.js';
 import type { FenceRunner, FenceStatus } from '../ha/fencing/fence-runner.js';
 import type { TieBreakerState, TwoNodeVerdict } from '../ha/quorum-policy.js';
 import { quorumGate } from '../ha/quorum-policy-gate.js';
+import { initTakeover, step, targetMap, wireState, type Adoption, type TakeoverEffect, type TakeoverEvent, type TakeoverState } from '../takeover/ownership-reducer.js';
+import { inPhase, wireGrants, wireOf } from '../takeover/handover.js';
+import type { ConntrackPort } from '../takeover/conntrack-port.js';
+
+/**
+ * Default drain timeout: how long an old owner keeps a bucket's established connections before
+ * letting go anyway. 30 s covers ordinary request/response and short-lived streams; long-lived
+ * ones (websockets, replication) need the operator's `vmac drain --timeout`.
+ */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+/** How often conntrack is read while a bucket drains: a drain then ends within this of its last connection. */
+export const CONNTRACK_POLL_MS = 100;
 
 export interface ClusterDeps {
   readonly cfg: VmacConfig;
@@ -35,6 +46,13 @@ export interface ClusterDeps {
   readonly tieBreaker?: () => TieBreakerState;
   /** Resources configured: start drained, lease only once they are healthy (setLeasing(true)). */
   readonly startDrained?: boolean;
+  /** Reads which buckets still have connections (absent: drains end on the timeout alone). */
+  readonly conntrack?: ConntrackPort;
+  readonly drainTimeoutMs?: number;
+  /** Hitless restart: the previous process's buckets and lease, adopted instead of rebuilt. */
+  readonly adopt?: Adoption | null;
+  /** false: break-before-make planned moves (comparison only). */
+  readonly graceful?: boolean;
 }
 
 export interface ClusterStatus {
@@ -47,6 +65,7 @@ export interface ClusterStatus {
   readonly moves: number;
   readonly fencing?: FenceStatus;
   readonly quorumPolicy?: { policy: string; tieBreaker: TieBreakerState | null; verdict: TwoNodeVerdict | null; holdBack: number[] };
+  readonly handover: { incoming: number[]; draining: number[]; grants: { bucket: number; to: number }[]; weight: number };
 }
 
 export interface ClusterRuntime {
@@ -60,6 +79,18 @@ export interface ClusterRuntime {
   healthyPeers(): number;
   /** Planned stop: announce leaving, wait until the peers took our buckets, then let go. */
   leave(): Promise<void>;
+  /**
+   * Hitless restart, step 1 (the old process): announce a restart window in heartbeats; once a
+   * quorum acknowledged it, stop deciding, set the kernel lease to the window and return what
+   * the successor adopts. Rejects (and carries on) if no quorum acknowledges within a dead time.
+   */
+  prepareRestart(windowMs: number): Promise<Adoption>;
+  /** `vmac drain`: hand every bucket away gracefully (the node keeps running). */
+  drain(timeoutMs?: number): void;
+  /** `vmac resume`: take our share back (gracefully). */
+  resume(): void;
+  /** `vmac weight N`: our weight from now on (announced in heartbeats; the map follows). */
+  setWeight(weight: number): void;
   close(): void;
 }
 
@@ -77,8 +108,9 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     leaseMs: cfg.timing.leaseMs,
     marginMs: cfg.timing.marginMs,
   }, d.incarnation, clock.nowMs());
-  const weights = new Map(cfg.nodes.map((n) => [n.id, n.weight]));
-  let t: TakeoverState = initTakeover(balancedMap(cfg.nodes, cfg.buckets), weights, clock.nowMs());
+  let t: TakeoverState = initTakeover({ nodes: cfg.nodes, buckets: cfg.buckets, drainTimeoutMs: d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, graceful: d.graceful !== false, connectionsKnown: d.conntrack !== undefined }, cfg.node.id, clock.nowMs(), d.adopt ?? null);
+  let restartWindowMs = 0;
+  let restartWaiter: (() => void) | null = null;
   if (d.startDrained) t = step(t, { kind: 'drain-requested', m }, clock.nowMs()).state;
   let replay: ReplayStates = new Map();
   let agreement: AgreementState = new Map();
@@ -94,12 +126,13 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   let servingSinceMs: number | null = null;
   let leaveDone: (() => void) | null = null;
   const timers: TimerHandle[] = [];
-  let mapCache: { epoch: number; absent: ReadonlySet<number> | null; map: BucketMap } = { epoch: -1, absent: null, map: [] };
+  let conntrackReading = false;
 
   const reports = (now: number): PeerReport[] => cfg.peers.map((p) => {
     const ps = m.peers.get(p.id);
     const heard = ps?.lastHeardMs ?? null;
-    const leavingTaken = t.absent.has(p.id) && (ps?.latest?.state === 'leaving' || ps?.latest?.type === 'leave' || ps?.latest?.state === 'draining');
+    // A leaving peer that holds nothing any more: reported dead at once, so it is agreed gone.
+    const leavingTaken = t.absent.has(p.id) && (ps?.latest?.state === 'leaving' || ps?.latest?.type === 'leave') && (ps.latest.handover?.phases.every((x) => x === 'none') ?? true);
     return {
       id: p.id,
       status: leavingTaken ? 'dead' : peerStatus(m, p.id, now),
@@ -114,8 +147,9 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     const r = recordSent(m, now);
     m = r.state;
     const base: Omit<Heartbeat, 'linkId'> = {
-      version: 1, type: t.self === 'leaving' ? 'leave' : 'heartbeat', senderId: cfg.node.id, incarnation: d.incarnation, seq: r.seq,
-      state: wireState(t.self), hasQuorum: t.leaseActive, weight: cfg.node.weight, mapEpoch: t.epoch >>> 0, mapDigest: t.digest, peers: reports(now),
+      version: 2, type: t.self === 'leaving' ? 'leave' : 'heartbeat', senderId: cfg.node.id, incarnation: d.incarnation, seq: r.seq,
+      state: wireState(t.self), hasQuorum: t.leaseActive, weight: t.weight, mapEpoch: t.epoch >>> 0, mapDigest: t.digest, peers: reports(now),
+      handover: { phases: wireOf(t.handover, cfg.buckets), grants: wireGrants(t.handover), restartWindowMs },
     };
     for (let link = 0; link < linkCount; link++) {
       const bytes = encodeHeartbeat({ ...base, linkId: link }, d.key);
@@ -131,11 +165,13 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     for (const e of effects) {
       try {
         switch (e.kind) {
-          case 'move':
-            d.dp.move(e.add, e.remove);
+          case 'phases': {
+            d.dp.setPhases(e.changes);
             moves++;
-            log.info({ event: 'buckets-moved', reason: e.reason, added: e.add.length, removed: e.remove.length, owned: t.owned.length, absent: e.absent, epoch: t.epoch }, `buckets moved (${e.reason})`);
+            const count = (to: string): number => e.changes.filter((c) => c.to === to).length;
+            log.info({ event: 'buckets-moved', reason: e.reason, owned: count('owned'), incoming: count('incoming'), draining: count('draining'), released: count('none'), holding: t.owned.length, absent: e.absent, epoch: t.epoch }, `bucket phases changed (${e.reason})`);
             break;
+          }
           case 'renew-lease':
             d.dp.renew(e.leaseMs);
             if (e.leaseMs < cfg.timing.renewMs * 2 && !shortLease) {
@@ -185,11 +221,33 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     for (const f of g.fence) d.fence?.require(f.target, f.reason);
   }
 
-  function run(kind: TakeoverEvent['kind']): void {
+  function run(kind: 'tick' | 'renew-due' | 'stop-requested' | 'resume-requested' | 'drain-requested'): void {
+    runEvent({ kind, m });
+  }
+
+  function runEvent(e: TakeoverEvent): void {
     gate(clock.nowMs());
-    const r = step(t, { kind, m }, clock.nowMs());
+    // The gate may have replaced `m` (quorum override): decide on the current one.
+    const r = step(t, { ...e, m }, clock.nowMs());
     t = r.state;
     apply(r.effects);
+  }
+
+  /** While a bucket drains, read conntrack: the drain ends once its last connection is gone. */
+  function pollConntrack(): void {
+    const ct = d.conntrack;
+    if (!ct || conntrackReading || inPhase(t.handover, 'draining').length === 0) return;
+    const atMs = clock.nowMs();
+    const reading = ct.busyBuckets();
+    if (!(reading instanceof Promise)) { runEvent({ kind: 'conntrack', m, busy: reading, atMs }); return; }
+    conntrackReading = true;
+    reading.then((busy) => {
+      conntrackReading = false;
+      runEvent({ kind: 'conntrack', m, busy, atMs });
+    }, (err: unknown) => {
+      conntrackReading = false;
+      log.warn({ err, event: 'conntrack-failed' }, 'reading conntrack failed: draining buckets end on the drain timeout');
+    });
   }
 
   d.transport.onMessage((bytes, linkId) => {
@@ -202,6 +260,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     if (linkId < perLinkReceived.length) perLinkReceived[linkId] = (perLinkReceived[linkId] ?? 0) + 1;
     if (r.outcome === 'duplicate') return;
     m = onHeartbeat(m, r.hb, clock.nowMs());
+    restartWaiter?.();
     // Decide before anything else runs: a peer that came back must find our release done
     // before our next heartbeat acknowledges it.
     run('tick');
@@ -219,6 +278,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   d.fence?.onChange(() => queueMicrotask(() => { if (!closed) run('tick'); }));
   timers.push(clock.setRepeating(cfg.timing.intervalMs, () => { run('tick'); sendHeartbeat(); }));
   timers.push(clock.setRepeating(cfg.timing.renewMs, () => run('renew-due')));
+  if (d.conntrack) timers.push(clock.setRepeating(CONNTRACK_POLL_MS, pollConntrack));
   sendHeartbeat();
   run('renew-due');
 
@@ -244,17 +304,46 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
         moves,
         ...(d.fence ? { fencing: d.fence.status() } : {}),
         ...(cfg.quorum?.policy === 'two-node' || d.fence ? { quorumPolicy: { policy: cfg.quorum?.policy ?? 'majority', tieBreaker: d.tieBreaker?.() ?? null, verdict, holdBack: [...(t.holdBack ?? [])] } } : {}),
+        handover: { incoming: inPhase(t.handover, 'incoming'), draining: inPhase(t.handover, 'draining'), grants: wireGrants(t.handover), weight: t.weight },
       };
     },
-    currentMap() {
-      if (mapCache.epoch !== t.epoch || mapCache.absent !== t.absent) {
-        mapCache = { epoch: t.epoch, absent: t.absent, map: afterFailure(t.base, new Set([...t.absent].filter((id) => id !== cfg.node.id)), weights) };
-      }
-      return mapCache.map;
+    currentMap: () => targetMap(t),
+    prepareRestart(windowMs) {
+      return new Promise<Adoption>((resolve, reject) => {
+        restartWindowMs = windowMs;
+        sendHeartbeat();
+        const sentAtMs = clock.nowMs();
+        const giveUp = clock.setTimer(deadMs, () => {
+          restartWaiter = null;
+          restartWindowMs = 0;
+          reject(new Error('no quorum acknowledged the restart window within a dead time'));
+        });
+        restartWaiter = () => {
+          // A quorum acknowledged a heartbeat sent at or after the announcement.
+          if (heardByQuorumUntil(m) - deadMs < sentAtMs) return;
+          restartWaiter = null;
+          clock.clear(giveUp);
+          for (const h of timers) clock.clear(h);
+          timers.length = 0;
+          const now = clock.nowMs();
+          // Peers hold us until they heard the announcement (≥ sentAtMs) + window + dead time.
+          const leaseMs = Math.max(0, Math.floor(windowMs + Math.min(0, sentAtMs + deadMs - cfg.timing.marginMs - now)));
+          d.dp.renew(leaseMs);
+          log.info({ event: 'restart-ready', leaseMs, owned: t.owned.length }, 'restart window acknowledged by a quorum: the kernel serves on while the successor starts');
+          resolve({ phases: t.handover.phases, grants: new Map([...t.handover.grants].map(([b, g]) => [b, g.to])), untilMs: now + leaseMs });
+        };
+      });
+    },
+    drain(timeoutMs) {
+      runEvent({ kind: 'drain-requested', m, ...(timeoutMs === undefined ? {} : { drainTimeoutMs: timeoutMs }) });
+    },
+    resume: () => run('resume-requested'),
+    setWeight(weight) {
+      runEvent({ kind: 'weight-set', m, weight });
     },
     serving: () => t.leaseActive,
     setLeasing(allowed) {
-      run(allowed ? 'undrain-requested' : 'drain-requested');
+      run(allowed ? 'resume-requested' : 'drain-requested');
     },
     healthyPeers() {
       const now = clock.nowMs();
@@ -266,8 +355,8 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
       return new Promise<void>((resolve) => {
         leaveDone = resolve;
         run('stop-requested');
-        // Bounded: with no peer left to take over, the leave completes after one dead time.
-        timers.push(clock.setTimer(deadMs * 2, resolve));
+        // Bounded: the reducer lets go after the drain timeout plus a dead time at the latest.
+        timers.push(clock.setTimer(t.params.drainTimeoutMs + deadMs * 2, resolve));
       });
     },
     close() {

@@ -1,13 +1,33 @@
 /**
  * The daemon's local control socket: one JSON request per line, one JSON answer per line.
- * Only `status` for now. Unix-domain and mode 0600: local root only, nothing on the network.
+ * `status`, and the operations `drain` (optional timeoutMs), `resume`, `weight` (weight).
+ * Unix-domain and mode 0600: local root only, nothing on the network.
  */
 import { createServer, createConnection, type Server } from 'node:net';
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VmacError } from '../util/errors.js';
 
-export type ControlRequest = { readonly cmd: 'status' };
+export type ControlRequest =
+  | { readonly cmd: 'status' }
+  | { readonly cmd: 'drain'; readonly timeoutMs?: number }
+  | { readonly cmd: 'resume' }
+  | { readonly cmd: 'weight'; readonly weight: number };
+
+/** A request from the wire, checked field by field; a string says what is wrong. */
+export function parseControlRequest(raw: unknown): ControlRequest | string {
+  const r = raw as { cmd?: unknown; timeoutMs?: unknown; weight?: unknown } | null;
+  switch (r?.cmd) {
+    case 'status': return { cmd: 'status' };
+    case 'resume': return { cmd: 'resume' };
+    case 'drain':
+      if (r.timeoutMs === undefined) return { cmd: 'drain' };
+      return Number.isInteger(r.timeoutMs) && (r.timeoutMs as number) >= 0 && (r.timeoutMs as number) <= 86_400_000 ? { cmd: 'drain', timeoutMs: r.timeoutMs as number } : 'drain: timeoutMs must be a whole number of ms, 0..86400000';
+    case 'weight':
+      return Number.isInteger(r.weight) && (r.weight as number) >= 0 && (r.weight as number) <= 1000 ? { cmd: 'weight', weight: r.weight as number } : 'weight: must be a whole number 0..1000';
+    default: return `unknown command ${JSON.stringify(r?.cmd)}`;
+  }
+}
 
 export async function serveControl(path: string, handle: (req: ControlRequest) => unknown): Promise<{ close(): void }> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
@@ -22,8 +42,8 @@ export async function serveControl(path: string, handle: (req: ControlRequest) =
       if (nl < 0) return;
       let answer: unknown;
       try {
-        const req = JSON.parse(buf.slice(0, nl)) as Partial<ControlRequest>;
-        answer = req.cmd === 'status' ? { ok: true, status: handle({ cmd: 'status' }) } : { ok: false, error: `unknown command ${JSON.stringify(req.cmd)}` };
+        const req = parseControlRequest(JSON.parse(buf.slice(0, nl)));
+        answer = typeof req === 'string' ? { ok: false, error: req } : { ok: true, status: handle(req) };
       } catch (err) {
         answer = { ok: false, error: `bad request: ${(err as Error).message}` };
       }

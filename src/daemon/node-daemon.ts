@@ -31,6 +31,9 @@ import { createFenceRunner } from '../ha/fencing/fence-runner.js';
 import { deviceWatchdog, startWatchdog, type WatchdogPort } from '../ha/fencing/watchdog.js';
 import { startTieBreaker } from '../ha/quorum-policy-runner.js';
 import { VmacError } from '../util/errors.js';
+import type { ConntrackPort } from '../takeover/conntrack-port.js';
+import type { Adoption } from '../takeover/ownership-reducer.js';
+import { restartStatePath, takeRestartState, writeRestartState } from './restart-state.js';
 
 export interface DaemonPorts {
   readonly dataPath: (plan: DataPathPlan) => DataPathPort;
@@ -42,6 +45,12 @@ export interface DaemonPorts {
   readonly clock: Clock;
   /** Changes on every restart; ms since the epoch at start in production. */
   readonly incarnation: bigint;
+  /** false: planned moves without the hand-over (VMAC_HANDOVER=off; to show the resets it prevents). */
+  readonly graceful?: boolean;
+  /** Hitless restart window (default DEFAULT_RESTART_WINDOW_MS). */
+  readonly restartWindowMs?: number;
+  /** Which buckets still have connections (drains end when theirs are gone); absent: on the timeout alone. */
+  readonly conntrack?: (cfg: VmacConfig) => ConntrackPort;
   /** Serves `vmac status`; absent in unit tests. */
   readonly serveControl?: typeof serveControl;
   /** ICMP echo for the two-node tie-breaker (quorum.policy two-node). */
@@ -55,7 +64,14 @@ export interface DaemonPorts {
   readonly resourceCheck?: ResourceSetDeps['check'];
 }
 
-export type StopReason = 'signal' | 'error' | 'request';
+export type StopReason = 'signal' | 'error' | 'request' | 'restart';
+
+/**
+ * Default restart window: how long the kernel serves on by itself while the next process starts
+ * (Node start-up, native modules, config). Start-up took ~5 s on the loaded 2-core lab VM, so
+ * 15 s; peers hold the node that long plus a dead time before taking over if no successor comes.
+ */
+export const DEFAULT_RESTART_WINDOW_MS = 15_000;
 
 export interface DaemonStatus {
   readonly service: string;
@@ -72,7 +88,10 @@ export interface Daemon {
   status(): DaemonStatus;
   /** The bucket map in this node's current view (index = bucket, value = owner id). */
   currentMap(): BucketMap;
-  /** `signal`/`request`: hand the buckets over first (planned stop); `error`: just clean up. */
+  /**
+   * `signal`/`request`: hand the buckets over first (planned stop); `error`: just clean up;
+   * `restart`: hitless — leave the kernel serving on an announced window for the successor.
+   */
   stop(reason: StopReason): Promise<void>;
 }
 
@@ -93,8 +112,11 @@ const NO_TRANSPORT: HeartbeatTransport = { send: () => undefined, onMessage: () 
 export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logger): Promise<Daemon> {
   const dp = ports.dataPath(dataPathPlan(cfg));
   const cleanups: (() => Promise<void> | void)[] = [];
+  const kernelCleanups = new Set<() => Promise<void> | void>(); // skipped on a hitless restart
+  let keepKernel = false;
   const undo = async (): Promise<void> => {
     for (const fn of cleanups.reverse()) {
+      if (keepKernel && kernelCleanups.has(fn)) continue;
       try { await fn(); } catch (err) { log.error({ err, event: 'cleanup-failed' }, 'cleanup step failed'); }
     }
     cleanups.length = 0;
@@ -102,11 +124,25 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
   try {
     // Refuse a bad key before touching anything.
     const key = cfg.heartbeat.keyFile === null ? randomBytes(32) : ports.loadKey(cfg.heartbeat.keyFile);
-    const host: HostChanges = await prepareHost(ports, cfg.interface, cfg.vip);
-    cleanups.push(() => restoreHost(ports, host, cfg.vip));
-    cleanups.push(() => dp.teardown());
-    // The filter starts with no lease: nothing is answered until a quorum hears us.
-    dp.install([], null);
+    // A hitless restart's predecessor left its table serving: adopt it instead of rebuilding.
+    const statePath = restartStatePath(cfg.control.socket, cfg.service);
+    const inherited = ports.serveControl ? takeRestartState(statePath, cfg.service) : null;
+    const leftMs = inherited === null ? 0 : inherited.leaseUntilEpochMs - Date.now();
+    const adopt: Adoption | null = inherited !== null && leftMs > cfg.timing.marginMs && dp.inspect().installed
+      ? { phases: new Map(inherited.phases), grants: new Map(inherited.grants), untilMs: ports.clock.nowMs() + leftMs } : null;
+    const prepared: HostChanges = await prepareHost(ports, cfg.interface, cfg.vip);
+    // The VIP and sysctls the predecessor changed are ours to restore on a later stop.
+    const host: HostChanges = adopt && inherited ? { ...prepared, vipAdded: inherited.vipAdded, sysctlsBefore: new Map(inherited.sysctlsBefore) } : prepared;
+    const restore = (): Promise<void> => restoreHost(ports, host, cfg.vip);
+    const teardown = (): void => dp.teardown();
+    kernelCleanups.add(restore).add(teardown);
+    cleanups.push(restore, teardown);
+    if (adopt) {
+      log.info({ event: 'adopted', buckets: adopt.phases.size, leaseLeftMs: Math.round(leftMs), predecessor: inherited?.incarnation }, 'hitless restart: adopted the running data path');
+    } else {
+      // The filter starts with no lease: nothing is answered until a quorum hears us.
+      dp.install([], null);
+    }
     const packets = ports.openPacketPort(cfg.interface);
     cleanups.push(() => packets.close());
     const arpLog = log.child({ module: 'arp', ifname: cfg.interface });
@@ -132,6 +168,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       ...(fence ? { fence } : {}),
       ...(tieBreaker ? { tieBreaker: () => tieBreaker.state().state } : {}),
       startDrained: resources.length > 0,
+      ...(ports.conntrack ? { conntrack: ports.conntrack(cfg) } : {}), adopt, graceful: ports.graceful !== false,
     });
     cleanups.push(() => cluster.close());
     // The local service: the node leases only once it is started and healthy.
@@ -156,7 +193,13 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       ...(watchdog ? { watchdog: { armed: watchdog.armed, kicks: watchdog.kicks() } } : {}),
     });
     if (ports.serveControl) {
-      const control = await ports.serveControl(cfg.control.socket, () => status());
+      const control = await ports.serveControl(cfg.control.socket, (req) => {
+        if (req.cmd === 'drain') cluster.drain(req.timeoutMs);
+        else if (req.cmd === 'resume') cluster.resume();
+        else if (req.cmd === 'weight') cluster.setWeight(req.weight);
+        if (req.cmd !== 'status') log.info({ event: 'operator-request', request: req }, `operator: ${req.cmd}`);
+        return status();
+      });
       cleanups.push(() => control.close());
     }
     log.info({ event: 'ready', vip: cfg.vip, vmac: cfg.vmac, realMac: host.link.mac, nodes: cfg.nodes.length, buckets: cfg.buckets, intervalMs: cfg.timing.intervalMs, deadMs: cfg.timing.intervalMs * cfg.timing.deadAfter, leaseMs: cfg.timing.leaseMs, renewMs: cfg.timing.renewMs }, 'data path up, joining the cluster');
@@ -166,9 +209,24 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       currentMap: () => cluster.currentMap(),
       stop(reason) {
         stopping ??= (async () => {
-          log.info({ event: 'stopping', reason }, reason === 'error' ? 'stopping after an error' : 'stopping: handing our buckets over');
-          // Buckets first, the service last (resource-set.ts); without resources, just the buckets.
-          if (reason !== 'error') await (resourceSet ? resourceSet.stop() : cluster.leave());
+          log.info({ event: 'stopping', reason }, reason === 'error' ? 'stopping after an error' : reason === 'restart' ? 'restarting: the kernel serves on' : 'stopping: handing our buckets over');
+          if (reason === 'restart') {
+            try {
+              const a = await cluster.prepareRestart(ports.restartWindowMs ?? DEFAULT_RESTART_WINDOW_MS);
+              writeRestartState(statePath, {
+                version: 1, service: cfg.service, incarnation: ports.incarnation.toString(),
+                leaseUntilEpochMs: Date.now() + (a.untilMs - ports.clock.nowMs()),
+                phases: [...a.phases], grants: [...a.grants], vipAdded: host.vipAdded, sysctlsBefore: [...host.sysctlsBefore],
+              });
+              keepKernel = true;
+            } catch (err) {
+              log.warn({ err, event: 'restart-refused' }, 'restart window not acknowledged: handing the buckets over instead');
+              await cluster.leave();
+            }
+          } else if (reason !== 'error') {
+            // Buckets first, the service last (resource-set.ts); without resources, just the buckets.
+            await (resourceSet ? resourceSet.stop() : cluster.leave());
+          }
           await undo();
           log.info({ event: 'stopped', reason }, 'stopped: nothing of ours is left in the kernel');
         })();

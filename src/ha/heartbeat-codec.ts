@@ -22,6 +22,20 @@
  * 36+20n 32  HMAC-SHA256(key, bytes[0 .. 36+20n))
  * ```
  *
+ * Version 2 (hand-over) inserts a section between the peer reports and the MAC:
+ *
+ * ```
+ * off     size      field
+ * p=36+20n 2        bucketCount B (1..1024)
+ * p+2     2         grantCount g (0..B)
+ * p+4     4         restartWindowMs u32 (0: not restarting)
+ * p+8     ceil(B/4) phases, 2 bits per bucket (0 none, 1 owned, 2 incoming, 3 draining);
+ *                   bucket 0 in the two high bits of the first byte; unused low bits 0
+ * p+8+⌈B/4⌉ 3·g    grants: u16 bucket (< B, ascending, unique), u8 node id (1..32)
+ * then    32        HMAC-SHA256 over everything before it
+ * ```
+ * B and g are read before authentication, for framing only (like the peer count).
+ *
  * Decoding never throws: datagrams come from the network, and a bad one is a named outcome that
  * the daemon counts. Check order, and why:
  *  1. magic, version — they say whose protocol and which layout this is; checking them before any
@@ -33,11 +47,17 @@
  */
 import { VmacError } from '../util/errors.js';
 import { MAC_SIZE, checkMac, computeMac, type HeartbeatKey } from './heartbeat-auth.js';
-import type { Heartbeat, NodeState, PeerReport, PeerStatus } from './heartbeat-types.js';
+import type { Grant, HandoverSection, Heartbeat, NodeState, PeerReport, PeerStatus, WirePhase } from './heartbeat-types.js';
 
 export { MAC_SIZE } from './heartbeat-auth.js';
 export const HEARTBEAT_MAGIC = 0x56;
 export const HEARTBEAT_VERSION = 1;
+/** The hand-over version: v1 plus the section above. Both are accepted; we send 2. */
+export const HEARTBEAT_VERSION_HANDOVER = 2;
+/** Bucket count a v2 message can carry: 1024 buckets is 256 bytes of phases, below any MTU with 32 peers. */
+export const MAX_WIRE_BUCKETS = 1024;
+export const HANDOVER_FIXED_SIZE = 8;
+export const GRANT_SIZE = 3;
 export const HEADER_SIZE = 36;
 export const PEER_ENTRY_SIZE = 20;
 export const MAX_PEERS = 32;
@@ -46,6 +66,14 @@ export const MAX_NODE_ID = 32;
 export const MIN_MESSAGE_SIZE = HEADER_SIZE + MAC_SIZE;
 /** Largest valid message: 36 + 32·20 + 32 = 708 bytes, well under any link MTU. */
 export const MAX_MESSAGE_SIZE = HEADER_SIZE + MAX_PEERS * PEER_ENTRY_SIZE + MAC_SIZE;
+/** Largest valid v2 message: 32 peers, 1024 buckets, every one granted (4,044 bytes; IP fragments it). */
+export const MAX_MESSAGE_SIZE_V2 = MAX_MESSAGE_SIZE + HANDOVER_FIXED_SIZE + MAX_WIRE_BUCKETS / 4 + MAX_WIRE_BUCKETS * GRANT_SIZE;
+const WIRE_PHASES: readonly WirePhase[] = ['none', 'owned', 'incoming', 'draining'];
+
+/** Size of the v2 section for B buckets and g grants. */
+export function handoverSize(buckets: number, grants: number): number {
+  return HANDOVER_FIXED_SIZE + Math.ceil(buckets / 4) + grants * GRANT_SIZE;
+}
 
 /** Why a datagram is not a heartbeat. Stable words: they name counters and log fields. */
 export type DropReason = 'truncated' | 'oversized' | 'bad-magic' | 'bad-version' | 'bad-type' | 'bad-mac' | 'malformed';
@@ -89,11 +117,13 @@ export function messageSize(peerCount: number): number {
  */
 export function encodeHeartbeat(hb: Heartbeat, key: HeartbeatKey): Uint8Array {
   validateHeartbeat(hb);
-  const size = messageSize(hb.peers.length);
+  const ext = hb.handover ? handoverSize(hb.handover.phases.length, hb.handover.grants.length) : 0;
+  const size = messageSize(hb.peers.length) + ext;
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
   writeHeader(view, bytes, hb);
   hb.peers.forEach((p, i) => writePeer(view, HEADER_SIZE + i * PEER_ENTRY_SIZE, p));
+  if (hb.handover) writeHandover(view, HEADER_SIZE + hb.peers.length * PEER_ENTRY_SIZE, hb.handover);
   const macAt = size - MAC_SIZE;
   bytes.set(computeMac(key, bytes.subarray(0, macAt)), macAt);
   return bytes;
@@ -101,7 +131,7 @@ export function encodeHeartbeat(hb: Heartbeat, key: HeartbeatKey): Uint8Array {
 
 function writeHeader(view: DataView, bytes: Uint8Array, hb: Heartbeat): void {
   view.setUint8(OFF.magic, HEARTBEAT_MAGIC);
-  view.setUint8(OFF.version, HEARTBEAT_VERSION);
+  view.setUint8(OFF.version, hb.version);
   view.setUint8(OFF.type, TYPES.indexOf(hb.type));
   view.setUint8(OFF.senderId, hb.senderId);
   view.setBigUint64(OFF.incarnation, hb.incarnation);
@@ -125,9 +155,45 @@ function writePeer(view: DataView, at: number, p: PeerReport): void {
   view.setUint32(at + PEER_OFF.ageMs, p.ageMs);
 }
 
+function writeHandover(view: DataView, at: number, h: HandoverSection): void {
+  const b = h.phases.length;
+  view.setUint16(at, b);
+  view.setUint16(at + 2, h.grants.length);
+  view.setUint32(at + 4, h.restartWindowMs);
+  const phasesAt = at + HANDOVER_FIXED_SIZE;
+  h.phases.forEach((p, i) => {
+    const byte = phasesAt + (i >> 2);
+    view.setUint8(byte, view.getUint8(byte) | (WIRE_PHASES.indexOf(p) << (6 - 2 * (i & 3))));
+  });
+  const grantsAt = phasesAt + Math.ceil(b / 4);
+  h.grants.forEach((g, i) => {
+    view.setUint16(grantsAt + i * GRANT_SIZE, g.bucket);
+    view.setUint8(grantsAt + i * GRANT_SIZE + 2, g.to);
+  });
+}
+
+function validateHandover(h: HandoverSection | undefined, version: number): void {
+  if (version === HEARTBEAT_VERSION) {
+    if (h !== undefined) invalid('handover (only in version 2)', 'present');
+    return;
+  }
+  if (h === undefined) invalid('handover (required in version 2)', 'absent');
+  checkInt('handover.phases.length', h.phases.length, 1, MAX_WIRE_BUCKETS);
+  for (const p of h.phases) if (!WIRE_PHASES.includes(p)) invalid('handover.phases[]', p);
+  if (h.grants.length > h.phases.length) invalid('handover.grants.length', h.grants.length);
+  let prev = -1;
+  for (const g of h.grants) {
+    checkInt('handover.grants[].bucket', g.bucket, prev + 1, h.phases.length - 1);
+    checkInt('handover.grants[].to', g.to, 1, MAX_NODE_ID);
+    prev = g.bucket;
+  }
+  checkInt('handover.restartWindowMs', h.restartWindowMs, 0, U32_MAX);
+}
+
 /** Enforces exactly the rules the decoder enforces, so encode → decode always round-trips. */
 function validateHeartbeat(hb: Heartbeat): void {
-  if (hb.version !== HEARTBEAT_VERSION) invalid('version', hb.version);
+  if (hb.version !== HEARTBEAT_VERSION && hb.version !== HEARTBEAT_VERSION_HANDOVER) invalid('version', hb.version);
+  validateHandover(hb.handover, hb.version);
   if (!TYPES.includes(hb.type)) invalid('type', hb.type);
   if (!STATES.includes(hb.state)) invalid('state', hb.state);
   checkInt('senderId', hb.senderId, 1, MAX_NODE_ID);
@@ -178,13 +244,23 @@ export function decodeHeartbeat(bytes: Uint8Array, key: HeartbeatKey): DecodeRes
 /** Protocol identity and length rules: everything that can be judged without the key. */
 function checkFraming(bytes: Uint8Array): DropReason | undefined {
   if (bytes.length >= 1 && bytes[OFF.magic] !== HEARTBEAT_MAGIC) return 'bad-magic';
-  if (bytes.length >= 2 && bytes[OFF.version] !== HEARTBEAT_VERSION) return 'bad-version';
+  const version = bytes[OFF.version];
+  if (bytes.length >= 2 && version !== HEARTBEAT_VERSION && version !== HEARTBEAT_VERSION_HANDOVER) return 'bad-version';
   if (bytes.length < MIN_MESSAGE_SIZE) return 'truncated';
-  if (bytes.length > MAX_MESSAGE_SIZE) return 'oversized';
+  if (bytes.length > (version === HEARTBEAT_VERSION ? MAX_MESSAGE_SIZE : MAX_MESSAGE_SIZE_V2)) return 'oversized';
   const peerCount = bytes[OFF.peerCount] ?? 0;
   // More than 32 peers can never fit in a valid message: it declares an oversized one.
   if (peerCount > MAX_PEERS) return 'oversized';
-  const declared = messageSize(peerCount);
+  let declared = messageSize(peerCount);
+  if (version === HEARTBEAT_VERSION_HANDOVER) {
+    const at = HEADER_SIZE + peerCount * PEER_ENTRY_SIZE;
+    if (bytes.length < declared + HANDOVER_FIXED_SIZE) return 'truncated';
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    const buckets = view.getUint16(at);
+    const grants = view.getUint16(at + 2);
+    if (buckets > MAX_WIRE_BUCKETS || grants > MAX_WIRE_BUCKETS) return 'oversized';
+    declared += handoverSize(buckets, grants);
+  }
   if (bytes.length < declared) return 'truncated';
   if (bytes.length > declared) return 'oversized';
   return undefined;
@@ -203,8 +279,14 @@ function parseAuthentic(view: DataView, bytes: Uint8Array): DecodeResult {
   if (!headerOk) return fail('malformed');
   const peers = parsePeers(view, senderId);
   if (peers === undefined) return fail('malformed');
+  const version = view.getUint8(OFF.version) === HEARTBEAT_VERSION_HANDOVER ? HEARTBEAT_VERSION_HANDOVER : HEARTBEAT_VERSION;
+  let handover: HandoverSection | undefined;
+  if (version === HEARTBEAT_VERSION_HANDOVER) {
+    handover = parseHandover(view, HEADER_SIZE + peers.length * PEER_ENTRY_SIZE);
+    if (handover === undefined) return fail('malformed');
+  }
   const hb: Heartbeat = {
-    version: HEARTBEAT_VERSION, type, senderId, incarnation,
+    version, type, senderId, incarnation,
     seq: view.getUint32(OFF.seq),
     state,
     hasQuorum: (flags & FLAG_HAS_QUORUM) !== 0,
@@ -213,8 +295,32 @@ function parseAuthentic(view: DataView, bytes: Uint8Array): DecodeResult {
     mapDigest: Buffer.from(bytes.buffer, bytes.byteOffset + OFF.mapDigest, DIGEST_SIZE).toString('hex'),
     linkId: view.getUint8(OFF.linkId),
     peers,
+    ...(handover ? { handover } : {}),
   };
   return { ok: true, hb };
+}
+
+/** The v2 section (lengths already framed), or undefined if any field is out of range. */
+function parseHandover(view: DataView, at: number): HandoverSection | undefined {
+  const buckets = view.getUint16(at);
+  const count = view.getUint16(at + 2);
+  if (buckets < 1 || count > buckets) return undefined;
+  const phasesAt = at + HANDOVER_FIXED_SIZE;
+  const phases: WirePhase[] = [];
+  for (let i = 0; i < buckets; i++) phases.push(WIRE_PHASES[(view.getUint8(phasesAt + (i >> 2)) >> (6 - 2 * (i & 3))) & 3] as WirePhase);
+  const padBits = (4 - (buckets & 3)) & 3;
+  if (padBits > 0 && (view.getUint8(phasesAt + (buckets >> 2)) & ((1 << (2 * padBits)) - 1)) !== 0) return undefined;
+  const grantsAt = phasesAt + Math.ceil(buckets / 4);
+  const grants: Grant[] = [];
+  let prev = -1;
+  for (let i = 0; i < count; i++) {
+    const bucket = view.getUint16(grantsAt + i * GRANT_SIZE);
+    const to = view.getUint8(grantsAt + i * GRANT_SIZE + 2);
+    if (bucket <= prev || bucket >= buckets || !validNodeId(to)) return undefined;
+    prev = bucket;
+    grants.push({ bucket, to });
+  }
+  return { phases, grants, restartWindowMs: view.getUint32(at + 4) };
 }
 
 /** The peer reports, or undefined if any is out of range, repeated, or about the sender itself. */

@@ -17,8 +17,25 @@ export interface PeerReport {
   readonly ageMs: number;
 }
 
+/** Phase of one bucket on the sender's kernel (see src/vmac/ruleset.ts BucketPhase). */
+export type WirePhase = 'none' | 'owned' | 'incoming' | 'draining';
+
+/** The old owner of a bucket being handed over names its new owner (the only node that may take it). */
+export interface Grant { readonly bucket: number; readonly to: number }
+
+/** v2 only: the sender's per-bucket hand-over state, and an announced restart window. */
+export interface HandoverSection {
+  readonly phases: readonly WirePhase[]; // index = bucket, length = the cluster's bucket count
+  readonly grants: readonly Grant[];
+  /**
+   * > 0: the sender is restarting its daemon and set its kernel lease to at most this long from
+   * the send time; peers do not call it dead before they heard it last + this + their dead time.
+   */
+  readonly restartWindowMs: number;
+}
+
 export interface Heartbeat {
-  readonly version: 1;
+  readonly version: 1 | 2; // 2 carries `handover`
   readonly type: 'heartbeat' | 'leave';
   readonly senderId: number; // 1..32
   readonly incarnation: bigint; // u64, changes on every restart (ms since the epoch at start)
@@ -30,4 +47,5 @@ export interface Heartbeat {
   readonly mapDigest: string; // 16 hex digits (8 bytes)
   readonly linkId: number; // u8, which heartbeat link the sender sent this copy on
   readonly peers: readonly PeerReport[]; // at most 32
+  readonly handover?: HandoverSection; // present exactly when version is 2
 }

@@ -28,6 +28,12 @@ export interface PeerState {
   readonly incarnation: bigint | null;
   readonly lastSeq: number; // highest seq of `incarnation` received
   readonly latest: Heartbeat | null; // the most recent heartbeat (its beliefs about others)
+  /**
+   * The peer announced a daemon restart (hitless): its kernel keeps serving on a lease of at
+   * most `restartWindowMs` from the announcement, so it is not called dead before this + deadMs.
+   * Kept across its incarnations (the new process inherits the old lease).
+   */
+  readonly holdUntilMs?: number;
 }
 
 export interface SentRecord { readonly seq: number; readonly atMs: number }
@@ -87,7 +93,9 @@ export function onHeartbeat(s: MembershipState, hb: Heartbeat, nowMs: number): M
   if (!restarted && hb.incarnation < (prev.incarnation ?? 0n)) return s;
   const lastSeq = restarted ? hb.seq : Math.max(prev.lastSeq, hb.seq);
   const newer = restarted || hb.seq >= prev.lastSeq;
-  const next: PeerState = { id: prev.id, lastHeardMs: nowMs, incarnation: hb.incarnation, lastSeq, latest: newer ? hb : prev.latest };
+  const window = hb.handover?.restartWindowMs ?? 0;
+  const holdUntilMs = Math.max(prev.holdUntilMs ?? -Infinity, window > 0 ? nowMs + window : -Infinity);
+  const next: PeerState = { id: prev.id, lastHeardMs: nowMs, incarnation: hb.incarnation, lastSeq, latest: newer ? hb : prev.latest, ...(holdUntilMs > -Infinity ? { holdUntilMs } : {}) };
   const peers = new Map(s.peers);
   peers.set(hb.senderId, next);
   return { ...s, peers };
@@ -99,12 +107,13 @@ export function peerStatus(s: MembershipState, id: number, nowMs: number): PeerS
   if (!p) return 'unknown';
   const since = p.lastHeardMs === null ? nowMs - s.startedMs : nowMs - p.lastHeardMs;
   if (p.lastHeardMs === null) return since >= s.cfg.deadMs ? 'dead' : 'unknown';
-  if (since >= s.cfg.deadMs) return 'dead';
+  if (since >= s.cfg.deadMs) return isDead(s, p, nowMs) ? 'dead' : 'suspect';
   return since >= s.cfg.suspectMs ? 'suspect' : 'alive';
 }
 
 /** peerStatus(...) === 'dead'. */
 function isDead(s: MembershipState, p: PeerState, nowMs: number): boolean {
+  if (p.holdUntilMs !== undefined && nowMs - p.holdUntilMs < s.cfg.deadMs) return false; // restarting
   return nowMs - (p.lastHeardMs ?? s.startedMs) >= s.cfg.deadMs;
 }
 

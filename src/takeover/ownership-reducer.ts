@@ -8,48 +8,68 @@
  *   - peers leaving (a planned stop, make-before-break: they keep answering until every peer
  *     they hear reports them absent, so a planned stop loses nothing; the overlap is one message
  *     delay, between two live nodes that both know it).
- * A peer that comes back (restart, thaw, healed partition) is present as soon as we hear it: we
- * release its buckets before acknowledging its heartbeat, and it renews its lease only after
- * every live peer acknowledged it (break-before-make: a gap of about one message delay).
- * The map is failoverMap(base, absent): monotone, so two nodes whose views differ by a failure
- * never both claim a bucket of a node neither considers alive.
+ *   - peers draining (`vmac drain`) and, in our own view, ourselves when draining or leaving.
+ * The target map is failoverMap(base, absent): monotone, so two nodes whose views differ by a
+ * failure never both claim a bucket of a node neither considers alive. `base` is the balanced
+ * map of the configured nodes under the weights they announce (`vmac weight`).
+ *
+ * Buckets whose target owner is a live node move through the connection-preserving hand-over
+ * (handover.ts): the old owner keeps its established connections, the new owner takes new flows
+ * once the old one granted it the bucket. A bucket nobody live holds (start, a dead owner) is
+ * taken at once. A peer that comes back (restart, rejoin, join) gets its buckets back through
+ * the hand-over once it renews its own lease; it takes buckets nobody holds only after every
+ * live peer acknowledged it.
  */
 import type { BucketMap } from '../hash/bucket-map.js';
-import { afterFailure, mapDigest, ownedBy } from '../hash/bucket-map.js';
+import { afterFailure, balancedMap, mapDigest } from '../hash/bucket-map.js';
 import type { NodeState } from '../ha/heartbeat-types.js';
-import { agreedDead, confirmsPresence, heardPeers, leaseGrant, peerStatus, type LeaseVerdict, type MembershipState } from '../ha/membership.js';
+import { MIN_LEASE_MS, agreedDead, confirmsPresence, heardPeers, leaseGrant, peerStatus, type LeaseVerdict, type MembershipState } from '../ha/membership.js';
+import type { PhaseChange } from '../vmac/ruleset.js';
+import { EMPTY_HANDOVER, peerView, stepHandover, type GrantState, type HandoverState } from './handover.js';
 
-/**
- * draining: its service is unhealthy (resource policy): it hands its buckets over like a leaving
- * node but stays; drained: handed over, owns nothing, keeps heartbeating until healthy again
- * (then it rejoins through 'joining').
- */
-export type SelfState = Extract<NodeState, 'active' | 'leaving' | 'draining'> | 'joining' | 'stopped' | 'drained';
+export type SelfState = Extract<NodeState, 'active' | 'leaving' | 'draining'> | 'joining' | 'stopped';
+
+export interface TakeoverParams {
+  readonly nodes: readonly { readonly id: number; readonly weight: number }[]; // configured, self included
+  readonly buckets: number;
+  /** The old owner lets a draining bucket go after this long even with connections left. */
+  readonly drainTimeoutMs: number;
+  /** false: planned moves break connections (old owner drops at once); only to show what the hand-over prevents. */
+  readonly graceful?: boolean;
+  /** false: no conntrack port; drains end once the new owner took the bucket. */
+  readonly connectionsKnown?: boolean;
+}
 
 export interface TakeoverState {
   readonly self: SelfState;
-  readonly base: BucketMap; // the balanced map of the configured nodes
-  readonly weights: ReadonlyMap<number, number>;
+  readonly params: TakeoverParams;
+  readonly base: BucketMap; // the balanced map of the configured nodes under `weights`
+  readonly weights: ReadonlyMap<number, number>; // as announced (ours: `weight`)
+  readonly weight: number; // ours, at run time
   readonly absent: ReadonlySet<number>;
-  readonly owned: readonly number[];
+  readonly owned: readonly number[]; // buckets in any phase but none (sorted)
+  readonly handover: HandoverState;
   readonly digest: string;
-  readonly epoch: number; // +1 on every change of `absent`
+  readonly epoch: number; // +1 on every change of `absent` or `base`
   readonly leaseActive: boolean;
   readonly lastVerdict: RenewVerdict | null;
   readonly leavingSinceMs: number | null;
   /**
    * Set while the lease is not running (at start, and from the moment a renewal was refused):
-   * peers may have taken our buckets meanwhile. Before renewing again, every peer a quorum does
-   * not agree is dead must confirm it hears us in a heartbeat acknowledging one of ours sent
-   * since then — proof that it released our buckets (or, if it crashed holding them, we wait
-   * until a quorum agrees it is dead, by which time its lease has run out).
+   * peers may have taken our buckets meanwhile. Before renewing again, and before taking a bucket
+   * nobody holds, every peer a quorum does not agree is dead must confirm it hears us in a
+   * heartbeat acknowledging one of ours sent since then.
    */
   readonly reclaimFromMs: number | null;
-  /**
-   * The peers dead in our own view (sorted ids), as last reported. When it changes we send a
-   * heartbeat at once: our vote is what the other survivors wait for before they take over.
-   */
+  /** The peers dead in our own view (sorted ids), as last reported; a change sends a heartbeat at once. */
   readonly deadSeen: string;
+  /**
+   * Hitless restart: phases adopted from the previous process, whose kernel lease runs until
+   * about then. If we have not renewed by then, the peers may take them: we forget them.
+   */
+  readonly adoptedUntilMs: number | null;
+  /** When the lease we last wrote ends (null: none written). Past it, what we held may be taken. */
+  readonly leaseUntilMs: number | null;
   /**
    * Peers a quorum agrees are dead but that must be fenced before their buckets are taken
    * (fencing configured): kept in the map until the fence succeeded. Set by the runtime.
@@ -57,17 +77,27 @@ export interface TakeoverState {
   readonly holdBack?: ReadonlySet<number>;
 }
 
+/** What a restarting daemon hands to its successor (through a state file). */
+export interface Adoption {
+  readonly phases: ReadonlyMap<number, import('../vmac/ruleset.js').BucketPhase>;
+  readonly grants: ReadonlyMap<number, number>; // draining bucket → grantee
+  readonly untilMs: number; // on the successor's clock
+}
+
 export type TakeoverEvent =
   | { readonly kind: 'tick'; readonly m: MembershipState } // membership changed or time passed
   | { readonly kind: 'renew-due'; readonly m: MembershipState }
   | { readonly kind: 'stop-requested'; readonly m: MembershipState }
-  | { readonly kind: 'drain-requested'; readonly m: MembershipState } // the local service is unhealthy
-  | { readonly kind: 'undrain-requested'; readonly m: MembershipState }; // healthy again
+  | { readonly kind: 'drain-requested'; readonly m: MembershipState; readonly drainTimeoutMs?: number }
+  | { readonly kind: 'resume-requested'; readonly m: MembershipState }
+  | { readonly kind: 'weight-set'; readonly m: MembershipState; readonly weight: number }
+  /** A conntrack reading: the buckets that still had connections at `atMs`. */
+  | { readonly kind: 'conntrack'; readonly m: MembershipState; readonly busy: ReadonlySet<number>; readonly atMs: number };
 
-export type MoveReason = 'start' | 'takeover' | 'rejoin' | 'peer-joined' | 'peer-left' | 'leaving' | 'drained';
+export type MoveReason = 'start' | 'takeover' | 'handover' | 'leaving' | 'lease-lost';
 
 export type TakeoverEffect =
-  | { readonly kind: 'move'; readonly add: readonly number[]; readonly remove: readonly number[]; readonly reason: MoveReason; readonly absent: readonly number[] }
+  | { readonly kind: 'phases'; readonly changes: readonly PhaseChange[]; readonly reason: MoveReason; readonly absent: readonly number[] }
   | { readonly kind: 'renew-lease'; readonly leaseMs: number }
   | { readonly kind: 'lease-lost'; readonly verdict: RenewVerdict }
   | { readonly kind: 'announce'; readonly reason: 'start' | 'takeover' }
@@ -77,10 +107,36 @@ export type TakeoverEffect =
 
 export interface Step { readonly state: TakeoverState; readonly effects: readonly TakeoverEffect[] }
 
+/** 'draining': draining and holding nothing (drained): no lease until resumed (e.g. the service is not healthy yet). */
 export type RenewVerdict = LeaseVerdict | 'awaiting-release' | 'draining';
 
-export function initTakeover(base: BucketMap, weights: ReadonlyMap<number, number>, nowMs: number): TakeoverState {
-  return { self: 'joining', base, weights, absent: new Set(), owned: [], digest: mapDigest(base), epoch: 0, leaseActive: false, lastVerdict: null, leavingSinceMs: null, reclaimFromMs: nowMs, deadSeen: '' };
+function weightsKey(w: ReadonlyMap<number, number>): string {
+  return [...w].sort((a, b) => a[0] - b[0]).map(([id, x]) => `${id}:${x}`).join(',');
+}
+
+function baseFor(params: TakeoverParams, weights: ReadonlyMap<number, number>): BucketMap {
+  return balancedMap(params.nodes.map((n) => ({ id: n.id, weight: weights.get(n.id) ?? n.weight })), params.buckets);
+}
+
+export function initTakeover(params: TakeoverParams, selfId: number, nowMs: number, adopt: Adoption | null = null): TakeoverState {
+  const weights = new Map(params.nodes.map((n) => [n.id, n.weight]));
+  const base = baseFor(params, weights);
+  // Draining buckets keep their grant (a new incarnation: the grantee acknowledges it anew).
+  const phases = new Map([...(adopt?.phases ?? [])].filter(([b, p]) => p !== 'none' && (p !== 'draining' || adopt?.grants.has(b) === true)));
+  const grants = new Map<number, GrantState>();
+  const since = new Map<number, number>();
+  for (const [b, p] of phases) {
+    if (p !== 'draining') continue;
+    grants.set(b, { to: adopt?.grants.get(b) ?? 0, seq: 0, revoked: false });
+    since.set(b, nowMs);
+  }
+  const handover: HandoverState = phases.size === 0 ? EMPTY_HANDOVER : { ...EMPTY_HANDOVER, phases, grants, drainSinceMs: since };
+  return {
+    self: 'joining', params, base, weights, weight: weights.get(selfId) ?? 1, absent: new Set(), owned: [...phases.keys()].sort((a, b) => a - b), handover,
+    digest: mapDigest(base), epoch: 0, leaseActive: false, lastVerdict: null, leavingSinceMs: null, reclaimFromMs: nowMs, deadSeen: '',
+    adoptedUntilMs: adopt && phases.size > 0 ? adopt.untilMs : null,
+    leaseUntilMs: null,
+  };
 }
 
 /** Every peer not agreed dead has confirmed, since `sinceMs`, that it hears us. */
@@ -90,24 +146,24 @@ function released(m: MembershipState, nowMs: number, sinceMs: number): boolean {
 }
 
 /**
- * Peers this node does not count on to answer right now: those a quorum agrees are dead, and
- * peers we hear that are handing over (leaving). A peer that lost quorum keeps its buckets in
- * our map until a quorum agrees it is dead: its lease may still be running.
+ * Nodes this node does not count on to own buckets right now: those a quorum agrees are dead,
+ * peers whose latest heartbeat says they are leaving or draining, and ourselves when we are.
+ * A peer that lost quorum keeps its buckets in our map until a quorum agrees it is dead: its
+ * lease may still be running.
  */
-export function absentInView(m: MembershipState, nowMs: number): Set<number> {
+export function absentInView(m: MembershipState, nowMs: number, self: SelfState = 'active'): Set<number> {
   const out = agreedDead(m, nowMs);
-  let heard: number[] | null = null; // only needed once some peer says it is leaving
   for (const p of m.peers.values()) {
-    if (p.latest === null || (p.latest.type !== 'leave' && p.latest.state !== 'leaving' && p.latest.state !== 'draining')) continue;
-    heard ??= heardPeers(m, nowMs);
-    if (heard.includes(p.id)) out.add(p.id);
+    const l = p.latest;
+    if (l !== null && (l.type === 'leave' || l.state === 'leaving' || l.state === 'draining')) out.add(p.id);
   }
+  if (self === 'draining' || self === 'leaving' || self === 'stopped') out.add(m.cfg.selfId);
   return out;
 }
 
 /** How this node describes itself in its heartbeats. */
 export function wireState(self: SelfState): NodeState {
-  return self === 'joining' ? 'standby' : self === 'stopped' ? 'leaving' : self === 'drained' ? 'draining' : self;
+  return self === 'joining' ? 'standby' : self === 'stopped' ? 'leaving' : self;
 }
 
 function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
@@ -117,94 +173,105 @@ function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
   return true;
 }
 
-const UNCHANGED: { readonly add: readonly number[]; readonly remove: readonly number[] } = { add: [], remove: [] };
+/** The target map for one absent set, memoised per base (the absent set rarely changes). */
+const views = new WeakMap<BucketMap, Map<string, { map: BucketMap; digest: string | null }>>();
+const MAX_VIEWS = 256; // distinct absent sets kept per base; beyond that the cache starts over
 
-function diff(from: readonly number[], to: readonly number[]): { add: readonly number[]; remove: readonly number[] } {
-  const f = new Set(from);
-  const t = new Set(to);
-  return { add: to.filter((b) => !f.has(b)), remove: from.filter((b) => !t.has(b)) };
-}
-
-/** The map for one failed set, with what was derived from it (computed on first use). */
-interface FailedView { readonly map: BucketMap; digest: string | null; readonly owned: Map<number, readonly number[]> }
-
-/**
- * afterFailure, mapDigest and ownedBy are pure and the reducer asks them the same questions on
- * every tick (the absent set rarely changes), so their answers are memoised per (base, weights,
- * failed set). Keyed by object identity: a runtime keeps one base and one weights map for life.
- */
-const views = new WeakMap<BucketMap, WeakMap<ReadonlyMap<number, number>, Map<string, FailedView>>>();
-const MAX_VIEWS = 256; // distinct failed sets kept per map; beyond that the cache starts over
-
-function failedView(s: TakeoverState, selfId: number, absent: ReadonlySet<number>): FailedView {
-  let byWeights = views.get(s.base);
-  if (!byWeights) views.set(s.base, (byWeights = new WeakMap<ReadonlyMap<number, number>, Map<string, FailedView>>()));
-  let byFailed = byWeights.get(s.weights);
-  if (!byFailed) byWeights.set(s.weights, (byFailed = new Map<string, FailedView>()));
-  const failed: number[] = [];
-  for (const id of absent) if (id !== selfId) failed.push(id);
-  const key = failed.length === 0 ? '' : failed.length === 1 ? String(failed[0]) : failed.sort((a, b) => a - b).join(',');
+function targetView(s: TakeoverState, absent: ReadonlySet<number>): { map: BucketMap; digest: string | null } {
+  let byFailed = views.get(s.base);
+  if (!byFailed) views.set(s.base, (byFailed = new Map<string, { map: BucketMap; digest: string | null }>()));
+  const failed = [...absent].sort((a, b) => a - b);
+  const key = failed.join(',');
   let view = byFailed.get(key);
   if (!view) {
     if (byFailed.size >= MAX_VIEWS) byFailed.clear();
-    view = { map: afterFailure(s.base, new Set(failed), s.weights), digest: null, owned: new Map() };
+    // Everyone absent (a lone node draining): the map stays as the base, nobody takes anything.
+    const everyone = s.params.nodes.every((n) => absent.has(n.id));
+    view = { map: everyone ? s.base : afterFailure(s.base, new Set(failed), s.weights), digest: null };
     byFailed.set(key, view);
   }
   return view;
 }
 
-function viewDigest(v: FailedView): string {
-  return (v.digest ??= mapDigest(v.map));
+/** The owners of every bucket in this node's current view. */
+export function targetMap(s: TakeoverState): BucketMap {
+  return targetView(s, s.absent).map;
 }
 
-const NOTHING: readonly number[] = [];
-
-/** The buckets this node answers given who is absent. A leaving node keeps its own until released. */
-function targetOwned(s: TakeoverState, selfId: number, absent: ReadonlySet<number>): readonly number[] {
-  if (s.self === 'stopped' || s.self === 'drained') return NOTHING;
-  const v = failedView(s, selfId, absent);
-  let owned = v.owned.get(selfId);
-  if (!owned) v.owned.set(selfId, (owned = ownedBy(v.map, selfId)));
-  return owned;
+/**
+ * Weights as announced by the peers we hear; the configured weight for a peer we do not hear
+ * (never, or no longer): what a dead node last announced may have reached only some of us, and
+ * every survivor must compute the same map.
+ */
+function announcedWeights(s: TakeoverState, m: MembershipState, nowMs: number): ReadonlyMap<number, number> {
+  const w = new Map<number, number>();
+  const heard = heardPeers(m, nowMs);
+  for (const n of s.params.nodes) {
+    if (n.id === m.cfg.selfId) w.set(n.id, s.weight);
+    else w.set(n.id, heard.includes(n.id) ? (m.peers.get(n.id)?.latest?.weight ?? n.weight) : n.weight);
+  }
+  return weightsKey(w) === weightsKey(s.weights) ? s.weights : w;
 }
 
-function reasonFor(prevAbsent: ReadonlySet<number>, absent: ReadonlySet<number>, added: number, self: SelfState): MoveReason {
+function reasonFor(changes: readonly PhaseChange[], prevAbsent: ReadonlySet<number>, absent: ReadonlySet<number>, self: SelfState): MoveReason {
   if (self === 'joining') return 'start';
-  if ([...absent].some((id) => !prevAbsent.has(id))) return added > 0 ? 'takeover' : 'peer-left';
-  return 'peer-joined';
+  if (self === 'leaving') return 'leaving';
+  const newlyAbsent = [...absent].some((id) => !prevAbsent.has(id));
+  return newlyAbsent && changes.some((c) => c.from === 'none' && c.to === 'owned') ? 'takeover' : 'handover';
 }
 
-function recompute(s: TakeoverState, m: MembershipState, nowMs: number): Step {
-  const selfId = m.cfg.selfId;
-  const absent = absentInView(m, nowMs);
-  if (s.holdBack) for (const id of s.holdBack) absent.delete(id);
-  const owned = targetOwned(s, selfId, absent);
-  const { add, remove } = owned === s.owned ? UNCHANGED : diff(s.owned, owned);
-  const changedView = !sameSet(absent, s.absent);
+function sortedOwned(h: HandoverState): readonly number[] {
+  return [...h.phases.keys()].sort((a, b) => a - b);
+}
+
+function recompute(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
+  const weights = announcedWeights(s0, m, nowMs);
+  const s = weights === s0.weights ? s0 : { ...s0, weights, base: baseFor(s0.params, weights) };
+  const absent = absentInView(m, nowMs, s.self);
+  if (s.holdBack) for (const id of s.holdBack) if (id !== m.cfg.selfId) absent.delete(id);
+  const view = targetView(s, absent);
+  const dead = agreedDead(m, nowMs);
+  // Buckets are taken (unheld, or granted) only while our lease runs: whatever we hold when it
+  // stops is forgotten (onRenewDue), so a lease that comes back never covers stale phases.
+  const mayTakeUnheld = s.self !== 'stopped' && s.leaseActive && s.reclaimFromMs === null;
+  const h = stepHandover(s.handover, view.map, peerView(m, dead, mayTakeUnheld), { drainTimeoutMs: s.params.drainTimeoutMs, graceful: s.params.graceful !== false, connectionsKnown: s.params.connectionsKnown !== false }, nowMs);
+  const changedView = !sameSet(absent, s.absent) || s.base !== s0.base;
   const deadSeen = [...m.peers.keys()].filter((id) => peerStatus(m, id, nowMs) === 'dead').sort((a, b) => a - b).join(',');
-  if (add.length === 0 && remove.length === 0 && !changedView) {
+  if (h.changes.length === 0 && h.state === s.handover && !changedView) {
+    if (s !== s0) return { state: s, effects: [] };
     return deadSeen === s.deadSeen ? { state: s, effects: [] } : { state: { ...s, deadSeen }, effects: [{ kind: 'send-heartbeat-now' }] };
   }
-  const reason = reasonFor(s.absent, absent, add.length, s.self);
-  const state: TakeoverState = { ...s, absent, owned, deadSeen, digest: viewDigest(failedView(s, selfId, absent)), epoch: changedView ? s.epoch + 1 : s.epoch };
+  const reason = reasonFor(h.changes, s.absent, absent, s.self);
+  const state: TakeoverState = {
+    ...s, absent, handover: h.state, owned: h.changes.length > 0 ? sortedOwned(h.state) : s.owned, deadSeen,
+    digest: (view.digest ??= mapDigest(view.map)), epoch: changedView ? s.epoch + 1 : s.epoch,
+  };
   const effects: TakeoverEffect[] = [];
-  if (add.length > 0 || remove.length > 0) effects.push({ kind: 'move', add, remove, reason, absent: [...absent].sort((a, b) => a - b) });
-  if (reason === 'takeover' && add.length > 0 && s.leaseActive) effects.push({ kind: 'announce', reason: 'takeover' });
-  if (changedView || deadSeen !== s.deadSeen) effects.push({ kind: 'send-heartbeat-now' });
+  if (h.changes.length > 0) effects.push({ kind: 'phases', changes: h.changes, reason, absent: [...absent].sort((a, b) => a - b) });
+  if (reason === 'takeover' && s.leaseActive) effects.push({ kind: 'announce', reason: 'takeover' });
+  // Peers wait for our phase changes and grants: tell them at once.
+  if (changedView || deadSeen !== s.deadSeen || h.changes.length > 0 || h.state.grants !== s.handover.grants) effects.push({ kind: 'send-heartbeat-now' });
   return { state, effects };
 }
 
-/** A leaving node lets go once every peer it hears reports it absent (they took its buckets). */
-function leavingDone(m: MembershipState, nowMs: number, s: TakeoverState): boolean {
-  const heard = heardPeers(m, nowMs);
-  const allTook = heard.every((id) => m.peers.get(id)?.latest?.peers.find((r) => r.id === m.cfg.selfId)?.status === 'dead');
-  return allTook || (s.leavingSinceMs !== null && nowMs - s.leavingSinceMs >= m.cfg.deadMs);
+function forgetAll(s: TakeoverState, effects: TakeoverEffect[]): TakeoverState {
+  if (s.handover.phases.size === 0) return { ...s, adoptedUntilMs: null };
+  const changes: PhaseChange[] = [...s.handover.phases].map(([bucket, from]) => ({ bucket, from, to: 'none' as const }));
+  effects.push({ kind: 'phases', changes, reason: 'lease-lost', absent: [...s.absent].sort((a, b) => a - b) });
+  return { ...s, handover: { ...EMPTY_HANDOVER, busy: s.handover.busy, busyAtMs: s.handover.busyAtMs }, owned: [], adoptedUntilMs: null };
 }
 
-function onRenewDue(s: TakeoverState, m: MembershipState, nowMs: number): Step {
-  if (s.self === 'stopped' || s.self === 'drained') return { state: s, effects: [] };
+function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
+  if (s0.self === 'stopped') return { state: s0, effects: [] };
+  const pre: TakeoverEffect[] = [];
+  // Adopted phases whose inherited lease ran out (minus the margin) may have been taken: forget them.
+  const s1 = s0.adoptedUntilMs !== null && nowMs >= s0.adoptedUntilMs - m.cfg.marginMs ? forgetAll(s0, pre) : s0;
+  // Our own lease ran out (the kernel expires up to MIN_LEASE_MS early) before we renewed it:
+  // peers may have taken what we held. Forget it before any renewal covers it again.
+  const s = s1.leaseUntilMs !== null && nowMs >= s1.leaseUntilMs - MIN_LEASE_MS ? { ...forgetAll(s1, pre), leaseUntilMs: null } : s1;
   const grant = leaseGrant(m, nowMs);
-  const verdict: RenewVerdict = grant.verdict === 'renew' && s.reclaimFromMs !== null && !released(m, nowMs, s.reclaimFromMs) ? 'awaiting-release' : grant.verdict;
+  const drained = s.self === 'draining' && s.handover.phases.size === 0;
+  const verdict: RenewVerdict = drained ? 'draining' : grant.verdict === 'renew' && s.reclaimFromMs !== null && !released(m, nowMs, s.reclaimFromMs) ? 'awaiting-release' : grant.verdict;
   if (verdict === 'renew') {
     // A lease shorter than leaseMs when proofs are getting old: never past the moment a quorum
     // could call us dead. Between two positive grants no peer can have taken our buckets.
@@ -214,52 +281,57 @@ function onRenewDue(s: TakeoverState, m: MembershipState, nowMs: number): Step {
       self = 'active';
       effects.push({ kind: 'announce', reason: 'start' }, { kind: 'send-heartbeat-now' });
     }
-    return { state: { ...s, self, leaseActive: true, lastVerdict: verdict, reclaimFromMs: null }, effects };
+    return { state: { ...s, self, leaseActive: true, lastVerdict: verdict, reclaimFromMs: null, adoptedUntilMs: null, leaseUntilMs: nowMs + grant.leaseMs }, effects: [...pre, ...effects] };
   }
   // No renewal: the kernel lease runs out by itself within leaseMs. Report it once; from now on
   // peers may take our buckets, so they must release them before we renew again.
-  const effects: TakeoverEffect[] = s.leaseActive ? [{ kind: 'lease-lost', verdict }] : [];
-  return { state: { ...s, leaseActive: false, lastVerdict: verdict, reclaimFromMs: s.reclaimFromMs ?? nowMs }, effects };
+  const effects: TakeoverEffect[] = [...pre, ...(s.leaseActive ? [{ kind: 'lease-lost', verdict } as const, { kind: 'send-heartbeat-now' } as const] : [])];
+  // What we hold stays ours until the lease written last runs out (checked above on the next
+  // renewal tick); a refusal alone does not stop the kernel from answering.
+  const next = s;
+  return { state: { ...next, leaseActive: false, lastVerdict: verdict, reclaimFromMs: s.reclaimFromMs ?? nowMs }, effects };
+}
+
+/** A leaving node is done once it holds nothing, or after the drain timeout plus a dead time. */
+function leavingDone(s: TakeoverState, m: MembershipState, nowMs: number): boolean {
+  return s.handover.phases.size === 0 || (s.leavingSinceMs !== null && nowMs - s.leavingSinceMs >= s.params.drainTimeoutMs + m.cfg.deadMs);
+}
+
+function then(first: Step, next: (s: TakeoverState) => Step): Step {
+  const r = next(first.state);
+  return { state: r.state, effects: [...first.effects, ...r.effects] };
 }
 
 export function step(s: TakeoverState, e: TakeoverEvent, nowMs: number): Step {
   switch (e.kind) {
     case 'tick': {
-      if (s.self === 'leaving' && leavingDone(e.m, nowMs, s)) {
-        return { state: { ...s, self: 'stopped', owned: [], leaseActive: false }, effects: [{ kind: 'release-lease' }, { kind: 'move', add: [], remove: s.owned, reason: 'leaving', absent: [...s.absent] }, { kind: 'exit' }] };
+      const r = recompute(s, e.m, nowMs);
+      if (r.state.self === 'leaving' && leavingDone(r.state, e.m, nowMs)) {
+        const all: PhaseChange[] = [...r.state.handover.phases].map(([bucket, from]) => ({ bucket, from, to: 'none' as const }));
+        const effects: TakeoverEffect[] = [...r.effects, { kind: 'release-lease' }];
+        if (all.length > 0) effects.push({ kind: 'phases', changes: all, reason: 'leaving', absent: [...r.state.absent] });
+        effects.push({ kind: 'send-heartbeat-now' }, { kind: 'exit' });
+        return { state: { ...r.state, self: 'stopped', owned: [], handover: EMPTY_HANDOVER, leaseActive: false }, effects };
       }
-      if (s.self === 'draining' && leavingDone(e.m, nowMs, s)) {
-        // Handed over: let go of everything but stay in the cluster. Peers may now hold our
-        // buckets, so a later rejoin waits for their release (reclaimFromMs).
-        const effects: TakeoverEffect[] = [{ kind: 'release-lease' }, { kind: 'move', add: [], remove: s.owned, reason: 'drained', absent: [...s.absent] }, { kind: 'send-heartbeat-now' }];
-        if (s.leaseActive) effects.unshift({ kind: 'lease-lost', verdict: 'draining' });
-        return { state: { ...s, self: 'drained', owned: [], leaseActive: false, lastVerdict: 'draining', reclaimFromMs: nowMs }, effects };
-      }
-      return recompute(s, e.m, nowMs);
+      return r;
     }
-    case 'renew-due': {
-      // The owned set is brought up to date before the lease is extended over it.
-      const first = recompute(s, e.m, nowMs);
-      const r = onRenewDue(first.state, e.m, nowMs);
-      return { state: r.state, effects: [...first.effects, ...r.effects] };
-    }
+    case 'renew-due':
+      // The phases are brought up to date before the lease is extended over them.
+      // ... and once the lease runs, what we may take is taken at once.
+      return then(then(recompute(s, e.m, nowMs), (x) => onRenewDue(x, e.m, nowMs)), (x) => (x.leaseActive && !s.leaseActive ? recompute(x, e.m, nowMs) : { state: x, effects: [] }));
+    case 'conntrack':
+      return recompute({ ...s, handover: { ...s.handover, busy: e.busy, busyAtMs: e.atMs } }, e.m, nowMs);
     case 'stop-requested':
       if (s.self === 'leaving' || s.self === 'stopped') return { state: s, effects: [] };
-      return { state: { ...s, self: 'leaving', leavingSinceMs: nowMs }, effects: [{ kind: 'send-heartbeat-now' }] };
+      return then({ state: { ...s, self: 'leaving', leavingSinceMs: nowMs }, effects: [{ kind: 'send-heartbeat-now' }] }, (x) => recompute(x, e.m, nowMs));
     case 'drain-requested':
-      if (s.self === 'active') return { state: { ...s, self: 'draining', leavingSinceMs: nowMs }, effects: [{ kind: 'send-heartbeat-now' }] };
-      // Not serving yet: nothing to hand over.
-      if (s.self === 'joining') return { state: { ...s, self: 'drained', owned: [], leaseActive: false, reclaimFromMs: s.reclaimFromMs ?? nowMs }, effects: s.owned.length > 0 ? [{ kind: 'move', add: [], remove: s.owned, reason: 'drained', absent: [...s.absent] }, { kind: 'send-heartbeat-now' }] : [{ kind: 'send-heartbeat-now' }] };
-      return { state: s, effects: [] };
-    case 'undrain-requested':
-      if (s.self === 'drained') return { state: { ...s, self: 'joining', leavingSinceMs: null, reclaimFromMs: s.reclaimFromMs ?? nowMs }, effects: [{ kind: 'send-heartbeat-now' }] };
-      if (s.self === 'draining') {
-        // Some peers may have taken our buckets already: let the lease go and rejoin, waiting
-        // for their release like any returning node (a short gap, never a double answer).
-        const effects: TakeoverEffect[] = [{ kind: 'release-lease' }, { kind: 'send-heartbeat-now' }];
-        if (s.leaseActive) effects.unshift({ kind: 'lease-lost', verdict: 'draining' });
-        return { state: { ...s, self: 'joining', leavingSinceMs: null, leaseActive: false, reclaimFromMs: nowMs }, effects };
-      }
-      return { state: s, effects: [] };
+      if (s.self !== 'active' && s.self !== 'joining') return { state: s, effects: [] };
+      return then({ state: { ...s, self: 'draining', params: e.drainTimeoutMs === undefined ? s.params : { ...s.params, drainTimeoutMs: e.drainTimeoutMs } }, effects: [{ kind: 'send-heartbeat-now' }] }, (x) => recompute(x, e.m, nowMs));
+    case 'resume-requested':
+      if (s.self !== 'draining') return { state: s, effects: [] };
+      return then({ state: { ...s, self: s.leaseActive ? 'active' : 'joining' }, effects: [{ kind: 'send-heartbeat-now' }] }, (x) => recompute(x, e.m, nowMs));
+    case 'weight-set':
+      if (e.weight === s.weight) return { state: s, effects: [] };
+      return then({ state: { ...s, weight: e.weight }, effects: [{ kind: 'send-heartbeat-now' }] }, (x) => recompute(x, e.m, nowMs));
   }
 }

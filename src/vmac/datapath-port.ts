@@ -2,9 +2,15 @@
  * The data-path port: the few things the daemon asks of the kernel filter. The nft adapter
  * (nft-datapath.ts) and the in-memory fake (fake-datapath.ts) both pass test/contract/datapath.
  */
+import type { BucketPhase, PhaseChange } from './ruleset.js';
+
+export type { BucketPhase, PhaseChange } from './ruleset.js';
+
 export interface DataPathState {
   readonly installed: boolean;
-  readonly owned: readonly number[]; // sorted
+  readonly owned: readonly number[]; // sorted: every bucket let in at ingress (any phase but none)
+  readonly incoming: readonly number[]; // sorted: subset of owned, new owner of a hand-over
+  readonly draining: readonly number[]; // sorted: subset of owned, old owner of a hand-over
   readonly leaseRemainingMs: number | null; // null: no live lease (node answers nothing)
 }
 
@@ -13,6 +19,8 @@ export interface DataPathPort {
   install(owned: readonly number[], leaseMs: number | null): void;
   /** Moves buckets in and out of the owned map in one atomic transaction. */
   move(add: readonly number[], remove: readonly number[]): void;
+  /** Applies per-bucket phase changes (hand-over) in one atomic transaction. */
+  setPhases(changes: readonly PhaseChange[]): void;
   /** Extends the lease to `leaseMs` from now. */
   renew(leaseMs: number): void;
   /** Drops the lease now: the node stops answering at once, buckets stay recorded. */
@@ -20,4 +28,13 @@ export interface DataPathPort {
   /** Removes everything of ours; idempotent. */
   teardown(): void;
   inspect(): DataPathState;
+}
+
+/** The phase of every bucket as the state lists it (owned minus the hand-over ones are `owned`). */
+export function phasesOf(st: DataPathState): Map<number, BucketPhase> {
+  const out = new Map<number, BucketPhase>();
+  for (const b of st.owned) out.set(b, 'owned');
+  for (const b of st.incoming) out.set(b, 'incoming');
+  for (const b of st.draining) out.set(b, 'draining');
+  return out;
 }

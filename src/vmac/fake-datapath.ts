@@ -1,19 +1,29 @@
-import type { DataPathPort, DataPathState } from './datapath-port.js';
+import type { BucketPhase, DataPathPort, DataPathState } from './datapath-port.js';
 import { VmacError } from '../util/errors.js';
 
 export interface FakeDataPath extends DataPathPort {
   failNext(message: string): void;
   /**
-   * The buckets answered right now (installed, owned, live lease) — the live set, not a copy, so
-   * the simulator can check every simulated millisecond cheaply; null when answering nothing.
+   * The buckets let in right now (installed, any phase but none, live lease) — the live set, not
+   * a copy, so the simulator can check every simulated millisecond cheaply; null when answering
+   * nothing.
    */
   answeringNow(): ReadonlySet<number> | null;
+  /**
+   * The buckets whose NEW flows this node accepts right now (owned or incoming, live lease): the
+   * set the simulator's safety invariant checks (established flows may overlap in a hand-over).
+   */
+  acceptingNewNow(): ReadonlySet<number> | null;
+  /** Phase of one bucket as written (lease not considered). */
+  phaseOf(bucket: number): BucketPhase;
 }
 
 /** In-memory data path with a lease that expires on an injected clock; for unit tests and the simulator. */
 export function fakeDataPath(nowMs: () => number): FakeDataPath {
   let installed = false;
-  let owned = new Set<number>();
+  let owned = new Set<number>(); // every bucket not `none`
+  let acceptsNew = new Set<number>(); // owned or incoming
+  let phases = new Map<number, BucketPhase>(); // buckets not `none`
   let leaseUntilMs: number | null = null;
   let fault: string | null = null;
   const guard = (what: string): void => {
@@ -27,18 +37,37 @@ export function fakeDataPath(nowMs: () => number): FakeDataPath {
     guard(what);
     if (!installed) throw new VmacError('VMAC_NFT_FAILED', `nft ${what} failed: No such file or directory`, { what });
   };
+  const set = (b: number, p: BucketPhase): void => {
+    if (p === 'none') { phases.delete(b); owned.delete(b); acceptsNew.delete(b); return; }
+    phases.set(b, p);
+    owned.add(b);
+    if (p === 'owned' || p === 'incoming') acceptsNew.add(b);
+    else acceptsNew.delete(b);
+  };
+  const live = (): boolean => installed && leaseUntilMs !== null && leaseUntilMs - nowMs() > 0;
+  const list = (p: BucketPhase): number[] => [...phases].filter(([, x]) => x === p).map(([b]) => b).sort((a, b) => a - b);
   return {
     install(buckets, leaseMs) {
       guard('install');
       installed = true;
-      owned = new Set(buckets);
+      owned = new Set();
+      acceptsNew = new Set();
+      phases = new Map();
+      for (const b of buckets) set(b, 'owned');
       leaseUntilMs = leaseMs === null ? null : nowMs() + leaseMs;
     },
     move(add, remove) {
       needInstalled('move');
       for (const b of remove) if (!owned.has(b)) throw new VmacError('VMAC_NFT_FAILED', `nft move failed: bucket ${b} not owned`, { bucket: b });
-      for (const b of remove) owned.delete(b);
-      for (const b of add) owned.add(b);
+      for (const b of remove) set(b, 'none');
+      for (const b of add) set(b, 'owned');
+    },
+    setPhases(changes) {
+      needInstalled('phases');
+      for (const c of changes) {
+        if ((phases.get(c.bucket) ?? 'none') !== c.from) throw new VmacError('VMAC_NFT_FAILED', `nft phases failed: bucket ${c.bucket} is not ${c.from}`, { bucket: c.bucket });
+      }
+      for (const c of changes) set(c.bucket, c.to);
     },
     renew(leaseMs) {
       needInstalled('renew');
@@ -52,15 +81,23 @@ export function fakeDataPath(nowMs: () => number): FakeDataPath {
       guard('teardown');
       installed = false;
       owned = new Set();
+      acceptsNew = new Set();
+      phases = new Map();
       leaseUntilMs = null;
     },
     inspect(): DataPathState {
-      if (!installed) return { installed: false, owned: [], leaseRemainingMs: null };
+      if (!installed) return { installed: false, owned: [], incoming: [], draining: [], leaseRemainingMs: null };
       const remaining = leaseUntilMs === null ? null : leaseUntilMs - nowMs();
-      return { installed, owned: [...owned].sort((a, b) => a - b), leaseRemainingMs: remaining !== null && remaining > 0 ? remaining : null };
+      return { installed, owned: [...owned].sort((a, b) => a - b), incoming: list('incoming'), draining: list('draining'), leaseRemainingMs: remaining !== null && remaining > 0 ? remaining : null };
     },
     answeringNow() {
-      return installed && leaseUntilMs !== null && leaseUntilMs - nowMs() > 0 ? owned : null;
+      return live() ? owned : null;
+    },
+    acceptingNewNow() {
+      return live() ? acceptsNew : null;
+    },
+    phaseOf(bucket) {
+      return phases.get(bucket) ?? 'none';
     },
     failNext(message) {
       fault = message;

@@ -1,7 +1,7 @@
 import type { NftRunner } from '../../native-shims/nftables.js';
 import { VmacError } from '../util/errors.js';
 import type { DataPathPort, DataPathState } from './datapath-port.js';
-import { renderInstall, renderOwnedDelta, renderRelease, renderRenew, renderTeardown, type DataPathPlan } from './ruleset.js';
+import { ctTableName, renderInstall, renderOwnedDelta, renderPhaseChanges, renderRelease, renderRenew, renderTeardown, type DataPathPlan } from './ruleset.js';
 
 /** The data path in the kernel, through one long-lived libnftables context. */
 export function nftDataPath(nft: NftRunner, plan: DataPathPlan): DataPathPort {
@@ -15,6 +15,7 @@ export function nftDataPath(nft: NftRunner, plan: DataPathPlan): DataPathPort {
   return {
     install: (owned, leaseMs) => exec('install', renderInstall(plan, owned, leaseMs)),
     move: (add, remove) => exec('move', renderOwnedDelta(plan, add, remove)),
+    setPhases: (changes) => exec('phases', renderPhaseChanges(plan, changes)),
     renew: (leaseMs) => exec('renew', renderRenew(plan, leaseMs)),
     release: () => exec('release', renderRelease(plan)),
     teardown: () => exec('teardown', renderTeardown(plan)),
@@ -29,8 +30,30 @@ function firstLine(text: string): string {
 /** Reads the table back: the owned map from JSON, the lease's `expires` from text (JSON rounds it to seconds). */
 export function inspectTable(nft: NftRunner, plan: Pick<DataPathPlan, 'table'>): DataPathState {
   const owned = nft.run(`list map netdev ${plan.table} owned`, true);
-  if (owned.rc !== 0) return { installed: false, owned: [], leaseRemainingMs: null };
-  return { installed: true, owned: parseOwned(owned.output), leaseRemainingMs: parseLease(nft.run(`list set netdev ${plan.table} alive`).output) };
+  if (owned.rc !== 0) return { installed: false, owned: [], incoming: [], draining: [], leaseRemainingMs: null };
+  const phase = nft.run(`list map ip ${ctTableName(plan.table)} phase`, true);
+  const { incoming, draining } = phase.rc === 0 ? parsePhaseMap(phase.output) : { incoming: [], draining: [] };
+  return { installed: true, owned: parseOwned(owned.output), incoming, draining, leaseRemainingMs: parseLease(nft.run(`list set netdev ${plan.table} alive`).output) };
+}
+
+interface NftJsonVerdict { jump?: { target?: string } }
+interface NftJsonPhaseMap { map?: { elem?: [number | { elem?: { val?: number } }, NftJsonVerdict][] } }
+
+/** The hand-over map: which buckets jump to `incoming`, which to `draining`. */
+export function parsePhaseMap(json: string): { incoming: number[]; draining: number[] } {
+  const doc = JSON.parse(json) as { nftables?: NftJsonPhaseMap[] };
+  const incoming: number[] = [];
+  const draining: number[] = [];
+  for (const item of doc.nftables ?? []) {
+    for (const [key, verdict] of item.map?.elem ?? []) {
+      const b = typeof key === 'number' ? key : key.elem?.val;
+      if (typeof b !== 'number') continue;
+      const target = verdict.jump?.target;
+      if (target === 'incoming') incoming.push(b);
+      else if (target === 'draining') draining.push(b);
+    }
+  }
+  return { incoming: incoming.sort((a, b) => a - b), draining: draining.sort((a, b) => a - b) };
 }
 
 interface NftJsonMap { map?: { elem?: [number | { elem?: { val?: number } }, unknown][] } }

@@ -12,6 +12,20 @@
  *       ARP asking for / claiming the VIP  -> drop (the daemon answers, never the kernel)
  *       everything else                    -> accept (the node's own traffic is untouched)
  *
+ *   table ip vmac_<service>_ct             conntrack-aware hand-over (KERNEL-NOTES "Conntrack hand-over")
+ *     map phase { bucket : jump draining | jump incoming }   only buckets being handed over
+ *     chain pre (hook prerouting priority -150, after conntrack; policy accept)
+ *       VIP from the cluster interface     -> same jhash -> vmap @phase
+ *     chain draining (old owner)           established,related accepted; new flows dropped
+ *     chain incoming (new owner)           established,related + new TCP SYNs + UDP accepted;
+ *                                          other new packets (mid-stream TCP of connections the
+ *                                          old owner serves) dropped, never answered with a RST
+ *
+ * A bucket being handed over is in `owned` (so the ingress rule lets it into the IP stack) and
+ * in `phase` (so conntrack decides). The hash is computed again at prerouting rather than carried
+ * in the packet mark, so the operator's marks are untouched. The ct table exists from the start:
+ * conntrack must already track a connection when its bucket starts draining.
+ *
  * The service's traffic is decided by the first rule alone; the node's own traffic pays four
  * early mismatches. A missing `alive` element (lease expired: daemon dead or hung) makes the first
  * rule miss, so the node stops answering by itself. One verdict-map lookup replaces set + jump.
@@ -27,6 +41,8 @@ export interface DataPathPlan {
 
 /** The netdev ingress priority: before anything else an operator may hook at ingress. */
 export const INGRESS_PRIORITY = -500;
+/** Prerouting priority of the hand-over chain: after conntrack (-200), before mangle (-150 is mangle; -160 keeps us ahead of it). */
+export const CT_PRIORITY = -160;
 
 /**
  * Per-element counters on `owned`: the kernel counts packets and bytes accepted per bucket, so
@@ -38,6 +54,23 @@ export const OWNED_MAP_FLAGS = 'counter;';
 export function tableName(service: string): string {
   return `vmac_${service.replace(/[^a-zA-Z0-9_]/g, '_')}`;
 }
+
+/** The conntrack hand-over table (family ip) beside the netdev table. */
+export function ctTableName(table: string): string {
+  return `${table}_ct`;
+}
+
+/**
+ * What the kernel does with one bucket's packets on this node:
+ *   none     - dropped at ingress;
+ *   owned    - all accepted;
+ *   incoming - new owner during a hand-over: established,related, new TCP SYNs and UDP;
+ *   draining - old owner during a hand-over: established,related only.
+ */
+export type BucketPhase = 'none' | 'owned' | 'incoming' | 'draining';
+export const BUCKET_PHASES: readonly BucketPhase[] = ['none', 'owned', 'incoming', 'draining'];
+
+export interface PhaseChange { readonly bucket: number; readonly from: BucketPhase; readonly to: BucketPhase }
 
 function elements(buckets: readonly number[]): string {
   return buckets.map((b) => `${b} : accept`).join(', ');
@@ -59,7 +92,59 @@ export function renderInstall(plan: DataPathPlan, owned: readonly number[], leas
     `add rule ${t} ingress arp saddr ip ${plan.vip} drop`,
   ];
   if (owned.length > 0) lines.push(`add element ${t} owned { ${elements(owned)} }`);
+  lines.push(...renderCtTable(plan));
   if (leaseMs !== null) lines.push(renderRenew(plan, leaseMs));
+  return lines.join('\n');
+}
+
+/** The hand-over table, empty `phase` map (replaced atomically like the netdev table). */
+export function renderCtTable(plan: DataPathPlan): string[] {
+  const t = `ip ${ctTableName(plan.table)}`;
+  return [
+    `add table ${t}`,
+    `delete table ${t}`,
+    `add table ${t}`,
+    `add chain ${t} draining`,
+    `add rule ${t} draining ct state established,related accept`,
+    `add rule ${t} draining drop`,
+    `add chain ${t} incoming`,
+    `add rule ${t} incoming ct state established,related accept`,
+    `add rule ${t} incoming ct state new tcp flags & (fin|syn|rst|ack) == syn accept`,
+    `add rule ${t} incoming ct state new meta l4proto udp accept`,
+    `add rule ${t} incoming drop`,
+    `add map ${t} phase { typeof numgen inc mod ${plan.buckets} : verdict; }`,
+    `add chain ${t} pre { type filter hook prerouting priority ${CT_PRIORITY}; policy accept; }`,
+    `add rule ${t} pre iifname ${JSON.stringify(plan.ifname)} ip daddr ${plan.vip} ${plan.hashExpr} vmap @phase`,
+  ];
+}
+
+const inOwned = (p: BucketPhase): boolean => p !== 'none';
+const inPhaseMap = (p: BucketPhase): boolean => p === 'incoming' || p === 'draining';
+
+/**
+ * One atomic batch applying phase changes: `owned` holds every bucket not `none`, `phase` holds
+ * the buckets being handed over with the chain that decides them. Empty string when nothing changes.
+ */
+export function renderPhaseChanges(plan: DataPathPlan, changes: readonly PhaseChange[]): string {
+  const t = `netdev ${plan.table}`;
+  const ct = `ip ${ctTableName(plan.table)}`;
+  const ownedDel: number[] = [];
+  const ownedAdd: number[] = [];
+  const phaseDel: number[] = [];
+  const phaseAdd: string[] = [];
+  for (const c of changes) {
+    if (c.from === c.to) continue;
+    if (inPhaseMap(c.from)) phaseDel.push(c.bucket);
+    if (inPhaseMap(c.to)) phaseAdd.push(`${c.bucket} : jump ${c.to}`);
+    if (inOwned(c.from) && !inOwned(c.to)) ownedDel.push(c.bucket);
+    if (!inOwned(c.from) && inOwned(c.to)) ownedAdd.push(c.bucket);
+  }
+  const lines: string[] = [];
+  // Order inside the (atomic) batch only matters for element existence: delete before re-add.
+  if (phaseDel.length > 0) lines.push(`delete element ${ct} phase { ${phaseDel.join(', ')} }`);
+  if (phaseAdd.length > 0) lines.push(`add element ${ct} phase { ${phaseAdd.join(', ')} }`);
+  if (ownedDel.length > 0) lines.push(`delete element ${t} owned { ${ownedDel.join(', ')} }`);
+  if (ownedAdd.length > 0) lines.push(`add element ${t} owned { ${elements(ownedAdd)} }`);
   return lines.join('\n');
 }
 
@@ -87,5 +172,6 @@ export function renderOwnedDelta(plan: DataPathPlan, add: readonly number[], rem
 
 /** Removes the table if present (idempotent: `add` first so `delete` cannot fail on absence). */
 export function renderTeardown(plan: Pick<DataPathPlan, 'table'>): string {
-  return [`add table netdev ${plan.table}`, `delete table netdev ${plan.table}`].join('\n');
+  const ct = ctTableName(plan.table);
+  return [`add table netdev ${plan.table}`, `delete table netdev ${plan.table}`, `add table ip ${ct}`, `delete table ip ${ct}`].join('\n');
 }

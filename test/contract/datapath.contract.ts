@@ -66,7 +66,19 @@ export function dataPathContract(name: string, make: () => Promise<DataPathSubje
       port.install([1], 5000);
       port.teardown();
       port.teardown();
-      expect(port.inspect()).toEqual({ installed: false, owned: [], leaseRemainingMs: null });
+      expect(port.inspect()).toEqual({ installed: false, owned: [], incoming: [], draining: [], leaseRemainingMs: null });
+    }));
+
+    it('setPhases moves buckets through the hand-over phases in one step', () => withSubject(({ port }) => {
+      port.install([1, 2, 3], 5000);
+      port.setPhases([{ bucket: 1, from: 'owned', to: 'draining' }, { bucket: 4, from: 'none', to: 'incoming' }, { bucket: 3, from: 'owned', to: 'none' }]);
+      let st = port.inspect();
+      expect([st.owned, st.incoming, st.draining]).toEqual([[1, 2, 4], [4], [1]]);
+      port.setPhases([{ bucket: 1, from: 'draining', to: 'none' }, { bucket: 4, from: 'incoming', to: 'owned' }, { bucket: 2, from: 'owned', to: 'incoming' }]);
+      st = port.inspect();
+      expect([st.owned, st.incoming, st.draining]).toEqual([[2, 4], [2], []]);
+      port.teardown();
+      expect(port.inspect().installed).toBe(false);
     }));
 
     it('changes on a missing filter fail with VMAC_NFT_FAILED and change nothing', () => withSubject(({ port }) => {

@@ -3,8 +3,16 @@
  * simulated millisecond:
  *   safety   — no bucket answered by two nodes at the same instant (random schedules contain no
  *              planned stop, the one deliberate make-before-break overlap);
+ *              (new flows: a node in a hand-over accepts established flows of a bucket
+ *              whose new flows another node takes — that overlap is the point);
+ *   no resets — no bucket owned outright by one node while another still drains it (the owner
+ *              would answer the drained connections' packets with a RST);
  *   liveness — once faults stop and a quorum is up, every bucket is answered again within
- *              dead time + one interval (+ one renewal tick).
+ *              dead time + one interval (+ one renewal tick);
+ *   hand-over gaps — in schedules of planned operations only (drain, resume, weight changes,
+ *              graceful leave and start, a node joining late; duplication and jitter but no
+ *              loss), no bucket's new flows are refused by every node for longer than one
+ *              heartbeat interval (+ the jitter).
  * A failing seed prints a trace that replays exactly: `npm run sim -- --start SEED --seeds 1 --trace`.
  */
 import { createSimCluster, type SimCluster, type SimTiming } from './sim-cluster.js';
@@ -22,10 +30,16 @@ export type Fault =
   | { at: number; kind: 'crash' | 'freeze' | 'thaw' | 'restart'; node: number }
   | { at: number; kind: 'cut'; a: number[]; b: number[]; dir: 'both' | 'a-to-b' | 'b-to-a' }
   | { at: number; kind: 'heal' }
-  | { at: number; kind: 'chaos'; lossRate: number; dupRate: number; jitterMs: number };
+  | { at: number; kind: 'chaos'; lossRate: number; dupRate: number; jitterMs: number }
+  | { at: number; kind: 'drain' | 'resume' | 'leave' | 'start'; node: number }
+  | { at: number; kind: 'weight'; node: number; weight: number };
 
 export interface Schedule {
   seed: number; n: number; profile: 'default' | 'fast'; timing: SimTiming; faults: Fault[]; durationMs: number;
+  /** Only planned operations: the hand-over gap invariant applies. */
+  planned?: boolean;
+  /** Nodes started only by a `start` fault. */
+  lateJoin?: number[];
   /** `timing` was not checked by the config loader (a deliberately broken variant). */
   unchecked?: boolean;
 }
@@ -54,10 +68,13 @@ export function makeSchedule(seed: number, opts: MakeScheduleOptions = {}): Sche
   const faults: Fault[] = [];
   const count = 1 + Math.floor(r() * 4);
   const ids = Array.from({ length: n }, (_, i) => i + 1);
+  if (opts.unchecked === undefined && r() < 0.4) return plannedSchedule(seed, n, profile, timing, r);
   for (let i = 0; i < count; i++) {
     const at = warmup + Math.floor(r() * faultWindow);
     const node = pick(ids);
-    switch (pick(['crash', 'freeze', 'restart', 'cut', 'chaos'] as const)) {
+    switch (pick(['crash', 'freeze', 'restart', 'cut', 'chaos', 'crash', 'freeze', 'restart', 'cut', 'chaos', 'drain', 'weight'] as const)) {
+      case 'drain': faults.push({ at, kind: 'drain', node }, { at: at + Math.floor(r() * deadMs * 4), kind: 'resume', node }); break;
+      case 'weight': faults.push({ at, kind: 'weight', node, weight: pick([0, 50, 200, 300]) }); break;
       case 'crash': faults.push({ at, kind: 'crash', node }); if (r() < 0.5) faults.push({ at: at + Math.floor(r() * deadMs * 3), kind: 'restart', node }); break;
       case 'freeze': faults.push({ at, kind: 'freeze', node }, { at: at + Math.floor(r() * deadMs * 3), kind: 'thaw', node }); break;
       case 'restart': faults.push({ at, kind: 'restart', node }); break;
@@ -74,10 +91,54 @@ export function makeSchedule(seed: number, opts: MakeScheduleOptions = {}): Sche
   return { seed, n, profile, timing, faults, durationMs: warmup + faultWindow + deadMs * 3, ...(opts.unchecked ? { unchecked: true } : {}) };
 }
 
-export interface Violation { kind: 'safety' | 'liveness'; atMs: number; detail: string }
+/**
+ * Planned operations only, one at a time or overlapping, never more than one node out of the
+ * cluster (left, or not yet joined) so a quorum always serves.
+ */
+function plannedSchedule(seed: number, n: number, profile: 'default' | 'fast', timing: SimTiming, r: () => number): Schedule {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+  const deadMs = timing.intervalMs * timing.deadAfter;
+  const warmup = deadMs * 3;
+  const ids = Array.from({ length: n }, (_, i) => i + 1);
+  const faults: Fault[] = [];
+  const lateJoin: number[] = [];
+  let out: number | null = null; // the one node out of the cluster (left or not joined yet)
+  let t = warmup;
+  if (n >= 3 && r() < 0.3) {
+    out = n;
+    lateJoin.push(n);
+  }
+  const ops = 2 + Math.floor(r() * 5);
+  for (let i = 0; i < ops; i++) {
+    t += Math.floor(r() * deadMs * 2);
+    const node = pick(ids.filter((x) => x !== out));
+    switch (pick(['drain', 'weight', 'leave', 'start', 'drain', 'weight'] as const)) {
+      case 'drain': faults.push({ at: t, kind: 'drain', node }, { at: t + Math.floor(r() * deadMs * 4), kind: 'resume', node }); break;
+      case 'weight': faults.push({ at: t, kind: 'weight', node, weight: pick([0, 50, 200, 300]) }); break;
+      case 'leave':
+        if (out === null && n >= 3) { faults.push({ at: t, kind: 'leave', node }); out = node; }
+        break;
+      case 'start':
+        if (out !== null) { faults.push({ at: t, kind: 'start', node: out }); out = null; }
+        break;
+    }
+  }
+  if (out !== null) faults.push({ at: t + deadMs * 2, kind: 'start', node: out });
+  if (r() < 0.5) faults.unshift({ at: warmup, kind: 'chaos', lossRate: 0, dupRate: r() * 0.2, jitterMs: Math.floor(r() * timing.intervalMs) });
+  faults.sort((x, y) => x.at - y.at);
+  const end = Math.max(...faults.map((f) => f.at)) + deadMs * 8;
+  return { seed, n, profile, timing, faults, durationMs: end, planned: true, ...(lateJoin.length ? { lateJoin } : {}) };
+}
 
-function apply(c: SimCluster, f: Fault, down: Set<number>, frozen: Set<number>): void {
+export interface Violation { kind: 'safety' | 'liveness' | 'reset' | 'gap'; atMs: number; detail: string }
+
+export function apply(c: SimCluster, f: Fault, down: Set<number>, frozen: Set<number>): void {
   switch (f.kind) {
+    case 'drain': if (!down.has(f.node)) c.drain(f.node); break;
+    case 'resume': if (!down.has(f.node)) c.resume(f.node); break;
+    case 'weight': if (!down.has(f.node)) c.setWeight(f.node, f.weight); break;
+    case 'leave': if (!down.has(f.node)) { void c.leave(f.node); down.add(f.node); } break;
+    case 'start': c.start(f.node); down.delete(f.node); break;
     case 'crash': if (!down.has(f.node)) { c.crash(f.node); down.add(f.node); frozen.delete(f.node); } break;
     case 'freeze': if (!down.has(f.node)) { c.freeze(f.node); frozen.add(f.node); } break;
     case 'thaw': if (frozen.delete(f.node)) c.thaw(f.node); break;
@@ -90,10 +151,17 @@ function apply(c: SimCluster, f: Fault, down: Set<number>, frozen: Set<number>):
 
 /** Runs one schedule; returns the first violation or null. */
 export function runSchedule(s: Schedule, trace?: (line: string) => void): Violation | null {
-  const c = createSimCluster(s.n, s.timing, 64, { unchecked: s.unchecked === true });
+  const c = createSimCluster(s.n, s.timing, 64, { unchecked: s.unchecked === true, seed: s.seed, ...(s.lateJoin ? { lateJoin: s.lateJoin } : {}) });
   const deadMs = s.timing.intervalMs * s.timing.deadAfter;
-  const down = new Set<number>();
+  const down = new Set<number>(s.lateJoin ?? []);
   const frozen = new Set<number>();
+  // Hand-over gaps (planned schedules): ms each bucket's new flows have been refused by all.
+  // One interval for a single move; two when moves overlap while the views differ (a node joining
+  // while another drains: a grant can go to a node whose view does not yet agree, and is revoked).
+  const gapLimitMs = 2 * s.timing.intervalMs + Math.max(0, ...s.faults.map((f) => (f.kind === 'chaos' ? f.jitterMs : 0))) + 1;
+  const refused = new Uint8Array(64);
+  const refusedFor = new Int32Array(64);
+  const checkGapsFrom = deadMs * 3;
   let next = 0;
   const end = s.durationMs;
   const start = c.clock.nowMs();
@@ -104,12 +172,23 @@ export function runSchedule(s: Schedule, trace?: (line: string) => void): Violat
       apply(c, f, down, frozen);
     }
     c.clock.advance(1);
+    c.reapLeft();
     const now = c.clock.nowMs();
     const dup = c.firstDoubleAnswered();
-    if (dup) return { kind: 'safety', atMs: now - start, detail: `bucket ${dup.bucket} answered by nodes ${dup.nodes.join(',')}` };
+    if (dup) return { kind: 'safety', atMs: now - start, detail: `bucket ${dup.bucket}: new flows accepted by nodes ${dup.nodes.join(',')}` };
+    const risk = c.firstResetRisk();
+    if (risk) return { kind: 'reset', atMs: now - start, detail: `bucket ${risk.bucket} owned by node ${risk.owner} while node ${risk.draining} drains it` };
+    if (s.planned && t >= checkGapsFrom) {
+      c.refusedNow(refused);
+      for (let b = 0; b < 64; b++) {
+        refusedFor[b] = refused[b] ? (refusedFor[b] ?? 0) + 1 : 0;
+        if ((refusedFor[b] ?? 0) > gapLimitMs) return { kind: 'gap', atMs: now - start, detail: `bucket ${b}: new flows refused by every node for ${refusedFor[b]} ms (limit ${gapLimitMs})` };
+      }
+    }
   }
   // Liveness: stop every fault, let the survivors settle, expect every bucket answered.
   for (const id of frozen) c.thaw(id);
+  if (s.planned) for (const id of [...down]) { c.start(id); down.delete(id); }
   c.healAll();
   c.net.setChaos({ lossRate: 0, dupRate: 0, jitterMs: 0, random: () => 0.5 });
   trace?.('faults stopped: healed, thawed, no loss');

@@ -3,6 +3,9 @@
  * node, on a fake network, fake data paths and one fake clock. Faults: crash, freeze (SIGSTOP),
  * restart, one-way and two-way cuts, loss, delay, duplication. The kernel side of each node is a
  * fake data path whose lease expires on the shared clock, exactly as nftables' does.
+ * Planned operations: drain, resume, weight changes, graceful leave, a node joining late. A
+ * fake conntrack gives each draining bucket a connection that ends after a seeded time (some
+ * never end: those drains finish on the drain timeout).
  */
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load.js';
@@ -13,6 +16,8 @@ import { createFakeNetwork, type FakeNetwork } from '../../src/ha/fake-transport
 import type { HeartbeatTransport } from '../../src/ha/transport.js';
 import type { MacScheme } from '../../src/ha/heartbeat-auth.js';
 import { startCluster, type ClusterRuntime } from '../../src/daemon/cluster-runtime.js';
+import { fakeConntrack } from '../../src/takeover/conntrack-port.js';
+import type { Adoption } from '../../src/takeover/ownership-reducer.js';
 
 /**
  * The simulated nodes' heartbeat MAC: a fixed 32-byte trailer instead of HMAC-SHA256. Nothing in
@@ -97,7 +102,21 @@ export interface SimCluster {
   answering(): Map<number, number[]>;
   /** The first bucket answering() lists with two nodes, or null; cheap when there is none. */
   firstDoubleAnswered(): { bucket: number; nodes: number[] } | null;
+  /** A bucket one node drains (keeps established connections) while another owns it outright (would reset them). */
+  firstResetRisk(): { bucket: number; draining: number; owner: number } | null;
+  /** Buckets whose new flows no node accepts right now (into `out`, reused). */
+  refusedNow(out: Uint8Array): void;
   leave(id: number): Promise<void>;
+  /** Stops the process of every node whose graceful leave finished (as the daemon exits). */
+  reapLeft(): void;
+  drain(id: number, timeoutMs?: number): void;
+  resume(id: number): void;
+  setWeight(id: number, weight: number): void;
+  /** Starts a node that was not started (`lateJoin`) or stopped by a leave. */
+  start(id: number): void;
+  running(id: number): boolean;
+  /** Hitless restart, step 2: the old process is gone; a new one adopts its buckets and lease. */
+  adoptRestart(id: number, adopt: Adoption): void;
 }
 
 const addr = (id: number, link: number): string => `10.${9 + link}.0.${id}`;
@@ -105,6 +124,12 @@ const addr = (id: number, link: number): string => `10.${9 + link}.0.${id}`;
 export interface SimOptions {
   /** Use `timing` as is, bypassing the config loader's checks (deliberately broken variants). */
   readonly unchecked?: boolean;
+  /** Nodes not started with the others (a configured node that joins later: `start`). */
+  readonly lateJoin?: readonly number[];
+  /** The drain timeout of every node (default: two dead times). */
+  readonly drainTimeoutMs?: number;
+  /** Seed of the fake connection lifetimes. */
+  readonly seed?: number;
 }
 
 export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opts: SimOptions = {}): SimCluster {
@@ -114,7 +139,7 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
   let incarnations = 1n;
   const nodes: SimNode[] = [];
 
-  const boot = (node: SimNode): void => {
+  const boot = (node: SimNode, adopt: Adoption | null = null): void => {
     const nodeClock = node.clock;
     const raw = net.attach([addr(node.id, 0), addr(node.id, 1)]);
     // A frozen process reads nothing: datagrams wait in the socket buffer until it thaws.
@@ -129,20 +154,43 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
     };
     const thaw = nodeClock.thaw.bind(nodeClock);
     nodeClock.thaw = () => { thaw(); for (const f of buffered.splice(0)) f(); };
-    node.dp.install([], null);
-    node.runtime = startCluster({ cfg: node.cfg, key: SIM_KEY, transport, dp: node.dp, announce: () => undefined, clock: nodeClock, log, incarnation: node.incarnation });
+    if (adopt === null) node.dp.install([], null);
+    // A draining bucket keeps a connection for a seeded time, 0..drainTimeout (a quarter never end).
+    const drainStart = new Map<number, number>();
+    const lifeMs = (b: number): number => {
+      const x = Math.imul(b + 1, 0x9e3779b1) ^ Math.imul(node.id, 0x85ebca6b) ^ (opts.seed ?? 0);
+      const r = ((x >>> 0) % 1000) / 1000;
+      return r < 0.25 ? Infinity : r * drainTimeoutMs;
+    };
+    const conntrack = fakeConntrack(() => {
+      const now = clock.nowMs();
+      const busy = new Set<number>();
+      for (const b of node.dp.inspect().draining) {
+        let at = drainStart.get(b);
+        if (at === undefined) drainStart.set(b, (at = now));
+        if (now - at < lifeMs(b)) busy.add(b);
+      }
+      for (const b of drainStart.keys()) if (node.dp.phaseOf(b) !== 'draining') drainStart.delete(b);
+      return busy;
+    });
+    node.runtime = startCluster({ cfg: node.cfg, key: SIM_KEY, transport, dp: node.dp, announce: () => undefined, clock: nodeClock, log, incarnation: node.incarnation, conntrack, drainTimeoutMs, adopt });
   };
+  const drainTimeoutMs = opts.drainTimeoutMs ?? timing.intervalMs * timing.deadAfter * 2;
 
   for (let id = 1; id <= n; id++) {
     const node: SimNode = { id, cfg: simConfig(n, id, timing, buckets, opts.unchecked === true), dp: fakeDataPath(() => clock.nowMs()), clock: freezableClock(clock), runtime: null, incarnation: incarnations++ };
     nodes.push(node);
   }
-  for (const node of nodes) boot(node);
+  const late = new Set(opts.lateJoin ?? []);
+  const leaving = new Set<SimNode>();
+  for (const node of nodes) if (!late.has(node.id)) boot(node);
 
   const owner = new Int32Array(buckets);
-  // Only once something is wrong: the report the full answering() scan gives, bucket for bucket.
+  // Only once something is wrong: the full scan, bucket for bucket (new flows: owned or incoming).
   const reportDouble = (): { bucket: number; nodes: number[] } | null => {
-    for (const [bucket, ids] of cluster.answering()) if (ids.length > 1) return { bucket, nodes: ids };
+    const acc = new Map<number, number[]>();
+    for (const node of nodes) for (const b of node.dp.acceptingNewNow() ?? []) acc.set(b, [...(acc.get(b) ?? []), node.id]);
+    for (const [bucket, ids] of acc) if (ids.length > 1) return { bucket, nodes: ids };
     return null;
   };
 
@@ -189,7 +237,7 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
       owner.fill(0);
       let outside = false; // a bucket beyond the map (never expected): leave it to the full scan
       for (const node of nodes) {
-        const answered = node.dp.answeringNow();
+        const answered = node.dp.acceptingNewNow();
         if (answered === null) continue;
         for (const b of answered) {
           const other = owner[b];
@@ -200,8 +248,60 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
       }
       return outside ? reportDouble() : null;
     },
+    firstResetRisk() {
+      for (const node of nodes) {
+        const draining = node.dp.answeringNow() === null ? [] : node.dp.inspect().draining;
+        for (const b of draining) {
+          for (const other of nodes) {
+            if (other !== node && other.dp.answeringNow() !== null && other.dp.phaseOf(b) === 'owned') return { bucket: b, draining: node.id, owner: other.id };
+          }
+        }
+      }
+      return null;
+    },
+    refusedNow(out) {
+      out.fill(1);
+      for (const node of nodes) {
+        const accepting = node.dp.acceptingNewNow();
+        if (accepting !== null) for (const b of accepting) out[b] = 0;
+      }
+    },
     leave(id) {
-      return find(id).runtime?.leave() ?? Promise.resolve();
+      const node = find(id);
+      leaving.add(node);
+      return node.runtime?.leave() ?? Promise.resolve();
+    },
+    reapLeft() {
+      if (leaving.size === 0) return;
+      for (const node of leaving) {
+        const st = node.runtime?.status().self.state;
+        if (node.runtime && st === 'leaving' && node.dp.inspect().owned.length === 0 && node.dp.inspect().leaseRemainingMs === null && node.runtime.status().owned.length === 0) {
+          node.runtime.close();
+          node.runtime = null;
+          node.dp.teardown();
+          leaving.delete(node);
+        }
+      }
+    },
+    drain: (id, timeoutMs) => find(id).runtime?.drain(timeoutMs),
+    resume: (id) => find(id).runtime?.resume(),
+    setWeight: (id, w) => find(id).runtime?.setWeight(w),
+    start(id) {
+      const node = find(id);
+      leaving.delete(node);
+      node.runtime?.close();
+      node.runtime = null;
+      node.clock = freezableClock(clock);
+      node.incarnation = incarnations++ + 1000n;
+      boot(node);
+    },
+    running: (id) => find(id).runtime !== null,
+    adoptRestart(id, adopt) {
+      const node = find(id);
+      node.runtime?.close();
+      node.clock = freezableClock(clock);
+      node.incarnation = incarnations++ + 1000n;
+      boot(node, adopt);
     },
   };
   return cluster;

@@ -10,7 +10,7 @@ function status(nodes: { id: number; status: 'alive' | 'suspect' | 'dead' | 'unk
     self: { id: 1, name: 'n1', state: 'active', incarnation: '1', servingSinceMs: 0 },
     quorum: { has: true, lease: 'renew', size: 2 },
     view: { epoch: 1, digest: 'x', absent: [], disagreeing: [] },
-    owned: [],
+    owned: [], handover: { incoming: [], draining: [], grants: [], weight: 100 },
     nodes: nodes.map((n) => ({ id: n.id, name: `n${n.id}`, status: n.status, state: n.state ?? 'active', lastHeardMsAgo: 250, digest: null, links: [] })),
     heartbeats: { sent: 0, received: {} as ClusterStatus['heartbeats']['received'], perLinkReceived: [0] },
     moves: 0,

