@@ -292,9 +292,10 @@ function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step 
   return { state: { ...next, leaseActive: false, lastVerdict: verdict, reclaimFromMs: s.reclaimFromMs ?? nowMs }, effects };
 }
 
-/** A leaving node is done once it holds nothing, or after the drain timeout plus a dead time. */
+/** A leaving node is done once it holds nothing, when it hears no peer, or after the drain timeout plus a dead time. */
 function leavingDone(s: TakeoverState, m: MembershipState, nowMs: number): boolean {
-  return s.handover.phases.size === 0 || (s.leavingSinceMs !== null && nowMs - s.leavingSinceMs >= s.params.drainTimeoutMs + m.cfg.deadMs);
+  // No peer heard: nobody to hand over to, nothing to wait for (a lone node, or the last one).
+  return s.handover.phases.size === 0 || heardPeers(m, nowMs).length === 0 || (s.leavingSinceMs !== null && nowMs - s.leavingSinceMs >= s.params.drainTimeoutMs + m.cfg.deadMs);
 }
 
 function then(first: Step, next: (s: TakeoverState) => Step): Step {
