@@ -4,8 +4,7 @@
  * change takes effect in well under a millisecond instead of an `nft` process spawn (~4-5 ms).
  */
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { addonPath } from './addon-path.js';
 import { VmacError } from '../src/util/errors.js';
 
 export interface NftResult {
@@ -24,15 +23,6 @@ interface NativeModule { open(netnsPath?: string): NativeHandle; run(handle: Nat
 
 let loaded: NativeModule | undefined;
 
-/** Where the addon is built; found relative to this file in the source tree and in dist/. */
-function addonPath(): string {
-  const candidates = ['./nftables/build/Release/vmac_nftables.node', '../../native-shims/nftables/build/Release/vmac_nftables.node'];
-  for (const rel of candidates) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(p)) return p;
-  }
-  throw new VmacError('VMAC_NFT_UNAVAILABLE', 'the libnftables shim is not built (native-shims/nftables): run `make setup`', { candidates });
-}
 
 /**
  * Opens one libnftables context. With `netnsPath` (e.g. /run/netns/lab-n1) the context drives
@@ -41,7 +31,7 @@ function addonPath(): string {
 export function openNftables(netnsPath?: string): NftRunner {
   if (!loaded) {
     const require = createRequire(import.meta.url);
-    const mod = require(addonPath()) as Partial<NativeModule>;
+    const mod = require(addonPath('nftables', 'vmac_nftables', 'VMAC_NFT_UNAVAILABLE', 'libnftables shim')) as Partial<NativeModule>;
     if (typeof mod.run !== 'function' || typeof mod.open !== 'function') throw new VmacError('VMAC_NFT_UNAVAILABLE', 'the libnftables shim lacks open()/run(): rebuild it with `make setup`');
     loaded = mod as NativeModule;
   }
