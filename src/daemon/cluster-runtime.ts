@@ -111,7 +111,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   let t: TakeoverState = initTakeover({ nodes: cfg.nodes, buckets: cfg.buckets, drainTimeoutMs: d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, graceful: d.graceful !== false, connectionsKnown: d.conntrack !== undefined }, cfg.node.id, clock.nowMs(), d.adopt ?? null);
   let restartWindowMs = 0;
   let restartWaiter: (() => void) | null = null;
-  if (d.startDrained) t = step(t, { kind: 'drain-requested', m }, clock.nowMs()).state;
+  if (d.startDrained) t = step({ ...t, healthHold: true }, { kind: 'drain-requested', m }, clock.nowMs()).state;
   let replay: ReplayStates = new Map();
   let agreement: AgreementState = new Map();
   const counters = createDropCounters();
@@ -343,6 +343,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     },
     serving: () => t.leaseActive,
     setLeasing(allowed) {
+      t = { ...t, healthHold: !allowed };
       run(allowed ? 'resume-requested' : 'drain-requested');
     },
     healthyPeers() {

@@ -75,6 +75,11 @@ export interface TakeoverState {
    * (fencing configured): kept in the map until the fence succeeded. Set by the runtime.
    */
   readonly holdBack?: ReadonlySet<number>;
+  /**
+   * The local service is not healthy (resource policy): once drained, stop renewing, so the
+   * node is not counted on for anything until the service is back. Set by the runtime.
+   */
+  readonly healthHold?: boolean;
 }
 
 /** What a restarting daemon hands to its successor (through a state file). */
@@ -107,7 +112,7 @@ export type TakeoverEffect =
 
 export interface Step { readonly state: TakeoverState; readonly effects: readonly TakeoverEffect[] }
 
-/** 'draining': draining and holding nothing (drained): no lease until resumed (e.g. the service is not healthy yet). */
+/** 'draining': drained for the service's health (healthHold) and holding nothing: no lease until it is healthy. */
 export type RenewVerdict = LeaseVerdict | 'awaiting-release' | 'draining';
 
 function weightsKey(w: ReadonlyMap<number, number>): string {
@@ -270,7 +275,8 @@ function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step 
   // peers may have taken what we held. Forget it before any renewal covers it again.
   const s = s1.leaseUntilMs !== null && nowMs >= s1.leaseUntilMs - MIN_LEASE_MS ? { ...forgetAll(s1, pre), leaseUntilMs: null } : s1;
   const grant = leaseGrant(m, nowMs);
-  const drained = s.self === 'draining' && s.handover.phases.size === 0;
+  // Drained for the service's health (not an operator's drain): no lease until it is healthy.
+  const drained = s.healthHold === true && s.self === 'draining' && s.handover.phases.size === 0;
   const verdict: RenewVerdict = drained ? 'draining' : grant.verdict === 'renew' && s.reclaimFromMs !== null && !released(m, nowMs, s.reclaimFromMs) ? 'awaiting-release' : grant.verdict;
   if (verdict === 'renew') {
     // A lease shorter than leaseMs when proofs are getting old: never past the moment a quorum
