@@ -2,18 +2,17 @@
  * The data path for real: a 3-node lab, 300 client addresses, real daemons, real ARP.
  * Issue 2's "must show" list, in one lab (the kill test runs last: it takes a node down).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomInt } from 'node:crypto';
-import { labDown, labUp, type LabInfo } from '../../lab/lab.js';
+import type { LabInfo } from '../../lab/lab.js';
 import { checkAnswers, predictor } from '../../lab/answers.js';
 import { probeUdp, type UdpProbeResult } from '../../lab/probe.js';
 import { run } from '../../lab/exec.js';
 import { openNftables } from '../../native-shims/nftables.js';
 import { inspectTable } from '../../src/vmac/nft-datapath.js';
 import { loadConfig } from '../../src/config/load.js';
-import { expectNoNamespacesLeft, uniqueLabName } from './support.js';
+import { uniqueLabName, useLab } from './support.js';
 
 const name = uniqueLabName('cl');
 let lab: LabInfo;
@@ -31,14 +30,7 @@ function subsetFiles(tag: string, perClient: number, pick: (addr: string) => boo
 const monoMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 describe('3-node lab, 300 client addresses', () => {
-  beforeAll(async () => {
-    lab = await labUp({ name, nodes: 3, clients: 3, addrs: 100, seed: randomInt(1, 2 ** 31), buckets: 256, profile: 'default', affinity: 'address' });
-  }, 120_000);
-
-  afterAll(async () => {
-    await labDown(name);
-    await expectNoNamespacesLeft(name);
-  }, 60_000);
+  useLab(name, (l) => (lab = l));
 
   it('every address is answered over UDP and TCP by exactly the node `vmac which` predicts; no duplicates', async () => {
     const r = await checkAnswers(lab);

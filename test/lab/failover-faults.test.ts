@@ -3,17 +3,15 @@
  * node and measures. Safety (no duplicate answers across a partition) is asserted; timing is
  * reported by `vmac lab failover`, not asserted here (the machine is shared).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomInt } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
-import { labDown, labUp, type LabInfo } from '../../lab/lab.js';
+import type { LabInfo } from '../../lab/lab.js';
 import { failoverRun } from '../../lab/failover.js';
 import { probeWindowMs, type FaultKind } from '../../lab/faults.js';
 import { failoverRunSvg } from '../../lab/failover-svg.js';
 import { predictor } from '../../lab/answers.js';
-import { assertNothingLeft } from '../../lab/selftest.js';
 import { nsRun } from '../../lab/exec.js';
-import { uniqueLabName } from './support.js';
+import { uniqueLabName, useLab } from './support.js';
 
 const name = uniqueLabName('ff');
 let lab: LabInfo;
@@ -25,14 +23,7 @@ async function once(fault: FaultKind, victimIndex: number, timeline = false): Pr
 }
 
 describe('failover faults on a 3-node lab', () => {
-  beforeAll(async () => {
-    lab = await labUp({ name, nodes: 3, clients: 3, addrs: 40, seed: randomInt(1, 2 ** 31), buckets: 256, profile: 'default', affinity: 'address' });
-  }, 120_000);
-
-  afterAll(async () => {
-    await labDown(name);
-    await assertNothingLeft(name);
-  }, 60_000);
+  useLab(name, (l) => (lab = l), { addrs: 40 });
 
   it('partition: the cut-off node stops before the majority answers — no duplicates; the fault table is gone afterwards', async () => {
     const r = await once('partition', 0);

@@ -4,24 +4,16 @@
  * and start again, drain and resume. Prints the figures; asserts what the issue requires (a
  * hitless restart loses no probe).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomInt } from 'node:crypto';
-import { labDown, labUp, type LabInfo } from '../../lab/lab.js';
+import { describe, expect, it } from 'vitest';
+import type { LabInfo } from '../../lab/lab.js';
 import { runOperation } from '../../lab/handover.js';
-import { expectNoNamespacesLeft, uniqueLabName } from './support.js';
+import { uniqueLabName, useLab } from './support.js';
 
 const name = uniqueLabName('ho');
 let lab: LabInfo;
 
 describe('zero-disruption operations (3 nodes, 1 ms UDP probes)', () => {
-  beforeAll(async () => {
-    lab = await labUp({ name, nodes: 3, clients: 3, addrs: 100, seed: randomInt(1, 2 ** 31), buckets: 256, profile: 'default', affinity: 'address' });
-  }, 120_000);
-
-  afterAll(async () => {
-    await labDown(name);
-    await expectNoNamespacesLeft(name);
-  }, 60_000);
+  useLab(name, (l) => (lab = l));
 
   it("hitless restart (SIGUSR2, then a new daemon): zero lost probes for the restarted node's clients", async () => {
     const victim = lab.nodes[1];

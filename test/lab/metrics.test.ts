@@ -3,14 +3,13 @@
  * namespace) shows per-bucket kernel counters that add up to the packets the probes sent, per
  * bucket and in total (within 1%), and the membership metrics of a healthy cluster.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomInt } from 'node:crypto';
-import { labDown, labUp, type LabInfo } from '../../lab/lab.js';
+import { describe, expect, it } from 'vitest';
+import type { LabInfo } from '../../lab/lab.js';
 import { probeUdp } from '../../lab/probe.js';
 import { parseExposition, perBucket, scrapeNode, sumOf, type Sample } from '../../lab/metrics-scrape.js';
 import { loadConfig } from '../../src/config/load.js';
 import { bucketOf } from '../../src/hash/bucket-of.js';
-import { expectNoNamespacesLeft, uniqueLabName } from './support.js';
+import { uniqueLabName, useLab } from './support.js';
 
 const name = uniqueLabName('mt');
 let lab: LabInfo;
@@ -22,14 +21,7 @@ async function scrapeAll(): Promise<Map<string, Sample[]>> {
 }
 
 describe('metrics endpoint in a 3-node lab', () => {
-  beforeAll(async () => {
-    lab = await labUp({ name, nodes: 3, clients: 3, addrs: 100, seed: randomInt(1, 2 ** 31), buckets: 256, profile: 'default', affinity: 'address' });
-  }, 120_000);
-
-  afterAll(async () => {
-    await labDown(name);
-    await expectNoNamespacesLeft(name);
-  }, 60_000);
+  useLab(name, (l) => (lab = l));
 
   it('shows quorum, membership and the bucket map of a healthy cluster', async () => {
     await new Promise((r) => setTimeout(r, 500));
