@@ -79,6 +79,7 @@ export async function runOperation(lab: LabInfo, op: Operation, victim: LabNodeI
     return { ns: c.ns, file };
   });
   const logFrom = statSync(victim.log).size;
+  const logsFrom = new Map(lab.nodes.map((n) => [n.name, statSync(n.log).size]));
   const probing = Promise.all(files.map((f) => probeUdp(f.ns, { vip: lab.vip, port: lab.echoPort, addrFile: f.file, intervalUs: 1000, durationMs: o.durationMs, waitMs: 300 })));
   await sleep(Math.min(1000, o.durationMs / 4));
   let drain: number | null = null;
@@ -102,6 +103,10 @@ export async function runOperation(lab: LabInfo, op: Operation, victim: LabNodeI
   const results: UdpProbeResult[] = await probing;
   const addrs = results.flatMap((r) => r.addrs);
   const mine = addrs.filter((a) => (a.nodes[victim.name] ?? 0) > 0);
+  // Keep the evidence: a lost probe is a finding, and the lab (and its logs) is gone afterwards.
+  if (addrs.some((a) => a.lost > 0)) {
+    for (const n of lab.nodes) writeFileSync(`/tmp/vmac-handover-${lab.name}-${op}-${n.name}.log`, readFileSync(n.log, 'utf8').slice(logsFrom.get(n.name) ?? 0));
+  }
   return {
     op,
     victimClients: mine.length,
