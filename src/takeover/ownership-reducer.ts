@@ -38,6 +38,8 @@ export interface TakeoverParams {
   readonly graceful?: boolean;
   /** false: no conntrack port; drains end once the new owner took the bucket. */
   readonly connectionsKnown?: boolean;
+  /** 0 or absent: UDP moves with new flows; else one keeper per bucket (handover.ts). */
+  readonly udpFlowTimeoutMs?: number;
 }
 
 export interface TakeoverState {
@@ -87,6 +89,8 @@ export interface Adoption {
   readonly phases: ReadonlyMap<number, import('../vmac/ruleset.js').BucketPhase>;
   readonly grants: ReadonlyMap<number, number>; // draining bucket → grantee
   readonly untilMs: number; // on the successor's clock
+  /** Buckets whose UDP the predecessor kept (absent: every owned or draining bucket). */
+  readonly udpKept?: ReadonlySet<number>;
 }
 
 export type TakeoverEvent =
@@ -96,8 +100,11 @@ export type TakeoverEvent =
   | { readonly kind: 'drain-requested'; readonly m: MembershipState; readonly drainTimeoutMs?: number }
   | { readonly kind: 'resume-requested'; readonly m: MembershipState }
   | { readonly kind: 'weight-set'; readonly m: MembershipState; readonly weight: number }
-  /** A conntrack reading: the buckets that still had connections at `atMs`. */
-  | { readonly kind: 'conntrack'; readonly m: MembershipState; readonly busy: ReadonlySet<number>; readonly atMs: number };
+  /**
+   * A conntrack reading: the buckets that still had connections at `atMs`, and (UDP flow timeout
+   * on) those whose UDP the kernel saw within the flow timeout.
+   */
+  | { readonly kind: 'conntrack'; readonly m: MembershipState; readonly busy: ReadonlySet<number>; readonly atMs: number; readonly udpActive?: ReadonlySet<number> };
 
 export type MoveReason = 'start' | 'takeover' | 'handover' | 'leaving' | 'lease-lost';
 
@@ -135,7 +142,8 @@ export function initTakeover(params: TakeoverParams, selfId: number, nowMs: numb
     grants.set(b, { to: adopt?.grants.get(b) ?? 0, seq: 0, revoked: false });
     since.set(b, nowMs);
   }
-  const handover: HandoverState = phases.size === 0 ? EMPTY_HANDOVER : { ...EMPTY_HANDOVER, phases, grants, drainSinceMs: since };
+  const udpKept = new Set([...phases].filter(([b, p]) => p === 'owned' || (adopt?.udpKept ? adopt.udpKept.has(b) : p === 'draining')).map(([b]) => b));
+  const handover: HandoverState = phases.size === 0 ? EMPTY_HANDOVER : { ...EMPTY_HANDOVER, phases, grants, drainSinceMs: since, udpKept };
   return {
     self: 'joining', params, base, weights, weight: weights.get(selfId) ?? 1, absent: new Set(), owned: [...phases.keys()].sort((a, b) => a - b), handover,
     digest: mapDigest(base), epoch: 0, leaseActive: false, lastVerdict: null, leavingSinceMs: null, reclaimFromMs: nowMs, deadSeen: '',
@@ -239,7 +247,7 @@ function recompute(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
   // Buckets are taken (unheld, or granted) only while our lease runs: whatever we hold when it
   // stops is forgotten (onRenewDue), so a lease that comes back never covers stale phases.
   const mayTakeUnheld = s.self !== 'stopped' && s.leaseActive && s.reclaimFromMs === null;
-  const h = stepHandover(s.handover, view.map, peerView(m, dead, mayTakeUnheld), { drainTimeoutMs: s.params.drainTimeoutMs, graceful: s.params.graceful !== false, connectionsKnown: s.params.connectionsKnown !== false }, nowMs);
+  const h = stepHandover(s.handover, view.map, peerView(m, dead, mayTakeUnheld), { drainTimeoutMs: s.params.drainTimeoutMs, graceful: s.params.graceful !== false, connectionsKnown: s.params.connectionsKnown !== false, udpFlowTimeoutMs: s.params.udpFlowTimeoutMs ?? 0 }, nowMs);
   const changedView = !sameSet(absent, s.absent) || s.base !== s0.base;
   const deadSeen = [...m.peers.keys()].filter((id) => peerStatus(m, id, nowMs) === 'dead').sort((a, b) => a - b).join(',');
   if (h.changes.length === 0 && h.state === s.handover && !changedView) {
@@ -263,7 +271,7 @@ function forgetAll(s: TakeoverState, effects: TakeoverEffect[]): TakeoverState {
   if (s.handover.phases.size === 0) return { ...s, adoptedUntilMs: null };
   const changes: PhaseChange[] = [...s.handover.phases].map(([bucket, from]) => ({ bucket, from, to: 'none' as const }));
   effects.push({ kind: 'phases', changes, reason: 'lease-lost', absent: [...s.absent].sort((a, b) => a - b) });
-  return { ...s, handover: { ...EMPTY_HANDOVER, busy: s.handover.busy, busyAtMs: s.handover.busyAtMs }, owned: [], adoptedUntilMs: null };
+  return { ...s, handover: { ...EMPTY_HANDOVER, busy: s.handover.busy, busyAtMs: s.handover.busyAtMs, udpBusy: s.handover.udpBusy }, owned: [], adoptedUntilMs: null };
 }
 
 function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
@@ -327,7 +335,7 @@ export function step(s: TakeoverState, e: TakeoverEvent, nowMs: number): Step {
       // ... and once the lease runs, what we may take is taken at once.
       return then(then(recompute(s, e.m, nowMs), (x) => onRenewDue(x, e.m, nowMs)), (x) => (x.leaseActive && !s.leaseActive ? recompute(x, e.m, nowMs) : { state: x, effects: [] }));
     case 'conntrack':
-      return recompute({ ...s, handover: { ...s.handover, busy: e.busy, busyAtMs: e.atMs } }, e.m, nowMs);
+      return recompute({ ...s, handover: { ...s.handover, busy: e.busy, busyAtMs: e.atMs, udpBusy: e.udpActive ?? EMPTY_HANDOVER.udpBusy } }, e.m, nowMs);
     case 'stop-requested':
       if (s.self === 'leaving' || s.self === 'stopped') return { state: s, effects: [] };
       return then({ state: { ...s, self: 'leaving', leavingSinceMs: nowMs }, effects: [{ kind: 'send-heartbeat-now' }] }, (x) => recompute(x, e.m, nowMs));
