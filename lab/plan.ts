@@ -30,6 +30,10 @@ export interface LabSpec {
   readonly echoFreezeMs?: number;
   /** false: build the topology and echo services without vmac daemons (peers under comparison). */
   readonly daemons?: boolean;
+  /** Node ids configured everywhere but whose daemon is not started by `labUp` (a node joining later). */
+  readonly lateNodes?: readonly number[];
+  /** handover.udpFlowTimeoutMs in every node's config (absent: the default). */
+  readonly udpFlowTimeoutMs?: number;
 }
 
 export type HbLink = 'data' | 'separate' | 'both';
@@ -131,6 +135,7 @@ export function nodeConfigYaml(plan: LabPlan, node: LabNodePlan, keyFile: string
     `control: { socket: ${keyFile.replace(/cluster\.key$/, `${node.name}.sock`)} }`,
     `timing:`,
     `  profile: ${plan.spec.profile}`,
+    ...(plan.spec.udpFlowTimeoutMs === undefined ? [] : [`handover: { udpFlowTimeoutMs: ${plan.spec.udpFlowTimeoutMs} }`]),
     '',
   ].join('\n');
 }

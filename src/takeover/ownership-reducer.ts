@@ -23,7 +23,7 @@
 import type { BucketMap } from '../hash/bucket-map.js';
 import { afterFailure, balancedMap, mapDigest } from '../hash/bucket-map.js';
 import type { NodeState } from '../ha/heartbeat-types.js';
-import { MIN_LEASE_MS, agreedDead, confirmsPresence, heardPeers, leaseGrant, peerStatus, type LeaseVerdict, type MembershipState } from '../ha/membership.js';
+import { MIN_LEASE_MS, agreedDead, confirmsPresence, heardByQuorumUntil, heardPeers, leaseGrant, peerStatus, type LeaseVerdict, type MembershipState } from '../ha/membership.js';
 import type { PhaseChange } from '../vmac/ruleset.js';
 import { EMPTY_HANDOVER, peerView, stepHandover, type GrantState, type HandoverState } from './handover.js';
 
@@ -72,6 +72,11 @@ export interface TakeoverState {
   readonly adoptedUntilMs: number | null;
   /** When the lease we last wrote ends (null: none written). Past it, what we held may be taken. */
   readonly leaseUntilMs: number | null;
+  /**
+   * No quorum can call us dead before this (heardByQuorumUntil when we last renewed; that lease
+   * was bounded by it). A lease that ran out before it (a starved daemon) was taken by nobody.
+   */
+  readonly safeUntilMs?: number | null;
   /**
    * Peers a quorum agrees are dead but that must be fenced before their buckets are taken
    * (fencing configured): kept in the map until the fence succeeded. Set by the runtime.
@@ -280,8 +285,14 @@ function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step 
   // Adopted phases whose inherited lease ran out (minus the margin) may have been taken: forget them.
   const s1 = s0.adoptedUntilMs !== null && nowMs >= s0.adoptedUntilMs - m.cfg.marginMs ? forgetAll(s0, pre) : s0;
   // Our own lease ran out (the kernel expires up to MIN_LEASE_MS early) before we renewed it:
-  // peers may have taken what we held. Forget it before any renewal covers it again.
-  const s = s1.leaseUntilMs !== null && nowMs >= s1.leaseUntilMs - MIN_LEASE_MS ? { ...forgetAll(s1, pre), leaseUntilMs: null } : s1;
+  // peers may have taken what we held — unless the proofs our last renewal relied on show that no
+  // quorum can have called us dead yet (a daemon starved for a little longer than the lease):
+  // then nobody took anything (peers take only from nodes agreed dead), and forgetting would
+  // break the connections of the buckets we drain (the new owner would take them outright and
+  // answer their packets with resets). Otherwise forget it before any renewal covers it again.
+  const lapsed = s1.leaseUntilMs !== null && nowMs >= s1.leaseUntilMs - MIN_LEASE_MS;
+  const notDeadYet = s1.safeUntilMs != null && nowMs < s1.safeUntilMs - m.cfg.marginMs;
+  const s = lapsed && !notDeadYet ? { ...forgetAll(s1, pre), leaseUntilMs: null } : s1;
   const grant = leaseGrant(m, nowMs);
   // Drained for the service's health (not an operator's drain): no lease until it is healthy.
   const drained = s.healthHold === true && s.self === 'draining' && s.handover.phases.size === 0;
@@ -295,7 +306,7 @@ function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step 
       self = 'active';
       effects.push({ kind: 'announce', reason: 'start' }, { kind: 'send-heartbeat-now' });
     }
-    return { state: { ...s, self, leaseActive: true, lastVerdict: verdict, reclaimFromMs: null, adoptedUntilMs: null, leaseUntilMs: nowMs + grant.leaseMs }, effects: [...pre, ...effects] };
+    return { state: { ...s, self, leaseActive: true, lastVerdict: verdict, reclaimFromMs: null, adoptedUntilMs: null, leaseUntilMs: nowMs + grant.leaseMs, safeUntilMs: heardByQuorumUntil(m) }, effects: [...pre, ...effects] };
   }
   // No renewal: the kernel lease runs out by itself within leaseMs. Report it once; from now on
   // peers may take our buckets, so they must release them before we renew again.
