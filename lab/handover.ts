@@ -158,7 +158,7 @@ export async function streamsDuringOperations(lab: LabInfo, o: { streamsPerClien
   const t0 = Date.now();
   const at = async (frac: number): Promise<void> => { const w = t0 + o.durationMs * frac - Date.now(); if (w > 0) await sleep(w); };
   // With a join: drain, resume, join, weight; each step a few stream lifetimes after the last.
-  const [drainAt, resumeAt, joinAt, weightAt] = o.join === true ? [0.1, 0.4, 0.55, 0.8] : [0.15, 0.6, 0, 0.75];
+  const [drainAt, resumeAt, joinAt, weightAt] = o.join === true ? [0.07, 0.3, 0.4, 0.85] : [0.15, 0.6, 0, 0.75];
   await at(drainAt);
   await control(n1, ['drain', '--timeout', '10000']);
   await at(resumeAt);
@@ -188,7 +188,7 @@ export async function streamsDuringOperations(lab: LabInfo, o: { streamsPerClien
  * lease that ran out before it was renewed: phases changed for `lease-lost`): the cause to look
  * at first when a run counts resets.
  */
-function leaseLapses(lab: LabInfo, from: ReadonlyMap<string, number>): Record<string, number> {
+export function leaseLapses(lab: LabInfo, from: ReadonlyMap<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const n of lab.nodes) {
     const text = readFileSync(n.log, 'utf8').slice(from.get(n.name) ?? 0);

@@ -9,7 +9,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabInfo } from './lab.js';
 import { probeUdp } from './probe.js';
-import { control, drainMs } from './handover.js';
+import { control, drainMs, leaseLapses } from './handover.js';
 
 export interface UdpFlowsResult {
   flows: number;
@@ -24,6 +24,8 @@ export interface UdpFlowsResult {
   drainMs: number | null;
   /** When the flows stopped, from the drain's start. */
   flowsStoppedAfterMs: number;
+  /** Per node, lease stops during the run (a starved daemon): what to look at first when flows were lost. */
+  leaseLapses: Record<string, number>;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -37,6 +39,7 @@ export async function udpFlowsThroughDrain(lab: LabInfo, o: { perClient: number;
     return { ns: c.ns, file };
   });
   const from = statSync(n1.log).size;
+  const logFrom = new Map(lab.nodes.map((n) => [n.name, statSync(n.log).size]));
   const probing = Promise.all(files.map((f) => probeUdp(f.ns, { vip: lab.vip, port: lab.echoPort, addrFile: f.file, intervalUs: o.intervalMs * 1000, durationMs: o.durationMs, waitMs: 300 })));
   const t0 = Date.now();
   await sleep(o.drainAtMs);
@@ -58,5 +61,6 @@ export async function udpFlowsThroughDrain(lab: LabInfo, o: { perClient: number;
     sent: addrs.reduce((s, a) => s + a.sent, 0),
     drainMs: drain,
     flowsStoppedAfterMs: stoppedAfter,
+    leaseLapses: leaseLapses(lab, logFrom),
   };
 }

@@ -254,6 +254,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     conntrackReading = true;
     reading.then((busy) => {
       conntrackReading = false;
+      log.debug({ event: 'drain-reading', atMs, tcpBusy: busy.size, udpBusy: [...udpActive] }, 'connections of draining buckets');
       runEvent({ kind: 'conntrack', m, busy, atMs, udpActive });
     }, (err: unknown) => {
       conntrackReading = false;
