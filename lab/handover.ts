@@ -60,6 +60,12 @@ export async function control(victim: LabNodeInfo, args: string[]): Promise<void
 
 /** Drain duration from the log: first `draining` phase change to the last bucket let go. */
 export function drainMs(log: string, from: number): number | null {
+  const w = drainWindow(log, from);
+  return w.endMs !== null && w.startMs !== null ? w.endMs - w.startMs : null;
+}
+
+/** When (epoch ms) the first bucket began draining and when the node last held nothing after that. */
+export function drainWindow(log: string, from: number): { startMs: number | null; endMs: number | null } {
   const lines = readFileSync(log, 'utf8').slice(from).split('\n').filter((l) => l.includes('"event":"buckets-moved"'));
   let start: number | null = null;
   let end: number | null = null;
@@ -69,7 +75,7 @@ export function drainMs(log: string, from: number): number | null {
     if (start === null && e.draining > 0) start = at;
     if (start !== null && e.holding === 0) { end = at; break; }
   }
-  return start !== null && end !== null ? end - start : null;
+  return { startMs: start, endMs: end };
 }
 
 export async function runOperation(lab: LabInfo, op: Operation, victim: LabNodeInfo, o: { perClient: number; durationMs: number }): Promise<OperationResult> {

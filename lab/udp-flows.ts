@@ -9,7 +9,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabInfo } from './lab.js';
 import { probeUdp } from './probe.js';
-import { control, drainMs, leaseLapses } from './handover.js';
+import { control, drainWindow, leaseLapses } from './handover.js';
 
 export interface UdpFlowsResult {
   flows: number;
@@ -22,8 +22,8 @@ export interface UdpFlowsResult {
   sent: number;
   /** First bucket draining to the last one let go, from node 1's log (null: not finished). */
   drainMs: number | null;
-  /** When the flows stopped, from the drain's start. */
-  flowsStoppedAfterMs: number;
+  /** When the flows stopped, from the drain's start (node 1's log). */
+  flowsStoppedAfterMs: number | null;
   /** Per node, lease stops during the run (a starved daemon): what to look at first when flows were lost. */
   leaseLapses: Record<string, number>;
 }
@@ -43,14 +43,14 @@ export async function udpFlowsThroughDrain(lab: LabInfo, o: { perClient: number;
   const probing = Promise.all(files.map((f) => probeUdp(f.ns, { vip: lab.vip, port: lab.echoPort, addrFile: f.file, intervalUs: o.intervalMs * 1000, durationMs: o.durationMs, waitMs: 300 })));
   const t0 = Date.now();
   await sleep(o.drainAtMs);
-  const drainAt = Date.now();
   await control(n1, ['drain', '--timeout', String(o.waitDrainMs)]);
   const results = await probing;
-  const stoppedAfter = t0 + o.durationMs - drainAt;
   // The drain ends once the flows were idle for the flow timeout (or on the drain timeout).
   const deadline = Date.now() + o.waitDrainMs;
-  let drain = drainMs(n1.log, from);
-  while (drain === null && Date.now() < deadline) { await sleep(100); drain = drainMs(n1.log, from); }
+  let w = drainWindow(n1.log, from);
+  while (w.endMs === null && Date.now() < deadline) { await sleep(100); w = drainWindow(n1.log, from); }
+  const drain = w.startMs !== null && w.endMs !== null ? w.endMs - w.startMs : null;
+  const stoppedAfter = w.startMs === null ? null : t0 + o.durationMs - w.startMs;
   const addrs = results.flatMap((r) => r.addrs);
   return {
     flows: addrs.length,

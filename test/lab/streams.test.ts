@@ -15,7 +15,7 @@ import { streamsDuringOperations } from '../../lab/handover.js';
 import { expectNoNamespacesLeft, uniqueLabName } from './support.js';
 
 const spec = { nodes: 4, lateNodes: [4], clients: 3, addrs: 100, buckets: 256, profile: 'default' as const, affinity: 'address' as const };
-const opts = { streamsPerClient: 70, newPerSec: 20, durationMs: 20_000, lifeMs: '2000:5000', join: true };
+const opts = { streamsPerClient: 70, newPerSec: 20, durationMs: 26_000, lifeMs: '2000:5000', join: true };
 let current: string | null = null;
 
 describe('TCP streams through drain, resume, a node joining and a weight change', () => {
