@@ -23,6 +23,8 @@ export interface FakeDataPath extends DataPathPort {
   acceptingUdpNow(): ReadonlySet<number> | null;
   /** A UDP packet of `bucket` arrives: a keeper draining it records it (as `udpactive` does). */
   udpPacket(bucket: number): void;
+  /** How many buckets this node keeps the UDP of in a hand-over phase (0: acceptingUdpNow ⊆ acceptingNewNow). */
+  keptInHandover(): number;
 }
 
 export interface FakeDataPathOptions {
@@ -35,6 +37,7 @@ export function fakeDataPath(nowMs: () => number, opts: FakeDataPathOptions = {}
   const udpTimeoutMs = opts.udpFlowTimeoutMs ?? 0;
   let installed = false;
   let acceptsUdp = new Set<number>(); // owned, or kept (udp chains)
+  let keptMoving = new Set<number>(); // kept in incoming/draining
   const udpSeenMs = new Map<number, number>(); // udpactive: bucket → last packet
   let owned = new Set<number>(); // every bucket not `none`
   let acceptsNew = new Set<number>(); // owned or incoming
@@ -53,6 +56,7 @@ export function fakeDataPath(nowMs: () => number, opts: FakeDataPathOptions = {}
     if (!installed) throw new VmacError('VMAC_NFT_FAILED', `nft ${what} failed: No such file or directory`, { what });
   };
   const set = (b: number, p: BucketPhase, udp = false): void => {
+    keptMoving.delete(b);
     if (p === 'none') { phases.delete(b); owned.delete(b); acceptsNew.delete(b); acceptsUdp.delete(b); return; }
     phases.set(b, p);
     owned.add(b);
@@ -60,6 +64,7 @@ export function fakeDataPath(nowMs: () => number, opts: FakeDataPathOptions = {}
     else acceptsNew.delete(b);
     if (p === 'owned' || (udp && udpTimeoutMs > 0)) acceptsUdp.add(b);
     else acceptsUdp.delete(b);
+    if (p !== 'owned' && udp && udpTimeoutMs > 0) keptMoving.add(b);
   };
   const live = (): boolean => installed && leaseUntilMs !== null && leaseUntilMs - nowMs() > 0;
   const list = (p: BucketPhase): number[] => [...phases].filter(([, x]) => x === p).map(([b]) => b).sort((a, b) => a - b);
@@ -70,6 +75,7 @@ export function fakeDataPath(nowMs: () => number, opts: FakeDataPathOptions = {}
       owned = new Set();
       acceptsNew = new Set();
       acceptsUdp = new Set();
+      keptMoving = new Set();
       udpSeenMs.clear();
       phases = new Map();
       for (const b of buckets) set(b, 'owned');
@@ -102,9 +108,13 @@ export function fakeDataPath(nowMs: () => number, opts: FakeDataPathOptions = {}
       owned = new Set();
       acceptsNew = new Set();
       acceptsUdp = new Set();
+      keptMoving = new Set();
       udpSeenMs.clear();
       phases = new Map();
       leaseUntilMs = null;
+    },
+    keptInHandover() {
+      return keptMoving.size;
     },
     udpActive() {
       const now = nowMs();

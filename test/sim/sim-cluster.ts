@@ -290,6 +290,11 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
     },
     firstDoubleUdp() {
       if ((opts.udpFlowTimeoutMs ?? 0) === 0) return null;
+      // Without a bucket kept in a hand-over phase, UDP is accepted only where new flows are
+      // (owned ⊆ owned ∪ incoming), which firstDoubleAnswered already checks.
+      let moving = 0;
+      for (const node of nodes) moving += node.dp.keptInHandover();
+      if (moving === 0) return null;
       owner.fill(0);
       for (const node of nodes) {
         for (const b of node.dp.acceptingUdpNow() ?? []) {
