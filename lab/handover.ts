@@ -153,7 +153,7 @@ export function joinTimes(log: string, startedAt: number, untilMs = Infinity): J
  * resumes, a configured node that was not started joins (`joinAt`, when the lab has a 4th node
  * started late), and another's weight changes. Sums the clients' `vmac-streams` reports.
  */
-export async function streamsDuringOperations(lab: LabInfo, o: { streamsPerClient: number; newPerSec: number; durationMs: number; lifeMs: string; join?: boolean }): Promise<{ total: StreamsResult; drainMs: number | null; join: JoinTimes | null; leaseLapses: Record<string, number>; perClient: StreamsResult[] }> {
+export async function streamsDuringOperations(lab: LabInfo, o: { streamsPerClient: number; newPerSec: number; durationMs: number; lifeMs: string; join?: boolean }): Promise<{ total: StreamsResult; drainMs: number | null; join: JoinTimes | null; leaseLapses: Record<string, { stopped: number; forgot: number }>; perClient: StreamsResult[] }> {
   const [n1, n2, , n4] = lab.nodes;
   if (!n1 || !n2) throw new Error('needs 2 nodes');
   if (o.join === true && !n4) throw new Error('join needs a 4th node (started late)');
@@ -190,16 +190,18 @@ export async function streamsDuringOperations(lab: LabInfo, o: { streamsPerClien
 }
 
 /**
- * Per node, how often its lease stopped during the run (a starved daemon: `lease-stopped`, or a
- * lease that ran out before it was renewed: phases changed for `lease-lost`): the cause to look
- * at first when a run counts resets.
+ * Per node, how often during the run its lease was not renewed (`lease-stopped`: a starved daemon
+ * whose proofs of being heard went stale) and how often it then forgot what it held (phases
+ * changed for `lease-lost`: a quorum may have called it dead): the first thing to look at when a
+ * run counts resets.
  */
-export function leaseLapses(lab: LabInfo, from: ReadonlyMap<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
+export function leaseLapses(lab: LabInfo, from: ReadonlyMap<string, number>): Record<string, { stopped: number; forgot: number }> {
+  const out: Record<string, { stopped: number; forgot: number }> = {};
   for (const n of lab.nodes) {
     const text = readFileSync(n.log, 'utf8').slice(from.get(n.name) ?? 0);
-    const count = (text.match(/"event":"lease-stopped"|"reason":"lease-lost"/g) ?? []).length;
-    if (count > 0) out[n.name] = count;
+    const stopped = (text.match(/"event":"lease-stopped"/g) ?? []).length;
+    const forgot = (text.match(/"reason":"lease-lost"/g) ?? []).length;
+    if (stopped + forgot > 0) out[n.name] = { stopped, forgot };
   }
   return out;
 }

@@ -25,12 +25,12 @@ export interface UdpFlowsResult {
   /** When the flows stopped, from the drain's start (node 1's log). */
   flowsStoppedAfterMs: number | null;
   /** Per node, lease stops during the run (a starved daemon): what to look at first when flows were lost. */
-  leaseLapses: Record<string, number>;
+  leaseLapses: Record<string, { stopped: number; forgot: number }>;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function udpFlowsThroughDrain(lab: LabInfo, o: { perClient: number; intervalMs: number; durationMs: number; drainAtMs: number; waitDrainMs: number }): Promise<UdpFlowsResult> {
+export async function udpFlowsThroughDrain(lab: LabInfo, o: { perClient: number; intervalMs: number; durationMs: number; drainAtMs: number; waitDrainMs: number; settleMs: number }): Promise<UdpFlowsResult> {
   const n1 = lab.nodes[0];
   if (!n1) throw new Error('needs a node');
   const files = lab.clients.map((c, i) => {
@@ -38,11 +38,13 @@ export async function udpFlowsThroughDrain(lab: LabInfo, o: { perClient: number;
     writeFileSync(file, `${c.addresses.slice(0, o.perClient).join('\n')}\n`);
     return { ns: c.ns, file };
   });
-  const from = statSync(n1.log).size;
+  // Let the start-up hand-overs (a node taking what nobody held, then handing it to its owner) end.
+  await sleep(o.settleMs);
   const logFrom = new Map(lab.nodes.map((n) => [n.name, statSync(n.log).size]));
   const probing = Promise.all(files.map((f) => probeUdp(f.ns, { vip: lab.vip, port: lab.echoPort, addrFile: f.file, intervalUs: o.intervalMs * 1000, durationMs: o.durationMs, waitMs: 300 })));
   const t0 = Date.now();
   await sleep(o.drainAtMs);
+  const from = statSync(n1.log).size;
   await control(n1, ['drain', '--timeout', String(o.waitDrainMs)]);
   const results = await probing;
   // The drain ends once the flows were idle for the flow timeout (or on the drain timeout).
