@@ -44,7 +44,7 @@ async function waitExit(pid: number, timeoutMs = 15_000): Promise<void> {
 }
 
 /** Waits until the log (from `from`) shows `event`. */
-async function waitLog(log: string, from: number, event: string, timeoutMs = 15_000): Promise<void> {
+export async function waitLog(log: string, from: number, event: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!readFileSync(log, 'utf8').slice(from).includes(`"event":"${event}"`)) {
     if (Date.now() > deadline) throw new Error(`${log}: no ${event} within ${timeoutMs} ms`);
@@ -52,17 +52,23 @@ async function waitLog(log: string, from: number, event: string, timeoutMs = 15_
   }
 }
 
-function startDaemon(victim: LabNodeInfo): void {
+export function startDaemon(victim: LabNodeInfo): void {
   const child = spawnInNs(victim.ns, process.execPath, [daemonEntry(), 'run', victim.config], victim.log);
   victim.daemonPid = child.pid ?? -1;
 }
 
-async function control(victim: LabNodeInfo, args: string[]): Promise<void> {
+export async function control(victim: LabNodeInfo, args: string[]): Promise<void> {
   await nsRun(victim.ns, process.execPath, [daemonEntry(), ...args, '-c', victim.config]);
 }
 
 /** Drain duration from the log: first `draining` phase change to the last bucket let go. */
-function drainMs(log: string, from: number): number | null {
+export function drainMs(log: string, from: number): number | null {
+  const w = drainWindow(log, from);
+  return w.endMs !== null && w.startMs !== null ? w.endMs - w.startMs : null;
+}
+
+/** When (epoch ms) the first bucket began draining and when the node last held nothing after that. */
+export function drainWindow(log: string, from: number): { startMs: number | null; endMs: number | null } {
   const lines = readFileSync(log, 'utf8').slice(from).split('\n').filter((l) => l.includes('"event":"buckets-moved"'));
   let start: number | null = null;
   let end: number | null = null;
@@ -72,7 +78,7 @@ function drainMs(log: string, from: number): number | null {
     if (start === null && e.draining > 0) start = at;
     if (start !== null && e.holding === 0) { end = at; break; }
   }
-  return start !== null && end !== null ? end - start : null;
+  return { startMs: start, endMs: end };
 }
 
 export async function runOperation(lab: LabInfo, op: Operation, victim: LabNodeInfo, o: { perClient: number; durationMs: number }): Promise<OperationResult> {
@@ -135,24 +141,56 @@ export function labService(lab: LabInfo): string {
 
 export interface StreamsResult { opened: number; closed_ok: number; open_at_end: number; resets: number; stalls: number; max_silent_ms: number; new_ok: number; new_failed: number; slow_connects: number; connect_failed: number }
 
+/** Node 4 joining mid-run: when its daemon started, when it served, when it held its share (none incoming). */
+export interface JoinTimes { servingMs: number | null; shareTakenMs: number | null; buckets: number }
+
+/** From a joining node's log: serving, then the last phase change (before `untilMs`) that left nothing incoming. */
+export function joinTimes(log: string, startedAt: number, untilMs = Infinity): JoinTimes {
+  let serving: number | null = null;
+  let taken: number | null = null;
+  let buckets = 0;
+  for (const l of readFileSync(log, 'utf8').split('\n')) {
+    if (!l.includes('"event":"serving"') && !l.includes('"event":"buckets-moved"')) continue;
+    const e = JSON.parse(l) as { time: string | number; event: string; owned?: number; incoming?: number; holding?: number };
+    const at = typeof e.time === 'number' ? e.time : Date.parse(e.time);
+    if (at > untilMs) break;
+    if (e.event === 'serving' && serving === null) serving = at - startedAt;
+    if (e.event === 'buckets-moved' && (e.holding ?? 0) > 0 && e.incoming === 0) { taken = at - startedAt; buckets = e.holding ?? 0; }
+  }
+  return { servingMs: serving, shareTakenMs: taken, buckets };
+}
+
 /**
  * Long-lived TCP streams and new connections from every client address while a node drains,
- * resumes, and another's weight changes. Sums the clients' `vmac-streams` reports.
+ * resumes, a configured node that was not started joins (`joinAt`, when the lab has a 4th node
+ * started late), and another's weight changes. Sums the clients' `vmac-streams` reports.
  */
-export async function streamsDuringOperations(lab: LabInfo, o: { streamsPerClient: number; newPerSec: number; durationMs: number; lifeMs: string }): Promise<{ total: StreamsResult; drainMs: number | null; perClient: StreamsResult[] }> {
-  const [n1, n2] = lab.nodes;
+export async function streamsDuringOperations(lab: LabInfo, o: { streamsPerClient: number; newPerSec: number; durationMs: number; lifeMs: string; join?: boolean }): Promise<{ total: StreamsResult; drainMs: number | null; join: JoinTimes | null; leaseLapses: Record<string, { stopped: number; forgot: number }>; perClient: StreamsResult[] }> {
+  const [n1, n2, , n4] = lab.nodes;
   if (!n1 || !n2) throw new Error('needs 2 nodes');
+  if (o.join === true && !n4) throw new Error('join needs a 4th node (started late)');
   const from = statSync(n1.log).size;
+  const logFrom = new Map(lab.nodes.map((n) => [n.name, statSync(n.log).size]));
   const bin = join(labBinaryDir(), 'vmac-streams');
   const running = Promise.all(lab.clients.map((c) => nsRun(c.ns, bin, ['--vip', lab.vip, '--port', String(lab.echoPort), '--addrs', c.addrFile, '--streams', String(o.streamsPerClient), '--duration-ms', String(o.durationMs), '--new-per-sec', String(o.newPerSec), '--life-ms', o.lifeMs], { timeoutMs: o.durationMs + 30_000 })));
   const t0 = Date.now();
-  const at = async (ms: number): Promise<void> => { const w = t0 + ms - Date.now(); if (w > 0) await sleep(w); };
-  await at(o.durationMs * 0.15);
+  const at = async (frac: number): Promise<void> => { const w = t0 + o.durationMs * frac - Date.now(); if (w > 0) await sleep(w); };
+  // With a join: drain, resume, join, weight; each step a few stream lifetimes after the last.
+  const [drainAt, resumeAt, joinAt, weightAt] = o.join === true ? [0.07, 0.3, 0.4, 0.85] : [0.15, 0.6, 0, 0.75];
+  await at(drainAt);
   await control(n1, ['drain', '--timeout', '10000']);
-  await at(o.durationMs * 0.6);
+  await at(resumeAt);
   const drain = drainMs(n1.log, from);
   await control(n1, ['resume']);
-  await at(o.durationMs * 0.75);
+  let joined: JoinTimes | null = null;
+  let joinStart = 0;
+  if (o.join === true && n4) {
+    await at(joinAt);
+    joinStart = Date.now();
+    startDaemon(n4);
+  }
+  await at(weightAt);
+  if (o.join === true && n4) joined = joinTimes(n4.log, joinStart, Date.now());
   await control(n2, ['weight', '50']);
   const perClient = (await running).map((out) => JSON.parse(out) as StreamsResult);
   const total = perClient.reduce((a, r) => {
@@ -160,7 +198,24 @@ export async function streamsDuringOperations(lab: LabInfo, o: { streamsPerClien
     for (const k of Object.keys(r) as (keyof StreamsResult)[]) out[k] = k === 'max_silent_ms' ? Math.max(a[k], r[k]) : a[k] + r[k];
     return out;
   }, { opened: 0, closed_ok: 0, open_at_end: 0, resets: 0, stalls: 0, max_silent_ms: 0, new_ok: 0, new_failed: 0, slow_connects: 0, connect_failed: 0 });
-  return { total, drainMs: drain, perClient };
+  return { total, drainMs: drain, join: joined, leaseLapses: leaseLapses(lab, logFrom), perClient };
+}
+
+/**
+ * Per node, how often during the run its lease was not renewed (`lease-stopped`: a starved daemon
+ * whose proofs of being heard went stale) and how often it then forgot what it held (phases
+ * changed for `lease-lost`: a quorum may have called it dead): the first thing to look at when a
+ * run counts resets.
+ */
+export function leaseLapses(lab: LabInfo, from: ReadonlyMap<string, number>): Record<string, { stopped: number; forgot: number }> {
+  const out: Record<string, { stopped: number; forgot: number }> = {};
+  for (const n of lab.nodes) {
+    const text = readFileSync(n.log, 'utf8').slice(from.get(n.name) ?? 0);
+    const stopped = (text.match(/"event":"lease-stopped"/g) ?? []).length;
+    const forgot = (text.match(/"reason":"lease-lost"/g) ?? []).length;
+    if (stopped + forgot > 0) out[n.name] = { stopped, forgot };
+  }
+  return out;
 }
 
 function labBinaryDir(): string {

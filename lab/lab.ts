@@ -133,7 +133,8 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
       const echoArgs = ['--name', n.name, '--addr', plan.vip, '--udp', String(plan.echoPort), '--tcp', String(plan.echoPort)];
       if (spec.echoFreezeMs !== undefined) echoArgs.push('--freeze-ms', String(spec.echoFreezeMs));
       const echoChild = spawnInNs(n.ns, echo, echoArgs, join(dir, `${n.name}-echo.log`));
-      const daemon = withDaemons ? spawnInNs(n.ns, process.execPath, [entry, 'run', config], log) : null;
+      const late = spec.lateNodes?.includes(n.id) === true;
+      const daemon = withDaemons && !late ? spawnInNs(n.ns, process.execPath, [entry, 'run', config], log) : null;
       if (!daemon) writeFileSync(log, '');
       nodes.push({ id: n.id, name: n.name, ns: n.ns, address: n.address, mac: await readMac(n.ns), config, log, daemonPid: daemon?.pid ?? -1, echoPid: echoChild.pid ?? -1 });
     }
@@ -152,7 +153,8 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
     }
     progress(withDaemons ? 'waiting for the daemons to be ready' : 'no vmac daemons (comparison lab)');
     // Node start-up is CPU bound (one Node.js process each): allow 3 s more per node on a busy machine (32 nodes converge slowly under load).
-    const vmac = withDaemons ? await waitReady(nodes, 15_000 + 3000 * nodes.length) : '';
+    const started = nodes.filter((n) => !(spec.lateNodes ?? []).includes(n.id));
+    const vmac = withDaemons ? await waitReady(started, 15_000 + 3000 * nodes.length) : '';
     const info: LabInfo = { name: spec.name, dir, vip: plan.vip, vmac, echoPort: plan.echoPort, hashSeed: plan.hashSeed, switchNs: plan.switchNs, nodes, clients, hbLink: plan.hbLink, routerNs: plan.router?.ns ?? null, daemons: withDaemons, ...(spec.echoFreezeMs !== undefined ? { echoFreezeMs: spec.echoFreezeMs } : {}) };
     writeFileSync(join(dir, 'lab.json'), JSON.stringify(info, null, 2));
     return info;

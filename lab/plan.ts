@@ -33,6 +33,10 @@ export interface LabSpec {
   readonly daemons?: boolean;
   /** Timing values written over the profile's (`--timing intervalMs=3,deadAfter=8`). */
   readonly timing?: TimingOverrides;
+  /** Node ids configured everywhere but whose daemon is not started by `labUp` (a node joining later). */
+  readonly lateNodes?: readonly number[];
+  /** handover.udpFlowTimeoutMs in every node's config (absent: the default). */
+  readonly udpFlowTimeoutMs?: number;
 }
 
 export const TIMING_KEYS = ['leaseMs', 'renewMs', 'intervalMs', 'suspectAfter', 'deadAfter', 'marginMs'] as const;
@@ -166,6 +170,7 @@ export function nodeConfigYaml(plan: LabPlan, node: LabNodePlan, keyFile: string
     `timing:`,
     `  profile: ${plan.spec.profile}`,
     ...Object.entries(plan.spec.timing ?? {}).map(([k, v]) => `  ${k}: ${v}`),
+    ...(plan.spec.udpFlowTimeoutMs === undefined ? [] : [`handover: { udpFlowTimeoutMs: ${plan.spec.udpFlowTimeoutMs} }`]),
     '',
   ].join('\n');
 }

@@ -8,6 +8,7 @@ import { profileDefaults } from './defaults.js';
 import type { RawConfig, RawNode } from './raw.js';
 import type { NodeSpec, VmacConfig } from './types.js';
 import { buildHa } from './ha-build.js';
+import { buildHandover } from './handover-config.js';
 
 /** Build the config; `raw` must have passed both the schema and the semantic checks. */
 export function buildConfig(raw: RawConfig, file: string): VmacConfig {
@@ -39,6 +40,7 @@ export function buildConfig(raw: RawConfig, file: string): VmacConfig {
     // One socket per service under /run/vmac, so `vmac status -c <file>` finds it.
     control: { socket: raw.control?.socket ?? `/run/vmac/${raw.service}.sock` },
     metrics: { listen: parseListen(raw.metrics?.listen ?? d.metricsListen) },
+    handover: buildHandover(raw.handover),
     // resources, fencing, quorum policy (ha-build.ts)
     ...buildHa(raw),
   });

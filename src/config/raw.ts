@@ -11,6 +11,7 @@ export interface RawNode {
 }
 
 import type { RawHaSections } from './ha-raw.js';
+import type { RawHandover } from './handover-config.js';
 
 export interface RawConfig extends RawHaSections {
   service: string;
@@ -32,4 +33,5 @@ export interface RawConfig extends RawHaSections {
   control?: { socket?: string };
   metrics?: { listen?: string };
   arp?: { garpCount?: number; garpIntervalMs?: number; refreshMs?: number };
+  handover?: RawHandover;
 }

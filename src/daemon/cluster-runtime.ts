@@ -49,6 +49,8 @@ export interface ClusterDeps {
   /** Reads which buckets still have connections (absent: drains end on the timeout alone). */
   readonly conntrack?: ConntrackPort;
   readonly drainTimeoutMs?: number;
+  /** The UDP flow timeout (handover.udpFlowTimeoutMs; absent: the config's). */
+  readonly udpFlowTimeoutMs?: number;
   /** Hitless restart: the previous process's buckets and lease, adopted instead of rebuilt. */
   readonly adopt?: Adoption | null;
   /** false: break-before-make planned moves (comparison only). */
@@ -97,6 +99,7 @@ export interface ClusterRuntime {
 }
 
 const UNKNOWN_AGE = 0xffffffff;
+const NONE: ReadonlySet<number> = new Set();
 
 export function startCluster(d: ClusterDeps): ClusterRuntime {
   const { cfg, clock, log } = d;
@@ -110,7 +113,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     leaseMs: cfg.timing.leaseMs,
     marginMs: cfg.timing.marginMs,
   }, d.incarnation, clock.nowMs());
-  let t: TakeoverState = initTakeover({ nodes: cfg.nodes, buckets: cfg.buckets, drainTimeoutMs: d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, graceful: d.graceful !== false, connectionsKnown: d.conntrack !== undefined }, cfg.node.id, clock.nowMs(), d.adopt ?? null);
+  let t: TakeoverState = initTakeover({ nodes: cfg.nodes, buckets: cfg.buckets, drainTimeoutMs: d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, graceful: d.graceful !== false, connectionsKnown: d.conntrack !== undefined, udpFlowTimeoutMs: d.udpFlowTimeoutMs ?? cfg.handover?.udpFlowTimeoutMs ?? 0 }, cfg.node.id, clock.nowMs(), d.adopt ?? null);
   let restartWindowMs = 0;
   let restartWaiter: (() => void) | null = null;
   if (d.startDrained) t = step({ ...t, healthHold: true }, { kind: 'drain-requested', m }, clock.nowMs()).state;
@@ -240,12 +243,21 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     const ct = d.conntrack;
     if (!ct || conntrackReading || inPhase(t.handover, 'draining').length === 0) return;
     const atMs = clock.nowMs();
+    let udpActive: ReadonlySet<number>;
+    try {
+      // The kernel's record of the keeper's UDP (one libnftables call), read at the same instant.
+      udpActive = (t.params.udpFlowTimeoutMs ?? 0) > 0 ? d.dp.udpActive() : NONE;
+    } catch (err) {
+      log.warn({ err, event: 'udp-activity-failed' }, 'reading UDP activity failed: draining buckets end on the drain timeout');
+      return;
+    }
     const reading = ct.busyBuckets();
-    if (!(reading instanceof Promise)) { runEvent({ kind: 'conntrack', m, busy: reading, atMs }); return; }
+    if (!(reading instanceof Promise)) { runEvent({ kind: 'conntrack', m, busy: reading, atMs, udpActive }); return; }
     conntrackReading = true;
     reading.then((busy) => {
       conntrackReading = false;
-      runEvent({ kind: 'conntrack', m, busy, atMs });
+      log.debug({ event: 'drain-reading', atMs, tcpBusy: busy.size, udpBusy: [...udpActive] }, 'connections of draining buckets');
+      runEvent({ kind: 'conntrack', m, busy, atMs, udpActive });
     }, (err: unknown) => {
       conntrackReading = false;
       log.warn({ err, event: 'conntrack-failed' }, 'reading conntrack failed: draining buckets end on the drain timeout');
@@ -333,7 +345,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
           const leaseMs = Math.max(0, Math.floor(windowMs + Math.min(0, sentAtMs + deadMs - cfg.timing.marginMs - now)));
           d.dp.renew(leaseMs);
           log.info({ event: 'restart-ready', leaseMs, owned: t.owned.length }, 'restart window acknowledged by a quorum: the kernel serves on while the successor starts');
-          resolve({ phases: t.handover.phases, grants: new Map([...t.handover.grants].map(([b, g]) => [b, g.to])), untilMs: now + leaseMs });
+          resolve({ phases: t.handover.phases, grants: new Map([...t.handover.grants].map(([b, g]) => [b, g.to])), untilMs: now + leaseMs, udpKept: t.handover.udpKept });
         };
       });
     },

@@ -96,7 +96,8 @@ export interface Daemon {
 }
 
 export function dataPathPlan(cfg: VmacConfig): DataPathPlan {
-  return { table: tableName(cfg.service), ifname: cfg.interface, vip: cfg.vip, vmac: cfg.vmac, buckets: cfg.buckets, hashExpr: nftHashExpr(cfg.hash, 4, cfg.buckets) };
+  const udpFlowTimeoutMs = cfg.handover?.udpFlowTimeoutMs ?? 0;
+  return { table: tableName(cfg.service), ifname: cfg.interface, vip: cfg.vip, vmac: cfg.vmac, buckets: cfg.buckets, hashExpr: nftHashExpr(cfg.hash, 4, cfg.buckets), ...(udpFlowTimeoutMs > 0 ? { udpFlowTimeoutMs } : {}) };
 }
 
 export function scheduleOn(clock: Clock): Schedule {
@@ -129,7 +130,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     const inherited = ports.serveControl ? takeRestartState(statePath, cfg.service) : null;
     const leftMs = inherited === null ? 0 : inherited.leaseUntilEpochMs - Date.now();
     const adopt: Adoption | null = inherited !== null && leftMs > cfg.timing.marginMs && dp.inspect().installed
-      ? { phases: new Map(inherited.phases), grants: new Map(inherited.grants), untilMs: ports.clock.nowMs() + leftMs } : null;
+      ? { phases: new Map(inherited.phases), grants: new Map(inherited.grants), untilMs: ports.clock.nowMs() + leftMs, ...(inherited.udpKept ? { udpKept: new Set(inherited.udpKept) } : {}) } : null;
     const prepared: HostChanges = await prepareHost(ports, cfg.interface, cfg.vip);
     // The VIP and sysctls the predecessor changed are ours to restore on a later stop.
     const host: HostChanges = adopt && inherited ? { ...prepared, vipAdded: inherited.vipAdded, sysctlsBefore: new Map(inherited.sysctlsBefore) } : prepared;
@@ -217,6 +218,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
                 version: 1, service: cfg.service, incarnation: ports.incarnation.toString(),
                 leaseUntilEpochMs: Date.now() + (a.untilMs - ports.clock.nowMs()),
                 phases: [...a.phases], grants: [...a.grants], vipAdded: host.vipAdded, sysctlsBefore: [...host.sysctlsBefore],
+                ...(a.udpKept ? { udpKept: [...a.udpKept] } : {}),
               });
               keepKernel = true;
             } catch (err) {

@@ -19,6 +19,8 @@ export interface RestartState {
   readonly grants: readonly (readonly [number, number])[];
   readonly vipAdded: boolean;
   readonly sysctlsBefore: readonly (readonly [string, string])[];
+  /** Buckets whose UDP the old process kept (UDP flow timeout; absent in older files). */
+  readonly udpKept?: readonly number[];
 }
 
 export function restartStatePath(controlSocket: string, service: string): string {
@@ -41,7 +43,8 @@ export function takeRestartState(path: string, service: string): RestartState | 
     const st = JSON.parse(text) as RestartState;
     const ok = st.version === 1 && st.service === service && Number.isFinite(st.leaseUntilEpochMs) &&
       Array.isArray(st.phases) && st.phases.every(([b, p]: readonly [unknown, unknown]) => Number.isInteger(b) && BUCKET_PHASES.includes(p as BucketPhase)) &&
-      Array.isArray(st.grants) && Array.isArray(st.sysctlsBefore);
+      Array.isArray(st.grants) && Array.isArray(st.sysctlsBefore) &&
+      (st.udpKept === undefined || (Array.isArray(st.udpKept) && st.udpKept.every((b) => Number.isInteger(b))));
     return ok ? st : null;
   } catch {
     return null;

@@ -24,6 +24,18 @@
  *
  * Liveness: new flows of a moving bucket are refused by both nodes only between O's switch to
  * `draining` and N hearing of it: one message delay (we send a heartbeat at once on a change).
+ *
+ * UDP (with a flow timeout, `udpFlowTimeoutMs` > 0): UDP has no handshake, so no node can tell a
+ * new UDP flow from an old one by its own conntrack, and the two nodes switch phase one message
+ * delay apart: any scheme where each decides per flow from its own records drops a flow in
+ * between, or answers it twice. Instead one node per bucket, the *keeper*, takes all of the
+ * bucket's UDP, old flows and new: the node that owned it. It keeps them while it drains (the
+ * kernel records each packet in a set whose elements live for the flow timeout) and lets the
+ * bucket go only once it also had no UDP for the flow timeout (or the drain timeout passed). The
+ * new owner takes no UDP in `incoming`; it becomes the keeper when it owns the bucket outright.
+ * So a UDP flow is never split between nodes unless the drain timeout cuts it. A bucket handed
+ * back to its keeper while it drains stays kept (`incoming_udp`); a node that drains a bucket it
+ * never owned (handed on again) keeps none of its UDP.
  */
 import type { BucketPhase, PhaseChange } from '../vmac/ruleset.js';
 import type { WirePhase } from '../ha/heartbeat-types.js';
@@ -39,9 +51,13 @@ export interface HandoverState {
   /** Buckets that still had a connection in the last conntrack reading, taken at `busyAtMs`. */
   readonly busy: ReadonlySet<number>;
   readonly busyAtMs: number | null;
+  /** With a UDP flow timeout: the buckets this node keeps the UDP of (owned, or owned before it moved). */
+  readonly udpKept: ReadonlySet<number>;
+  /** Buckets whose UDP the kernel saw within the flow timeout, read at `busyAtMs`. */
+  readonly udpBusy: ReadonlySet<number>;
 }
 
-export const EMPTY_HANDOVER: HandoverState = { phases: new Map(), grants: new Map(), drainSinceMs: new Map(), busy: new Set(), busyAtMs: null };
+export const EMPTY_HANDOVER: HandoverState = { phases: new Map(), grants: new Map(), drainSinceMs: new Map(), busy: new Set(), busyAtMs: null, udpKept: new Set(), udpBusy: new Set() };
 
 /** What this node knows of the others, for one step. */
 export interface PeerView {
@@ -73,6 +89,8 @@ export interface HandoverParams {
   readonly graceful?: boolean;
   /** false: no conntrack reading (no port): a drain ends as soon as the new owner took the bucket. */
   readonly connectionsKnown?: boolean;
+  /** 0 or absent: UDP moves with new flows. Else: the keeper lets a bucket go only after this long without UDP. */
+  readonly udpFlowTimeoutMs?: number;
 }
 
 function wirePhases(hb: MembershipState['peers'] extends ReadonlyMap<number, infer P> ? P : never): readonly WirePhase[] | null {
@@ -119,12 +137,21 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
   let phases: Map<number, BucketPhase> | null = null;
   let grants: Map<number, GrantState> | null = null;
   let since: Map<number, number> | null = null;
+  let kept: Set<number> | null = null;
+  const udpMs = p.udpFlowTimeoutMs ?? 0;
   const changes: PhaseChange[] = [];
   const setPhase = (b: number, from: BucketPhase, to: BucketPhase): void => {
     phases ??= new Map(h.phases);
     if (to === 'none') phases.delete(b);
     else phases.set(b, to);
-    changes.push({ bucket: b, from, to });
+    if (udpMs > 0) {
+      // Owning a bucket outright makes us its UDP keeper; only letting it go ends that.
+      if (to === 'owned' && !h.udpKept.has(b)) (kept ??= new Set(h.udpKept)).add(b);
+      if (to === 'none' && (kept ?? h.udpKept).has(b)) (kept ??= new Set(h.udpKept)).delete(b);
+      changes.push({ bucket: b, from, to, udp: (kept ?? h.udpKept).has(b) });
+    } else {
+      changes.push({ bucket: b, from, to });
+    }
     if (from === 'draining' && to !== 'draining') {
       (grants ??= new Map(h.grants)).delete(b);
       (since ??= new Map(h.drainSinceMs)).delete(b);
@@ -192,7 +219,11 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
         };
         if (took) {
           const startedMs = h.drainSinceMs.get(b) ?? nowMs;
-          const drained = p.connectionsKnown === false || (h.busyAtMs !== null && h.busyAtMs >= startedMs && !h.busy.has(b));
+          const read = h.busyAtMs;
+          const tcpDone = read !== null && read >= startedMs && !h.busy.has(b);
+          // The keeper: also no UDP for a whole flow timeout, all of it seen while draining.
+          const udpDone = udpMs === 0 || !h.udpKept.has(b) || (read !== null && read >= startedMs + udpMs && !h.udpBusy.has(b));
+          const drained = p.connectionsKnown === false || (tcpDone && udpDone);
           if (drained || nowMs - startedMs >= p.drainTimeoutMs) setPhase(b, 'draining', 'none');
         } else if (toDead) {
           next();
@@ -207,8 +238,8 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
       }
     }
   }
-  if (phases === null && grants === null && since === null) return { state: h, changes };
-  return { state: { ...h, phases: phases ?? h.phases, grants: grants ?? h.grants, drainSinceMs: since ?? h.drainSinceMs }, changes };
+  if (phases === null && grants === null && since === null && kept === null) return { state: h, changes };
+  return { state: { ...h, phases: phases ?? h.phases, grants: grants ?? h.grants, drainSinceMs: since ?? h.drainSinceMs, udpKept: kept ?? h.udpKept }, changes };
 }
 
 /** The phases as sent in a heartbeat (index = bucket). */

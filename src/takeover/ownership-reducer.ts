@@ -23,7 +23,7 @@
 import type { BucketMap } from '../hash/bucket-map.js';
 import { afterFailure, balancedMap, mapDigest } from '../hash/bucket-map.js';
 import type { NodeState } from '../ha/heartbeat-types.js';
-import { MIN_LEASE_MS, agreedDead, confirmsPresence, heardPeers, leaseGrant, peerStatus, type LeaseVerdict, type MembershipState } from '../ha/membership.js';
+import { MIN_LEASE_MS, agreedDead, confirmsPresence, heardByQuorumUntil, heardPeers, leaseGrant, peerStatus, type LeaseVerdict, type MembershipState } from '../ha/membership.js';
 import type { PhaseChange } from '../vmac/ruleset.js';
 import { EMPTY_HANDOVER, peerView, stepHandover, type GrantState, type HandoverState } from './handover.js';
 
@@ -38,6 +38,8 @@ export interface TakeoverParams {
   readonly graceful?: boolean;
   /** false: no conntrack port; drains end once the new owner took the bucket. */
   readonly connectionsKnown?: boolean;
+  /** 0 or absent: UDP moves with new flows; else one keeper per bucket (handover.ts). */
+  readonly udpFlowTimeoutMs?: number;
 }
 
 export interface TakeoverState {
@@ -71,6 +73,11 @@ export interface TakeoverState {
   /** When the lease we last wrote ends (null: none written). Past it, what we held may be taken. */
   readonly leaseUntilMs: number | null;
   /**
+   * No quorum can call us dead before this (heardByQuorumUntil when we last renewed; that lease
+   * was bounded by it). A lease that ran out before it (a starved daemon) was taken by nobody.
+   */
+  readonly safeUntilMs?: number | null;
+  /**
    * Peers a quorum agrees are dead but that must be fenced before their buckets are taken
    * (fencing configured): kept in the map until the fence succeeded. Set by the runtime.
    */
@@ -87,6 +94,8 @@ export interface Adoption {
   readonly phases: ReadonlyMap<number, import('../vmac/ruleset.js').BucketPhase>;
   readonly grants: ReadonlyMap<number, number>; // draining bucket → grantee
   readonly untilMs: number; // on the successor's clock
+  /** Buckets whose UDP the predecessor kept (absent: every owned or draining bucket). */
+  readonly udpKept?: ReadonlySet<number>;
 }
 
 export type TakeoverEvent =
@@ -96,8 +105,11 @@ export type TakeoverEvent =
   | { readonly kind: 'drain-requested'; readonly m: MembershipState; readonly drainTimeoutMs?: number }
   | { readonly kind: 'resume-requested'; readonly m: MembershipState }
   | { readonly kind: 'weight-set'; readonly m: MembershipState; readonly weight: number }
-  /** A conntrack reading: the buckets that still had connections at `atMs`. */
-  | { readonly kind: 'conntrack'; readonly m: MembershipState; readonly busy: ReadonlySet<number>; readonly atMs: number };
+  /**
+   * A conntrack reading: the buckets that still had connections at `atMs`, and (UDP flow timeout
+   * on) those whose UDP the kernel saw within the flow timeout.
+   */
+  | { readonly kind: 'conntrack'; readonly m: MembershipState; readonly busy: ReadonlySet<number>; readonly atMs: number; readonly udpActive?: ReadonlySet<number> };
 
 export type MoveReason = 'start' | 'takeover' | 'handover' | 'leaving' | 'lease-lost';
 
@@ -135,7 +147,8 @@ export function initTakeover(params: TakeoverParams, selfId: number, nowMs: numb
     grants.set(b, { to: adopt?.grants.get(b) ?? 0, seq: 0, revoked: false });
     since.set(b, nowMs);
   }
-  const handover: HandoverState = phases.size === 0 ? EMPTY_HANDOVER : { ...EMPTY_HANDOVER, phases, grants, drainSinceMs: since };
+  const udpKept = new Set([...phases].filter(([b, p]) => p === 'owned' || (adopt?.udpKept ? adopt.udpKept.has(b) : p === 'draining')).map(([b]) => b));
+  const handover: HandoverState = phases.size === 0 ? EMPTY_HANDOVER : { ...EMPTY_HANDOVER, phases, grants, drainSinceMs: since, udpKept };
   return {
     self: 'joining', params, base, weights, weight: weights.get(selfId) ?? 1, absent: new Set(), owned: [...phases.keys()].sort((a, b) => a - b), handover,
     digest: mapDigest(base), epoch: 0, leaseActive: false, lastVerdict: null, leavingSinceMs: null, reclaimFromMs: nowMs, deadSeen: '',
@@ -239,7 +252,7 @@ function recompute(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
   // Buckets are taken (unheld, or granted) only while our lease runs: whatever we hold when it
   // stops is forgotten (onRenewDue), so a lease that comes back never covers stale phases.
   const mayTakeUnheld = s.self !== 'stopped' && s.leaseActive && s.reclaimFromMs === null;
-  const h = stepHandover(s.handover, view.map, peerView(m, dead, mayTakeUnheld), { drainTimeoutMs: s.params.drainTimeoutMs, graceful: s.params.graceful !== false, connectionsKnown: s.params.connectionsKnown !== false }, nowMs);
+  const h = stepHandover(s.handover, view.map, peerView(m, dead, mayTakeUnheld), { drainTimeoutMs: s.params.drainTimeoutMs, graceful: s.params.graceful !== false, connectionsKnown: s.params.connectionsKnown !== false, udpFlowTimeoutMs: s.params.udpFlowTimeoutMs ?? 0 }, nowMs);
   const changedView = !sameSet(absent, s.absent) || s.base !== s0.base;
   const deadSeen = [...m.peers.keys()].filter((id) => peerStatus(m, id, nowMs) === 'dead').sort((a, b) => a - b).join(',');
   if (h.changes.length === 0 && h.state === s.handover && !changedView) {
@@ -263,7 +276,7 @@ function forgetAll(s: TakeoverState, effects: TakeoverEffect[]): TakeoverState {
   if (s.handover.phases.size === 0) return { ...s, adoptedUntilMs: null };
   const changes: PhaseChange[] = [...s.handover.phases].map(([bucket, from]) => ({ bucket, from, to: 'none' as const }));
   effects.push({ kind: 'phases', changes, reason: 'lease-lost', absent: [...s.absent].sort((a, b) => a - b) });
-  return { ...s, handover: { ...EMPTY_HANDOVER, busy: s.handover.busy, busyAtMs: s.handover.busyAtMs }, owned: [], adoptedUntilMs: null };
+  return { ...s, handover: { ...EMPTY_HANDOVER, busy: s.handover.busy, busyAtMs: s.handover.busyAtMs, udpBusy: s.handover.udpBusy }, owned: [], adoptedUntilMs: null };
 }
 
 function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
@@ -272,8 +285,14 @@ function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step 
   // Adopted phases whose inherited lease ran out (minus the margin) may have been taken: forget them.
   const s1 = s0.adoptedUntilMs !== null && nowMs >= s0.adoptedUntilMs - m.cfg.marginMs ? forgetAll(s0, pre) : s0;
   // Our own lease ran out (the kernel expires up to MIN_LEASE_MS early) before we renewed it:
-  // peers may have taken what we held. Forget it before any renewal covers it again.
-  const s = s1.leaseUntilMs !== null && nowMs >= s1.leaseUntilMs - MIN_LEASE_MS ? { ...forgetAll(s1, pre), leaseUntilMs: null } : s1;
+  // peers may have taken what we held — unless the proofs our last renewal relied on show that no
+  // quorum can have called us dead yet (a daemon starved for a little longer than the lease):
+  // then nobody took anything (peers take only from nodes agreed dead), and forgetting would
+  // break the connections of the buckets we drain (the new owner would take them outright and
+  // answer their packets with resets). Otherwise forget it before any renewal covers it again.
+  const lapsed = s1.leaseUntilMs !== null && nowMs >= s1.leaseUntilMs - MIN_LEASE_MS;
+  const notDeadYet = s1.safeUntilMs != null && nowMs < s1.safeUntilMs - m.cfg.marginMs;
+  const s = lapsed && !notDeadYet ? { ...forgetAll(s1, pre), leaseUntilMs: null } : s1;
   const grant = leaseGrant(m, nowMs);
   // Drained for the service's health (not an operator's drain): no lease until it is healthy.
   const drained = s.healthHold === true && s.self === 'draining' && s.handover.phases.size === 0;
@@ -287,7 +306,7 @@ function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step 
       self = 'active';
       effects.push({ kind: 'announce', reason: 'start' }, { kind: 'send-heartbeat-now' });
     }
-    return { state: { ...s, self, leaseActive: true, lastVerdict: verdict, reclaimFromMs: null, adoptedUntilMs: null, leaseUntilMs: nowMs + grant.leaseMs }, effects: [...pre, ...effects] };
+    return { state: { ...s, self, leaseActive: true, lastVerdict: verdict, reclaimFromMs: null, adoptedUntilMs: null, leaseUntilMs: nowMs + grant.leaseMs, safeUntilMs: heardByQuorumUntil(m) }, effects: [...pre, ...effects] };
   }
   // No renewal: the kernel lease runs out by itself within leaseMs. Report it once; from now on
   // peers may take our buckets, so they must release them before we renew again.
@@ -327,7 +346,7 @@ export function step(s: TakeoverState, e: TakeoverEvent, nowMs: number): Step {
       // ... and once the lease runs, what we may take is taken at once.
       return then(then(recompute(s, e.m, nowMs), (x) => onRenewDue(x, e.m, nowMs)), (x) => (x.leaseActive && !s.leaseActive ? recompute(x, e.m, nowMs) : { state: x, effects: [] }));
     case 'conntrack':
-      return recompute({ ...s, handover: { ...s.handover, busy: e.busy, busyAtMs: e.atMs } }, e.m, nowMs);
+      return recompute({ ...s, handover: { ...s.handover, busy: e.busy, busyAtMs: e.atMs, udpBusy: e.udpActive ?? EMPTY_HANDOVER.udpBusy } }, e.m, nowMs);
     case 'stop-requested':
       if (s.self === 'leaving' || s.self === 'stopped') return { state: s, effects: [] };
       return then({ state: { ...s, self: 'leaving', leavingSinceMs: nowMs }, effects: [{ kind: 'send-heartbeat-now' }] }, (x) => recompute(x, e.m, nowMs));

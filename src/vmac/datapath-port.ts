@@ -21,6 +21,11 @@ export interface DataPathPort {
   move(add: readonly number[], remove: readonly number[]): void;
   /** Applies per-bucket phase changes (hand-over) in one atomic transaction. */
   setPhases(changes: readonly PhaseChange[]): void;
+  /**
+   * Buckets whose UDP this node, as their keeper, saw while draining within the UDP flow timeout
+   * (the kernel's `udpactive` set). Empty when the timeout is off or nothing was seen.
+   */
+  udpActive(): ReadonlySet<number>;
   /** Extends the lease to `leaseMs` from now. */
   renew(leaseMs: number): void;
   /** Drops the lease now: the node stops answering at once, buckets stay recorded. */

@@ -16,11 +16,29 @@ export interface FakeDataPath extends DataPathPort {
   acceptingNewNow(): ReadonlySet<number> | null;
   /** Phase of one bucket as written (lease not considered). */
   phaseOf(bucket: number): BucketPhase;
+  /**
+   * With a UDP flow timeout: the buckets whose UDP this node accepts right now (owned, or kept in
+   * a hand-over phase; live lease): at most one node per bucket. Null when answering nothing.
+   */
+  acceptingUdpNow(): ReadonlySet<number> | null;
+  /** A UDP packet of `bucket` arrives: a keeper draining it records it (as `udpactive` does). */
+  udpPacket(bucket: number): void;
+  /** How many buckets this node keeps the UDP of in a hand-over phase (0: acceptingUdpNow ⊆ acceptingNewNow). */
+  keptInHandover(): number;
+}
+
+export interface FakeDataPathOptions {
+  /** As the plan's: 0 or absent = UDP moves with new flows (no keeper chains). */
+  readonly udpFlowTimeoutMs?: number;
 }
 
 /** In-memory data path with a lease that expires on an injected clock; for unit tests and the simulator. */
-export function fakeDataPath(nowMs: () => number): FakeDataPath {
+export function fakeDataPath(nowMs: () => number, opts: FakeDataPathOptions = {}): FakeDataPath {
+  const udpTimeoutMs = opts.udpFlowTimeoutMs ?? 0;
   let installed = false;
+  let acceptsUdp = new Set<number>(); // owned, or kept (udp chains)
+  let keptMoving = new Set<number>(); // kept in incoming/draining
+  const udpSeenMs = new Map<number, number>(); // udpactive: bucket → last packet
   let owned = new Set<number>(); // every bucket not `none`
   let acceptsNew = new Set<number>(); // owned or incoming
   let phases = new Map<number, BucketPhase>(); // buckets not `none`
@@ -37,12 +55,16 @@ export function fakeDataPath(nowMs: () => number): FakeDataPath {
     guard(what);
     if (!installed) throw new VmacError('VMAC_NFT_FAILED', `nft ${what} failed: No such file or directory`, { what });
   };
-  const set = (b: number, p: BucketPhase): void => {
-    if (p === 'none') { phases.delete(b); owned.delete(b); acceptsNew.delete(b); return; }
+  const set = (b: number, p: BucketPhase, udp = false): void => {
+    keptMoving.delete(b);
+    if (p === 'none') { phases.delete(b); owned.delete(b); acceptsNew.delete(b); acceptsUdp.delete(b); return; }
     phases.set(b, p);
     owned.add(b);
     if (p === 'owned' || p === 'incoming') acceptsNew.add(b);
     else acceptsNew.delete(b);
+    if (p === 'owned' || (udp && udpTimeoutMs > 0)) acceptsUdp.add(b);
+    else acceptsUdp.delete(b);
+    if (p !== 'owned' && udp && udpTimeoutMs > 0) keptMoving.add(b);
   };
   const live = (): boolean => installed && leaseUntilMs !== null && leaseUntilMs - nowMs() > 0;
   const list = (p: BucketPhase): number[] => [...phases].filter(([, x]) => x === p).map(([b]) => b).sort((a, b) => a - b);
@@ -52,6 +74,9 @@ export function fakeDataPath(nowMs: () => number): FakeDataPath {
       installed = true;
       owned = new Set();
       acceptsNew = new Set();
+      acceptsUdp = new Set();
+      keptMoving = new Set();
+      udpSeenMs.clear();
       phases = new Map();
       for (const b of buckets) set(b, 'owned');
       leaseUntilMs = leaseMs === null ? null : nowMs() + leaseMs;
@@ -67,7 +92,7 @@ export function fakeDataPath(nowMs: () => number): FakeDataPath {
       for (const c of changes) {
         if ((phases.get(c.bucket) ?? 'none') !== c.from) throw new VmacError('VMAC_NFT_FAILED', `nft phases failed: bucket ${c.bucket} is not ${c.from}`, { bucket: c.bucket });
       }
-      for (const c of changes) set(c.bucket, c.to);
+      for (const c of changes) set(c.bucket, c.to, c.udp === true);
     },
     renew(leaseMs) {
       needInstalled('renew');
@@ -82,8 +107,26 @@ export function fakeDataPath(nowMs: () => number): FakeDataPath {
       installed = false;
       owned = new Set();
       acceptsNew = new Set();
+      acceptsUdp = new Set();
+      keptMoving = new Set();
+      udpSeenMs.clear();
       phases = new Map();
       leaseUntilMs = null;
+    },
+    keptInHandover() {
+      return keptMoving.size;
+    },
+    udpActive() {
+      const now = nowMs();
+      const out = new Set<number>();
+      for (const [b, at] of udpSeenMs) if (now - at < udpTimeoutMs) out.add(b);
+      return out;
+    },
+    acceptingUdpNow() {
+      return live() ? acceptsUdp : null;
+    },
+    udpPacket(bucket) {
+      if (live() && udpTimeoutMs > 0 && phases.get(bucket) === 'draining' && acceptsUdp.has(bucket)) udpSeenMs.set(bucket, nowMs());
     },
     inspect(): DataPathState {
       if (!installed) return { installed: false, owned: [], incoming: [], draining: [], leaseRemainingMs: null };

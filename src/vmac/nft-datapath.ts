@@ -1,7 +1,7 @@
 import type { NftRunner } from '../../native-shims/nftables.js';
 import { VmacError } from '../util/errors.js';
 import type { DataPathPort, DataPathState } from './datapath-port.js';
-import { ctTableName, renderInstall, renderOwnedDelta, renderPhaseChanges, renderRelease, renderRenew, renderTeardown, type DataPathPlan } from './ruleset.js';
+import { ctTableName, renderInstall, renderListUdpActive, renderOwnedDelta, renderPhaseChanges, renderRelease, renderRenew, renderTeardown, type DataPathPlan } from './ruleset.js';
 
 /** The data path in the kernel, through one long-lived libnftables context. */
 export function nftDataPath(nft: NftRunner, plan: DataPathPlan): DataPathPort {
@@ -16,6 +16,12 @@ export function nftDataPath(nft: NftRunner, plan: DataPathPlan): DataPathPort {
     install: (owned, leaseMs) => exec('install', renderInstall(plan, owned, leaseMs)),
     move: (add, remove) => exec('move', renderOwnedDelta(plan, add, remove)),
     setPhases: (changes) => exec('phases', renderPhaseChanges(plan, changes)),
+    udpActive: () => {
+      if ((plan.udpFlowTimeoutMs ?? 0) === 0) return new Set<number>();
+      const r = nft.run(renderListUdpActive(plan), true);
+      if (r.rc !== 0) throw new VmacError('VMAC_NFT_FAILED', `nft udp-active failed: ${firstLine(r.error)}`, { table: plan.table, what: 'udp-active', nftError: r.error });
+      return parseUdpActive(r.output);
+    },
     renew: (leaseMs) => exec('renew', renderRenew(plan, leaseMs)),
     release: () => exec('release', renderRelease(plan)),
     teardown: () => exec('teardown', renderTeardown(plan)),
@@ -49,8 +55,9 @@ export function parsePhaseMap(json: string): { incoming: number[]; draining: num
       const b = typeof key === 'number' ? key : key.elem?.val;
       if (typeof b !== 'number') continue;
       const target = verdict.jump?.target;
-      if (target === 'incoming') incoming.push(b);
-      else if (target === 'draining') draining.push(b);
+      // `incoming_udp` / `draining_udp`: the same phases, kept by the bucket's UDP keeper.
+      if (target === 'incoming' || target === 'incoming_udp') incoming.push(b);
+      else if (target === 'draining' || target === 'draining_udp') draining.push(b);
     }
   }
   return { incoming: incoming.sort((a, b) => a - b), draining: draining.sort((a, b) => a - b) };
@@ -80,4 +87,19 @@ export function parseLease(text: string): number | null {
     ms += unit === 'ms' ? v : unit === 's' ? v * 1000 : unit === 'm' ? v * 60_000 : v * 3_600_000;
   }
   return ms;
+}
+
+interface NftJsonSet { set?: { elem?: (number | { elem?: { val?: number } })[] } }
+
+/** The `udpactive` set (elements with timeouts: `{elem: {val, timeout, expires}}`) → buckets. */
+export function parseUdpActive(json: string): Set<number> {
+  const doc = JSON.parse(json) as { nftables?: NftJsonSet[] };
+  const out = new Set<number>();
+  for (const item of doc.nftables ?? []) {
+    for (const e of item.set?.elem ?? []) {
+      const b = typeof e === 'number' ? e : e.elem?.val;
+      if (typeof b === 'number') out.add(b);
+    }
+  }
+  return out;
 }

@@ -20,6 +20,12 @@
  *     chain incoming (new owner)           established,related + new TCP SYNs + UDP accepted;
  *                                          other new packets (mid-stream TCP of connections the
  *                                          old owner serves) dropped, never answered with a RST
+ *   with a UDP flow timeout (udpFlowTimeoutMs > 0; src/takeover/udp-keeper.ts says why):
+ *     set udpactive { bucket, dynamic, timeout = flow timeout }   UDP seen by the keeper while draining
+ *     chain draining_udp (old owner, the bucket's UDP keeper)  every UDP packet accepted and recorded
+ *                                          in @udpactive; then as `draining`
+ *     chain incoming_udp (bucket back at its UDP keeper)       every UDP packet accepted; then as `incoming`
+ *     chains draining / incoming (not the keeper)              every UDP packet dropped first
  *
  * A bucket being handed over is in `owned` (so the ingress rule lets it into the IP stack) and
  * in `phase` (so conntrack decides). The hash is computed again at prerouting rather than carried
@@ -37,7 +43,12 @@ export interface DataPathPlan {
   readonly vmac: string; // aa:bb:cc:dd:ee:ff
   readonly buckets: number;
   readonly hashExpr: string; // e.g. `jhash ip saddr mod 256 seed 0x5eed` (seed always explicit)
+  /** 0 or absent: UDP moves with the bucket's new flows. Else: one node keeps a moving bucket's UDP until it is quiet this long. */
+  readonly udpFlowTimeoutMs?: number;
 }
+
+/** The set of buckets whose UDP the keeper saw within the flow timeout (only with a timeout). */
+export const UDP_ACTIVE_SET = 'udpactive';
 
 /** The netdev ingress priority: before anything else an operator may hook at ingress. */
 export const INGRESS_PRIORITY = -500;
@@ -70,7 +81,11 @@ export function ctTableName(table: string): string {
 export type BucketPhase = 'none' | 'owned' | 'incoming' | 'draining';
 export const BUCKET_PHASES: readonly BucketPhase[] = ['none', 'owned', 'incoming', 'draining'];
 
-export interface PhaseChange { readonly bucket: number; readonly from: BucketPhase; readonly to: BucketPhase }
+/**
+ * `udp`: with a UDP flow timeout, this node keeps the bucket's UDP in its new phase (it owned the
+ * bucket before it started moving): the kernel then uses the `<phase>_udp` chain.
+ */
+export interface PhaseChange { readonly bucket: number; readonly from: BucketPhase; readonly to: BucketPhase; readonly udp?: boolean }
 
 function elements(buckets: readonly number[]): string {
   return buckets.map((b) => `${b} : accept`).join(', ');
@@ -100,18 +115,39 @@ export function renderInstall(plan: DataPathPlan, owned: readonly number[], leas
 /** The hand-over table, empty `phase` map (replaced atomically like the netdev table). */
 export function renderCtTable(plan: DataPathPlan): string[] {
   const t = `ip ${ctTableName(plan.table)}`;
+  const timeoutMs = plan.udpFlowTimeoutMs ?? 0;
+  const tcpRules = (chain: string): string[] => [
+    `add rule ${t} ${chain} ct state established,related accept`,
+    `add rule ${t} ${chain} ct state new tcp flags & (fin|syn|rst|ack) == syn accept`,
+  ];
+  const udp = timeoutMs > 0 ? [
+    // The keeper's chains: all of the bucket's UDP, old flows and new; draining records it.
+    `add set ${t} ${UDP_ACTIVE_SET} { typeof numgen inc mod ${plan.buckets}; flags dynamic,timeout; timeout ${timeoutMs}ms; }`,
+    `add chain ${t} draining_udp`,
+    `add rule ${t} draining_udp meta l4proto udp update @${UDP_ACTIVE_SET} { ${plan.hashExpr} } accept`,
+    `add rule ${t} draining_udp ct state established,related accept`,
+    `add rule ${t} draining_udp drop`,
+    `add chain ${t} incoming_udp`,
+    `add rule ${t} incoming_udp meta l4proto udp accept`,
+    ...tcpRules('incoming_udp'),
+    `add rule ${t} incoming_udp drop`,
+  ] : [];
+  // Not the keeper: none of the bucket's UDP (its conntrack may hold stale UDP entries of it).
+  const notKeeper = (chain: string): string[] => (timeoutMs > 0 ? [`add rule ${t} ${chain} meta l4proto udp drop`] : []);
   return [
     `add table ${t}`,
     `delete table ${t}`,
     `add table ${t}`,
     `add chain ${t} draining`,
+    ...notKeeper('draining'),
     `add rule ${t} draining ct state established,related accept`,
     `add rule ${t} draining drop`,
     `add chain ${t} incoming`,
-    `add rule ${t} incoming ct state established,related accept`,
-    `add rule ${t} incoming ct state new tcp flags & (fin|syn|rst|ack) == syn accept`,
-    `add rule ${t} incoming ct state new meta l4proto udp accept`,
+    ...notKeeper('incoming'),
+    ...tcpRules('incoming'),
+    ...(timeoutMs > 0 ? [] : [`add rule ${t} incoming ct state new meta l4proto udp accept`]),
     `add rule ${t} incoming drop`,
+    ...udp,
     `add map ${t} phase { typeof numgen inc mod ${plan.buckets} : verdict; }`,
     `add chain ${t} pre { type filter hook prerouting priority ${CT_PRIORITY}; policy accept; }`,
     `add rule ${t} pre iifname ${JSON.stringify(plan.ifname)} ip daddr ${plan.vip} ${plan.hashExpr} vmap @phase`,
@@ -135,7 +171,7 @@ export function renderPhaseChanges(plan: DataPathPlan, changes: readonly PhaseCh
   for (const c of changes) {
     if (c.from === c.to) continue;
     if (inPhaseMap(c.from)) phaseDel.push(c.bucket);
-    if (inPhaseMap(c.to)) phaseAdd.push(`${c.bucket} : jump ${c.to}`);
+    if (inPhaseMap(c.to)) phaseAdd.push(`${c.bucket} : jump ${c.to}${c.udp === true && (plan.udpFlowTimeoutMs ?? 0) > 0 ? '_udp' : ''}`);
     if (inOwned(c.from) && !inOwned(c.to)) ownedDel.push(c.bucket);
     if (!inOwned(c.from) && inOwned(c.to)) ownedAdd.push(c.bucket);
   }
@@ -146,6 +182,11 @@ export function renderPhaseChanges(plan: DataPathPlan, changes: readonly PhaseCh
   if (ownedDel.length > 0) lines.push(`delete element ${t} owned { ${ownedDel.join(', ')} }`);
   if (ownedAdd.length > 0) lines.push(`add element ${t} owned { ${elements(ownedAdd)} }`);
   return lines.join('\n');
+}
+
+/** Lists the buckets whose UDP the keeper saw within the flow timeout (JSON). */
+export function renderListUdpActive(plan: Pick<DataPathPlan, 'table'>): string {
+  return `list set ip ${ctTableName(plan.table)} ${UDP_ACTIVE_SET}`;
 }
 
 /**

@@ -5,9 +5,12 @@ import { labDown, labUp, listLabNamespaces, type LabInfo } from '../../lab/lab.j
 import type { LabSpec } from '../../lab/plan.js';
 import { run } from '../../lab/exec.js';
 
-/** A prefix no other lab on this machine uses: tag + 4 random hex digits (≤ 12 chars). */
+/**
+ * A prefix no other lab on this machine uses: tag + 4 random hex digits (≤ 12 chars), after
+ * VMAC_LAB_TAG if set (so a person or job running labs beside others can claim a namespace prefix).
+ */
 export function uniqueLabName(tag: string): string {
-  return `${tag}${randomBytes(2).toString('hex')}`.slice(0, 12);
+  return `${process.env.VMAC_LAB_TAG ?? ''}${tag}${randomBytes(2).toString('hex')}`.slice(0, 12);
 }
 
 export async function expectNoNamespacesLeft(prefix: string): Promise<void> {

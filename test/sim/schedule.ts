@@ -42,6 +42,8 @@ export interface Schedule {
   lateJoin?: number[];
   /** `timing` was not checked by the config loader (a deliberately broken variant). */
   unchecked?: boolean;
+  /** The UDP flow timeout of every node (absent: off); then UDP must never be accepted by two nodes. */
+  udpFlowTimeoutMs?: number;
 }
 
 /** Plain data (it crosses to worker threads). */
@@ -57,6 +59,13 @@ export interface MakeScheduleOptions {
 }
 
 export function makeSchedule(seed: number, opts: MakeScheduleOptions = {}): Schedule {
+  const s = makeScheduleFaults(seed, opts);
+  // Every other seed runs with a UDP flow timeout of three heartbeat intervals (chosen from the
+  // seed, not the random stream, so the faults of a seed stay what they were).
+  return seed % 2 === 0 ? { ...s, udpFlowTimeoutMs: s.timing.intervalMs * 3 } : s;
+}
+
+function makeScheduleFaults(seed: number, opts: MakeScheduleOptions): Schedule {
   const r = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
   const n = 3 + Math.floor(r() * 3);
@@ -151,7 +160,7 @@ export function apply(c: SimCluster, f: Fault, down: Set<number>, frozen: Set<nu
 
 /** Runs one schedule; returns the first violation or null. */
 export function runSchedule(s: Schedule, trace?: (line: string) => void): Violation | null {
-  const c = createSimCluster(s.n, s.timing, 64, { unchecked: s.unchecked === true, seed: s.seed, ...(s.lateJoin ? { lateJoin: s.lateJoin } : {}) });
+  const c = createSimCluster(s.n, s.timing, 64, { unchecked: s.unchecked === true, seed: s.seed, ...(s.lateJoin ? { lateJoin: s.lateJoin } : {}), ...(s.udpFlowTimeoutMs ? { udpFlowTimeoutMs: s.udpFlowTimeoutMs } : {}) });
   const deadMs = s.timing.intervalMs * s.timing.deadAfter;
   const down = new Set<number>(s.lateJoin ?? []);
   const frozen = new Set<number>();
@@ -176,6 +185,8 @@ export function runSchedule(s: Schedule, trace?: (line: string) => void): Violat
     const now = c.clock.nowMs();
     const dup = c.firstDoubleAnswered();
     if (dup) return { kind: 'safety', atMs: now - start, detail: `bucket ${dup.bucket}: new flows accepted by nodes ${dup.nodes.join(',')}` };
+    const udp = c.firstDoubleUdp();
+    if (udp) return { kind: 'safety', atMs: now - start, detail: `bucket ${udp.bucket}: UDP accepted by nodes ${udp.nodes.join(',')}` };
     const risk = c.firstResetRisk();
     if (risk) return { kind: 'reset', atMs: now - start, detail: `bucket ${risk.bucket} owned by node ${risk.owner} while node ${risk.draining} drains it` };
     if (s.planned && t >= checkGapsFrom) {

@@ -106,6 +106,8 @@ export interface SimCluster {
   firstResetRisk(): { bucket: number; draining: number; owner: number } | null;
   /** Buckets whose new flows no node accepts right now (into `out`, reused). */
   refusedNow(out: Uint8Array): void;
+  /** With a UDP flow timeout: the first bucket whose UDP two nodes accept at once, or null. */
+  firstDoubleUdp(): { bucket: number; nodes: number[] } | null;
   leave(id: number): Promise<void>;
   /** Stops the process of every node whose graceful leave finished (as the daemon exits). */
   reapLeft(): void;
@@ -130,6 +132,8 @@ export interface SimOptions {
   readonly drainTimeoutMs?: number;
   /** Seed of the fake connection lifetimes. */
   readonly seed?: number;
+  /** The UDP flow timeout of every node (0/absent: off). */
+  readonly udpFlowTimeoutMs?: number;
 }
 
 export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opts: SimOptions = {}): SimCluster {
@@ -173,12 +177,30 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
       for (const b of drainStart.keys()) if (node.dp.phaseOf(b) !== 'draining') drainStart.delete(b);
       return busy;
     });
-    node.runtime = startCluster({ cfg: node.cfg, key: SIM_KEY, transport, dp: node.dp, announce: () => undefined, clock: nodeClock, log, incarnation: node.incarnation, conntrack, drainTimeoutMs, adopt });
+    // UDP (flow timeout on): a bucket its keeper drains has UDP traffic for a seeded time (some
+    // never stop: those drains end on the drain timeout), then the kernel set keeps it a flow timeout.
+    const udpMs = opts.udpFlowTimeoutMs ?? 0;
+    const udpDrainStart = new Map<number, number>();
+    const udpActive = (): ReadonlySet<number> => {
+      const now = clock.nowMs();
+      const active = new Set<number>();
+      const kept = node.dp.acceptingUdpNow();
+      for (const b of node.dp.inspect().draining) {
+        if (!kept?.has(b)) continue;
+        let at = udpDrainStart.get(b);
+        if (at === undefined) udpDrainStart.set(b, (at = now));
+        if (now - at < lifeMs(b + 1000) + udpMs) active.add(b);
+      }
+      for (const b of udpDrainStart.keys()) if (node.dp.phaseOf(b) !== 'draining') udpDrainStart.delete(b);
+      return active;
+    };
+    const dp = udpMs > 0 ? { ...node.dp, udpActive } : node.dp;
+    node.runtime = startCluster({ cfg: node.cfg, key: SIM_KEY, transport, dp, announce: () => undefined, clock: nodeClock, log, incarnation: node.incarnation, conntrack, drainTimeoutMs, adopt, udpFlowTimeoutMs: udpMs });
   };
   const drainTimeoutMs = opts.drainTimeoutMs ?? timing.intervalMs * timing.deadAfter * 2;
 
   for (let id = 1; id <= n; id++) {
-    const node: SimNode = { id, cfg: simConfig(n, id, timing, buckets, opts.unchecked === true), dp: fakeDataPath(() => clock.nowMs()), clock: freezableClock(clock), runtime: null, incarnation: incarnations++ };
+    const node: SimNode = { id, cfg: simConfig(n, id, timing, buckets, opts.unchecked === true), dp: fakeDataPath(() => clock.nowMs(), { udpFlowTimeoutMs: opts.udpFlowTimeoutMs ?? 0 }), clock: freezableClock(clock), runtime: null, incarnation: incarnations++ };
     nodes.push(node);
   }
   const late = new Set(opts.lateJoin ?? []);
@@ -265,6 +287,23 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
         const accepting = node.dp.acceptingNewNow();
         if (accepting !== null) for (const b of accepting) out[b] = 0;
       }
+    },
+    firstDoubleUdp() {
+      if ((opts.udpFlowTimeoutMs ?? 0) === 0) return null;
+      // Without a bucket kept in a hand-over phase, UDP is accepted only where new flows are
+      // (owned ⊆ owned ∪ incoming), which firstDoubleAnswered already checks.
+      let moving = 0;
+      for (const node of nodes) moving += node.dp.keptInHandover();
+      if (moving === 0) return null;
+      owner.fill(0);
+      for (const node of nodes) {
+        for (const b of node.dp.acceptingUdpNow() ?? []) {
+          const other = owner[b];
+          if (other !== undefined && other !== 0) return { bucket: b, nodes: [other, node.id] };
+          owner[b] = node.id;
+        }
+      }
+      return null;
     },
     leave(id) {
       const node = find(id);
