@@ -123,12 +123,15 @@ Examples:
         }
         const seed = o.seed === undefined ? randomInt(1, 2 ** 31) : Number(o.seed);
         const runs = Number(o.runs);
+        let upMs: LabInfo['upMs'];
         const results = await withLabCleanup(o.name, async () => {
           const info = await labUp({ name: o.name, nodes: Number(o.nodes), clients: 3, addrs: 60, seed, buckets: 256, profile: o.profile === 'fast' ? 'fast' : 'default', affinity: 'address', router: o.router === true, hbLink: o.hbLink as HbLink, ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) }, { onProgress: (m) => void process.stderr.write(`[lab] ${m}\n`) });
+          upMs = info.upMs;
+          if (upMs) process.stderr.write(`[lab] up: every daemon serving after ${upMs.serving} ms, balanced after ${upMs.balanced} ms\n`);
           return failoverSeries(info, { fault, runs, perClient: Number(o.perClient), seed, lossPercent: Number(o.lossPercent), profile: o.profile, ...(o.svg !== undefined ? { svg: o.svg } : {}), ...(o.tcp === true ? { tcp: DEFAULT_TCP_LOAD } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) });
         });
         const s = summarize(fault, results);
-        if (o.json) printJson({ summary: { ...s, profile: o.profile, nodes: Number(o.nodes), router: o.router === true, hbLink: o.hbLink, ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) }, runs: results });
+        if (o.json) printJson({ summary: { ...s, profile: o.profile, nodes: Number(o.nodes), router: o.router === true, hbLink: o.hbLink, ...(upMs ? { upMs } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) }, runs: results });
         else process.stdout.write(`\n${failoverTable(s, o.profile)}\n`);
         if (o.svg !== undefined) process.stderr.write(`timeline of run 1 written to ${o.svg}\n`);
       } catch (err) {
