@@ -20,6 +20,7 @@ import { injectFault, prepareFault, undoFault, type FaultKind, type FaultOptions
 import { prng } from './plan.js';
 import { parseTimelineCsv, takeoverOf, type TimelineEvent } from './timeline.js';
 import { tcpDuringRun, summarizeTcp, type TcpLoad, type TcpRunResult, type TcpSummary } from './failover-tcp.js';
+import { waitBalanced } from './balance.js';
 import { openNftables } from '../native-shims/nftables.js';
 import { inspectTable } from '../src/vmac/nft-datapath.js';
 
@@ -41,6 +42,8 @@ export interface RunResult {
   leaseStops: string[]; // nodes other than the victim that stopped renewing during the run (should be none)
   leaseGoneAfterMs: number | null; // link/partition: when the cut-off node's kernel lease was gone
   takeoverAfterMs: number | null; // first answer by a survivor to one of the victim's clients
+  /** After the restore: how long until every node held exactly its buckets again (null: not within the limit). */
+  rebalancedAfterMs?: number | null;
   /** With a TCP load (--tcp): what the streams and new connections of each side saw. */
   tcp?: TcpRunResult;
   /** Per client namespace, when asked for: the prober's timeline CSV and its start time. */
@@ -202,16 +205,23 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
     const n = lab.nodes.find((x) => x.name === name);
     if (n) writeFileSync(`/tmp/vmac-failover-${lab.name}-run${o.run}-${name}.log`, readFileSync(n.log, 'utf8').slice(logSizes.get(name) ?? 0));
   }
+  let rebalancedAfterMs: number | null | undefined;
   if (o.ops) await o.ops.undo();
   else {
     await undoFault(lab, o.victim, o.fault);
-    await waitServing(o.victim, victimLogFrom, { restarted: o.victim.daemonPid !== pidAtFault || o.fault === 'term' });
+    // A restarted daemon loads, hears a quorum and reclaims its buckets: slower the more nodes share the cores.
+    const restoreMs = 15_000 + 1000 * lab.nodes.length;
+    await waitServing(o.victim, victimLogFrom, { restarted: o.victim.daemonPid !== pidAtFault || o.fault === 'term' }, restoreMs);
+    // The next run starts from the configured map: the victim has its buckets back, nothing moving.
+    const b = await waitBalanced(lab.nodes, restoreMs, 100);
+    rebalancedAfterMs = b.ok ? b.afterMs : null;
   }
   const timelines = o.timeline === true ? files.map((f, i) => ({ file: f.timeline, startMonoNs: results[i]?.startMonoNs ?? 0, addrs: f.addrs })) : undefined;
   return {
     run: o.run, fault: o.fault, victim: o.victim.name, faultAtMs, gapsMs, lostVictim, duplicates, lostSurvivors, falseTakeovers, victimMoved,
     victimLastAnswerAfterFaultMs: victimSilent, proberBehind: behind, leaseStops, leaseGoneAfterMs, takeoverAfterMs,
     ...(tcpResult ? { tcp: tcpResult } : {}),
+    ...(rebalancedAfterMs !== undefined ? { rebalancedAfterMs } : {}),
     ...(timelines ? { timelines } : {}),
   };
 }
