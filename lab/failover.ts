@@ -19,6 +19,8 @@ import { probeUdp, type UdpProbeResult } from './probe.js';
 import { injectFault, prepareFault, undoFault, type FaultKind, type FaultOptions } from './faults.js';
 import { prng } from './plan.js';
 import { parseTimelineCsv, takeoverOf, type TimelineEvent } from './timeline.js';
+import { tcpDuringRun, summarizeTcp, type TcpLoad, type TcpRunResult, type TcpSummary } from './failover-tcp.js';
+import { waitBalanced } from './balance.js';
 import { openNftables } from '../native-shims/nftables.js';
 import { inspectTable } from '../src/vmac/nft-datapath.js';
 
@@ -40,6 +42,10 @@ export interface RunResult {
   leaseStops: string[]; // nodes other than the victim that stopped renewing during the run (should be none)
   leaseGoneAfterMs: number | null; // link/partition: when the cut-off node's kernel lease was gone
   takeoverAfterMs: number | null; // first answer by a survivor to one of the victim's clients
+  /** After the restore: how long until every node held exactly its buckets again (null: not within the limit). */
+  rebalancedAfterMs?: number | null;
+  /** With a TCP load (--tcp): what the streams and new connections of each side saw. */
+  tcp?: TcpRunResult;
   /** Per client namespace, when asked for: the prober's timeline CSV and its start time. */
   timelines?: { file: string; startMonoNs: number; addrs: string[] }[];
 }
@@ -58,6 +64,7 @@ export interface FailoverSummary {
   survivorLeaseStops: number;
   leaseGoneBeforeTakeover: number; // runs in which the cut-off node's lease was gone before a survivor answered
   leaseWatched: number; // runs in which the cut-off node's lease was watched (link, partition)
+  tcp?: TcpSummary;
 }
 
 export function percentile(values: readonly number[], p: number): number {
@@ -108,6 +115,8 @@ export interface FailoverRunOptions {
   timeline?: boolean; // keep the probers' timeline CSVs (for --svg)
   /** Node names and their predicted owner, when the caller overrides the static map. */
   owner?: (addr: string) => string;
+  /** Long-lived TCP streams and new connections from both sides' client addresses during the run. */
+  tcp?: TcpLoad;
   /** Fault and restore for a system other than vmac (the compared peers). */
   ops?: { inject: () => Promise<void>; undo: () => Promise<void> };
 }
@@ -120,11 +129,15 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
     const others = c.addresses.filter((a) => predict(a) !== o.victim.name).slice(0, o.perClient);
     const file = join(lab.dir, `fo-c${i + 1}.addrs`);
     writeFileSync(file, `${[...mine, ...others].join('\n')}\n`);
-    return { ns: c.ns, file, mine: new Set(mine), addrs: [...mine, ...others], timeline: join(lab.dir, `fo-c${i + 1}-run${o.run}.csv`) };
+    const victimFile = join(lab.dir, `fo-c${i + 1}-victim.addrs`);
+    const othersFile = join(lab.dir, `fo-c${i + 1}-others.addrs`);
+    if (o.tcp) { writeFileSync(victimFile, `${mine.join('\n')}\n`); writeFileSync(othersFile, `${others.join('\n')}\n`); }
+    return { ns: c.ns, file, victimFile, othersFile, mine: new Set(mine), addrs: [...mine, ...others], timeline: join(lab.dir, `fo-c${i + 1}-run${o.run}.csv`) };
   });
   if (!o.ops) await prepareFault(o.victim, o.fault);
   if (o.fault === 'rejoin') await new Promise((r) => setTimeout(r, 1000)); // survivors own its buckets by now
   const logSizes = new Map(lab.nodes.map((n) => [n.name, readFileSync(n.log, 'utf8').length]));
+  const tcp = o.tcp ? tcpDuringRun(lab, files, o.tcp, o.durationMs) : Promise.resolve(undefined);
   const probes = files.map((f) => probeUdp(f.ns, { vip: lab.vip, port: lab.echoPort, addrFile: f.file, intervalUs: 1000, durationMs: o.durationMs, waitMs: 300, timelineFile: f.timeline }));
   const warmupMs = 300 + rnd() * 300;
   await new Promise((r) => setTimeout(r, warmupMs));
@@ -138,6 +151,7 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
   const leaseGone = watched ? watchLeaseGone(o.victim, faultMono, o.durationMs) : Promise.resolve(null);
   const results: UdpProbeResult[] = await Promise.all(probes);
   const leaseGoneAfterMs = await leaseGone;
+  const tcpResult = await tcp;
   let takeoverAfterMs: number | null = null;
   const gapsMs: number[] = [];
   let duplicates = 0;
@@ -191,15 +205,23 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
     const n = lab.nodes.find((x) => x.name === name);
     if (n) writeFileSync(`/tmp/vmac-failover-${lab.name}-run${o.run}-${name}.log`, readFileSync(n.log, 'utf8').slice(logSizes.get(name) ?? 0));
   }
+  let rebalancedAfterMs: number | null | undefined;
   if (o.ops) await o.ops.undo();
   else {
     await undoFault(lab, o.victim, o.fault);
-    await waitServing(o.victim, victimLogFrom, { restarted: o.victim.daemonPid !== pidAtFault || o.fault === 'term' });
+    // A restarted daemon loads, hears a quorum and reclaims its buckets: slower the more nodes share the cores.
+    const restoreMs = 15_000 + 1000 * lab.nodes.length;
+    await waitServing(o.victim, victimLogFrom, { restarted: o.victim.daemonPid !== pidAtFault || o.fault === 'term' }, restoreMs);
+    // The next run starts from the configured map: the victim has its buckets back, nothing moving.
+    const b = await waitBalanced(lab.nodes, restoreMs, 100);
+    rebalancedAfterMs = b.ok ? b.afterMs : null;
   }
   const timelines = o.timeline === true ? files.map((f, i) => ({ file: f.timeline, startMonoNs: results[i]?.startMonoNs ?? 0, addrs: f.addrs })) : undefined;
   return {
     run: o.run, fault: o.fault, victim: o.victim.name, faultAtMs, gapsMs, lostVictim, duplicates, lostSurvivors, falseTakeovers, victimMoved,
     victimLastAnswerAfterFaultMs: victimSilent, proberBehind: behind, leaseStops, leaseGoneAfterMs, takeoverAfterMs,
+    ...(tcpResult ? { tcp: tcpResult } : {}),
+    ...(rebalancedAfterMs !== undefined ? { rebalancedAfterMs } : {}),
     ...(timelines ? { timelines } : {}),
   };
 }
@@ -208,6 +230,7 @@ export function summarize(fault: FaultKind, runs: readonly RunResult[]): Failove
   const gaps = runs.flatMap((r) => r.gapsMs);
   const silent = runs.map((r) => r.victimLastAnswerAfterFaultMs).filter((x): x is number => x !== null);
   const sum = (f: (r: RunResult) => number): number => runs.reduce((s, r) => s + f(r), 0);
+  const tcp = summarizeTcp(runs);
   return {
     fault,
     runs: runs.length,
@@ -223,5 +246,6 @@ export function summarize(fault: FaultKind, runs: readonly RunResult[]): Failove
     // Partition safety, per run: the cut-off node's lease was gone before any survivor answered.
     leaseGoneBeforeTakeover: runs.filter((r) => r.leaseGoneAfterMs !== null && r.takeoverAfterMs !== null && r.leaseGoneAfterMs < r.takeoverAfterMs).length,
     leaseWatched: runs.filter((r) => r.fault === 'link' || r.fault === 'partition').length,
+    ...(tcp ? { tcp } : {}),
   };
 }

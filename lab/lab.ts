@@ -13,6 +13,7 @@ import { ipBatch, nsRun, run, spawnInNs } from './exec.js';
 import { daemonEntry, labBinary, labStateDir } from './paths.js';
 import { nodeConfigYaml, planLab, routedClientLink, type HbLink, type LabPlan, type LabSpec } from './plan.js';
 import { generateKey } from '../src/ha/key-file.js';
+import { waitBalanced } from './balance.js';
 
 export interface LabNodeInfo { id: number; name: string; ns: string; address: string; mac: string; config: string; log: string; daemonPid: number; echoPid: number }
 export interface LabInfo {
@@ -29,6 +30,8 @@ export interface LabInfo {
   routerNs: string | null;
   echoFreezeMs?: number;
   daemons: boolean;
+  /** Build started → every daemon serving → every node holding exactly its buckets (ms). */
+  upMs?: { serving: number; balanced: number };
 }
 
 export async function listLabNamespaces(name: string): Promise<string[]> {
@@ -106,6 +109,7 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
     throw new VmacError('VMAC_LAB_FAILED', `a lab named ${spec.name} already exists: run \`vmac lab down --name ${spec.name}\` first`, { name: spec.name });
   }
   const dir = labStateDir(spec.name);
+  const t0 = Date.now();
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // One heartbeat key for the lab's cluster, readable by root only (the daemon refuses others).
@@ -153,9 +157,21 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
     }
     progress(withDaemons ? 'waiting for the daemons to be ready' : 'no vmac daemons (comparison lab)');
     // Node start-up is CPU bound (one Node.js process each): allow 3 s more per node on a busy machine (32 nodes converge slowly under load).
+    const readyBudgetMs = 15_000 + 3000 * nodes.length;
     const started = nodes.filter((n) => !(spec.lateNodes ?? []).includes(n.id));
-    const vmac = withDaemons ? await waitReady(started, 15_000 + 3000 * nodes.length) : '';
-    const info: LabInfo = { name: spec.name, dir, vip: plan.vip, vmac, echoPort: plan.echoPort, hashSeed: plan.hashSeed, switchNs: plan.switchNs, nodes, clients, hbLink: plan.hbLink, routerNs: plan.router?.ns ?? null, daemons: withDaemons, ...(spec.echoFreezeMs !== undefined ? { echoFreezeMs: spec.echoFreezeMs } : {}) };
+    const vmac = withDaemons ? await waitReady(started, readyBudgetMs) : '';
+    const servingMs = Date.now() - t0;
+    // With nodes still to join, nobody holds the final map yet: the scenario waits for itself.
+    if (withDaemons && started.length === nodes.length) {
+      progress('waiting until every node holds exactly its buckets (the hand-over from the first nodes up)');
+      const b = await waitBalanced(nodes, readyBudgetMs);
+      if (!b.ok) {
+        const off = Object.entries(b.reading.held).filter(([, h]) => h.held !== h.expected || h.incoming + h.draining > 0).map(([n, h]) => `${n} ${h.held}/${h.expected} (incoming ${h.incoming}, draining ${h.draining}${h.serving ? '' : ', not serving'})`);
+        throw new VmacError('VMAC_LAB_FAILED', `the lab did not balance within ${readyBudgetMs} ms: ${b.reading.balanced} of ${b.reading.nodes} nodes hold exactly their buckets; off: ${off.join('; ')}`, { name: spec.name });
+      }
+    }
+    const upMs = { serving: servingMs, balanced: Date.now() - t0 };
+    const info: LabInfo = { name: spec.name, dir, vip: plan.vip, vmac, echoPort: plan.echoPort, hashSeed: plan.hashSeed, switchNs: plan.switchNs, nodes, clients, hbLink: plan.hbLink, routerNs: plan.router?.ns ?? null, daemons: withDaemons, ...(withDaemons ? { upMs } : {}), ...(spec.echoFreezeMs !== undefined ? { echoFreezeMs: spec.echoFreezeMs } : {}) };
     writeFileSync(join(dir, 'lab.json'), JSON.stringify(info, null, 2));
     return info;
   } catch (err) {

@@ -27,6 +27,6 @@ export function daemonEntry(): string {
   return requireBuilt(join(repoRoot(), 'dist/src/cli/main.js'), 'run `make build` (or `make setup`) first');
 }
 
-export function labBinary(name: 'vmac-echo' | 'vmac-prober'): string {
+export function labBinary(name: 'vmac-echo' | 'vmac-prober' | 'vmac-streams'): string {
   return requireBuilt(join(repoRoot(), 'lab/bin', name), 'run `make -C lab/c` (or `make setup`) first');
 }

@@ -10,6 +10,7 @@
 import { parseConfig } from '../src/config/load.js';
 import { VmacError } from '../src/util/errors.js';
 import { mulberry32 } from '../src/util/prng.js';
+import { profileDefaults } from '../src/config/defaults.js';
 
 /** The lab's seeded PRNG (addresses, hash seed, fault timing). */
 export const prng = mulberry32;
@@ -29,6 +30,13 @@ export interface LabSpec {
   readonly hbLink?: HbLink;
   /** Start the echo services with --freeze-ms N (SIGUSR1 freezes UDP for N ms): the self-test. */
   readonly echoFreezeMs?: number;
+  /**
+   * Scale runs: the profile's heartbeat interval, lease and renewal period, each multiplied by
+   * this factor, written into every node's config (deadAfter, suspectAfter and the margin stay,
+   * so the lease-safety rule still holds). 32 Node.js daemons on 2 cores cannot all keep the
+   * default profile's 25 heartbeats/s to 31 peers plus 50 kernel lease renewals/s each.
+   */
+  readonly timingScale?: number;
   /** false: build the topology and echo services without vmac daemons (peers under comparison). */
   readonly daemons?: boolean;
   /** Timing values written over the profile's (`--timing intervalMs=3,deadAfter=8`). */
@@ -99,6 +107,7 @@ export function validateSpec(spec: LabSpec): void {
   if (!Number.isInteger(spec.addrs) || spec.addrs < 1 || spec.addrs > 1000) problems.push(`--addrs: ${spec.addrs} must be 1..1000`);
   if (spec.hbLink !== undefined && !HB_LINKS.includes(spec.hbLink)) problems.push(`--hb-link: ${JSON.stringify(spec.hbLink)} must be one of ${HB_LINKS.join(', ')}`);
   if (spec.echoFreezeMs !== undefined && (!Number.isInteger(spec.echoFreezeMs) || spec.echoFreezeMs < 1 || spec.echoFreezeMs > 600_000)) problems.push(`echoFreezeMs: ${spec.echoFreezeMs} must be 1..600000`);
+  if (spec.timingScale !== undefined && (!Number.isInteger(spec.timingScale) || spec.timingScale < 1 || spec.timingScale > 50)) problems.push(`--timing-scale: ${spec.timingScale} must be an integer 1..50`);
   if (problems.length > 0) throw new VmacError('VMAC_LAB_FAILED', problems.join('\n'), { problems });
 }
 
@@ -127,7 +136,7 @@ export function planLab(spec: LabSpec): LabPlan {
  * renewal rule) before anything is built, so an unsafe `--timing` is refused up front.
  */
 function checkTiming(spec: LabSpec): void {
-  const lines = ['service: lab', 'interface: eth0', 'vip: 10.200.0.1', 'hash: { seed: 1 }', 'node: { id: 1, name: n1, address: 10.200.0.11 }', 'peers: [{ id: 2, name: n2, address: 10.200.0.12 }]', 'heartbeat: { keyFile: /etc/vmac/lab.key }', 'timing:', `  profile: ${spec.profile}`, ...Object.entries(spec.timing ?? {}).map(([k, v]) => `  ${k}: ${v}`), ''];
+  const lines = ['service: lab', 'interface: eth0', 'vip: 10.200.0.1', 'hash: { seed: 1 }', 'node: { id: 1, name: n1, address: 10.200.0.11 }', 'peers: [{ id: 2, name: n2, address: 10.200.0.12 }]', 'heartbeat: { keyFile: /etc/vmac/lab.key }', 'timing:', `  profile: ${spec.profile}`, ...timingLines(spec), ''];
   try {
     parseConfig(lines.join('\n'), '--timing');
   } catch (err) {
@@ -169,8 +178,27 @@ export function nodeConfigYaml(plan: LabPlan, node: LabNodePlan, keyFile: string
     `control: { socket: ${keyFile.replace(/cluster\.key$/, `${node.name}.sock`)} }`,
     `timing:`,
     `  profile: ${plan.spec.profile}`,
-    ...Object.entries(plan.spec.timing ?? {}).map(([k, v]) => `  ${k}: ${v}`),
+    ...timingLines(plan.spec),
     ...(plan.spec.udpFlowTimeoutMs === undefined ? [] : [`handover: { udpFlowTimeoutMs: ${plan.spec.udpFlowTimeoutMs} }`]),
     '',
   ].join('\n');
+}
+
+/** The timing lines a --timing-scale K adds under `timing:` (none for K = 1 or unset). */
+/** The timing lines of a node config: --timing-scale's values, then --timing's over them. */
+export function timingLines(spec: Pick<LabSpec, 'profile' | 'timingScale' | 'timing'>): string[] {
+  const values = new Map<string, number>();
+  for (const line of scaledTiming(spec)) {
+    const m = /^ {2}(\w+): (\d+)$/.exec(line);
+    if (m?.[1] !== undefined) values.set(m[1], Number(m[2]));
+  }
+  for (const [k, v] of Object.entries(spec.timing ?? {})) values.set(k, v);
+  return [...values].map(([k, v]) => `  ${k}: ${v}`);
+}
+
+export function scaledTiming(spec: Pick<LabSpec, 'profile' | 'timingScale'>): string[] {
+  const k = spec.timingScale ?? 1;
+  if (k === 1) return [];
+  const t = profileDefaults(spec.profile).timing;
+  return [`  intervalMs: ${t.intervalMs * k}`, `  leaseMs: ${t.leaseMs * k}`, `  renewMs: ${t.renewMs * k}`];
 }

@@ -8,9 +8,10 @@ import { FAULTS, DEFAULT_LOSS_PERCENT, probeWindowMs, type FaultKind } from '../
 import { failoverRunSvg } from '../../lab/failover-svg.js';
 import { predictor } from '../../lab/answers.js';
 import { HB_LINKS, parseTimingOverrides, TIMING_KEYS, type HbLink } from '../../lab/plan.js';
+import { DEFAULT_TCP_LOAD, type TcpLoad, type StreamsResult } from '../../lab/failover-tcp.js';
 import { printJson, reportError, EXIT_BAD_INPUT } from './output.js';
 
-interface Options { name: string; nodes: string; fault: string; runs: string; profile: string; perClient: string; json?: boolean; seed?: string; svg?: string; router?: boolean; hbLink: string; lossPercent: string; timing?: string }
+interface Options { name: string; nodes: string; fault: string; runs: string; profile: string; perClient: string; json?: boolean; seed?: string; svg?: string; router?: boolean; hbLink: string; lossPercent: string; timing?: string; tcp?: boolean; timingScale?: string }
 
 /** The Markdown failover table (one row), as `vmac lab failover` and the demo print it. */
 export function failoverTable(s: FailoverSummary, profile: string): string {
@@ -21,6 +22,22 @@ export function failoverTable(s: FailoverSummary, profile: string): string {
     `| ${s.fault} | ${profile} | ${s.runs} | ${f1(s.gapMs.p50)} | ${f1(s.gapMs.p99)} | ${f1(s.gapMs.max)} | ${s.duplicates} | ${s.lostSurvivors} | ${s.lostVictim} | ${s.falseTakeovers} |`,
     ...(s.proberBehind > 0 ? ['', `The prober fell behind its 1 ms schedule ${s.proberBehind} times: gaps carry up to that jitter.`] : []),
     ...(s.leaseWatched > 0 ? ['', `The cut-off node's own lease was gone before a survivor answered in ${s.leaseGoneBeforeTakeover} of ${s.leaseWatched} runs.`] : []),
+    ...(s.tcp ? ['', tcpTable(s)] : []),
+  ].join('\n');
+}
+
+/** TCP during the runs (--tcp): one row per side, summed over all runs. */
+export function tcpTable(s: FailoverSummary): string {
+  const t = s.tcp;
+  if (!t) return '';
+  const row = (side: string, r: StreamsResult): string => `| ${s.fault} | ${side} | ${r.opened} | ${r.resets} | ${r.stalls} | ${r.max_silent_ms} ms | ${r.new_ok} | ${r.new_failed} | ${r.slow_connects} |`;
+  return [
+    '| fault | clients of | streams opened | resets | stalled (> 1 s silent) | longest silence | new conns ok | new conns failed | slow connects (SYN retried) |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    row('survivors', t.survivors),
+    row('the victim', t.victim),
+    '',
+    `Survivors' clients saw a reset or a stalled stream in ${t.runsSurvivorsDisturbed} of ${s.runs} runs.`,
   ].join('\n');
 }
 
@@ -28,17 +45,18 @@ export function failoverTable(s: FailoverSummary, profile: string): string {
 export function runLine(r: RunResult, runs: number): string {
   const gaps = r.gapsMs;
   const gap = gaps.length > 0 ? `${Math.min(...gaps).toFixed(0)}-${Math.max(...gaps).toFixed(0)} ms` : 'n/a';
-  return `[failover] run ${r.run}/${runs} ${r.fault} ${r.victim}: gap ${gap}, duplicates ${r.duplicates}, lost ${r.lostSurvivors} (victim's clients ${r.lostVictim})${r.falseTakeovers > 0 ? `, false takeovers ${r.falseTakeovers}` : ''}${r.proberBehind > 0 ? `, prober behind ${r.proberBehind}x` : ''}${r.leaseStops.length > 0 ? `, lease stopped on ${r.leaseStops.join(',')}` : ''}`;
+  return `[failover] run ${r.run}/${runs} ${r.fault} ${r.victim}: gap ${gap}, duplicates ${r.duplicates}, lost ${r.lostSurvivors} (victim's clients ${r.lostVictim})${r.falseTakeovers > 0 ? `, false takeovers ${r.falseTakeovers}` : ''}${r.proberBehind > 0 ? `, prober behind ${r.proberBehind}x` : ''}${r.leaseStops.length > 0 ? `, lease stopped on ${r.leaseStops.join(',')}` : ''}${r.tcp ? `; tcp survivors ${r.tcp.survivors.resets} resets/${r.tcp.survivors.stalls} stalls/${r.tcp.survivors.new_failed} failed new, victim's ${r.tcp.victim.resets} resets/${r.tcp.victim.stalls} stalls/${r.tcp.victim.new_failed} failed new` : ''}`;
 }
 
 /** Runs `runs` faults on a live lab, victims in turn; the first run keeps its timeline for --svg. */
-export async function failoverSeries(info: LabInfo, o: { fault: FaultKind; runs: number; perClient: number; seed: number; lossPercent?: number; svg?: string; profile: string; log?: (line: string) => void }): Promise<RunResult[]> {
+export async function failoverSeries(info: LabInfo, o: { fault: FaultKind; runs: number; perClient: number; seed: number; lossPercent?: number; svg?: string; profile: string; tcp?: TcpLoad; timingScale?: number; log?: (line: string) => void }): Promise<RunResult[]> {
   const out: RunResult[] = [];
-  const durationMs = probeWindowMs(o.fault);
+  // Slower timers (--timing-scale k) fail over later: 300 ms more of probing per step of k.
+  const durationMs = probeWindowMs(o.fault) + ((o.timingScale ?? 1) - 1) * 300;
   for (let i = 1; i <= o.runs; i++) {
     const victim = info.nodes[(i - 1) % info.nodes.length];
     if (!victim) break;
-    const r = await failoverRun(info, { run: i, fault: o.fault, victim, perClient: o.perClient, durationMs, seed: o.seed + i, faultOptions: { lossPercent: o.lossPercent ?? DEFAULT_LOSS_PERCENT }, timeline: i === 1 && o.svg !== undefined });
+    const r = await failoverRun(info, { run: i, fault: o.fault, victim, perClient: o.perClient, durationMs, seed: o.seed + i, faultOptions: { lossPercent: o.lossPercent ?? DEFAULT_LOSS_PERCENT }, timeline: i === 1 && o.svg !== undefined, ...(o.tcp ? { tcp: o.tcp } : {}) });
     out.push(r);
     (o.log ?? ((l: string) => void process.stderr.write(`${l}\n`)))(runLine(r, o.runs));
     if (i === 1 && o.svg !== undefined) {
@@ -63,6 +81,8 @@ export function registerLabFailover(lab: Command): void {
     .option('--loss-percent <p>', 'share of the node\'s packets dropped, in and out, for --fault loss', String(DEFAULT_LOSS_PERCENT))
     .option('--router', 'clients behind a router namespace (every frame carries the router\'s MAC)')
     .option('--hb-link <where>', `heartbeats on: ${HB_LINKS.join(' | ')}`, 'data')
+    .option('--tcp', `also run TCP during every run: ${DEFAULT_TCP_LOAD.streamsPerClient} long-lived streams and ${DEFAULT_TCP_LOAD.newPerSec} new connections/s per client namespace, from the victim's and from the survivors' client addresses`)
+    .option('--timing-scale <k>', 'multiply the profile\'s heartbeat interval, lease and renewal period by k in every node config (large labs on few cores: see the README)')
     .option('--svg <file>', 'draw the first run as an SVG timeline (one lane per client address)')
     .option('--json', 'print {summary, runs} as JSON')
     .addHelpText('after', `
@@ -81,8 +101,17 @@ Measures:
   duplicates      requests answered by two nodes (must be 0 but for term/restart hand-overs)
   lost            probes lost by clients of the surviving nodes (must be 0)
   false takeovers survivors' client addresses answered by a node other than their owner
-Example:
-  vmac lab failover --nodes 3 --fault kill --runs 20 --json`)
+With --tcp, per side (clients of the survivors / of the victim), summed over the runs:
+  resets          streams reset or cut (ECONNRESET, EPIPE, unexpected EOF); survivors: must be 0
+  stalled         streams silent > 1 s (8 bytes echoed every 100 ms); survivors: must be 0
+  new ok/failed   short connections (connect, greeting, 1 byte echoed); failed = refused, reset
+                  or no greeting within 3 s; slow = greeted after > 1 s (a SYN was retried)
+  The victim's streams were accepted by a kernel that is gone or cut off: the node taking over
+  has no socket for them and resets them (no connection state moves on a failover).
+Examples:
+  vmac lab failover --nodes 3 --fault kill --runs 20 --json
+  vmac lab failover --nodes 3 --fault link --runs 20 --tcp
+  vmac lab failover --nodes 32 --fault kill --runs 10 --timing-scale 5`)
     .action(async (o: Options) => {
       try {
         const fault = o.fault as FaultKind;
@@ -96,12 +125,15 @@ Example:
         const seed = o.seed === undefined ? randomInt(1, 2 ** 31) : Number(o.seed);
         const runs = Number(o.runs);
         const timing = o.timing === undefined ? undefined : parseTimingOverrides(o.timing);
+        let upMs: LabInfo['upMs'];
         const results = await withLabCleanup(o.name, async () => {
-          const info = await labUp({ name: o.name, nodes: Number(o.nodes), clients: 3, addrs: 60, seed, buckets: 256, profile: o.profile === 'fast' ? 'fast' : 'default', affinity: 'address', router: o.router === true, hbLink: o.hbLink as HbLink, ...(timing ? { timing } : {}) }, { onProgress: (m) => void process.stderr.write(`[lab] ${m}\n`) });
-          return failoverSeries(info, { fault, runs, perClient: Number(o.perClient), seed, lossPercent: Number(o.lossPercent), profile: o.profile, ...(o.svg !== undefined ? { svg: o.svg } : {}) });
+          const info = await labUp({ name: o.name, nodes: Number(o.nodes), clients: 3, addrs: 60, seed, buckets: 256, profile: o.profile === 'fast' ? 'fast' : 'default', affinity: 'address', router: o.router === true, hbLink: o.hbLink as HbLink, ...(timing ? { timing } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) }, { onProgress: (m) => void process.stderr.write(`[lab] ${m}\n`) });
+          upMs = info.upMs;
+          if (upMs) process.stderr.write(`[lab] up: every daemon serving after ${upMs.serving} ms, balanced after ${upMs.balanced} ms\n`);
+          return failoverSeries(info, { fault, runs, perClient: Number(o.perClient), seed, lossPercent: Number(o.lossPercent), profile: o.profile, ...(o.svg !== undefined ? { svg: o.svg } : {}), ...(o.tcp === true ? { tcp: DEFAULT_TCP_LOAD } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) });
         });
         const s = summarize(fault, results);
-        if (o.json) printJson({ summary: { ...s, profile: o.profile, ...(timing ? { timing } : {}), nodes: Number(o.nodes), router: o.router === true, hbLink: o.hbLink }, runs: results });
+        if (o.json) printJson({ summary: { ...s, profile: o.profile, ...(timing ? { timing } : {}), nodes: Number(o.nodes), router: o.router === true, hbLink: o.hbLink, ...(upMs ? { upMs } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) }, runs: results });
         else process.stdout.write(`\n${failoverTable(s, o.profile)}\n`);
         if (o.svg !== undefined) process.stderr.write(`timeline of run 1 written to ${o.svg}\n`);
       } catch (err) {

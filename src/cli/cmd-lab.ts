@@ -8,7 +8,7 @@ import { failoverSeries, failoverTable, registerLabFailover } from './cmd-lab-fa
 import { summarize } from '../../lab/failover.js';
 import { registerLabCompare } from './cmd-lab-compare.js';
 
-interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean; router?: boolean; hbLink?: string; timing?: string }
+interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean; router?: boolean; hbLink?: string; timing?: string; timingScale?: string }
 
 function specOf(o: UpOptions): LabSpec {
   return {
@@ -23,6 +23,7 @@ function specOf(o: UpOptions): LabSpec {
     router: o.router === true,
     hbLink: (o.hbLink ?? 'data') as HbLink,
     ...(o.timing === undefined ? {} : { timing: parseTimingOverrides(o.timing) }),
+    ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}),
   };
 }
 
@@ -39,7 +40,8 @@ function labOptions(cmd: Command, defaults: { nodes: string; clients: string; ad
     .option('--profile <p>', 'timing profile: default | fast', 'default')
     .option('--timing <k=v,...>', `timing values over the profile's, checked like a config file (keys: ${TIMING_KEYS.join(', ')})`)
     .option('--router', 'clients behind a router namespace: every frame reaches the cluster with the router\'s MAC')
-    .option('--hb-link <where>', `heartbeats on: ${HB_LINKS.join(' | ')} (separate: their own bridge; both: two links)`, 'data');
+    .option('--hb-link <where>', `heartbeats on: ${HB_LINKS.join(' | ')} (separate: their own bridge; both: two links)`, 'data')
+    .option('--timing-scale <k>', 'multiply the profile\'s heartbeat interval, lease and renewal period by k in every node config (large labs on few cores)');
 }
 
 export function summarizeAnswers(lab: LabInfo, r: AnswerReport): string {
