@@ -8,6 +8,7 @@ import { profileDefaults } from './defaults.js';
 import type { RawConfig, RawNode } from './raw.js';
 import type { NodeSpec, VmacConfig } from './types.js';
 import { buildHa } from './ha-build.js';
+import { buildDataPathCheck } from './datapath-config.js';
 
 /** Build the config; `raw` must have passed both the schema and the semantic checks. */
 export function buildConfig(raw: RawConfig, file: string): VmacConfig {
@@ -41,6 +42,7 @@ export function buildConfig(raw: RawConfig, file: string): VmacConfig {
     metrics: { listen: parseListen(raw.metrics?.listen ?? d.metricsListen) },
     // resources, fencing, quorum policy (ha-build.ts)
     ...buildHa(raw),
+    dataPathCheck: buildDataPathCheck(raw.dataPathCheck),
   });
 }
 

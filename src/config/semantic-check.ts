@@ -11,6 +11,7 @@ import { type ConfigProblem, isWithin } from './problems.js';
 import type { RawConfig, RawNode } from './raw.js';
 import type { TimingProfile, VmacConfig } from './types.js';
 import { haProblems } from './ha-check.js';
+import { dataPathProblems } from './datapath-config.js';
 
 /** Problems in `raw`, a mapping whose sections are well-formed wherever `structural` is silent. */
 export function semanticProblems(raw: RawConfig, structural: readonly ConfigProblem[]): ConfigProblem[] {
@@ -24,6 +25,7 @@ export function semanticProblems(raw: RawConfig, structural: readonly ConfigProb
     ...(clean('arp') ? arpProblems(raw.arp ?? {}) : []),
     ...(clean('metrics') ? metricsProblems(raw.metrics?.listen) : []),
     ...haProblems(raw, clean),
+    ...(clean('dataPathCheck') ? dataPathProblems(raw) : []),
   ];
 }
 

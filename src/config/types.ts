@@ -43,6 +43,7 @@ export interface ArpConfig {
 }
 
 import type { HaConfig } from './ha-types.js';
+import type { DataPathCheckConfig } from './datapath-config.js';
 
 /** The issue-5 sections (ha-types.ts) are optional in the type so older callers keep compiling; the loader always fills them. */
 export interface VmacConfig extends Partial<HaConfig> {
@@ -62,6 +63,8 @@ export interface VmacConfig extends Partial<HaConfig> {
   readonly heartbeat: HeartbeatConfig;
   readonly control: { readonly socket: string }; // local status socket (unix domain)
   readonly metrics: MetricsConfig;
+  /** The data-path check (src/ha/datapath); null or absent: off. */
+  readonly dataPathCheck?: DataPathCheckConfig | null;
 }
 
 /** The operator HTTP endpoint (metrics + dashboard); `listen: null` = off. */
