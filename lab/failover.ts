@@ -8,8 +8,8 @@
  *   duplicates     requests answered twice (by two nodes), all clients
  *   lost           probes never answered by clients of the surviving nodes
  *   falseTakeovers survivors' client addresses answered by a node other than their owner
- *   victimMoved    victim's client addresses answered by another node (expected for kill, not
- *                  for loss or partition-data: there it means a takeover of a live node)
+ *   victimMoved    victim's client addresses answered by another node (expected for kill and,
+ *                  through the data-path check's drain, for partition-data; not for loss)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

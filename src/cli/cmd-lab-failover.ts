@@ -10,7 +10,7 @@ import { predictor } from '../../lab/answers.js';
 import { HB_LINKS, type HbLink } from '../../lab/plan.js';
 import { printJson, reportError, EXIT_BAD_INPUT } from './output.js';
 
-interface Options { name: string; nodes: string; fault: string; runs: string; profile: string; perClient: string; json?: boolean; seed?: string; svg?: string; router?: boolean; hbLink: string; lossPercent: string }
+interface Options { name: string; nodes: string; fault: string; runs: string; profile: string; perClient: string; json?: boolean; seed?: string; svg?: string; router?: boolean; hbLink: string; lossPercent: string; datapathCheck: boolean }
 
 /** The Markdown failover table (one row), as `vmac lab failover` and the demo print it. */
 export function failoverTable(s: FailoverSummary, profile: string): string {
@@ -62,6 +62,7 @@ export function registerLabFailover(lab: Command): void {
     .option('--loss-percent <p>', 'share of the node\'s packets dropped, in and out, for --fault loss', String(DEFAULT_LOSS_PERCENT))
     .option('--router', 'clients behind a router namespace (every frame carries the router\'s MAC)')
     .option('--hb-link <where>', `heartbeats on: ${HB_LINKS.join(' | ')}`, 'data')
+    .option('--no-datapath-check', 'daemons without dataPathCheck (by default they ping the gateway 10.200.0.254)')
     .option('--svg <file>', 'draw the first run as an SVG timeline (one lane per client address)')
     .option('--json', 'print {summary, runs} as JSON')
     .addHelpText('after', `
@@ -71,7 +72,10 @@ in, then restores the victim and waits until it serves again. Faults:
   kill  kill -9 of the daemon          stop  SIGSTOP of the daemon
   crash daemon and echo service killed link  the node's switch port goes down
   partition       heartbeats cut (nft in the node's namespace drops UDP 5789), data kept
-  partition-data  data cut, heartbeats kept (nothing takes over: no data-path health check)
+  partition-data  data cut, heartbeats kept: the victim's data-path check (it pings the gateway,
+                  10.200.0.254: the router, or an address on the flat segment's switch) fails
+                  after fall rounds and the victim drains to its peers (--no-datapath-check: nothing
+                  takes over, the victim's clients get no answers)
   loss  --loss-percent of the node's packets dropped at random (nft numgen; no netem here)
   term  planned stop (SIGTERM)
   restart  SIGTERM then start again in the window   rejoin  a killed node starts again
@@ -95,11 +99,11 @@ Example:
         const seed = o.seed === undefined ? randomInt(1, 2 ** 31) : Number(o.seed);
         const runs = Number(o.runs);
         const results = await withLabCleanup(o.name, async () => {
-          const info = await labUp({ name: o.name, nodes: Number(o.nodes), clients: 3, addrs: 60, seed, buckets: 256, profile: o.profile === 'fast' ? 'fast' : 'default', affinity: 'address', router: o.router === true, hbLink: o.hbLink as HbLink }, { onProgress: (m) => void process.stderr.write(`[lab] ${m}\n`) });
+          const info = await labUp({ name: o.name, nodes: Number(o.nodes), clients: 3, addrs: 60, seed, buckets: 256, profile: o.profile === 'fast' ? 'fast' : 'default', affinity: 'address', router: o.router === true, hbLink: o.hbLink as HbLink, dataPathCheck: o.datapathCheck }, { onProgress: (m) => void process.stderr.write(`[lab] ${m}\n`) });
           return failoverSeries(info, { fault, runs, perClient: Number(o.perClient), seed, lossPercent: Number(o.lossPercent), profile: o.profile, ...(o.svg !== undefined ? { svg: o.svg } : {}) });
         });
         const s = summarize(fault, results);
-        if (o.json) printJson({ summary: { ...s, profile: o.profile, nodes: Number(o.nodes), router: o.router === true, hbLink: o.hbLink }, runs: results });
+        if (o.json) printJson({ summary: { ...s, profile: o.profile, nodes: Number(o.nodes), router: o.router === true, hbLink: o.hbLink, dataPathCheck: o.datapathCheck }, runs: results });
         else process.stdout.write(`\n${failoverTable(s, o.profile)}\n`);
         if (o.svg !== undefined) process.stderr.write(`timeline of run 1 written to ${o.svg}\n`);
       } catch (err) {

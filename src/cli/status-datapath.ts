@@ -4,7 +4,8 @@ import type { DaemonStatus } from '../daemon/node-daemon.js';
 export function dataPathLines(s: DaemonStatus): string[] {
   const d = s.dataPath;
   if (!d) return [];
-  const role = d.role === 'holding' ? 'HOLDING (failing, but no healthy peer: keeps serving)' : d.role === 'draining' ? 'DRAINING (failing: buckets handed to the peers)' : 'serving';
+  const role = d.role === 'holding' ? 'HOLDING (failing, but no healthy peer: keeps serving)' : d.role === 'draining' ? 'DRAINING (failing: buckets handed to the peers)'
+    : d.role === 'settling' ? 'SETTLING (failing: announcing standby before draining)' : 'serving';
   const last = d.lastRound === null ? 'no round yet' : `last round ${d.lastRound.outcome} ${d.lastRound.agoMs} ms ago${d.lastRound.lost.length === 0 ? '' : ` (lost: ${d.lastRound.lost.join(', ')})`}`;
   return [
     '',

@@ -18,7 +18,8 @@ export interface RawDataPathCheck {
   drainTimeoutMs?: number;
 }
 
-export interface DataPathCheckConfig extends DataPathPolicy {
+/** The section as the daemon sees it (the settle time is derived from the timings: datapath-wiring.ts). */
+export interface DataPathCheckConfig extends Omit<DataPathPolicy, 'settleMs'> {
   readonly intervalMs: number;
   /** How long a node drained for its data path keeps a bucket's established connections. */
   readonly drainTimeoutMs: number;

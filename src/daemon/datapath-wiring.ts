@@ -12,7 +12,7 @@ import type { Clock } from '../util/clock.js';
 import type { DataPathCheckConfig } from '../config/datapath-config.js';
 import { icmpProber } from '../ha/datapath/datapath-prober.js';
 import { startDataPathCheck, type DataPathRunner } from '../ha/datapath/datapath-runner.js';
-import { leasingAllowed } from '../ha/datapath/datapath-policy.js';
+import { degraded, leasingAllowed } from '../ha/datapath/datapath-policy.js';
 
 export type LeasingSource = 'service' | 'datapath';
 
@@ -55,6 +55,7 @@ export interface DataPathWiringDeps {
   readonly gate: LeasingGate;
   readonly healthyPeers: () => number;
   readonly setDegraded: (degraded: boolean) => void;
+  /** The heartbeat interval: how often the peers' health is read, and part of the settle time. */
   readonly peerPollMs: number;
   /** ICMP identifier of our echoes (distinct from the tie-breaker's in the same namespace). */
   readonly echoId?: number;
@@ -64,9 +65,11 @@ export function startDataPathWiring(d: DataPathWiringDeps): DataPathRunner {
   const echo = d.openEcho(d.ifname);
   const prober = icmpProber(echo, d.clock, d.echoId ?? ((process.pid + 0x5a5a) & 0xffff), (err, target) => d.log.warn({ err, event: 'datapath-send-failed', target }, `data path echo to ${target} could not be sent`));
   return startDataPathCheck({
-    cfg: d.cfg, prober, clock: d.clock, log: d.log, healthyPeers: d.healthyPeers, peerPollMs: d.peerPollMs,
+    // Settle for one check interval (the most by which two nodes notice a shared loss apart)
+    // plus two heartbeat intervals (for their standby to arrive and be read).
+    cfg: { ...d.cfg, settleMs: d.cfg.intervalMs + 2 * d.peerPollMs }, prober, clock: d.clock, log: d.log, healthyPeers: d.healthyPeers, peerPollMs: d.peerPollMs,
     onRole(role) {
-      d.setDegraded(role === 'holding');
+      d.setDegraded(degraded(role));
       d.gate.set('datapath', leasingAllowed(role));
     },
   });

@@ -7,13 +7,13 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { DaemonStatus } from '../daemon/node-daemon.js';
 
 const HEALTHS = ['unknown', 'reachable', 'unreachable'] as const;
-const ROLES = ['serving', 'draining', 'holding'] as const;
+const ROLES = ['serving', 'settling', 'draining', 'holding'] as const;
 
 export function registerDataPathMetrics(registry: Registry, snap: () => DaemonStatus): void {
   const r = { registers: [registry] };
   new Gauge({ ...r, name: 'vmac_datapath_health', help: 'Data-path check verdict (one-hot): the clients\' side (dataPathCheck.targets) reachable through the cluster interface.', labelNames: ['health'],
     collect() { this.reset(); const d = snap().dataPath; if (d) for (const h of HEALTHS) this.set({ health: h }, d.health === h ? 1 : 0); } });
-  new Gauge({ ...r, name: 'vmac_datapath_role', help: 'What the data-path check makes this node do (one-hot): serving, draining (failing: buckets to healthy peers), holding (failing, no healthy peer: keeps serving).', labelNames: ['role'],
+  new Gauge({ ...r, name: 'vmac_datapath_role', help: 'What the data-path check makes this node do (one-hot): serving, settling (just failed: serving, announcing standby), draining (failing: buckets to healthy peers), holding (failing, no healthy peer: keeps serving).', labelNames: ['role'],
     collect() { this.reset(); const d = snap().dataPath; if (d) for (const x of ROLES) this.set({ role: x }, d.role === x ? 1 : 0); } });
   new Counter({ ...r, name: 'vmac_datapath_echoes_total', help: 'Data-path check echoes per target, by result (answered within the timeout, or lost).', labelNames: ['target', 'result'],
     collect() {

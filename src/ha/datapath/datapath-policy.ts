@@ -12,6 +12,11 @@
  *
  * The *role* is the one thing the daemon acts on:
  *   serving   the path is reachable (or not judged yet): lease as usual
+ *   settling  just judged unreachable: keep serving but announce `standby` for `settleMs` (one
+ *             check interval plus one heartbeat interval: long enough for every peer that lost
+ *             the same target to notice it and say so), then drain or hold. Without it, nodes
+ *             that lose a shared router one after the other would each drain towards peers that
+ *             still looked healthy, moving buckets (and breaking connections) for nothing.
  *   draining  unreachable, and some peer is heard `active` (healthy: its own checks pass): hand
  *             the buckets to the peers exactly as a failing service health check does, then stop
  *             renewing (healthHold) — a node that cannot reach its clients must not hold them
@@ -31,10 +36,12 @@ export interface DataPathPolicy {
   readonly timeoutMs: number;
   readonly fall: number;
   readonly rise: number;
+  /** How long a node that just lost its path waits, announcing standby, before draining. */
+  readonly settleMs: number;
 }
 
 export type PathHealth = 'unknown' | 'reachable' | 'unreachable';
-export type PathRole = 'serving' | 'draining' | 'holding';
+export type PathRole = 'serving' | 'settling' | 'draining' | 'holding';
 export type RoundOutcome = 'pass' | 'fail' | 'inconclusive';
 
 export interface TargetRecord {
@@ -63,6 +70,7 @@ export interface DataPathState {
   readonly lastRound: RoundRecord | null;
   readonly targets: ReadonlyMap<string, TargetRecord>;
   readonly healthyPeers: number; // peers heard announcing `active` (reported by the daemon)
+  readonly unreachableSinceMs: number | null;
 }
 
 export type DataPathEvent =
@@ -82,12 +90,18 @@ export function initDataPath(p: DataPathPolicy, nowMs: number): DataPathState {
   return {
     health: 'unknown', role: 'serving', roleSinceMs: nowMs, okStreak: 0, failStreak: 0, rounds: 0, failedRounds: 0, inconclusiveRounds: 0, lastRound: null,
     targets: new Map(p.targets.map((t) => [t, { sent: 0, answered: 0, lastRttMs: null, lastAnsweredMs: null }])), healthyPeers: 0,
+    unreachableSinceMs: null,
   };
 }
 
 /** Whether the node may hold bucket leases in this role (holding: yes, it is the last resort). */
 export function leasingAllowed(role: PathRole): boolean {
   return role !== 'draining';
+}
+
+/** Whether the node announces `standby` instead of `active`: it serves, but is no healthy place for buckets. */
+export function degraded(role: PathRole): boolean {
+  return role === 'settling' || role === 'holding';
 }
 
 /** A round's outcome from its answers (pure). */
@@ -98,17 +112,20 @@ export function roundOutcome(p: DataPathPolicy, answered: number, lateMs: number
   return lateMs > p.timeoutMs ? 'inconclusive' : 'fail';
 }
 
-function roleFor(s: DataPathState): { role: PathRole; reason: string } {
+function roleFor(s: DataPathState, p: DataPathPolicy, nowMs: number): { role: PathRole; reason: string } {
   if (s.health !== 'unreachable') return { role: 'serving', reason: s.health === 'unknown' ? 'not-judged-yet' : 'reachable' };
-  return s.healthyPeers > 0 ? { role: 'draining', reason: 'unreachable' } : { role: 'holding', reason: 'no-healthy-peer' };
+  if (s.role === 'serving' || (s.role === 'settling' && nowMs - (s.unreachableSinceMs ?? nowMs) < p.settleMs)) return { role: 'settling', reason: 'unreachable' };
+  return s.healthyPeers > 0 ? { role: 'draining', reason: 'healthy-peer' } : { role: 'holding', reason: 'no-healthy-peer' };
 }
 
-function settle(s: DataPathState, effects: DataPathEffect[], nowMs: number): DataPathStep {
-  const { role, reason } = roleFor(s);
+function settle(s: DataPathState, effects: DataPathEffect[], nowMs: number, p: DataPathPolicy): DataPathStep {
+  const { role, reason } = roleFor(s, p, nowMs);
   if (role === s.role) return { state: s, effects };
   effects.push({ kind: 'role-changed', from: s.role, to: role, reason });
   if (role === 'holding') {
     effects.push({ kind: 'log', level: 'error', event: 'datapath-all-failing', msg: 'data path check failing but no peer is healthy either: KEEPING our buckets rather than leaving the VIP unanswered', data: { lastRound: s.lastRound } });
+  } else if (role === 'settling') {
+    effects.push({ kind: 'log', level: 'warn', event: 'datapath-settling', msg: `data path check failing: announcing standby for ${p.settleMs} ms before draining, so peers that lost the same target can say so`, data: { settleMs: p.settleMs } });
   } else if (role === 'draining') {
     effects.push({ kind: 'log', level: 'warn', event: 'datapath-drain', msg: `data path check failing and ${s.healthyPeers} healthy peer(s) heard: handing our buckets over`, data: { healthyPeers: s.healthyPeers } });
   } else {
@@ -140,7 +157,7 @@ function onRound(s: DataPathState, p: DataPathPolicy, rtt: ReadonlyMap<string, n
     const next = { ...base, okStreak, failStreak: 0 };
     if (s.health !== 'reachable' && okStreak >= p.rise) {
       effects.push({ kind: 'log', level: 'info', event: 'datapath-reachable', msg: `data path reachable after ${okStreak} good rounds`, data: { okStreak, answered } });
-      return { ...next, health: 'reachable' };
+      return { ...next, health: 'reachable', unreachableSinceMs: null };
     }
     return next;
   }
@@ -148,7 +165,7 @@ function onRound(s: DataPathState, p: DataPathPolicy, rtt: ReadonlyMap<string, n
   const next = { ...base, failStreak, okStreak: 0, failedRounds: s.failedRounds + 1 };
   if (s.health !== 'unreachable' && failStreak >= p.fall) {
     effects.push({ kind: 'log', level: 'warn', event: 'datapath-unreachable', msg: `data path unreachable after ${failStreak} failed rounds (lost: ${lost.join(', ')})`, data: { failStreak, lost } });
-    return { ...next, health: 'unreachable' };
+    return { ...next, health: 'unreachable', unreachableSinceMs: nowMs };
   }
   return next;
 }
@@ -157,9 +174,10 @@ export function step(s: DataPathState, e: DataPathEvent, nowMs: number, p: DataP
   const effects: DataPathEffect[] = [];
   switch (e.kind) {
     case 'round':
-      return settle(onRound(s, p, e.rttMs, e.lateMs, nowMs, effects), effects, nowMs);
+      return settle(onRound(s, p, e.rttMs, e.lateMs, nowMs, effects), effects, nowMs, p);
     case 'peers':
-      if (e.healthyPeers === s.healthyPeers) return { state: s, effects };
-      return settle({ ...s, healthyPeers: e.healthyPeers }, effects, nowMs);
+      // Also the settling role's clock: the daemon reports the peers every heartbeat interval.
+      if (e.healthyPeers === s.healthyPeers && s.role !== 'settling') return { state: s, effects };
+      return settle(e.healthyPeers === s.healthyPeers ? s : { ...s, healthyPeers: e.healthyPeers }, effects, nowMs, p);
   }
 }

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { DataPathCheckConfig } from '../../config/datapath-config.js';
 import type { DataPathProber } from './datapath-prober.js';
-import { initDataPath, step, type DataPathEvent, type DataPathState, type PathHealth, type PathRole, type RoundOutcome } from './datapath-policy.js';
+import { initDataPath, step, type DataPathEvent, type DataPathPolicy, type DataPathState, type PathHealth, type PathRole, type RoundOutcome } from './datapath-policy.js';
 
 export interface DataPathStatus {
   readonly health: PathHealth;
@@ -28,7 +28,7 @@ export interface DataPathStatus {
 }
 
 export interface DataPathRunnerDeps {
-  readonly cfg: DataPathCheckConfig;
+  readonly cfg: DataPathCheckConfig & Pick<DataPathPolicy, 'settleMs'>;
   readonly prober: DataPathProber;
   readonly clock: Clock;
   readonly log: Logger;

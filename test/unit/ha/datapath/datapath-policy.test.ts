@@ -1,12 +1,13 @@
 /**
  * The data-path check reducer on explicit times (no clock, no sleeps): fall/rise streaks, any/all
- * targets, late rounds not counted, and the role rule — drain only while a healthy peer is heard;
- * hold (keep serving) when none is, so every node losing the target at once leaves nobody drained.
+ * targets, late rounds not counted, and the role rule — settle first (serve, announce standby),
+ * then drain only while a healthy peer is heard; hold (keep serving) when none is, so every node
+ * losing the target at once leaves nobody drained.
  */
 import { describe, expect, it } from 'vitest';
-import { initDataPath, leasingAllowed, roundOutcome, step, type DataPathEffect, type DataPathPolicy, type DataPathState } from '../../../../src/ha/datapath/datapath-policy.js';
+import { degraded, initDataPath, leasingAllowed, roundOutcome, step, type DataPathEffect, type DataPathPolicy, type DataPathState } from '../../../../src/ha/datapath/datapath-policy.js';
 
-const P: DataPathPolicy = { targets: ['10.0.0.254', '10.0.0.253'], require: 'any', timeoutMs: 100, fall: 3, rise: 2 };
+const P: DataPathPolicy = { targets: ['10.0.0.254', '10.0.0.253'], require: 'any', timeoutMs: 100, fall: 3, rise: 2, settleMs: 150 };
 
 const rtts = (a: number | null, b: number | null): Map<string, number | null> => new Map([['10.0.0.254', a], ['10.0.0.253', b]]);
 
@@ -21,6 +22,18 @@ function feed(s0: DataPathState, rounds: readonly Map<string, number | null>[], 
     effects.push(...x.effects);
   }
   return { s, effects, t };
+}
+
+/** The settle time passes (the daemon reports the peers every heartbeat interval). */
+function settled(s: DataPathState, t: number, healthyPeers = s.healthyPeers): { s: DataPathState; effects: DataPathEffect[]; t: number } {
+  const effects: DataPathEffect[] = [];
+  let x = s;
+  for (let at = t + 40; at <= t + P.settleMs + 40; at += 40) {
+    const r = step(x, { kind: 'peers', healthyPeers }, at, P);
+    x = r.state;
+    effects.push(...r.effects);
+  }
+  return { s: x, effects, t: t + P.settleMs + 40 };
 }
 
 const roles = (fx: readonly DataPathEffect[]): string[] => fx.flatMap((e) => (e.kind === 'role-changed' ? [`${e.from}->${e.to}`] : []));
@@ -48,10 +61,19 @@ describe('data-path policy', () => {
     expect(r.s.role).toBe('serving');
     r = feed(r.s, [LOST], r.t);
     expect(r.s.health).toBe('unreachable');
+    // First it settles: still serving, but announcing standby.
+    expect(r.s.role).toBe('settling');
+    expect(leasingAllowed(r.s.role)).toBe(true);
+    expect(degraded(r.s.role)).toBe(true);
+    expect(events(r.effects)).toEqual(['datapath-unreachable', 'datapath-settling']);
+    const early = step(r.s, { kind: 'peers', healthyPeers: 2 }, r.t + P.settleMs - 1, P);
+    expect(early.state.role).toBe('settling');
+    r = settled(r.s, r.t);
     expect(r.s.role).toBe('draining');
     expect(leasingAllowed(r.s.role)).toBe(false);
-    expect(roles(r.effects)).toEqual(['serving->draining']);
-    expect(events(r.effects)).toEqual(['datapath-unreachable', 'datapath-drain']);
+    expect(degraded(r.s.role)).toBe(false); // it announces draining itself
+    expect(roles(r.effects)).toEqual(['settling->draining']);
+    expect(events(r.effects)).toEqual(['datapath-drain']);
     expect(r.s.failedRounds).toBe(3);
     // One good round is not enough (rise 2); a failure in between starts over.
     r = feed(r.s, [OK, LOST, OK], r.t);
@@ -61,7 +83,7 @@ describe('data-path policy', () => {
     expect(r.s.role).toBe('serving');
     expect(roles(r.effects)).toEqual(['draining->serving']);
     s = r.s;
-    expect(s.targets.get('10.0.0.254')).toMatchObject({ sent: 7, answered: 3, lastRttMs: 0.3, lastAnsweredMs: 700 });
+    expect(s.targets.get('10.0.0.254')).toMatchObject({ sent: 7, answered: 3, lastRttMs: 0.3 });
   });
 
   it('one of two targets lost: any keeps serving, all drains', () => {
@@ -70,7 +92,8 @@ describe('data-path policy', () => {
     expect(any.s.role).toBe('serving');
     const A = { ...P, require: 'all' as const };
     const all = feed(step(initDataPath(A, 0), { kind: 'peers', healthyPeers: 1 }, 0, A).state, [half, half, half], 0, A);
-    expect(all.s.role).toBe('draining');
+    expect(all.s.role).toBe('settling');
+    expect(settled(all.s, all.t).s.role).toBe('draining');
     expect(all.s.lastRound).toMatchObject({ outcome: 'fail', answered: ['10.0.0.254'], lost: ['10.0.0.253'] });
   });
 
@@ -83,13 +106,14 @@ describe('data-path policy', () => {
     expect(r.s.role).toBe('serving');
     expect(events(r.effects)).toEqual(['datapath-round-late', 'datapath-round-late', 'datapath-round-late']);
     r = feed(r.s, [LOST], r.t);
-    expect(r.s.role).toBe('draining');
+    expect(r.s.role).toBe('settling');
   });
 
   it('no healthy peer (the last node, or every node lost the target): holds and says so; drains once a healthy peer appears', () => {
-    const r = feed(initDataPath(P, 0), [LOST, LOST, LOST], 0);
+    const r = settled(feed(initDataPath(P, 0), [LOST, LOST, LOST], 0).s, 300);
     expect(r.s.health).toBe('unreachable');
     expect(r.s.role).toBe('holding');
+    expect(degraded(r.s.role)).toBe(true);
     expect(leasingAllowed(r.s.role)).toBe(true);
     expect(events(r.effects)).toContain('datapath-all-failing');
     const x = step(r.s, { kind: 'peers', healthyPeers: 1 }, r.t + 10, P);
@@ -100,23 +124,24 @@ describe('data-path policy', () => {
     expect(step(y.state, { kind: 'peers', healthyPeers: 0 }, r.t + 30, P).effects).toEqual([]);
   });
 
-  it('every node loses the target at once: whatever order they notice in, all end up holding (none drained)', () => {
-    // Three nodes; a holding node announces standby, a draining one draining: neither counts as
-    // healthy for the others. Nodes notice the loss in every order; peers are re-read in between.
-    const orders = [[0, 1, 2], [2, 1, 0], [1, 0, 2]];
-    for (const order of orders) {
-      let nodes = [0, 1, 2].map(() => step(initDataPath(P, 0), { kind: 'peers', healthyPeers: 2 }, 0, P).state);
-      nodes = nodes.map((s) => feed(s, [OK, OK], 0).s);
-      const healthy = (i: number): number => nodes.filter((s, j) => j !== i && s.role === 'serving').length;
-      let t = 1000;
-      for (const i of order) {
-        t += 10;
-        nodes[i] = feed(step(nodes[i]!, { kind: 'peers', healthyPeers: healthy(i) }, t, P).state, [LOST, LOST, LOST], t).s;
+  it.each([
+    ['within the settle time: nobody ever drains', [0, 40, 90], false],
+    ['one after the settle time: some drain for a while, all end up holding', [0, 30, 400], true],
+  ])('every node loses the target (%s)', (_what, offsets, someDrain) => {
+    // Three nodes, each noticing at its own offset; a settling or holding node announces standby,
+    // a draining one draining: neither counts as healthy. Peers are re-read every 10 ms.
+    let nodes = [0, 1, 2].map(() => feed(step(initDataPath(P, 0), { kind: 'peers', healthyPeers: 2 }, 0, P).state, [OK, OK], 0).s);
+    const healthy = (i: number): number => nodes.filter((s, j) => j !== i && s.role === 'serving').length;
+    const seen = new Set<string>();
+    for (let t = 1000; t < 2500; t += 10) {
+      for (const i of [0, 1, 2]) {
+        if (t === 1000 + offsets[i]!) nodes[i] = feed(nodes[i]!, [LOST, LOST, LOST], t - 300).s;
+        nodes[i] = step(nodes[i]!, { kind: 'peers', healthyPeers: healthy(i) }, t, P).state;
+        seen.add(nodes[i]!.role);
       }
-      // Some drained while others still looked healthy; the peer polls settle it.
-      for (let k = 0; k < 3; k++) for (const i of [0, 1, 2]) nodes[i] = step(nodes[i]!, { kind: 'peers', healthyPeers: healthy(i) }, (t += 10), P).state;
-      expect(nodes.map((s) => s.role)).toEqual(['holding', 'holding', 'holding']);
-      expect(nodes.every((s) => leasingAllowed(s.role))).toBe(true);
     }
+    expect(nodes.map((s) => s.role)).toEqual(['holding', 'holding', 'holding']);
+    expect(nodes.every((s) => leasingAllowed(s.role))).toBe(true);
+    expect(seen.has('draining')).toBe(someDrain);
   });
 });

@@ -55,7 +55,7 @@ describe('ICMP prober', () => {
 });
 
 describe('data-path runner', () => {
-  const cfg: DataPathCheckConfig = { targets: ['10.0.0.254'], require: 'any', intervalMs: 100, timeoutMs: 100, fall: 3, rise: 2, drainTimeoutMs: 0 };
+  const cfg: DataPathCheckConfig & { settleMs: number } = { targets: ['10.0.0.254'], require: 'any', intervalMs: 100, timeoutMs: 100, fall: 3, rise: 2, drainTimeoutMs: 0, settleMs: 150 };
 
   it('drains after fall lost rounds while a peer is healthy, serves again after rise; status and counters follow', async () => {
     const clock = fakeClock();
@@ -72,10 +72,12 @@ describe('data-path runner', () => {
     await run(250);
     expect(runner.role()).toBe('serving');
     await run(200);
+    expect(runner.role()).toBe('settling');
+    await run(200); // settleMs 150: then it drains (peers healthy)
     expect(runner.role()).toBe('draining');
-    expect(roles).toEqual(['serving->draining']);
+    expect(roles).toEqual(['serving->settling', 'settling->draining']);
     // Rounds never overlap: one echo per interval.
-    expect(echo.sent.length - sentBefore).toBeLessThanOrEqual(5);
+    expect(echo.sent.length - sentBefore).toBeLessThanOrEqual(7);
     const st = runner.status();
     expect(st.lastRound).toMatchObject({ outcome: 'fail', lost: ['10.0.0.254'] });
     expect(st.targets[0]).toMatchObject({ address: '10.0.0.254', lastRttMs: null });
@@ -89,7 +91,7 @@ describe('data-path runner', () => {
     echo.reachable.add('10.0.0.254');
     await run(300);
     expect(runner.role()).toBe('serving');
-    expect(roles).toEqual(['serving->draining', 'draining->holding', 'holding->draining', 'draining->serving']);
+    expect(roles).toEqual(['serving->settling', 'settling->draining', 'draining->holding', 'holding->draining', 'draining->serving']);
     runner.close();
     expect(clock.pending()).toBe(0);
   });
