@@ -130,14 +130,14 @@ describe('data-path policy', () => {
   ])('every node loses the target (%s)', (_what, offsets, someDrain) => {
     // Three nodes, each noticing at its own offset; a settling or holding node announces standby,
     // a draining one draining: neither counts as healthy. Peers are re-read every 10 ms.
-    let nodes = [0, 1, 2].map(() => feed(step(initDataPath(P, 0), { kind: 'peers', healthyPeers: 2 }, 0, P).state, [OK, OK], 0).s);
+    const nodes = [0, 1, 2].map(() => feed(step(initDataPath(P, 0), { kind: 'peers', healthyPeers: 2 }, 0, P).state, [OK, OK], 0).s);
     const healthy = (i: number): number => nodes.filter((s, j) => j !== i && s.role === 'serving').length;
     const seen = new Set<string>();
     for (let t = 1000; t < 2500; t += 10) {
       for (const i of [0, 1, 2]) {
         if (t === 1000 + offsets[i]!) nodes[i] = feed(nodes[i]!, [LOST, LOST, LOST], t - 300).s;
         nodes[i] = step(nodes[i]!, { kind: 'peers', healthyPeers: healthy(i) }, t, P).state;
-        seen.add(nodes[i]!.role);
+        seen.add(nodes[i].role);
       }
     }
     expect(nodes.map((s) => s.role)).toEqual(['holding', 'holding', 'holding']);
