@@ -35,7 +35,8 @@ export interface FaultOptions { lossPercent?: number }
 
 /** Probe window per fault: a restart or rejoin needs the daemon's start-up (~1 s) inside it. */
 export function probeWindowMs(fault: FaultKind): number {
-  return fault === 'restart' || fault === 'rejoin' ? 5000 : fault === 'partition-data' ? 1500 : 2000;
+  // partition-data: the data-path check drains the victim ~0.6-0.8 s after the cut (fall rounds + settle).
+  return fault === 'restart' || fault === 'rejoin' ? 5000 : fault === 'partition-data' ? 2500 : 2000;
 }
 
 export function isAlive(pid: number): boolean {

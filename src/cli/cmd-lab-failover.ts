@@ -67,7 +67,7 @@ export function registerLabFailover(lab: Command): void {
     .option('--json', 'print {summary, runs} as JSON')
     .addHelpText('after', `
 Each run probes from 3 client namespaces (per-client addresses owned by the victim and as many
-owned by the others) every 1 ms for 2 s (5 s for restart/rejoin), injects the fault 300-600 ms
+owned by the others) every 1 ms for 2 s (2.5 s for partition-data, 5 s for restart/rejoin), injects the fault 300-600 ms
 in, then restores the victim and waits until it serves again. Faults:
   kill  kill -9 of the daemon          stop  SIGSTOP of the daemon
   crash daemon and echo service killed link  the node's switch port goes down
