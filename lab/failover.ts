@@ -21,6 +21,7 @@ import { prng } from './plan.js';
 import { parseTimelineCsv, takeoverOf, type TimelineEvent } from './timeline.js';
 import { openNftables } from '../native-shims/nftables.js';
 import { inspectTable } from '../src/vmac/nft-datapath.js';
+import { waitHandoverSettled } from './settle.js';
 
 export type { FaultKind } from './faults.js';
 
@@ -122,6 +123,9 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
     writeFileSync(file, `${[...mine, ...others].join('\n')}\n`);
     return { ns: c.ns, file, mine: new Set(mine), addrs: [...mine, ...others], timeline: join(lab.dir, `fo-c${i + 1}-run${o.run}.csv`) };
   });
+  // A drained node comes back through the hand-over: start only once every node is settled.
+  const drains = !o.ops && o.fault === 'partition-data';
+  if (drains) await waitHandoverSettled(lab);
   if (!o.ops) await prepareFault(o.victim, o.fault);
   if (o.fault === 'rejoin') await new Promise((r) => setTimeout(r, 1000)); // survivors own its buckets by now
   const logSizes = new Map(lab.nodes.map((n) => [n.name, readFileSync(n.log, 'utf8').length]));
@@ -195,6 +199,7 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
   else {
     await undoFault(lab, o.victim, o.fault);
     await waitServing(o.victim, victimLogFrom, { restarted: o.victim.daemonPid !== pidAtFault || o.fault === 'term' });
+    if (drains) await waitHandoverSettled(lab);
   }
   const timelines = o.timeline === true ? files.map((f, i) => ({ file: f.timeline, startMonoNs: results[i]?.startMonoNs ?? 0, addrs: f.addrs })) : undefined;
   return {
