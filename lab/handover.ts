@@ -5,6 +5,7 @@
  * nodes' clients saw: lost probes, duplicate answers, the longest silence.
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { udpRcvbufErrorsIn } from './udp-drops.js';
 import { join } from 'node:path';
 import type { LabInfo, LabNodeInfo } from './lab.js';
 import { nsRun, spawnInNs } from './exec.js';
@@ -25,6 +26,8 @@ export interface OperationResult {
   victimDuplicates: number;
   maxGapMs: number;
   behindTicks: number;
+  /** UDP datagrams dropped on full socket buffers in the lab's namespaces (starved prober or echo). */
+  socketDrops: number;
   /** How long the drain took (first bucket draining to the last one let go), from the victim's log. */
   drainMs: number | null;
 }
@@ -79,6 +82,9 @@ export async function runOperation(lab: LabInfo, op: Operation, victim: LabNodeI
     return { ns: c.ns, file };
   });
   const logFrom = statSync(victim.log).size;
+  const logsFrom = new Map(lab.nodes.map((n) => [n.name, statSync(n.log).size]));
+  const dropNs = [...lab.nodes.map((n) => n.ns), ...lab.clients.map((c) => c.ns)];
+  const dropsBefore = await udpRcvbufErrorsIn(dropNs);
   const probing = Promise.all(files.map((f) => probeUdp(f.ns, { vip: lab.vip, port: lab.echoPort, addrFile: f.file, intervalUs: 1000, durationMs: o.durationMs, waitMs: 300 })));
   await sleep(Math.min(1000, o.durationMs / 4));
   let drain: number | null = null;
@@ -100,8 +106,13 @@ export async function runOperation(lab: LabInfo, op: Operation, victim: LabNodeI
     await control(victim, ['resume']);
   }
   const results: UdpProbeResult[] = await probing;
+  const socketDrops = (await udpRcvbufErrorsIn(dropNs)) - dropsBefore;
   const addrs = results.flatMap((r) => r.addrs);
   const mine = addrs.filter((a) => (a.nodes[victim.name] ?? 0) > 0);
+  // Keep the evidence: a lost probe is a finding, and the lab (and its logs) is gone afterwards.
+  if (addrs.some((a) => a.lost > 0)) {
+    for (const n of lab.nodes) writeFileSync(`/tmp/vmac-handover-${lab.name}-${op}-${n.name}.log`, readFileSync(n.log, 'utf8').slice(logsFrom.get(n.name) ?? 0));
+  }
   return {
     op,
     victimClients: mine.length,
@@ -113,6 +124,7 @@ export async function runOperation(lab: LabInfo, op: Operation, victim: LabNodeI
     maxGapMs: Math.max(0, ...addrs.map((x) => x.maxGapUs / 1000)),
     behindTicks: results.reduce((a, r) => a + r.behindTicks, 0),
     drainMs: drain,
+    socketDrops,
   };
 }
 

@@ -7,6 +7,7 @@
  * `--hb-link separate|both`: a second bridge 10.201.0.0/16 (node i at 10.201.0.(10+i)) carries
  * the heartbeats. `--router`: client j draws from 10.(224+j).16.0/… behind a router at 10.200.0.254.
  */
+import { parseConfig } from '../src/config/load.js';
 import { VmacError } from '../src/util/errors.js';
 import { mulberry32 } from '../src/util/prng.js';
 
@@ -32,6 +33,25 @@ export interface LabSpec {
   readonly daemons?: boolean;
   /** false: the daemons' configs have no dataPathCheck (default: ping the gateway, see GATEWAY_ADDRESS). */
   readonly dataPathCheck?: boolean;
+  /** Timing values written over the profile's (`--timing intervalMs=3,deadAfter=8`). */
+  readonly timing?: TimingOverrides;
+}
+
+export const TIMING_KEYS = ['leaseMs', 'renewMs', 'intervalMs', 'suspectAfter', 'deadAfter', 'marginMs'] as const;
+export type TimingOverrides = Readonly<Partial<Record<(typeof TIMING_KEYS)[number], number>>>;
+
+/** Parses `intervalMs=3,deadAfter=8` (the lab's --timing) into overrides, naming any bad part. */
+export function parseTimingOverrides(text: string): TimingOverrides {
+  const out: Record<string, number> = {};
+  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const m = /^([A-Za-z]+)=(\d+)$/.exec(part);
+    const key = m?.[1];
+    if (!m || key === undefined || !(TIMING_KEYS as readonly string[]).includes(key)) {
+      throw new VmacError('VMAC_LAB_BAD_OPTION', `--timing: ${JSON.stringify(part)} must be KEY=INTEGER with KEY one of ${TIMING_KEYS.join(', ')}`, { part });
+    }
+    out[key] = Number(m[2]);
+  }
+  return out;
 }
 
 export type HbLink = 'data' | 'separate' | 'both';
@@ -90,6 +110,7 @@ export function validateSpec(spec: LabSpec): void {
 
 export function planLab(spec: LabSpec): LabPlan {
   validateSpec(spec);
+  if (spec.timing !== undefined && Object.keys(spec.timing).length > 0) checkTiming(spec);
   const rnd = prng(spec.seed);
   const hashSeed = Math.floor(rnd() * 0x1_0000_0000) >>> 0;
   const nodes = Array.from({ length: spec.nodes }, (_, i) => ({ id: i + 1, name: `n${i + 1}`, ns: `${spec.name}-n${i + 1}`, address: `10.200.0.${10 + i + 1}`, hbAddress: `10.201.0.${10 + i + 1}` }));
@@ -105,6 +126,19 @@ export function planLab(spec: LabSpec): LabPlan {
   });
   const router = spec.router === true ? { ns: `${spec.name}-r`, address: ROUTER_ADDRESS, clientNet: ROUTED_CLIENT_NET } : null;
   return { spec, switchNs: `${spec.name}-sw`, vip: LAB_VIP, prefixLength: 16, hashSeed, nodes, clients, echoPort: ECHO_PORT, hbLink: spec.hbLink ?? 'data', router, gateway: GATEWAY_ADDRESS };
+}
+
+/**
+ * Runs the timing the lab would write through the daemon's own config checks (lease safety,
+ * renewal rule) before anything is built, so an unsafe `--timing` is refused up front.
+ */
+function checkTiming(spec: LabSpec): void {
+  const lines = ['service: lab', 'interface: eth0', 'vip: 10.200.0.1', 'hash: { seed: 1 }', 'node: { id: 1, name: n1, address: 10.200.0.11 }', 'peers: [{ id: 2, name: n2, address: 10.200.0.12 }]', 'heartbeat: { keyFile: /etc/vmac/lab.key }', 'timing:', `  profile: ${spec.profile}`, ...Object.entries(spec.timing ?? {}).map(([k, v]) => `  ${k}: ${v}`), ''];
+  try {
+    parseConfig(lines.join('\n'), '--timing');
+  } catch (err) {
+    throw new VmacError('VMAC_LAB_BAD_OPTION', err instanceof Error ? err.message : String(err), { timing: spec.timing });
+  }
 }
 
 /** The heartbeat addresses of a node, link 0 first, for the lab's --hb-link choice. */
@@ -141,6 +175,7 @@ export function nodeConfigYaml(plan: LabPlan, node: LabNodePlan, keyFile: string
     `control: { socket: ${keyFile.replace(/cluster\.key$/, `${node.name}.sock`)} }`,
     `timing:`,
     `  profile: ${plan.spec.profile}`,
+    ...Object.entries(plan.spec.timing ?? {}).map(([k, v]) => `  ${k}: ${v}`),
     // The product defaults (interval 100 ms, fall 3, rise 5): what an operator would start with.
     ...(plan.spec.dataPathCheck === false ? [] : [`dataPathCheck: { targets: [${plan.gateway}] }`]),
     '',

@@ -7,10 +7,10 @@ import { failoverRun, summarize, type FailoverSummary, type RunResult } from '..
 import { FAULTS, DEFAULT_LOSS_PERCENT, probeWindowMs, type FaultKind } from '../../lab/faults.js';
 import { failoverRunSvg } from '../../lab/failover-svg.js';
 import { predictor } from '../../lab/answers.js';
-import { HB_LINKS, type HbLink } from '../../lab/plan.js';
+import { HB_LINKS, parseTimingOverrides, TIMING_KEYS, type HbLink } from '../../lab/plan.js';
 import { printJson, reportError, EXIT_BAD_INPUT } from './output.js';
 
-interface Options { name: string; nodes: string; fault: string; runs: string; profile: string; perClient: string; json?: boolean; seed?: string; svg?: string; router?: boolean; hbLink: string; lossPercent: string; datapathCheck: boolean }
+interface Options { name: string; nodes: string; fault: string; runs: string; profile: string; perClient: string; json?: boolean; seed?: string; svg?: string; router?: boolean; hbLink: string; lossPercent: string; timing?: string; datapathCheck: boolean }
 
 /** The Markdown failover table (one row), as `vmac lab failover` and the demo print it. */
 export function failoverTable(s: FailoverSummary, profile: string): string {
@@ -57,6 +57,7 @@ export function registerLabFailover(lab: Command): void {
     .option('--fault <kind>', `fault to inject: ${FAULTS.join(' | ')}`, 'kill')
     .option('--runs <n>', 'fault injections (the node is restored between runs)', '20')
     .option('--profile <p>', 'timing profile: default | fast', 'default')
+    .option('--timing <k=v,...>', `timing values over the profile's, checked like a config file (keys: ${TIMING_KEYS.join(', ')})`)
     .option('--per-client <k>', 'probed addresses per client namespace, for the victim and for the others each', '5')
     .option('--seed <n>', 'seed for addresses, hash seed and fault timing')
     .option('--loss-percent <p>', 'share of the node\'s packets dropped, in and out, for --fault loss', String(DEFAULT_LOSS_PERCENT))
@@ -98,12 +99,13 @@ Example:
         }
         const seed = o.seed === undefined ? randomInt(1, 2 ** 31) : Number(o.seed);
         const runs = Number(o.runs);
+        const timing = o.timing === undefined ? undefined : parseTimingOverrides(o.timing);
         const results = await withLabCleanup(o.name, async () => {
-          const info = await labUp({ name: o.name, nodes: Number(o.nodes), clients: 3, addrs: 60, seed, buckets: 256, profile: o.profile === 'fast' ? 'fast' : 'default', affinity: 'address', router: o.router === true, hbLink: o.hbLink as HbLink, dataPathCheck: o.datapathCheck }, { onProgress: (m) => void process.stderr.write(`[lab] ${m}\n`) });
+          const info = await labUp({ name: o.name, nodes: Number(o.nodes), clients: 3, addrs: 60, seed, buckets: 256, profile: o.profile === 'fast' ? 'fast' : 'default', affinity: 'address', router: o.router === true, hbLink: o.hbLink as HbLink, dataPathCheck: o.datapathCheck, ...(timing ? { timing } : {}) }, { onProgress: (m) => void process.stderr.write(`[lab] ${m}\n`) });
           return failoverSeries(info, { fault, runs, perClient: Number(o.perClient), seed, lossPercent: Number(o.lossPercent), profile: o.profile, ...(o.svg !== undefined ? { svg: o.svg } : {}) });
         });
         const s = summarize(fault, results);
-        if (o.json) printJson({ summary: { ...s, profile: o.profile, nodes: Number(o.nodes), router: o.router === true, hbLink: o.hbLink, dataPathCheck: o.datapathCheck }, runs: results });
+        if (o.json) printJson({ summary: { ...s, profile: o.profile, ...(timing ? { timing } : {}), nodes: Number(o.nodes), router: o.router === true, hbLink: o.hbLink, dataPathCheck: o.datapathCheck }, runs: results });
         else process.stdout.write(`\n${failoverTable(s, o.profile)}\n`);
         if (o.svg !== undefined) process.stderr.write(`timeline of run 1 written to ${o.svg}\n`);
       } catch (err) {

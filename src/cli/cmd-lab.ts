@@ -2,13 +2,13 @@ import type { Command } from 'commander';
 import { labDown, labUp, readLabInfo, type LabInfo } from '../../lab/lab.js';
 import { withLabCleanup } from '../../lab/guard.js';
 import { answeredBy, checkAnswers, fairShareDeviation, type AnswerReport } from '../../lab/answers.js';
-import { HB_LINKS, type HbLink, type LabSpec } from '../../lab/plan.js';
+import { HB_LINKS, parseTimingOverrides, TIMING_KEYS, type HbLink, type LabSpec } from '../../lab/plan.js';
 import { EXIT_FAILURE, printJson, reportError } from './output.js';
 import { failoverSeries, failoverTable, registerLabFailover } from './cmd-lab-failover.js';
 import { summarize } from '../../lab/failover.js';
 import { registerLabCompare } from './cmd-lab-compare.js';
 
-interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean; router?: boolean; hbLink?: string }
+interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean; router?: boolean; hbLink?: string; timing?: string }
 
 function specOf(o: UpOptions): LabSpec {
   return {
@@ -22,6 +22,7 @@ function specOf(o: UpOptions): LabSpec {
     affinity: 'address',
     router: o.router === true,
     hbLink: (o.hbLink ?? 'data') as HbLink,
+    ...(o.timing === undefined ? {} : { timing: parseTimingOverrides(o.timing) }),
   };
 }
 
@@ -36,6 +37,7 @@ function labOptions(cmd: Command, defaults: { nodes: string; clients: string; ad
     .option('--seed <n>', 'seed for addresses and the hash seed (random if omitted)')
     .option('--buckets <n>', 'hash buckets', '256')
     .option('--profile <p>', 'timing profile: default | fast', 'default')
+    .option('--timing <k=v,...>', `timing values over the profile's, checked like a config file (keys: ${TIMING_KEYS.join(', ')})`)
     .option('--router', 'clients behind a router namespace: every frame reaches the cluster with the router\'s MAC')
     .option('--hb-link <where>', `heartbeats on: ${HB_LINKS.join(' | ')} (separate: their own bridge; both: two links)`, 'data');
 }

@@ -57,9 +57,6 @@ heartbeat loop runs.`)
         const tap = createEventTap();
         const log = createLogger({ service: cfg.service, node: cfg.node.name }, undefined, tap);
         let surface: OperatorSurface | null = null;
-        // SCHED_FIFO for the fast profile's heartbeat path (src/util/realtime.ts says why).
-        const rt = enterRealtime(openRealtime(), realtimePriority(cfg.timing.profile, process.env));
-        if (rt.scheduling !== 'off') log.info({ event: 'scheduling', ...rt }, `heartbeat path scheduling: ${rt.scheduling}`);
         const nft = openNftables();
         const rtnl = openRtnetlink();
         daemon = await startDaemon(cfg, {
@@ -82,6 +79,11 @@ heartbeat loop runs.`)
         }, log);
         const running = daemon;
         const extras = await startOperatorExtras(cfg, running, { nft, tap, clock: systemClock, log, onSurface: (s) => { surface = s; } });
+        // SCHED_FIFO for the heartbeat path (src/util/realtime.ts says why), entered only now: the
+        // start-up above (module loading, schema compilation, ~1 s of CPU on a small machine) at
+        // real-time priority starved the peers' daemons and the service on that core (measured).
+        const rt = enterRealtime(openRealtime(), realtimePriority(cfg.timing.profile, process.env));
+        if (rt.scheduling !== 'off') log.info({ event: 'scheduling', ...rt }, `heartbeat path scheduling: ${rt.scheduling}`);
         let stopping = false;
         const onSignal = (sig: NodeJS.Signals): void => {
           if (stopping) return;

@@ -12,7 +12,7 @@ export function reportError(err: unknown): number {
     process.stderr.write(`${formatConfigError(err)}\n`);
     return EXIT_BAD_INPUT;
   }
-  if (isVmacError(err, 'VMAC_BAD_ADDRESS')) {
+  if (isVmacError(err, 'VMAC_BAD_ADDRESS') || isVmacError(err, 'VMAC_LAB_BAD_OPTION')) {
     process.stderr.write(`vmac: ${err.message}\n`);
     return EXIT_BAD_INPUT;
   }

@@ -11,7 +11,7 @@ import type { BucketMap } from '../hash/bucket-map.js';
 import { encodeHeartbeat } from '../ha/heartbeat-codec.js';
 import { receiveHeartbeat, createDropCounters, countOutcome, type DropCounters, type ReplayStates } from '../ha/heartbeat-receiver.js';
 import type { Heartbeat, PeerReport, PeerStatus } from '../ha/heartbeat-types.js';
-import { hasQuorum, heardByQuorumUntil, initMembership, onHeartbeat, peerStatus, proofs, recordSent, leaseVerdict, type MembershipState } from '../ha/membership.js';
+import { arpStandInFor, hasQuorum, heardByQuorumUntil, initMembership, onHeartbeat, peerStatus, proofs, recordSent, leaseVerdict, type MembershipState } from '../ha/membership.js';
 import type { HeartbeatTransport } from '../ha/transport.js';
 import type { HeartbeatKey } from '../ha/heartbeat-auth.js';
 import { disagreeing, observeDigest, type AgreementState } from '../ha/map-agreement.js';
@@ -73,6 +73,8 @@ export interface ClusterRuntime {
   /** The bucket map in this node's current view, and whether its lease is being renewed. */
   currentMap(): BucketMap;
   serving(): boolean;
+  /** Restarting peers whose clients' ARP requests this node answers meanwhile (membership.arpStandInFor). */
+  arpStandInFor(): ReadonlySet<number>;
   /**
    * The local service (or the data path) allows leasing (healthy) or not (drain: hand the buckets
    * to the peers, then stop renewing). `drainTimeoutMs`: for this drain (default: the daemon's).
@@ -316,6 +318,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
       };
     },
     currentMap: () => targetMap(t),
+    arpStandInFor: () => arpStandInFor(m, clock.nowMs()),
     prepareRestart(windowMs) {
       return new Promise<Adoption>((resolve, reject) => {
         restartWindowMs = windowMs;

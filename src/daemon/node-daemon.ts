@@ -199,7 +199,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       resourceSet.start();
       cleanups.push(() => resourceSet.close());
     }
-    const responder = createArpResponder({ port: packets, ...identity, decide: arpDecider(cfg, () => cluster.currentMap(), () => cluster.serving()), log: arpLog });
+    const responder = createArpResponder({ port: packets, ...identity, decide: arpDecider(cfg, () => cluster.currentMap(), () => cluster.serving(), () => cluster.arpStandInFor()), log: arpLog });
     cleanups.push(() => responder.close());
     const status = (): DaemonStatus => ({
       service: cfg.service, vip: cfg.vip, vmac: cfg.vmac, realMac: host.link.mac, cluster: cluster.status(), arp: responder.stats(),

@@ -23,11 +23,18 @@ export function arpHash(hash: HashConfig): HashConfig {
   return hash.affinity === 'address+port' ? { ...hash, affinity: 'address' } : hash;
 }
 
-/** One node answers each ARP request: the owner of the requester's bucket, while it serves. */
-export function arpDecider(cfg: Pick<VmacConfig, 'hash' | 'buckets' | 'node'>, currentMap: () => BucketMap, serving: () => boolean = () => true): (senderIp: string) => ArpDecision {
+/**
+ * One node answers each ARP request: the owner of the requester's bucket, while it serves; for a
+ * bucket whose owner is restarting its daemon (it answers no ARP until its successor runs), the
+ * stand-in the cluster runtime names (`standInFor`: owners this node answers for).
+ */
+export function arpDecider(cfg: Pick<VmacConfig, 'hash' | 'buckets' | 'node'>, currentMap: () => BucketMap, serving: () => boolean = () => true, standInFor: () => ReadonlySet<number> = () => NO_STAND_IN): (senderIp: string) => ArpDecision {
   const hash = arpHash(cfg.hash);
   return (senderIp) => {
-    if (ownerOf(currentMap(), bucketOf({ addr: senderIp }, hash, cfg.buckets)) !== cfg.node.id) return 'not-owner';
+    const owner = ownerOf(currentMap(), bucketOf({ addr: senderIp }, hash, cfg.buckets));
+    if (owner !== cfg.node.id && !standInFor().has(owner)) return 'not-owner';
     return serving() ? 'answer' : 'not-ready';
   };
 }
+
+const NO_STAND_IN: ReadonlySet<number> = new Set();

@@ -117,6 +117,31 @@ function isDead(s: MembershipState, p: PeerState, nowMs: number): boolean {
   return nowMs - (p.lastHeardMs ?? s.startedMs) >= s.cfg.deadMs;
 }
 
+/**
+ * Peers inside an announced restart window (their last heartbeat announced one, and it has not
+ * run out): their kernel keeps serving on the window's lease while no daemon of theirs runs.
+ */
+export function restartingPeers(s: MembershipState, nowMs: number): number[] {
+  const out: number[] = [];
+  for (const p of s.peers.values()) {
+    if ((p.latest?.handover?.restartWindowMs ?? 0) > 0 && p.holdUntilMs !== undefined && nowMs < p.holdUntilMs) out.push(p.id);
+  }
+  return out;
+}
+
+/**
+ * Who answers ARP for the buckets of restarting peers (their daemon, which answers ARP, is gone
+ * until the successor runs): the lowest-numbered node among this one and the peers it hears that
+ * are not restarting, so one node replies. Views may differ for a moment; two replies or a late
+ * one are harmless (every reply carries the same virtual MAC). Empty unless this node is it.
+ */
+export function arpStandInFor(s: MembershipState, nowMs: number): ReadonlySet<number> {
+  const restarting = restartingPeers(s, nowMs);
+  if (restarting.length === 0) return new Set();
+  const others = heardPeers(s, nowMs).filter((id) => !restarting.includes(id));
+  return others.some((id) => id < s.cfg.selfId) ? new Set() : new Set(restarting);
+}
+
 /** Peers we hear (alive or suspect): they still count for quorum and their reports are fresh. */
 export function heardPeers(s: MembershipState, nowMs: number): number[] {
   const out: number[] = [];

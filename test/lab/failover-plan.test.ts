@@ -1,6 +1,6 @@
 /** Pure: the lab plan's topologies (--hb-link, --router) and the fault rulesets, before any namespace exists. */
 import { describe, expect, it } from 'vitest';
-import { nodeConfigYaml, planLab, routedClientLink, type LabSpec } from '../../lab/plan.js';
+import { nodeConfigYaml, parseTimingOverrides, planLab, routedClientLink, type LabSpec } from '../../lab/plan.js';
 import { FAULTS, partitionRuleset, probeWindowMs } from '../../lab/faults.js';
 
 const base: LabSpec = { name: 'tplan', nodes: 3, clients: 2, addrs: 10, seed: 7, buckets: 256, profile: 'default', affinity: 'address' };
@@ -45,6 +45,21 @@ describe('lab plan topologies', () => {
 
   it('refuses an unknown --hb-link before anything is built', () => {
     expect(() => planLab({ ...base, hbLink: 'wifi' as never })).toThrow(/--hb-link/);
+  });
+
+  it('--timing writes its values over the profile into every node config', () => {
+    const plan = planLab({ ...base, profile: 'fast', timing: parseTimingOverrides('intervalMs=3, deadAfter=8,leaseMs=12,renewMs=2') });
+    const yaml = nodeConfigYaml(plan, plan.nodes[2]!, 'k/cluster.key');
+    expect(yaml).toContain('timing:\n  profile: fast\n  intervalMs: 3\n  deadAfter: 8\n  leaseMs: 12\n  renewMs: 2\n');
+  });
+
+  it('--timing is checked like a config file before anything is built, naming the part at fault', () => {
+    expect(() => parseTimingOverrides('intervalMs=3,bogus=1')).toThrow(/"bogus=1" must be KEY=INTEGER/);
+    expect(() => parseTimingOverrides('intervalMs=-3')).toThrow(/"intervalMs=-3"/);
+    // 4 ms x 5 = 20 ms dead time cannot outlast a 16 ms lease + 2 ms margin + 3 intervals.
+    const unsafe = (): unknown => planLab({ ...base, profile: 'fast', timing: { deadAfter: 5 } });
+    expect(unsafe).toThrow(/timing\.deadAfter: dead time 20 ms/);
+    try { unsafe(); } catch (err) { expect((err as { code?: string }).code).toBe('VMAC_LAB_BAD_OPTION'); }
   });
 });
 

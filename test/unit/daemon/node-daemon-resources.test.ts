@@ -7,13 +7,12 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { parseConfig } from '../../../src/config/load.js';
-import { startDaemon, type DaemonPorts } from '../../../src/daemon/node-daemon.js';
+import { startDaemon } from '../../../src/daemon/node-daemon.js';
 import { fakeClock } from '../../../src/util/clock.js';
 import { fakeDataPath } from '../../../src/vmac/fake-datapath.js';
-import { fakeSysctl } from '../../../src/vmac/sysctl.js';
-import { createFakePacketPort } from '../../../src/arp/fake-packet-port.js';
 import { createFakeNetwork } from '../../../src/ha/fake-transport.js';
 import { fakeCheck, fakeDriver } from '../../../src/ha/resources/fake-driver.js';
+import { fakeNodePorts } from './fake-ports.js';
 
 const yamlFor = (id: number): string => `
 service: web
@@ -30,7 +29,6 @@ resources:
 healthChecks:
   - { resource: echo, tcp: { host: 127.0.0.1, port: 7 }, intervalMs: 100, timeoutMs: 50, rise: 2, fall: 3 }
 `;
-const KEY = new Uint8Array(32).fill(9);
 
 describe('daemon with a resource (fakes, fake clock)', () => {
   it('leases after healthy, drains on failure without exiting, takes back on recovery, stops the service last', async () => {
@@ -41,18 +39,7 @@ describe('daemon with a resource (fakes, fake clock)', () => {
       const dp = fakeDataPath(() => clock.nowMs());
       const driver = fakeDriver();
       const check = fakeCheck();
-      const ports: DaemonPorts = {
-        dataPath: () => dp,
-        rtnl: { getLink: (name) => Promise.resolve({ index: 2, name, mac: `02:00:00:00:00:1${id}`, up: true }), addAddress: () => Promise.resolve('added'), deleteAddress: () => Promise.resolve('deleted') },
-        sysctl: fakeSysctl({ 'net.ipv4.conf.eth0.arp_announce': '0' }),
-        openPacketPort: () => createFakePacketPort(),
-        openTransport: (addresses) => Promise.resolve(net.attach(addresses)),
-        loadKey: () => KEY,
-        clock,
-        incarnation: BigInt(id),
-        resourceDriver: () => driver,
-        resourceCheck: () => check,
-      };
+      const ports = fakeNodePorts(id, clock, net, dp, { resourceDriver: () => driver, resourceCheck: () => check });
       return { id, dp, driver, check, ports, cfg: parseConfig(yamlFor(id), `n${id}.yaml`) };
     });
     const daemons = await Promise.all(nodes.map((n) => startDaemon(n.cfg, n.ports, log)));

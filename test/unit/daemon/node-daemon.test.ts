@@ -14,6 +14,7 @@ import { staticMap } from '../../../src/daemon/ownership.js';
 import type { AddressPort } from '../../../src/vmac/host-setup.js';
 import { VmacError } from '../../../src/util/errors.js';
 import { createFakeNetwork } from '../../../src/ha/fake-transport.js';
+import { FAKE_KEY as KEY, fakeNodePorts } from './fake-ports.js';
 
 const yamlFor = (id: number): string => `
 service: web
@@ -25,7 +26,6 @@ peers:
 ${[1, 2, 3].filter((x) => x !== id).map((x) => `  - { id: ${x}, name: n${x}, address: 10.0.0.1${x} }`).join('\n')}
 heartbeat: { keyFile: /etc/vmac/web.key }
 `;
-const KEY = new Uint8Array(32).fill(9);
 const REAL_MAC = '02:00:00:00:00:11';
 
 /** Node 1 under test, with nodes 2 and 3 as real daemons on the same fake network and clock. */
@@ -35,16 +35,7 @@ function harness() {
   const peers = [2, 3].map((id) => {
     const pcfg = parseConfig(yamlFor(id), `web${id}.yaml`);
     const pdp = fakeDataPath(() => clock.nowMs());
-    const ports: DaemonPorts = {
-      dataPath: () => pdp,
-      rtnl: { getLink: (name) => Promise.resolve({ index: 2, name, mac: `02:00:00:00:00:1${id}`, up: true }), addAddress: () => Promise.resolve('added'), deleteAddress: () => Promise.resolve('deleted') },
-      sysctl: fakeSysctl({ 'net.ipv4.conf.eth0.arp_announce': '0' }),
-      openPacketPort: () => createFakePacketPort(),
-      openTransport: (addresses) => Promise.resolve(net.attach(addresses)),
-      loadKey: () => KEY,
-      clock,
-      incarnation: BigInt(id),
-    };
+    const ports = fakeNodePorts(id, clock, net, pdp);
     return { cfg: pcfg, ports, dp: pdp };
   });
   const cfg = parseConfig(yamlFor(1), 'web.yaml');

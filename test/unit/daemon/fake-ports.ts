@@ -1,0 +1,24 @@
+/** The ports of a daemon on fakes: one fake network and one fake clock shared by every node. */
+import type { DaemonPorts } from '../../../src/daemon/node-daemon.js';
+import type { FakeClock } from '../../../src/util/clock.js';
+import { fakeSysctl } from '../../../src/vmac/sysctl.js';
+import { createFakePacketPort } from '../../../src/arp/fake-packet-port.js';
+import type { createFakeNetwork } from '../../../src/ha/fake-transport.js';
+import type { DataPathPort } from '../../../src/vmac/datapath-port.js';
+
+export const FAKE_KEY = new Uint8Array(32).fill(9);
+
+/** Node `id`'s ports: real MAC 02:00:00:00:00:1<id>, addresses always added, arp_announce 0. */
+export function fakeNodePorts(id: number, clock: FakeClock, net: ReturnType<typeof createFakeNetwork>, dp: DataPathPort, extra: Partial<DaemonPorts> = {}): DaemonPorts {
+  return {
+    dataPath: () => dp,
+    rtnl: { getLink: (name) => Promise.resolve({ index: 2, name, mac: `02:00:00:00:00:1${id}`, up: true }), addAddress: () => Promise.resolve('added'), deleteAddress: () => Promise.resolve('deleted') },
+    sysctl: fakeSysctl({ 'net.ipv4.conf.eth0.arp_announce': '0' }),
+    openPacketPort: () => createFakePacketPort(),
+    openTransport: (addresses) => Promise.resolve(net.attach(addresses)),
+    loadKey: () => FAKE_KEY,
+    clock,
+    incarnation: BigInt(id),
+    ...extra,
+  };
+}
