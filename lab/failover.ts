@@ -8,8 +8,8 @@
  *   duplicates     requests answered twice (by two nodes), all clients
  *   lost           probes never answered by clients of the surviving nodes
  *   falseTakeovers survivors' client addresses answered by a node other than their owner
- *   victimMoved    victim's client addresses answered by another node (expected for kill, not
- *                  for loss or partition-data: there it means a takeover of a live node)
+ *   victimMoved    victim's client addresses answered by another node (expected for kill and,
+ *                  through the data-path check's drain, for partition-data; not for loss)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { tcpDuringRun, summarizeTcp, type TcpLoad, type TcpRunResult, type TcpSu
 import { waitBalanced } from './balance.js';
 import { openNftables } from '../native-shims/nftables.js';
 import { inspectTable } from '../src/vmac/nft-datapath.js';
+import { waitHandoverSettled } from './settle.js';
 
 export type { FaultKind } from './faults.js';
 
@@ -134,6 +135,9 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
     if (o.tcp) { writeFileSync(victimFile, `${mine.join('\n')}\n`); writeFileSync(othersFile, `${others.join('\n')}\n`); }
     return { ns: c.ns, file, victimFile, othersFile, mine: new Set(mine), addrs: [...mine, ...others], timeline: join(lab.dir, `fo-c${i + 1}-run${o.run}.csv`) };
   });
+  // A drained node comes back through the hand-over: start only once every node is settled.
+  const drains = !o.ops && o.fault === 'partition-data';
+  if (drains) await waitHandoverSettled(lab);
   if (!o.ops) await prepareFault(o.victim, o.fault);
   if (o.fault === 'rejoin') await new Promise((r) => setTimeout(r, 1000)); // survivors own its buckets by now
   const logSizes = new Map(lab.nodes.map((n) => [n.name, readFileSync(n.log, 'utf8').length]));
@@ -212,6 +216,7 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
     // A restarted daemon loads, hears a quorum and reclaims its buckets: slower the more nodes share the cores.
     const restoreMs = 15_000 + 1000 * lab.nodes.length;
     await waitServing(o.victim, victimLogFrom, { restarted: o.victim.daemonPid !== pidAtFault || o.fault === 'term' }, restoreMs);
+    if (drains) await waitHandoverSettled(lab);
     // The next run starts from the configured map: the victim has its buckets back, nothing moving.
     const b = await waitBalanced(lab.nodes, restoreMs, 100);
     rebalancedAfterMs = b.ok ? b.afterMs : null;

@@ -9,7 +9,8 @@
  *   link            the victim's switch port goes down (heartbeats and data cut)
  *   partition       heartbeats cut, data kept: an nft table in the victim drops UDP port 5789
  *   partition-data  data cut, heartbeats kept: an nft table in the victim drops everything
- *                   IP except the heartbeat port (the daemon has no data-path health check yet)
+ *                   IP except the heartbeat port; the victim's data-path check (dataPathCheck in
+ *                   the lab configs) notices and drains it to its peers
  *   loss            a share of the victim's IP packets dropped at random, in and out (nft numgen
  *                   in its namespace; this kernel has no netem, so there is no delay variant)
  *   term            planned stop (SIGTERM); restored by a restart after the probe
@@ -34,7 +35,8 @@ export interface FaultOptions { lossPercent?: number }
 
 /** Probe window per fault: a restart or rejoin needs the daemon's start-up (~1 s) inside it. */
 export function probeWindowMs(fault: FaultKind): number {
-  return fault === 'restart' || fault === 'rejoin' ? 5000 : fault === 'partition-data' ? 1500 : 2000;
+  // partition-data: the data-path check drains the victim ~0.6-0.8 s after the cut (fall rounds + settle).
+  return fault === 'restart' || fault === 'rejoin' ? 5000 : fault === 'partition-data' ? 2500 : 2000;
 }
 
 export function isAlive(pid: number): boolean {

@@ -1,6 +1,8 @@
 /**
  * Builds and removes a lab: network namespaces only, never the host's own interfaces.
- *   <P>-sw       a Linux bridge br0 (the switch); br1 the heartbeat bridge with --hb-link separate|both
+ *   <P>-sw       a Linux bridge br0 (the switch; in the flat topology it also carries the gateway
+ *                address 10.200.0.254 the daemons' data-path check pings); br1 the heartbeat bridge
+ *                with --hb-link separate|both
  *   <P>-n1..nN   nodes: eth0 on br0 (eth1 on br1), the real `vmac run` daemon, the echo service
  *   <P>-c1..cC   clients: eth0 on br0 with K source addresses each, or with --router each on its
  *   <P>-r        own link to the router, whose eth0 is on br0 (clients reach the cluster routed)
@@ -28,6 +30,8 @@ export interface LabInfo {
   clients: { ns: string; addresses: string[]; addrFile: string }[];
   hbLink: HbLink;
   routerNs: string | null;
+  /** What the daemons' data-path check pings (null: no check configured). */
+  gateway?: string | null;
   echoFreezeMs?: number;
   daemons: boolean;
   /** Build started → every daemon serving → every node holding exactly its buckets (ms). */
@@ -118,6 +122,8 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
     progress(`switch ${plan.switchNs}`);
     await addNs(plan.switchNs);
     await ipBatch(plan.switchNs, ['link add br0 type bridge', 'link set br0 up', ...(plan.hbLink === 'data' ? [] : ['link add br1 type bridge', 'link set br1 up'])]);
+    // Flat topology: the segment's gateway (the data-path check's target) lives on the switch.
+    if (!plan.router) await run('ip', ['-n', plan.switchNs, 'addr', 'add', `${plan.gateway}/${plan.prefixLength}`, 'dev', 'br0']);
     await addRouter(plan);
     const withDaemons = spec.daemons !== false;
     const nodes: LabNodeInfo[] = [];
@@ -171,7 +177,7 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
       }
     }
     const upMs = { serving: servingMs, balanced: Date.now() - t0 };
-    const info: LabInfo = { name: spec.name, dir, vip: plan.vip, vmac, echoPort: plan.echoPort, hashSeed: plan.hashSeed, switchNs: plan.switchNs, nodes, clients, hbLink: plan.hbLink, routerNs: plan.router?.ns ?? null, daemons: withDaemons, ...(withDaemons ? { upMs } : {}), ...(spec.echoFreezeMs !== undefined ? { echoFreezeMs: spec.echoFreezeMs } : {}) };
+    const info: LabInfo = { name: spec.name, dir, vip: plan.vip, vmac, echoPort: plan.echoPort, hashSeed: plan.hashSeed, switchNs: plan.switchNs, nodes, clients, hbLink: plan.hbLink, routerNs: plan.router?.ns ?? null, gateway: spec.dataPathCheck === false ? null : plan.gateway, daemons: withDaemons, ...(withDaemons ? { upMs } : {}), ...(spec.echoFreezeMs !== undefined ? { echoFreezeMs: spec.echoFreezeMs } : {}) };
     writeFileSync(join(dir, 'lab.json'), JSON.stringify(info, null, 2));
     return info;
   } catch (err) {

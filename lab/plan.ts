@@ -39,6 +39,8 @@ export interface LabSpec {
   readonly timingScale?: number;
   /** false: build the topology and echo services without vmac daemons (peers under comparison). */
   readonly daemons?: boolean;
+  /** false: the daemons' configs have no dataPathCheck (default: ping the gateway, see GATEWAY_ADDRESS). */
+  readonly dataPathCheck?: boolean;
   /** Timing values written over the profile's (`--timing intervalMs=3,deadAfter=8`). */
   readonly timing?: TimingOverrides;
   /** Node ids configured everywhere but whose daemon is not started by `labUp` (a node joining later). */
@@ -82,6 +84,8 @@ export interface LabPlan {
   readonly echoPort: number;
   readonly hbLink: HbLink;
   readonly router: LabRouterPlan | null;
+  /** The clients' gateway the daemons' data-path check pings: the router, or an address on the switch's bridge. */
+  readonly gateway: string;
 }
 
 export const LAB_VIP = '10.200.0.1';
@@ -94,6 +98,12 @@ export const ECHO_PORT = 9000;
  * would overflow it.
  */
 export const ROUTER_ADDRESS = '10.200.0.254';
+/**
+ * The data-path check's target: with --router the router itself; in the flat topology the same
+ * address on the switch namespace's bridge, standing for the segment's default gateway (the
+ * clients' side of every node's link, which a node with a cut data path cannot reach).
+ */
+export const GATEWAY_ADDRESS = ROUTER_ADDRESS;
 export const ROUTED_CLIENT_NET = '10.224.0.0/12';
 export const routedClientLink = (j: number): { router: string; client: string; net: string } =>
   ({ router: `10.209.${j + 1}.1`, client: `10.209.${j + 1}.2`, net: `10.${224 + j}.0.0/16` });
@@ -128,7 +138,7 @@ export function planLab(spec: LabSpec): LabPlan {
     return { ns: `${spec.name}-c${j + 1}`, addresses };
   });
   const router = spec.router === true ? { ns: `${spec.name}-r`, address: ROUTER_ADDRESS, clientNet: ROUTED_CLIENT_NET } : null;
-  return { spec, switchNs: `${spec.name}-sw`, vip: LAB_VIP, prefixLength: 16, hashSeed, nodes, clients, echoPort: ECHO_PORT, hbLink: spec.hbLink ?? 'data', router };
+  return { spec, switchNs: `${spec.name}-sw`, vip: LAB_VIP, prefixLength: 16, hashSeed, nodes, clients, echoPort: ECHO_PORT, hbLink: spec.hbLink ?? 'data', router, gateway: GATEWAY_ADDRESS };
 }
 
 /**
@@ -180,6 +190,8 @@ export function nodeConfigYaml(plan: LabPlan, node: LabNodePlan, keyFile: string
     `  profile: ${plan.spec.profile}`,
     ...timingLines(plan.spec),
     ...(plan.spec.udpFlowTimeoutMs === undefined ? [] : [`handover: { udpFlowTimeoutMs: ${plan.spec.udpFlowTimeoutMs} }`]),
+    // The product defaults (interval 100 ms, fall 3, rise 5): what an operator would start with.
+    ...(plan.spec.dataPathCheck === false ? [] : [`dataPathCheck: { targets: [${plan.gateway}] }`]),
     '',
   ].join('\n');
 }

@@ -54,21 +54,35 @@ export function parseEchoReply(packet: Uint8Array, source: string): EchoReply | 
 interface RawSocketModule {
   createSocket(o: { protocol: number }): RawSocket;
   Protocol: { ICMP: number };
+  SocketLevel: { SOL_SOCKET: number };
+  SocketOption: { SO_BINDTODEVICE?: number };
 }
 interface RawSocket {
   send(buf: Buffer, offset: number, length: number, address: string, after: (err: Error | null, bytes: number) => void): void;
   on(ev: 'message', fn: (buf: Buffer, source: string) => void): void;
   on(ev: 'error', fn: (err: Error) => void): void;
+  setOption(level: number, option: number, value: Buffer, length: number): void;
   close(): void;
 }
 
-export function openIcmpEcho(onError: (err: Error) => void = () => undefined): IcmpEchoPort {
+/**
+ * `device`: bind the socket to that interface (SO_BINDTODEVICE), so echoes leave through it
+ * whatever the routing table says, and only replies that arrive on it are read (the data-path
+ * check pings out of the cluster interface).
+ */
+export function openIcmpEcho(onError: (err: Error) => void = () => undefined, o: { device?: string } = {}): IcmpEchoPort {
   let sock: RawSocket;
   try {
     const raw = require('raw-socket') as RawSocketModule;
     sock = raw.createSocket({ protocol: raw.Protocol.ICMP });
+    if (o.device !== undefined) {
+      const opt = raw.SocketOption.SO_BINDTODEVICE;
+      if (opt === undefined) throw new Error('SO_BINDTODEVICE is not available on this platform');
+      const name = Buffer.from(`${o.device}\0`, 'latin1');
+      try { sock.setOption(raw.SocketLevel.SOL_SOCKET, opt, name, name.length); } catch (err) { sock.close(); throw err; }
+    }
   } catch (err) {
-    throw new VmacError('VMAC_PING_FAILED', `cannot open an ICMP raw socket (needs CAP_NET_RAW): ${(err as Error).message}`, {}, { cause: err });
+    throw new VmacError('VMAC_PING_FAILED', `cannot open an ICMP raw socket${o.device === undefined ? '' : ` bound to ${o.device}`} (needs CAP_NET_RAW): ${(err as Error).message}`, {}, { cause: err });
   }
   const listeners: ((r: EchoReply) => void)[] = [];
   sock.on('message', (buf, source) => {

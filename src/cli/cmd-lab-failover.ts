@@ -11,7 +11,7 @@ import { HB_LINKS, parseTimingOverrides, TIMING_KEYS, type HbLink } from '../../
 import { DEFAULT_TCP_LOAD, type TcpLoad, type StreamsResult } from '../../lab/failover-tcp.js';
 import { printJson, reportError, EXIT_BAD_INPUT } from './output.js';
 
-interface Options { name: string; nodes: string; fault: string; runs: string; profile: string; perClient: string; json?: boolean; seed?: string; svg?: string; router?: boolean; hbLink: string; lossPercent: string; timing?: string; tcp?: boolean; timingScale?: string }
+interface Options { name: string; nodes: string; fault: string; runs: string; profile: string; perClient: string; json?: boolean; seed?: string; svg?: string; router?: boolean; hbLink: string; lossPercent: string; timing?: string; tcp?: boolean; timingScale?: string; datapathCheck: boolean }
 
 /** The Markdown failover table (one row), as `vmac lab failover` and the demo print it. */
 export function failoverTable(s: FailoverSummary, profile: string): string {
@@ -83,16 +83,20 @@ export function registerLabFailover(lab: Command): void {
     .option('--hb-link <where>', `heartbeats on: ${HB_LINKS.join(' | ')}`, 'data')
     .option('--tcp', `also run TCP during every run: ${DEFAULT_TCP_LOAD.streamsPerClient} long-lived streams and ${DEFAULT_TCP_LOAD.newPerSec} new connections/s per client namespace, from the victim's and from the survivors' client addresses`)
     .option('--timing-scale <k>', 'multiply the profile\'s heartbeat interval, lease and renewal period by k in every node config (large labs on few cores: see the README)')
+    .option('--no-datapath-check', 'daemons without dataPathCheck (by default they ping the gateway 10.200.0.254)')
     .option('--svg <file>', 'draw the first run as an SVG timeline (one lane per client address)')
     .option('--json', 'print {summary, runs} as JSON')
     .addHelpText('after', `
 Each run probes from 3 client namespaces (per-client addresses owned by the victim and as many
-owned by the others) every 1 ms for 2 s (5 s for restart/rejoin), injects the fault 300-600 ms
+owned by the others) every 1 ms for 2 s (2.5 s for partition-data, 5 s for restart/rejoin), injects the fault 300-600 ms
 in, then restores the victim and waits until it serves again. Faults:
   kill  kill -9 of the daemon          stop  SIGSTOP of the daemon
   crash daemon and echo service killed link  the node's switch port goes down
   partition       heartbeats cut (nft in the node's namespace drops UDP 5789), data kept
-  partition-data  data cut, heartbeats kept (nothing takes over: no data-path health check)
+  partition-data  data cut, heartbeats kept: the victim's data-path check (it pings the gateway,
+                  10.200.0.254: the router, or an address on the flat segment's switch) fails
+                  after fall rounds and the victim drains to its peers (--no-datapath-check: nothing
+                  takes over, the victim's clients get no answers)
   loss  --loss-percent of the node's packets dropped at random (nft numgen; no netem here)
   term  planned stop (SIGTERM)
   restart  SIGTERM then start again in the window   rejoin  a killed node starts again
@@ -127,13 +131,13 @@ Examples:
         const timing = o.timing === undefined ? undefined : parseTimingOverrides(o.timing);
         let upMs: LabInfo['upMs'];
         const results = await withLabCleanup(o.name, async () => {
-          const info = await labUp({ name: o.name, nodes: Number(o.nodes), clients: 3, addrs: 60, seed, buckets: 256, profile: o.profile === 'fast' ? 'fast' : 'default', affinity: 'address', router: o.router === true, hbLink: o.hbLink as HbLink, ...(timing ? { timing } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) }, { onProgress: (m) => void process.stderr.write(`[lab] ${m}\n`) });
+          const info = await labUp({ name: o.name, nodes: Number(o.nodes), clients: 3, addrs: 60, seed, buckets: 256, profile: o.profile === 'fast' ? 'fast' : 'default', affinity: 'address', router: o.router === true, hbLink: o.hbLink as HbLink, dataPathCheck: o.datapathCheck, ...(timing ? { timing } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) }, { onProgress: (m) => void process.stderr.write(`[lab] ${m}\n`) });
           upMs = info.upMs;
           if (upMs) process.stderr.write(`[lab] up: every daemon serving after ${upMs.serving} ms, balanced after ${upMs.balanced} ms\n`);
           return failoverSeries(info, { fault, runs, perClient: Number(o.perClient), seed, lossPercent: Number(o.lossPercent), profile: o.profile, ...(o.svg !== undefined ? { svg: o.svg } : {}), ...(o.tcp === true ? { tcp: DEFAULT_TCP_LOAD } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) });
         });
         const s = summarize(fault, results);
-        if (o.json) printJson({ summary: { ...s, profile: o.profile, ...(timing ? { timing } : {}), nodes: Number(o.nodes), router: o.router === true, hbLink: o.hbLink, ...(upMs ? { upMs } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) }, runs: results });
+        if (o.json) printJson({ summary: { ...s, profile: o.profile, ...(timing ? { timing } : {}), nodes: Number(o.nodes), router: o.router === true, hbLink: o.hbLink, dataPathCheck: o.datapathCheck, ...(upMs ? { upMs } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) }, runs: results });
         else process.stdout.write(`\n${failoverTable(s, o.profile)}\n`);
         if (o.svg !== undefined) process.stderr.write(`timeline of run 1 written to ${o.svg}\n`);
       } catch (err) {

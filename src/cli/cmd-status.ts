@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load.js';
 import { requestControl } from '../daemon/control-socket.js';
 import type { DaemonStatus } from '../daemon/node-daemon.js';
 import { EXIT_BAD_INPUT, printJson, reportError } from './output.js';
+import { dataPathLines } from './status-datapath.js';
 
 /** Resources, fencing and the quorum policy (issue 5), when configured. */
 export function haLines(s: DaemonStatus): string[] {
@@ -42,6 +43,7 @@ function render(s: DaemonStatus): string {
     `arp: ${Object.entries(s.arp).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'no requests yet'}`,
 
     ...haLines(s),
+    ...dataPathLines(s),
   ];
   return lines.join('\n');
 }

@@ -9,6 +9,7 @@ import type { RawConfig, RawNode } from './raw.js';
 import type { NodeSpec, VmacConfig } from './types.js';
 import { buildHa } from './ha-build.js';
 import { buildHandover } from './handover-config.js';
+import { buildDataPathCheck } from './datapath-config.js';
 
 /** Build the config; `raw` must have passed both the schema and the semantic checks. */
 export function buildConfig(raw: RawConfig, file: string): VmacConfig {
@@ -43,6 +44,7 @@ export function buildConfig(raw: RawConfig, file: string): VmacConfig {
     handover: buildHandover(raw.handover),
     // resources, fencing, quorum policy (ha-build.ts)
     ...buildHa(raw),
+    dataPathCheck: buildDataPathCheck(raw.dataPathCheck),
   });
 }
 

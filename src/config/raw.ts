@@ -12,8 +12,10 @@ export interface RawNode {
 
 import type { RawHaSections } from './ha-raw.js';
 import type { RawHandover } from './handover-config.js';
+import type { RawDataPathCheck } from './datapath-config.js';
 
 export interface RawConfig extends RawHaSections {
+  dataPathCheck?: RawDataPathCheck;
   service: string;
   interface: string;
   vip: string;

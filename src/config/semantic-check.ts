@@ -12,6 +12,7 @@ import type { RawConfig, RawNode } from './raw.js';
 import type { TimingProfile, VmacConfig } from './types.js';
 import { haProblems } from './ha-check.js';
 import { handoverProblems } from './handover-config.js';
+import { dataPathProblems } from './datapath-config.js';
 
 /** Problems in `raw`, a mapping whose sections are well-formed wherever `structural` is silent. */
 export function semanticProblems(raw: RawConfig, structural: readonly ConfigProblem[]): ConfigProblem[] {
@@ -26,6 +27,7 @@ export function semanticProblems(raw: RawConfig, structural: readonly ConfigProb
     ...(clean('metrics') ? metricsProblems(raw.metrics?.listen) : []),
     ...(clean('handover') ? handoverProblems(raw.handover) : []),
     ...haProblems(raw, clean),
+    ...(clean('dataPathCheck') ? dataPathProblems(raw) : []),
   ];
 }
 

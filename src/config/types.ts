@@ -44,6 +44,7 @@ export interface ArpConfig {
 
 import type { HaConfig } from './ha-types.js';
 import type { HandoverConfig } from './handover-config.js';
+import type { DataPathCheckConfig } from './datapath-config.js';
 
 /** The issue-5 sections (ha-types.ts) are optional in the type so older callers keep compiling; the loader always fills them. */
 export interface VmacConfig extends Partial<HaConfig> {
@@ -65,6 +66,8 @@ export interface VmacConfig extends Partial<HaConfig> {
   readonly metrics: MetricsConfig;
   /** The connection-preserving hand-over (optional in the type for older callers; the loader fills it). */
   readonly handover?: HandoverConfig;
+  /** The data-path check (src/ha/datapath); null or absent: off. */
+  readonly dataPathCheck?: DataPathCheckConfig | null;
 }
 
 /** The operator HTTP endpoint (metrics + dashboard); `listen: null` = off. */

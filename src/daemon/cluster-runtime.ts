@@ -77,8 +77,13 @@ export interface ClusterRuntime {
   serving(): boolean;
   /** Restarting peers whose clients' ARP requests this node answers meanwhile (membership.arpStandInFor). */
   arpStandInFor(): ReadonlySet<number>;
-  /** The local service allows leasing (healthy) or not (drain: hand the buckets to the peers). */
-  setLeasing(allowed: boolean): void;
+  /**
+   * The local service (or the data path) allows leasing (healthy) or not (drain: hand the buckets
+   * to the peers, then stop renewing). `drainTimeoutMs`: for this drain (default: the daemon's).
+   */
+  setLeasing(allowed: boolean, o?: { drainTimeoutMs?: number }): void;
+  /** Serving although unhealthy (no healthy peer to hand over to): announce `standby`, not `active`. */
+  setDegraded(degraded: boolean): void;
   /** Peers heard whose state is active: healthy owners that could take our buckets. */
   healthyPeers(): number;
   /** Planned stop: announce leaving, wait until the peers took our buckets, then let go. */
@@ -132,6 +137,9 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   let leaveDone: (() => void) | null = null;
   const timers: TimerHandle[] = [];
   let conntrackReading = false;
+  let degraded = false;
+  /** What we announce: a degraded active node says `standby`, so peers do not count it as healthy. */
+  const announced = (): ReturnType<typeof wireState> => (degraded && t.self === 'active' ? 'standby' : wireState(t.self));
 
   const reports = (now: number): PeerReport[] => cfg.peers.map((p) => {
     const ps = m.peers.get(p.id);
@@ -153,7 +161,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     m = r.state;
     const base: Omit<Heartbeat, 'linkId'> = {
       version: 2, type: t.self === 'leaving' ? 'leave' : 'heartbeat', senderId: cfg.node.id, incarnation: d.incarnation, seq: r.seq,
-      state: wireState(t.self), hasQuorum: t.leaseActive, weight: t.weight, mapEpoch: t.epoch >>> 0, mapDigest: t.digest, peers: reports(now),
+      state: announced(), hasQuorum: t.leaseActive, weight: t.weight, mapEpoch: t.epoch >>> 0, mapDigest: t.digest, peers: reports(now),
       handover: { phases: wireOf(t.handover, cfg.buckets), grants: wireGrants(t.handover), restartWindowMs },
     };
     for (let link = 0; link < linkCount; link++) {
@@ -350,16 +358,23 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
       });
     },
     drain(timeoutMs) {
-      runEvent({ kind: 'drain-requested', m, ...(timeoutMs === undefined ? {} : { drainTimeoutMs: timeoutMs }) });
+      // Without --timeout the default, not whatever an earlier (e.g. data-path) drain used.
+      runEvent({ kind: 'drain-requested', m, drainTimeoutMs: timeoutMs ?? d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS });
     },
     resume: () => run('resume-requested'),
     setWeight(weight) {
       runEvent({ kind: 'weight-set', m, weight });
     },
     serving: () => t.leaseActive,
-    setLeasing(allowed) {
+    setLeasing(allowed, o) {
       t = { ...t, healthHold: !allowed };
-      run(allowed ? 'resume-requested' : 'drain-requested');
+      if (allowed) run('resume-requested');
+      else runEvent({ kind: 'drain-requested', m, drainTimeoutMs: o?.drainTimeoutMs ?? d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS });
+    },
+    setDegraded(x) {
+      if (x === degraded) return;
+      degraded = x;
+      sendHeartbeat();
     },
     healthyPeers() {
       const now = clock.nowMs();

@@ -34,6 +34,8 @@ import { VmacError } from '../util/errors.js';
 import type { ConntrackPort } from '../takeover/conntrack-port.js';
 import type { Adoption } from '../takeover/ownership-reducer.js';
 import { restartStatePath, takeRestartState, writeRestartState } from './restart-state.js';
+import { leasingGate, startDataPathWiring } from './datapath-wiring.js';
+import type { DataPathStatus } from '../ha/datapath/datapath-runner.js';
 
 export interface DaemonPorts {
   readonly dataPath: (plan: DataPathPlan) => DataPathPort;
@@ -55,6 +57,8 @@ export interface DaemonPorts {
   readonly serveControl?: typeof serveControl;
   /** ICMP echo for the two-node tie-breaker (quorum.policy two-node). */
   readonly openIcmpEcho?: () => IcmpEchoPort;
+  /** ICMP echo bound to the cluster interface, for the data-path check (dataPathCheck). */
+  readonly openDataPathEcho?: (ifname: string) => IcmpEchoPort;
   /** The watchdog device (fencing.watchdog.enabled); default /dev/watchdog through fs. */
   readonly watchdog?: WatchdogPort;
   /** Replaces the configured fence agent (tests). */
@@ -82,6 +86,7 @@ export interface DaemonStatus {
   readonly arp: ReturnType<ArpResponder['stats']>;
   readonly resources?: ResourceStatus[];
   readonly watchdog?: { armed: boolean; kicks: number };
+  readonly dataPath?: DataPathStatus;
 }
 
 export interface Daemon {
@@ -172,10 +177,19 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       ...(ports.conntrack ? { conntrack: ports.conntrack(cfg) } : {}), adopt, graceful: ports.graceful !== false,
     });
     cleanups.push(() => cluster.close());
+    // Leasing needs both the local service and the data path (datapath-wiring.ts).
+    const dpc = cfg.dataPathCheck ?? null;
+    const gate = leasingGate(cluster, { service: resources.length === 0, datapath: true }, dpc ? { datapath: dpc.drainTimeoutMs } : {});
+    if (dpc && !ports.openDataPathEcho) throw new VmacError('VMAC_PING_FAILED', 'dataPathCheck needs ICMP echo, and this daemon has none');
+    const dataPath = dpc && ports.openDataPathEcho ? startDataPathWiring({
+      cfg: dpc, ifname: cfg.interface, openEcho: ports.openDataPathEcho, clock: ports.clock, log: log.child({ module: 'datapath' }), gate,
+      healthyPeers: () => cluster.healthyPeers(), setDegraded: (x) => cluster.setDegraded(x), peerPollMs: cfg.timing.intervalMs,
+    }) : null;
+    if (dataPath) cleanups.push(() => dataPath.close());
     // The local service: the node leases only once it is started and healthy.
     const resourceSet = resources.length === 0 ? null : createResourceSet({
       resources, clock: ports.clock, log: log.child({ module: 'resources' }),
-      setLeasing: (allowed) => cluster.setLeasing(allowed),
+      setLeasing: (allowed) => gate.set('service', allowed),
       releaseBuckets: () => cluster.leave(),
       healthyPeers: () => cluster.healthyPeers(),
       peerPollMs: cfg.timing.intervalMs,
@@ -192,6 +206,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       service: cfg.service, vip: cfg.vip, vmac: cfg.vmac, realMac: host.link.mac, cluster: cluster.status(), arp: responder.stats(),
       ...(resourceSet ? { resources: resourceSet.status() } : {}),
       ...(watchdog ? { watchdog: { armed: watchdog.armed, kicks: watchdog.kicks() } } : {}),
+      ...(dataPath ? { dataPath: dataPath.status() } : {}),
     });
     if (ports.serveControl) {
       const control = await ports.serveControl(cfg.control.socket, (req) => {

@@ -9,6 +9,7 @@ import type { DaemonStatus } from '../daemon/node-daemon.js';
 import type { BucketMap } from '../hash/bucket-map.js';
 import type { BucketTotals } from './bucket-totals.js';
 import { sumTotals } from './bucket-totals.js';
+import { registerDataPathMetrics } from './datapath-metrics.js';
 
 export interface MetricsSource {
   status(): DaemonStatus;
@@ -95,6 +96,8 @@ export function createMetrics(src: MetricsSource, withProcessMetrics = true): Vm
     } });
   new Counter({ ...r, name: 'vmac_arp_requests_total', help: 'ARP requests for the VIP seen by the responder, by outcome.', labelNames: ['outcome'],
     collect() { this.reset(); for (const [outcome, n] of Object.entries(snap.arp)) if (typeof n === 'number') this.inc({ outcome }, n); } });
+
+  registerDataPathMetrics(registry, () => snap);
 
   // Placeholders with their final names: health checks and fencing are not built yet (issue
   // tracker); the series exist at zero so dashboards and alerts can be written now.

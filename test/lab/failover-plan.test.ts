@@ -30,6 +30,19 @@ describe('lab plan topologies', () => {
     expect(routedClientLink(1)).toEqual({ router: '10.209.2.1', client: '10.209.2.2', net: '10.225.0.0/16' });
   });
 
+  it('the daemons ping the gateway (the router, or 10.200.0.254 on the flat switch) unless turned off; the config passes vmac check', async () => {
+    const { parseConfig } = await import('../../src/config/load.js');
+    for (const router of [false, true]) {
+      const plan = planLab({ ...base, router });
+      expect(plan.gateway).toBe('10.200.0.254');
+      const yaml = nodeConfigYaml(plan, plan.nodes[0]!, 'k/cluster.key');
+      expect(yaml).toContain('dataPathCheck: { targets: [10.200.0.254] }');
+      expect(parseConfig(yaml, 'n1.yaml').dataPathCheck).toMatchObject({ targets: ['10.200.0.254'], fall: 3, rise: 5 });
+    }
+    const off = planLab({ ...base, dataPathCheck: false });
+    expect(nodeConfigYaml(off, off.nodes[0]!, 'k/cluster.key')).not.toContain('dataPathCheck');
+  });
+
   it('refuses an unknown --hb-link before anything is built', () => {
     expect(() => planLab({ ...base, hbLink: 'wifi' as never })).toThrow(/--hb-link/);
   });
