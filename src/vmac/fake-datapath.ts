@@ -14,8 +14,15 @@ export interface FakeDataPath extends DataPathPort {
    * set the simulator's safety invariant checks (established flows may overlap in a hand-over).
    */
   acceptingNewNow(): ReadonlySet<number> | null;
+  /** The buckets draining right now (live lease; the live set, not a copy); null when answering nothing. */
+  drainingNow(): ReadonlySet<number> | null;
   /** Phase of one bucket as written (lease not considered). */
   phaseOf(bucket: number): BucketPhase;
+  /**
+   * When the lease written last runs out, on the injected clock (null: none, or not installed):
+   * the one instant, besides calls on this port, at which what this data path answers changes.
+   */
+  leaseEndsAtMs(): number | null;
 }
 
 /** In-memory data path with a lease that expires on an injected clock; for unit tests and the simulator. */
@@ -23,6 +30,7 @@ export function fakeDataPath(nowMs: () => number): FakeDataPath {
   let installed = false;
   let owned = new Set<number>(); // every bucket not `none`
   let acceptsNew = new Set<number>(); // owned or incoming
+  let draining = new Set<number>();
   let phases = new Map<number, BucketPhase>(); // buckets not `none`
   let leaseUntilMs: number | null = null;
   let fault: string | null = null;
@@ -38,11 +46,13 @@ export function fakeDataPath(nowMs: () => number): FakeDataPath {
     if (!installed) throw new VmacError('VMAC_NFT_FAILED', `nft ${what} failed: No such file or directory`, { what });
   };
   const set = (b: number, p: BucketPhase): void => {
-    if (p === 'none') { phases.delete(b); owned.delete(b); acceptsNew.delete(b); return; }
+    if (p === 'none') { phases.delete(b); owned.delete(b); acceptsNew.delete(b); draining.delete(b); return; }
     phases.set(b, p);
     owned.add(b);
     if (p === 'owned' || p === 'incoming') acceptsNew.add(b);
     else acceptsNew.delete(b);
+    if (p === 'draining') draining.add(b);
+    else draining.delete(b);
   };
   const live = (): boolean => installed && leaseUntilMs !== null && leaseUntilMs - nowMs() > 0;
   const list = (p: BucketPhase): number[] => [...phases].filter(([, x]) => x === p).map(([b]) => b).sort((a, b) => a - b);
@@ -52,6 +62,7 @@ export function fakeDataPath(nowMs: () => number): FakeDataPath {
       installed = true;
       owned = new Set();
       acceptsNew = new Set();
+      draining = new Set();
       phases = new Map();
       for (const b of buckets) set(b, 'owned');
       leaseUntilMs = leaseMs === null ? null : nowMs() + leaseMs;
@@ -82,6 +93,7 @@ export function fakeDataPath(nowMs: () => number): FakeDataPath {
       installed = false;
       owned = new Set();
       acceptsNew = new Set();
+      draining = new Set();
       phases = new Map();
       leaseUntilMs = null;
     },
@@ -96,8 +108,14 @@ export function fakeDataPath(nowMs: () => number): FakeDataPath {
     acceptingNewNow() {
       return live() ? acceptsNew : null;
     },
+    drainingNow() {
+      return live() ? draining : null;
+    },
     phaseOf(bucket) {
       return phases.get(bucket) ?? 'none';
+    },
+    leaseEndsAtMs() {
+      return installed ? leaseUntilMs : null;
     },
     failNext(message) {
       fault = message;
