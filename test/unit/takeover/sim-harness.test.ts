@@ -81,6 +81,10 @@ describe('no node left in service (seed 4318)', () => {
   // Giving them to a weight-0 node as a last resort let two nodes take an unheld bucket at once
   // from stale views of each other's drains (seed 1019 with that change), so it is not done.
   it.todo('a leaving node\'s buckets find a taker when every other node drains or weighs 0');
+
+  // Open protocol issue (README; fails the same on main): seed 6318, a weight change while a dead
+  // node's bucket is taken: two maps (old and new weights) give the unheld bucket to two nodes.
+  it.todo('seed 6318: an unheld bucket is taken only by a node whose map every live peer shares');
 });
 
 /** The broken variants of test/unit/takeover/sim.test.ts: every schedule has something to find. */
