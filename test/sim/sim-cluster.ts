@@ -303,6 +303,9 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
     },
     leave(id) {
       const node = find(id);
+      // A stop while a start waits for the previous leave: the start is cancelled (a service
+      // manager replaces the pending restart by the stop) and the running leave goes on.
+      if (startAfterLeave.delete(node)) return Promise.resolve();
       leaving.add(node);
       return node.runtime?.leave() ?? Promise.resolve();
     },

@@ -40,6 +40,19 @@ describe('a start of a node whose graceful leave is still running (seed 3816)', 
     expect(runSeeds({ from: 3816, count: 1 }).failure).toBeNull();
   });
 
+  it('seeds 9529 and 9572: a leave while such a start waits cancels the start (the node stays stopped)', () => {
+    expect(runSeeds({ from: 9529, count: 1 }).failure).toBeNull();
+    expect(runSeeds({ from: 9572, count: 1 }).failure).toBeNull();
+    const timing = PROFILES.fast;
+    const c = createSimCluster(3, timing);
+    run(c, timing.intervalMs * timing.deadAfter * 3);
+    void c.leave(1);
+    c.start(1);
+    void c.leave(1);
+    run(c, timing.intervalMs * timing.deadAfter * 6);
+    expect(c.running(1)).toBe(false);
+  });
+
   it.each(['fast', 'default'] as const)('%s profile: the new process starts once the old one handed everything over and exited, as a service manager restart does', (profile) => {
     const timing = PROFILES[profile];
     const deadMs = timing.intervalMs * timing.deadAfter;
