@@ -8,7 +8,7 @@ import type { VmacConfig } from '../config/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { DataPathPort } from '../vmac/datapath-port.js';
 import type { BucketMap } from '../hash/bucket-map.js';
-import { encodeHeartbeat } from '../ha/heartbeat-codec.js';
+import { WIRE_CODEC, type HeartbeatCodec } from '../ha/heartbeat-codec.js';
 import { receiveHeartbeat, createDropCounters, countOutcome, type DropCounters, type ReplayStates } from '../ha/heartbeat-receiver.js';
 import type { Heartbeat, PeerReport, PeerStatus } from '../ha/heartbeat-types.js';
 import { arpStandInFor, hasQuorum, heardByQuorumUntil, initMembership, onHeartbeat, peerStatus, proofs, recordSent, leaseVerdict, type MembershipState } from '../ha/membership.js';
@@ -55,6 +55,8 @@ export interface ClusterDeps {
   readonly adopt?: Adoption | null;
   /** false: break-before-make planned moves (comparison only). */
   readonly graceful?: boolean;
+  /** Heartbeat codec (default: the wire format; only the simulator passes another). */
+  readonly codec?: HeartbeatCodec;
 }
 
 export interface ClusterStatus {
@@ -108,6 +110,7 @@ const NONE: ReadonlySet<number> = new Set();
 
 export function startCluster(d: ClusterDeps): ClusterRuntime {
   const { cfg, clock, log } = d;
+  const codec = d.codec ?? WIRE_CODEC;
   const deadMs = cfg.timing.intervalMs * cfg.timing.deadAfter;
   let m: MembershipState = initMembership({
     selfId: cfg.node.id,
@@ -165,7 +168,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
       handover: { phases: wireOf(t.handover, cfg.buckets), grants: wireGrants(t.handover), restartWindowMs },
     };
     for (let link = 0; link < linkCount; link++) {
-      const bytes = encodeHeartbeat({ ...base, linkId: link }, d.key);
+      const bytes = codec.encode({ ...base, linkId: link }, d.key);
       for (const p of cfg.peers) {
         const addr = p.addresses[link];
         if (addr !== undefined) d.transport.send(link, addr, bytes);
@@ -273,7 +276,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   }
 
   d.transport.onMessage((bytes, linkId) => {
-    const r = receiveHeartbeat(bytes, { key: d.key, selfId: cfg.node.id, knownIds, replay });
+    const r = receiveHeartbeat(bytes, { key: d.key, selfId: cfg.node.id, knownIds, replay, decode: codec.decode });
     replay = r.replay;
     countOutcome(counters, r.outcome);
     if (r.outcome !== 'accepted' && r.outcome !== 'duplicate') return;

@@ -107,6 +107,15 @@ export function messageSize(peerCount: number): number {
   return HEADER_SIZE + peerCount * PEER_ENTRY_SIZE + MAC_SIZE;
 }
 
+/**
+ * Encode and decode as a port. The daemon always uses WIRE_CODEC; the deterministic simulator may
+ * hand messages over by reference instead (test/sim), where the bytes are not what is under test.
+ */
+export interface HeartbeatCodec {
+  readonly encode: (hb: Heartbeat, key: HeartbeatKey) => Uint8Array;
+  readonly decode: (bytes: Uint8Array, key: HeartbeatKey) => DecodeResult;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Encode
 
@@ -351,3 +360,6 @@ function validNodeId(id: number): boolean {
 function fail(reason: DropReason): DecodeResult {
   return { ok: false, reason };
 }
+
+/** The wire format above: what every daemon sends and reads. */
+export const WIRE_CODEC: HeartbeatCodec = { encode: encodeHeartbeat, decode: decodeHeartbeat };

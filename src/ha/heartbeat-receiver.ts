@@ -5,7 +5,7 @@
  * counters always equals the number of datagrams received.
  */
 import type { HeartbeatKey } from './heartbeat-auth.js';
-import { DROP_REASONS, decodeHeartbeat, type DropReason } from './heartbeat-codec.js';
+import { DROP_REASONS, decodeHeartbeat, type DecodeResult, type DropReason } from './heartbeat-codec.js';
 import type { Heartbeat } from './heartbeat-types.js';
 import { checkReplay, type SenderReplayState } from './replay-window.js';
 
@@ -28,6 +28,8 @@ export interface ReceiveContext {
   /** Configured node ids (ours included or not: our own id is reported as `from-self` first). */
   readonly knownIds: ReadonlySet<number>;
   readonly replay: ReplayStates;
+  /** The decoder (default: the wire format's; the simulator may pass its own, see HeartbeatCodec). */
+  readonly decode?: (bytes: Uint8Array, key: HeartbeatKey) => DecodeResult;
 }
 
 /**
@@ -44,7 +46,7 @@ export type ReceiveResult =
 
 /** Judges one datagram. Never throws. */
 export function receiveHeartbeat(bytes: Uint8Array, ctx: ReceiveContext): ReceiveResult {
-  const decoded = decodeHeartbeat(bytes, ctx.key);
+  const decoded = (ctx.decode ?? decodeHeartbeat)(bytes, ctx.key);
   if (!decoded.ok) return { outcome: decoded.reason, replay: ctx.replay };
   const hb = decoded.hb;
   // Our own multicast looped back, or a copy of our message sent back at us: never about a peer.

@@ -163,9 +163,10 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
     setGrant(b, { to, seq: v.nextSeq, revoked: false });
     (since ??= new Map(h.drainSinceMs)).set(b, nowMs);
   };
+  const current = wireOf(h, target.length); // h.phases as an array: read once per bucket per step
   for (let b = 0; b < target.length; b++) {
     const t = target[b] as number;
-    const phase = h.phases.get(b) ?? 'none';
+    const phase: BucketPhase = current[b] ?? 'none';
     switch (phase) {
       case 'none': {
         // Without a lease, what we know of the others may be older than their last decisions
@@ -242,10 +243,19 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
   return { state: { ...h, phases: phases ?? h.phases, grants: grants ?? h.grants, drainSinceMs: since ?? h.drainSinceMs, udpKept: kept ?? h.udpKept }, changes };
 }
 
-/** The phases as sent in a heartbeat (index = bucket). */
-export function wireOf(h: HandoverState, buckets: number): WirePhase[] {
+/** wireOf's last answer per phase map (phase maps are immutable: a change is a new map). */
+const wireCache = new WeakMap<ReadonlyMap<number, BucketPhase>, { buckets: number; wire: readonly WirePhase[] }>();
+
+/**
+ * The phases as sent in a heartbeat (index = bucket; buckets at or past `buckets` left out); the
+ * same array while the phases are the same.
+ */
+export function wireOf(h: HandoverState, buckets: number): readonly WirePhase[] {
+  const hit = wireCache.get(h.phases);
+  if (hit !== undefined && hit.buckets === buckets) return hit.wire;
   const out: WirePhase[] = Array.from({ length: buckets }, () => 'none');
   for (const [b, ph] of h.phases) if (b < buckets) out[b] = ph;
+  wireCache.set(h.phases, { buckets, wire: out });
   return out;
 }
 

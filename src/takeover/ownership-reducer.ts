@@ -127,10 +127,6 @@ export interface Step { readonly state: TakeoverState; readonly effects: readonl
 /** 'draining': drained for the service's health (healthHold) and holding nothing: no lease until it is healthy. */
 export type RenewVerdict = LeaseVerdict | 'awaiting-release' | 'draining';
 
-function weightsKey(w: ReadonlyMap<number, number>): string {
-  return [...w].sort((a, b) => a[0] - b[0]).map(([id, x]) => `${id}:${x}`).join(',');
-}
-
 function baseFor(params: TakeoverParams, weights: ReadonlyMap<number, number>): BucketMap {
   return balancedMap(params.nodes.map((n) => ({ id: n.id, weight: weights.get(n.id) ?? n.weight })), params.buckets);
 }
@@ -222,13 +218,18 @@ export function targetMap(s: TakeoverState): BucketMap {
  * every survivor must compute the same map.
  */
 function announcedWeights(s: TakeoverState, m: MembershipState, nowMs: number): ReadonlyMap<number, number> {
-  const w = new Map<number, number>();
   const heard = heardPeers(m, nowMs);
-  for (const n of s.params.nodes) {
-    if (n.id === m.cfg.selfId) w.set(n.id, s.weight);
-    else w.set(n.id, heard.includes(n.id) ? (m.peers.get(n.id)?.latest?.weight ?? n.weight) : n.weight);
+  const weightOf = (n: { readonly id: number; readonly weight: number }): number => {
+    if (n.id === m.cfg.selfId) return s.weight;
+    return heard.includes(n.id) ? (m.peers.get(n.id)?.latest?.weight ?? n.weight) : n.weight;
+  };
+  // Called on every event: the map we have is kept (same object) unless a weight changed.
+  let same = s.weights.size === s.params.nodes.length;
+  for (let i = 0; same && i < s.params.nodes.length; i++) {
+    const n = s.params.nodes[i] as TakeoverParams['nodes'][number];
+    same = s.weights.get(n.id) === weightOf(n);
   }
-  return weightsKey(w) === weightsKey(s.weights) ? s.weights : w;
+  return same ? s.weights : new Map(s.params.nodes.map((n) => [n.id, weightOf(n)]));
 }
 
 function reasonFor(changes: readonly PhaseChange[], prevAbsent: ReadonlySet<number>, absent: ReadonlySet<number>, self: SelfState): MoveReason {

@@ -36,6 +36,8 @@ export const systemClock: Clock = (() => {
 export interface FakeClock extends Clock {
   advance(ms: number): void;
   pending(): number;
+  /** When the next timer is due (Infinity: none): lets a simulator skip time in which nothing fires. */
+  nextDueMs(): number;
 }
 
 /**
@@ -92,6 +94,10 @@ export function fakeClock(startMs = 0): FakeClock {
       if (t) { t.cleared = true; timers.delete(h.id); }
     },
     pending: () => timers.size,
+    nextDueMs() {
+      while (heap[0]?.cleared === true) popTop();
+      return heap[0]?.at ?? Infinity;
+    },
     advance(ms) {
       const end = now + ms;
       for (;;) {

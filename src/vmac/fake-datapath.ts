@@ -14,6 +14,8 @@ export interface FakeDataPath extends DataPathPort {
    * set the simulator's safety invariant checks (established flows may overlap in a hand-over).
    */
   acceptingNewNow(): ReadonlySet<number> | null;
+  /** The buckets draining right now (live lease; the live set, not a copy); null when answering nothing. */
+  drainingNow(): ReadonlySet<number> | null;
   /** Phase of one bucket as written (lease not considered). */
   phaseOf(bucket: number): BucketPhase;
   /**
@@ -25,6 +27,11 @@ export interface FakeDataPath extends DataPathPort {
   udpPacket(bucket: number): void;
   /** How many buckets this node keeps the UDP of in a hand-over phase (0: acceptingUdpNow ⊆ acceptingNewNow). */
   keptInHandover(): number;
+  /**
+   * When the lease written last runs out, on the injected clock (null: none, or not installed):
+   * the one instant, besides calls on this port, at which what this data path answers changes.
+   */
+  leaseEndsAtMs(): number | null;
 }
 
 export interface FakeDataPathOptions {
@@ -41,6 +48,7 @@ export function fakeDataPath(nowMs: () => number, opts: FakeDataPathOptions = {}
   const udpSeenMs = new Map<number, number>(); // udpactive: bucket → last packet
   let owned = new Set<number>(); // every bucket not `none`
   let acceptsNew = new Set<number>(); // owned or incoming
+  let draining = new Set<number>();
   let phases = new Map<number, BucketPhase>(); // buckets not `none`
   let leaseUntilMs: number | null = null;
   let fault: string | null = null;
@@ -57,7 +65,7 @@ export function fakeDataPath(nowMs: () => number, opts: FakeDataPathOptions = {}
   };
   const set = (b: number, p: BucketPhase, udp = false): void => {
     keptMoving.delete(b);
-    if (p === 'none') { phases.delete(b); owned.delete(b); acceptsNew.delete(b); acceptsUdp.delete(b); return; }
+    if (p === 'none') { phases.delete(b); owned.delete(b); acceptsNew.delete(b); acceptsUdp.delete(b); draining.delete(b); return; }
     phases.set(b, p);
     owned.add(b);
     if (p === 'owned' || p === 'incoming') acceptsNew.add(b);
@@ -65,6 +73,8 @@ export function fakeDataPath(nowMs: () => number, opts: FakeDataPathOptions = {}
     if (p === 'owned' || (udp && udpTimeoutMs > 0)) acceptsUdp.add(b);
     else acceptsUdp.delete(b);
     if (p !== 'owned' && udp && udpTimeoutMs > 0) keptMoving.add(b);
+    if (p === 'draining') draining.add(b);
+    else draining.delete(b);
   };
   const live = (): boolean => installed && leaseUntilMs !== null && leaseUntilMs - nowMs() > 0;
   const list = (p: BucketPhase): number[] => [...phases].filter(([, x]) => x === p).map(([b]) => b).sort((a, b) => a - b);
@@ -77,6 +87,7 @@ export function fakeDataPath(nowMs: () => number, opts: FakeDataPathOptions = {}
       acceptsUdp = new Set();
       keptMoving = new Set();
       udpSeenMs.clear();
+      draining = new Set();
       phases = new Map();
       for (const b of buckets) set(b, 'owned');
       leaseUntilMs = leaseMs === null ? null : nowMs() + leaseMs;
@@ -110,6 +121,7 @@ export function fakeDataPath(nowMs: () => number, opts: FakeDataPathOptions = {}
       acceptsUdp = new Set();
       keptMoving = new Set();
       udpSeenMs.clear();
+      draining = new Set();
       phases = new Map();
       leaseUntilMs = null;
     },
@@ -139,8 +151,14 @@ export function fakeDataPath(nowMs: () => number, opts: FakeDataPathOptions = {}
     acceptingNewNow() {
       return live() ? acceptsNew : null;
     },
+    drainingNow() {
+      return live() ? draining : null;
+    },
     phaseOf(bucket) {
       return phases.get(bucket) ?? 'none';
+    },
+    leaseEndsAtMs() {
+      return installed ? leaseUntilMs : null;
     },
     failNext(message) {
       fault = message;

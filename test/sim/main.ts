@@ -1,15 +1,19 @@
 /**
- * `npm run sim -- --seeds N [--start S] [--workers W] [--progress P] [--trace]`: runs N seeded
- * fault schedules (seeds S, S+1, …) on the simulated cluster and prints the first failing seed
- * with a replayable trace.
+ * `npm run sim -- --seeds N [--start S] [--workers W] [--progress P] [--trace] [--wire-codec] [--every-ms]`:
+ * runs N seeded fault schedules (seeds S, S+1, …) on the simulated cluster and prints the first
+ * failing seed with a replayable trace.
  *
- * --workers W (default: one per core; 1 with --trace) spreads the seeds over worker threads; the
- * result is the same as one thread's (see pool.ts). --progress P prints a progress line to stderr
- * every P schedules (default 1000).
+ * --workers W (default: one per core) spreads the seeds over worker threads; the result is the
+ * same as one thread's (see pool.ts). --trace runs in this thread and prints each schedule's
+ * faults. --progress P prints a progress line to stderr every P schedules (default 1000).
+ * --wire-codec sends heartbeats through the real wire codec instead of by reference
+ * (sim-codec.ts); --every-ms checks every simulated millisecond instead of skipping the quiet
+ * ones (schedule.ts). Both give the same verdicts, only slower.
  */
 import { availableParallelism } from 'node:os';
 import { runSeeds, type SeedFailure } from './run-seeds.js';
 import { runSeedRange } from './pool.js';
+import type { RunOptions } from './schedule.js';
 
 const args = process.argv.slice(2);
 const num = (flag: string, dflt: number): number => {
@@ -21,6 +25,7 @@ const num = (flag: string, dflt: number): number => {
 const seeds = num('--seeds', 1000);
 const start = num('--start', 1);
 const trace = args.includes('--trace');
+const run: RunOptions = { wireCodec: args.includes('--wire-codec'), everyMs: args.includes('--every-ms') };
 const workers = trace ? 1 : Math.max(1, num('--workers', availableParallelism()));
 const progressEvery = Math.max(1, num('--progress', 1000));
 const t0 = performance.now();
@@ -46,17 +51,17 @@ function finish(failure: SeedFailure | null, usedWorkers: number): void {
   process.stdout.write(`${seeds} passed, 0 failed (seeds ${start}..${start + seeds - 1}, ${elapsed()} s, ${usedWorkers} worker${usedWorkers === 1 ? '' : 's'})\n`);
 }
 
-if (workers === 1) {
-  // One seed at a time in this thread: progress per schedule, and --trace prints as it goes.
-  const tracer = trace ? () => (line: string) => void process.stdout.write(`  ${line}\n`) : undefined;
+if (trace) {
+  // One seed at a time in this thread, printing each schedule's faults as it goes.
+  const tracer = () => (line: string) => void process.stdout.write(`  ${line}\n`);
   let failure: SeedFailure | null = null;
   for (let seed = start; seed < start + seeds && failure === null; seed++) {
-    const r = runSeeds({ from: seed, count: 1 }, tracer);
+    const r = runSeeds({ from: seed, count: 1, run }, tracer);
     progress(r.passed);
     failure = r.failure;
   }
   finish(failure, 1);
 } else {
-  const r = await runSeedRange({ start, seeds, workers, onPassed: progress });
+  const r = await runSeedRange({ start, seeds, workers, run, onPassed: progress });
   finish(r.failure, workers);
 }

@@ -2,9 +2,9 @@
  * Runs seeds `from` .. `from + count - 1` in order and stops at the first violation: the unit
  * shared by the single-threaded simulator, its worker threads and the vitest batch.
  */
-import { makeSchedule, runSchedule, type MakeScheduleOptions, type Violation } from './schedule.js';
+import { makeSchedule, runSchedule, type MakeScheduleOptions, type RunOptions, type Violation } from './schedule.js';
 
-export interface ChunkRequest { readonly from: number; readonly count: number; readonly opts?: MakeScheduleOptions }
+export interface ChunkRequest { readonly from: number; readonly count: number; readonly opts?: MakeScheduleOptions; readonly run?: RunOptions }
 
 export interface SeedFailure { readonly seed: number; readonly n: number; readonly profile: string; readonly violation: Violation }
 
@@ -14,7 +14,7 @@ export function runSeeds(req: ChunkRequest, trace?: (seed: number) => ((line: st
   let passed = 0;
   for (let seed = req.from; seed < req.from + req.count; seed++) {
     const s = makeSchedule(seed, req.opts);
-    const violation = runSchedule(s, trace?.(seed));
+    const violation = runSchedule(s, trace?.(seed), req.run);
     if (violation) return { from: req.from, passed, failure: { seed, n: s.n, profile: s.profile, violation } };
     passed++;
   }

@@ -18,6 +18,7 @@ import type { MacScheme } from '../../src/ha/heartbeat-auth.js';
 import { startCluster, type ClusterRuntime } from '../../src/daemon/cluster-runtime.js';
 import { fakeConntrack } from '../../src/takeover/conntrack-port.js';
 import type { Adoption } from '../../src/takeover/ownership-reducer.js';
+import { byReferenceCodec } from './sim-codec.js';
 
 /**
  * The simulated nodes' heartbeat MAC: a fixed 32-byte trailer instead of HMAC-SHA256. Nothing in
@@ -114,9 +115,18 @@ export interface SimCluster {
   drain(id: number, timeoutMs?: number): void;
   resume(id: number): void;
   setWeight(id: number, weight: number): void;
-  /** Starts a node that was not started (`lateJoin`) or stopped by a leave. */
+  /**
+   * Starts a node that was not started (`lateJoin`) or stopped by a leave. A node still leaving
+   * starts once its leave finished (reapLeft), as a service manager's restart waits for the stop.
+   */
   start(id: number): void;
   running(id: number): boolean;
+  /**
+   * The next instant at which anything in the cluster can change by itself: a timer (every
+   * heartbeat, delivery, renewal and conntrack poll is one) or a kernel lease running out.
+   * Between now and then every node's state, and what every data path answers, stays as it is.
+   */
+  nextChangeMs(): number;
   /** Hitless restart, step 2: the old process is gone; a new one adopts its buckets and lease. */
   adoptRestart(id: number, adopt: Adoption): void;
 }
@@ -134,12 +144,15 @@ export interface SimOptions {
   readonly seed?: number;
   /** The UDP flow timeout of every node (0/absent: off). */
   readonly udpFlowTimeoutMs?: number;
+  /** Heartbeats serialised with the real wire codec (default: handed over by reference, sim-codec.ts). */
+  readonly wireCodec?: boolean;
 }
 
 export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opts: SimOptions = {}): SimCluster {
   const clock = fakeClock(1_000);
   const net = createFakeNetwork(clock);
   const log = pino({ level: 'silent' });
+  const codec = opts.wireCodec === true ? undefined : byReferenceCodec();
   let incarnations = 1n;
   const nodes: SimNode[] = [];
 
@@ -195,7 +208,7 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
       return active;
     };
     const dp = udpMs > 0 ? { ...node.dp, udpActive } : node.dp;
-    node.runtime = startCluster({ cfg: node.cfg, key: SIM_KEY, transport, dp, announce: () => undefined, clock: nodeClock, log, incarnation: node.incarnation, conntrack, drainTimeoutMs, adopt, udpFlowTimeoutMs: udpMs });
+    node.runtime = startCluster({ cfg: node.cfg, key: SIM_KEY, transport, dp, announce: () => undefined, clock: nodeClock, log, incarnation: node.incarnation, conntrack, drainTimeoutMs, adopt, udpFlowTimeoutMs: udpMs, ...(codec ? { codec } : {}) });
   };
   const drainTimeoutMs = opts.drainTimeoutMs ?? timing.intervalMs * timing.deadAfter * 2;
 
@@ -205,6 +218,9 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
   }
   const late = new Set(opts.lateJoin ?? []);
   const leaving = new Set<SimNode>();
+  // `start` of a node whose graceful leave is still running: as `systemctl restart` does, the new
+  // process starts once the old one exited (its leave finished), never on top of it.
+  const startAfterLeave = new Set<SimNode>();
   for (const node of nodes) if (!late.has(node.id)) boot(node);
 
   const owner = new Int32Array(buckets);
@@ -213,6 +229,19 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
     const acc = new Map<number, number[]>();
     for (const node of nodes) for (const b of node.dp.acceptingNewNow() ?? []) acc.set(b, [...(acc.get(b) ?? []), node.id]);
     for (const [bucket, ids] of acc) if (ids.length > 1) return { bucket, nodes: ids };
+    return null;
+  };
+
+  // Only once something is wrong: the scan in bucket order, for a stable report.
+  const reportResetRisk = (): { bucket: number; draining: number; owner: number } | null => {
+    for (const node of nodes) {
+      const draining = node.dp.answeringNow() === null ? [] : node.dp.inspect().draining;
+      for (const b of draining) {
+        for (const other of nodes) {
+          if (other !== node && other.dp.answeringNow() !== null && other.dp.phaseOf(b) === 'owned') return { bucket: b, draining: node.id, owner: other.id };
+        }
+      }
+    }
     return null;
   };
 
@@ -226,6 +255,8 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
     clock, net, nodes, timing,
     crash(id) {
       const node = find(id);
+      leaving.delete(node);
+      startAfterLeave.delete(node);
       node.runtime?.close();
       node.runtime = null;
     },
@@ -233,6 +264,8 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
     thaw: (id) => find(id).clock.thaw(),
     restart(id) {
       const node = find(id);
+      leaving.delete(node);
+      startAfterLeave.delete(node);
       node.runtime?.close();
       node.clock = freezableClock(clock);
       node.incarnation = incarnations++ + 1000n;
@@ -271,11 +304,13 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
       return outside ? reportDouble() : null;
     },
     firstResetRisk() {
+      // Called every checked instant: the live draining sets only; the ordered scan reports.
       for (const node of nodes) {
-        const draining = node.dp.answeringNow() === null ? [] : node.dp.inspect().draining;
+        const draining = node.dp.drainingNow();
+        if (draining === null || draining.size === 0) continue;
         for (const b of draining) {
           for (const other of nodes) {
-            if (other !== node && other.dp.answeringNow() !== null && other.dp.phaseOf(b) === 'owned') return { bucket: b, draining: node.id, owner: other.id };
+            if (other !== node && other.dp.phaseOf(b) === 'owned' && other.dp.answeringNow() !== null) return reportResetRisk();
           }
         }
       }
@@ -307,6 +342,9 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
     },
     leave(id) {
       const node = find(id);
+      // A stop while a start waits for the previous leave: the start is cancelled (a service
+      // manager replaces the pending restart by the stop) and the running leave goes on.
+      if (startAfterLeave.delete(node)) return Promise.resolve();
       leaving.add(node);
       return node.runtime?.leave() ?? Promise.resolve();
     },
@@ -319,6 +357,7 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
           node.runtime = null;
           node.dp.teardown();
           leaving.delete(node);
+          if (startAfterLeave.delete(node)) cluster.start(node.id);
         }
       }
     },
@@ -327,6 +366,7 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
     setWeight: (id, w) => find(id).runtime?.setWeight(w),
     start(id) {
       const node = find(id);
+      if (leaving.has(node) && node.runtime !== null) { startAfterLeave.add(node); return; }
       leaving.delete(node);
       node.runtime?.close();
       node.runtime = null;
@@ -335,6 +375,15 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
       boot(node);
     },
     running: (id) => find(id).runtime !== null,
+    nextChangeMs() {
+      let at = clock.nextDueMs();
+      const now = clock.nowMs();
+      for (const node of nodes) {
+        const end = node.dp.leaseEndsAtMs();
+        if (end !== null && end > now && end < at) at = end;
+      }
+      return at;
+    },
     adoptRestart(id, adopt) {
       const node = find(id);
       node.runtime?.close();
