@@ -22,3 +22,18 @@ export function fakeNodePorts(id: number, clock: FakeClock, net: ReturnType<type
     ...extra,
   };
 }
+
+/** The service file of node `id` of a 3-node cluster on 10.0.0.0/24 (60 buckets), plus `extra` YAML. */
+export function threeNodeYaml(id: number, extra = ''): string {
+  return `
+service: web
+interface: eth0
+vip: 10.0.0.1
+buckets: 60
+hash: { seed: 0x1234 }
+node: { id: ${id}, name: n${id}, address: 10.0.0.1${id} }
+peers:
+${[1, 2, 3].filter((x) => x !== id).map((x) => `  - { id: ${x}, name: n${x}, address: 10.0.0.1${x} }`).join('\n')}
+heartbeat: { keyFile: /etc/vmac/web.key }
+${extra}`;
+}

@@ -8,28 +8,15 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { parseConfig } from '../../../src/config/load.js';
-import { startDaemon, type Daemon, type DaemonPorts } from '../../../src/daemon/node-daemon.js';
+import { startDaemon, type Daemon } from '../../../src/daemon/node-daemon.js';
 import { fakeClock } from '../../../src/util/clock.js';
 import { fakeDataPath, type FakeDataPath } from '../../../src/vmac/fake-datapath.js';
-import { fakeSysctl } from '../../../src/vmac/sysctl.js';
-import { createFakePacketPort } from '../../../src/arp/fake-packet-port.js';
 import { createFakeNetwork } from '../../../src/ha/fake-transport.js';
 import { fakeIcmpEcho, type FakeIcmpEcho } from '../../../src/ha/datapath/fake-icmp-echo.js';
+import { fakeNodePorts, threeNodeYaml } from './fake-ports.js';
 
 const GW = '10.0.0.254';
-const yamlFor = (id: number): string => `
-service: web
-interface: eth0
-vip: 10.0.0.1
-buckets: 60
-hash: { seed: 0x1234 }
-node: { id: ${id}, name: n${id}, address: 10.0.0.1${id} }
-peers:
-${[1, 2, 3].filter((x) => x !== id).map((x) => `  - { id: ${x}, name: n${x}, address: 10.0.0.1${x} }`).join('\n')}
-heartbeat: { keyFile: /etc/vmac/web.key }
-dataPathCheck: { targets: [${GW}], intervalMs: 100, fall: 3, rise: 2 }
-`;
-const KEY = new Uint8Array(32).fill(9);
+const yamlFor = (id: number): string => threeNodeYaml(id, `dataPathCheck: { targets: [${GW}], intervalMs: 100, fall: 3, rise: 2 }\n`);
 
 async function cluster(): Promise<{ nodes: { id: number; dp: FakeDataPath; echo: FakeIcmpEcho; daemon: Daemon }[]; run: (ms: number) => Promise<void>; answered: (id: number) => number; lowest: number[] }> {
   const clock = fakeClock();
@@ -38,17 +25,7 @@ async function cluster(): Promise<{ nodes: { id: number; dp: FakeDataPath; echo:
   const built = [1, 2, 3].map((id) => {
     const dp = fakeDataPath(() => clock.nowMs());
     const echo = fakeIcmpEcho(clock, [GW], 1);
-    const ports: DaemonPorts = {
-      dataPath: () => dp,
-      rtnl: { getLink: (name) => Promise.resolve({ index: 2, name, mac: `02:00:00:00:00:1${id}`, up: true }), addAddress: () => Promise.resolve('added'), deleteAddress: () => Promise.resolve('deleted') },
-      sysctl: fakeSysctl({ 'net.ipv4.conf.eth0.arp_announce': '0' }),
-      openPacketPort: () => createFakePacketPort(),
-      openTransport: (addresses) => Promise.resolve(net.attach(addresses)),
-      loadKey: () => KEY,
-      clock,
-      incarnation: BigInt(id),
-      openDataPathEcho: (ifname) => { expect(ifname).toBe('eth0'); return echo; },
-    };
+    const ports = fakeNodePorts(id, clock, net, dp, { openDataPathEcho: (ifname) => { expect(ifname).toBe('eth0'); return echo; } });
     return { id, dp, echo, ports, cfg: parseConfig(yamlFor(id), `n${id}.yaml`) };
   });
   const daemons = await Promise.all(built.map((n) => startDaemon(n.cfg, n.ports, log)));

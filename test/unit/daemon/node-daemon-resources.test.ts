@@ -12,23 +12,13 @@ import { fakeClock } from '../../../src/util/clock.js';
 import { fakeDataPath } from '../../../src/vmac/fake-datapath.js';
 import { createFakeNetwork } from '../../../src/ha/fake-transport.js';
 import { fakeCheck, fakeDriver } from '../../../src/ha/resources/fake-driver.js';
-import { fakeNodePorts } from './fake-ports.js';
+import { fakeNodePorts, threeNodeYaml } from './fake-ports.js';
 
-const yamlFor = (id: number): string => `
-service: web
-interface: eth0
-vip: 10.0.0.1
-buckets: 60
-hash: { seed: 0x1234 }
-node: { id: ${id}, name: n${id}, address: 10.0.0.1${id} }
-peers:
-${[1, 2, 3].filter((x) => x !== id).map((x) => `  - { id: ${x}, name: n${x}, address: 10.0.0.1${x} }`).join('\n')}
-heartbeat: { keyFile: /etc/vmac/web.key }
-resources:
+const yamlFor = (id: number): string => threeNodeYaml(id, `resources:
   - { name: echo, command: { start: x, stop: y, monitor: z } }
 healthChecks:
   - { resource: echo, tcp: { host: 127.0.0.1, port: 7 }, intervalMs: 100, timeoutMs: 50, rise: 2, fall: 3 }
-`;
+`);
 
 describe('daemon with a resource (fakes, fake clock)', () => {
   it('leases after healthy, drains on failure without exiting, takes back on recovery, stops the service last', async () => {

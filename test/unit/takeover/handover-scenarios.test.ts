@@ -6,30 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createSimCluster, type SimCluster, type SimTiming } from '../../sim/sim-cluster.js';
+import { runChecked } from '../../sim/checked-run.js';
 import { PROFILES } from '../../sim/schedule.js';
 
 const BUCKETS = 64;
 
-/** Advances `ms`; fails on a double new-flow acceptance or a reset risk; returns the longest refusal (ms). */
-function run(c: SimCluster, ms: number): number {
-  const refused = new Uint8Array(BUCKETS);
-  const runFor = new Int32Array(BUCKETS);
-  let longest = 0;
-  for (let t = 0; t < ms; t++) {
-    c.clock.advance(1);
-    c.reapLeft();
-    const dup = c.firstDoubleAnswered();
-    if (dup) throw new Error(`t=${c.clock.nowMs()}: bucket ${dup.bucket} new flows accepted by ${dup.nodes.join(',')}`);
-    const risk = c.firstResetRisk();
-    if (risk) throw new Error(`t=${c.clock.nowMs()}: bucket ${risk.bucket} owned by ${risk.owner} while ${risk.draining} drains it`);
-    c.refusedNow(refused);
-    for (let b = 0; b < BUCKETS; b++) {
-      runFor[b] = refused[b] ? (runFor[b] ?? 0) + 1 : 0;
-      longest = Math.max(longest, runFor[b] ?? 0);
-    }
-  }
-  return longest;
-}
+const run = (c: SimCluster, ms: number, each?: () => void): number => runChecked(c, ms, BUCKETS, each);
 
 const held = (c: SimCluster, id: number): number => c.nodes[id - 1]?.dp.inspect().owned.length ?? -1;
 

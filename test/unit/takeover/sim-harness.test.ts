@@ -10,28 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { runSeeds } from '../../sim/run-seeds.js';
 import { PROFILES, makeSchedule, runSchedule, type MakeScheduleOptions, type Schedule } from '../../sim/schedule.js';
 import { createSimCluster, type SimCluster } from '../../sim/sim-cluster.js';
+import { runChecked } from '../../sim/checked-run.js';
 
 const BUCKETS = 64;
 
-/** Advances `ms` one millisecond at a time; fails on a double new-flow acceptance; returns the longest refusal (ms). */
-function run(c: SimCluster, ms: number, each?: () => void): number {
-  const refused = new Uint8Array(BUCKETS);
-  const runFor = new Int32Array(BUCKETS);
-  let longest = 0;
-  for (let t = 0; t < ms; t++) {
-    c.clock.advance(1);
-    c.reapLeft();
-    const dup = c.firstDoubleAnswered();
-    if (dup) throw new Error(`t=${c.clock.nowMs()}: bucket ${dup.bucket} new flows accepted by ${dup.nodes.join(',')}`);
-    c.refusedNow(refused);
-    for (let b = 0; b < BUCKETS; b++) {
-      runFor[b] = refused[b] ? (runFor[b] ?? 0) + 1 : 0;
-      longest = Math.max(longest, runFor[b] ?? 0);
-    }
-    each?.();
-  }
-  return longest;
-}
+const run = (c: SimCluster, ms: number, each?: () => void): number => runChecked(c, ms, BUCKETS, each);
 
 describe('a start of a node whose graceful leave is still running (seed 3816)', () => {
   it('seed 3816 passes: leave and start of node 1 in the same millisecond', () => {
