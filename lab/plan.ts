@@ -196,21 +196,22 @@ export function nodeConfigYaml(plan: LabPlan, node: LabNodePlan, keyFile: string
   ].join('\n');
 }
 
-/** The timing lines a --timing-scale K adds under `timing:` (none for K = 1 or unset). */
-/** The timing lines of a node config: --timing-scale's values, then --timing's over them. */
-export function timingLines(spec: Pick<LabSpec, 'profile' | 'timingScale' | 'timing'>): string[] {
-  const values = new Map<string, number>();
-  for (const line of scaledTiming(spec)) {
-    const m = /^ {2}(\w+): (\d+)$/.exec(line);
-    if (m?.[1] !== undefined) values.set(m[1], Number(m[2]));
-  }
-  for (const [k, v] of Object.entries(spec.timing ?? {})) values.set(k, v);
-  return [...values].map(([k, v]) => `  ${k}: ${v}`);
+/** The timing values a --timing-scale K multiplies (none for K = 1 or unset). */
+function scaledValues(spec: Pick<LabSpec, 'profile' | 'timingScale'>): TimingOverrides {
+  const k = spec.timingScale ?? 1;
+  if (k === 1) return {};
+  const t = profileDefaults(spec.profile).timing;
+  return { intervalMs: t.intervalMs * k, leaseMs: t.leaseMs * k, renewMs: t.renewMs * k };
 }
 
+const render = (values: TimingOverrides): string[] => Object.entries(values).map(([k, v]) => `  ${k}: ${v}`);
+
+/** The timing lines of a node config: --timing-scale's values, then --timing's over them. */
+export function timingLines(spec: Pick<LabSpec, 'profile' | 'timingScale' | 'timing'>): string[] {
+  return render({ ...scaledValues(spec), ...spec.timing });
+}
+
+/** The timing lines a --timing-scale K adds under `timing:` (none for K = 1 or unset). */
 export function scaledTiming(spec: Pick<LabSpec, 'profile' | 'timingScale'>): string[] {
-  const k = spec.timingScale ?? 1;
-  if (k === 1) return [];
-  const t = profileDefaults(spec.profile).timing;
-  return [`  intervalMs: ${t.intervalMs * k}`, `  leaseMs: ${t.leaseMs * k}`, `  renewMs: ${t.renewMs * k}`];
+  return render(scaledValues(spec));
 }
