@@ -42,8 +42,8 @@ export function enterRealtime(port: RealtimePort, priority: number | null): Real
  * event loop loses the node's lease. Measured with the default profile on this 2-core VM at
  * load average 12-22 (`npx vitest run test/lab/handover.test.ts`, 3 nodes, 1 ms probes):
  * normal scheduling lost probes in 6 of 7 operations (155-35,525 per hitless restart, 322-16,237
- * per stop + start, up to 2,577 per drain); SCHED_FIFO (entered after start-up) lost none in
- * 8 of 9. `profile` stays a parameter so a profile may opt out later. VMAC_REALTIME=0 turns it
+ * per stop + start, up to 2,577 per drain); SCHED_FIFO (entered after start-up) in 6 of 24
+ * (none at load 11-12; the six at load 15-22, five of them stop + start or hitless restart). `profile` stays a parameter so a profile may opt out later. VMAC_REALTIME=0 turns it
  * off (e.g. under a debugger).
  */
 export function realtimePriority(_profile: string, env: NodeJS.ProcessEnv): number | null {
