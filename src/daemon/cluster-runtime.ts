@@ -296,6 +296,12 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     } else if (a.event?.kind === 'map-agreement') {
       log.info({ event: 'map-agreement', node: a.event.peerId, digest: a.event.digest }, `node ${a.event.peerId} agrees on the bucket map again`);
     }
+    if (a.event !== null) {
+      // A lasting disagreement is a misconfigured node, not a weight change in flight: do not
+      // wait for it before taking buckets nobody holds (see TakeoverState.mapOutliers).
+      t = { ...t, mapOutliers: new Set(disagreeing(agreement)) };
+      run('tick');
+    }
   });
 
   // A fence that succeeded opens the gate: decide at once, outside the fence runner's own step.

@@ -72,6 +72,8 @@ export interface PeerView {
   holders(bucket: number): readonly number[];
   /** The node `peer` currently grants `bucket` to (0: none). */
   grantOf(peer: number, bucket: number): number;
+  /** `peer`'s latest heartbeat says it is leaving (a planned stop): it takes no bucket from now on. */
+  leaving(peer: number): boolean;
   /** `peer` acknowledged our heartbeat `seq` (or a later one) of this incarnation. */
   acked(peer: number, seq: number): boolean;
   /**
@@ -79,6 +81,11 @@ export interface PeerView {
    * we know of the others is fresh enough to take a bucket (unheld, or granted).
    */
   readonly mayTakeUnheld: boolean;
+  /**
+   * mayTakeUnheld, and every live peer computes the same map before failures as we do (no
+   * weight change in flight): a bucket no live node holds may be taken outright.
+   */
+  readonly mayTakeOrphans: boolean;
   /** The sequence number our next heartbeat will carry. */
   readonly nextSeq: number;
 }
@@ -98,7 +105,7 @@ function wirePhases(hb: MembershipState['peers'] extends ReadonlyMap<number, inf
 }
 
 /** The peer view from membership (reports of dead peers ignored). */
-export function peerView(m: MembershipState, dead: ReadonlySet<number>, mayTakeUnheld: boolean): PeerView {
+export function peerView(m: MembershipState, dead: ReadonlySet<number>, mayTakeUnheld: boolean, mayTakeOrphans = mayTakeUnheld): PeerView {
   const selfId = m.cfg.selfId;
   const live = [...m.peers.values()].filter((p) => !dead.has(p.id) && p.latest !== null);
   const phaseAt = (peer: number, bucket: number): WirePhase => {
@@ -107,7 +114,7 @@ export function peerView(m: MembershipState, dead: ReadonlySet<number>, mayTakeU
     return (p && wirePhases(p)?.[bucket]) ?? 'none';
   };
   return {
-    selfId, dead, phaseAt, mayTakeUnheld, nextSeq: m.nextSeq,
+    selfId, dead, phaseAt, mayTakeUnheld, mayTakeOrphans: mayTakeUnheld && mayTakeOrphans, nextSeq: m.nextSeq,
     serving: (peer) => !dead.has(peer) && m.peers.get(peer)?.latest?.hasQuorum === true,
     holders(bucket) {
       const out: number[] = [];
@@ -117,6 +124,10 @@ export function peerView(m: MembershipState, dead: ReadonlySet<number>, mayTakeU
     grantOf(peer, bucket) {
       const g = m.peers.get(peer)?.latest?.handover?.grants.find((x) => x.bucket === bucket);
       return g?.to ?? 0;
+    },
+    leaving(peer) {
+      const l = m.peers.get(peer)?.latest;
+      return l != null && (l.type === 'leave' || l.state === 'leaving');
     },
     acked(peer, seq) {
       const p = m.peers.get(peer);
@@ -174,7 +185,7 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
         if (t !== s || !v.mayTakeUnheld) break;
         const holders = v.holders(b);
         if (holders.length === 0) {
-          setPhase(b, 'none', 'owned');
+          if (v.mayTakeOrphans) setPhase(b, 'none', 'owned');
         } else if (holders.every((x) => v.phaseAt(x, b) === 'draining') && holders.some((x) => v.grantOf(x, b) === s)) {
           // Nobody accepts the bucket's new flows, and a holder hands them to us (a holder whose
           // grantee took the bucket stops sending its grant, so at most one grant is live).
@@ -226,7 +237,10 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
           const udpDone = udpMs === 0 || !h.udpKept.has(b) || (read !== null && read >= startedMs + udpMs && !h.udpBusy.has(b));
           const drained = p.connectionsKnown === false || (tcpDone && udpDone);
           if (drained || nowMs - startedMs >= p.drainTimeoutMs) setPhase(b, 'draining', 'none');
-        } else if (toDead) {
+        } else if (toDead || (gPhase === 'none' && v.leaving(g.to))) {
+          // Dead, or leaving without having taken it: a leaving node takes nothing any more, so
+          // the grant is dead without waiting for it to acknowledge a revocation (seed 6623: a
+          // resume, then a stop, of the grantee left the bucket refused by every node).
           next();
         } else if (!g.revoked) {
           if (g.to !== t && v.acked(g.to, g.seq)) setGrant(b, { to: g.to, seq: v.nextSeq, revoked: true });

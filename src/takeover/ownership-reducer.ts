@@ -51,6 +51,14 @@ export interface TakeoverState {
   readonly absent: ReadonlySet<number>;
   readonly owned: readonly number[]; // buckets in any phase but none (sorted)
   readonly handover: HandoverState;
+  /**
+   * Digest of the agreed map: `base` without the nodes planned out (draining, leaving), before
+   * failures. It travels in our heartbeats. Two nodes with the same agreed map whose views
+   * differ only by failures never both take a bucket nobody holds (afterFailure follows one
+   * succession per bucket; the node skipped by one view is dead in it, its lease gone). A weight
+   * change or a resume in flight breaks that (seed 6318), so a bucket nobody holds is taken only
+   * while every live peer announces our digest.
+   */
   readonly digest: string;
   readonly epoch: number; // +1 on every change of `absent` or `base`
   readonly leaseActive: boolean;
@@ -87,6 +95,12 @@ export interface TakeoverState {
    * node is not counted on for anything until the service is back. Set by the runtime.
    */
   readonly healthHold?: boolean;
+  /**
+   * Peers whose map disagreement outlasted a dead time (map-agreement.ts: another config, not a
+   * weight change in flight): logged as an error, and not waited for before taking a bucket
+   * nobody holds, so one misconfigured node does not stop every failover. Set by the runtime.
+   */
+  readonly mapOutliers?: ReadonlySet<number>;
 }
 
 /** What a restarting daemon hands to its successor (through a state file). */
@@ -131,6 +145,22 @@ function baseFor(params: TakeoverParams, weights: ReadonlyMap<number, number>): 
   return balancedMap(params.nodes.map((n) => ({ id: n.id, weight: weights.get(n.id) ?? n.weight })), params.buckets);
 }
 
+/**
+ * Every live peer announces the agreed map we use (the outliers aside): then no two nodes can
+ * both find a bucket nobody holds to be theirs. While a weight change, drain or resume is in
+ * flight, the nodes that heard it and those that did not compute different maps (seed 6318):
+ * nobody takes an unheld bucket until it reached everyone (one heartbeat: a change of the
+ * agreed map sends one at once).
+ */
+function sameAgreedMapAsPeers(digest: string, outliers: ReadonlySet<number> | undefined, m: MembershipState, dead: ReadonlySet<number>): boolean {
+  for (const p of m.peers.values()) {
+    const l = p.latest;
+    if (l === null || dead.has(p.id) || outliers?.has(p.id) === true) continue;
+    if (l.mapDigest !== digest) return false;
+  }
+  return true;
+}
+
 export function initTakeover(params: TakeoverParams, selfId: number, nowMs: number, adopt: Adoption | null = null): TakeoverState {
   const weights = new Map(params.nodes.map((n) => [n.id, n.weight]));
   const base = baseFor(params, weights);
@@ -147,7 +177,7 @@ export function initTakeover(params: TakeoverParams, selfId: number, nowMs: numb
   const handover: HandoverState = phases.size === 0 ? EMPTY_HANDOVER : { ...EMPTY_HANDOVER, phases, grants, drainSinceMs: since, udpKept };
   return {
     self: 'joining', params, base, weights, weight: weights.get(selfId) ?? 1, absent: new Set(), owned: [...phases.keys()].sort((a, b) => a - b), handover,
-    digest: mapDigest(base), epoch: 0, leaseActive: false, lastVerdict: null, leavingSinceMs: null, reclaimFromMs: nowMs, deadSeen: '',
+    digest: digestOf(base), epoch: 0, leaseActive: false, lastVerdict: null, leavingSinceMs: null, reclaimFromMs: nowMs, deadSeen: '',
     adoptedUntilMs: adopt && phases.size > 0 ? adopt.untilMs : null,
     leaseUntilMs: null,
   };
@@ -188,12 +218,12 @@ function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
 }
 
 /** The target map for one absent set, memoised per base (the absent set rarely changes). */
-const views = new WeakMap<BucketMap, Map<string, { map: BucketMap; digest: string | null }>>();
+const views = new WeakMap<BucketMap, Map<string, { map: BucketMap }>>();
 const MAX_VIEWS = 256; // distinct absent sets kept per base; beyond that the cache starts over
 
-function targetView(s: TakeoverState, absent: ReadonlySet<number>): { map: BucketMap; digest: string | null } {
+function targetView(s: TakeoverState, absent: ReadonlySet<number>): { map: BucketMap } {
   let byFailed = views.get(s.base);
-  if (!byFailed) views.set(s.base, (byFailed = new Map<string, { map: BucketMap; digest: string | null }>()));
+  if (!byFailed) views.set(s.base, (byFailed = new Map<string, { map: BucketMap }>()));
   const failed = [...absent].sort((a, b) => a - b);
   const key = failed.join(',');
   let view = byFailed.get(key);
@@ -201,7 +231,7 @@ function targetView(s: TakeoverState, absent: ReadonlySet<number>): { map: Bucke
     if (byFailed.size >= MAX_VIEWS) byFailed.clear();
     // Everyone absent (a lone node draining): the map stays as the base, nobody takes anything.
     const everyone = s.params.nodes.every((n) => absent.has(n.id));
-    view = { map: everyone ? s.base : afterFailure(s.base, new Set(failed), s.weights), digest: null };
+    view = { map: everyone ? s.base : afterFailure(s.base, new Set(failed), s.weights) };
     byFailed.set(key, view);
   }
   return view;
@@ -239,13 +269,32 @@ function reasonFor(changes: readonly PhaseChange[], prevAbsent: ReadonlySet<numb
   return newlyAbsent && changes.some((c) => c.from === 'none' && c.to === 'owned') ? 'takeover' : 'handover';
 }
 
+/** Map digests, memoised per map (views and bases are memoised maps). */
+const digests = new WeakMap<BucketMap, string>();
+function digestOf(map: BucketMap): string {
+  let d = digests.get(map);
+  if (d === undefined) digests.set(map, (d = mapDigest(map)));
+  return d;
+}
+
+/** The digest of the agreed map: the view without the nodes only failures took out. */
+function agreedDigest(s: TakeoverState, absent: ReadonlySet<number>, dead: ReadonlySet<number>): string {
+  let planned: Set<number> | null = null;
+  for (const id of absent) if (!dead.has(id)) (planned ??= new Set()).add(id);
+  return digestOf(planned === null ? s.base : targetView(s, planned).map);
+}
+
+function withBase(s: TakeoverState, weights: ReadonlyMap<number, number>): TakeoverState {
+  return { ...s, weights, base: baseFor(s.params, weights) };
+}
+
 function sortedOwned(h: HandoverState): readonly number[] {
   return [...h.phases.keys()].sort((a, b) => a - b);
 }
 
 function recompute(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
   const weights = announcedWeights(s0, m, nowMs);
-  const s = weights === s0.weights ? s0 : { ...s0, weights, base: baseFor(s0.params, weights) };
+  const s = weights === s0.weights ? s0 : withBase(s0, weights);
   const absent = absentInView(m, nowMs, s.self);
   if (s.holdBack) for (const id of s.holdBack) if (id !== m.cfg.selfId) absent.delete(id);
   const view = targetView(s, absent);
@@ -253,8 +302,11 @@ function recompute(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
   // Buckets are taken (unheld, or granted) only while our lease runs: whatever we hold when it
   // stops is forgotten (onRenewDue), so a lease that comes back never covers stale phases.
   const mayTakeUnheld = s.self !== 'stopped' && s.leaseActive && s.reclaimFromMs === null;
-  const h = stepHandover(s.handover, view.map, peerView(m, dead, mayTakeUnheld), { drainTimeoutMs: s.params.drainTimeoutMs, graceful: s.params.graceful !== false, connectionsKnown: s.params.connectionsKnown !== false, udpFlowTimeoutMs: s.params.udpFlowTimeoutMs ?? 0 }, nowMs);
-  const changedView = !sameSet(absent, s.absent) || s.base !== s0.base;
+  const digest = agreedDigest(s, absent, dead);
+  const mayTakeOrphans = mayTakeUnheld && sameAgreedMapAsPeers(digest, s.mapOutliers, m, dead);
+  const h = stepHandover(s.handover, view.map, peerView(m, dead, mayTakeUnheld, mayTakeOrphans), { drainTimeoutMs: s.params.drainTimeoutMs, graceful: s.params.graceful !== false, connectionsKnown: s.params.connectionsKnown !== false, udpFlowTimeoutMs: s.params.udpFlowTimeoutMs ?? 0 }, nowMs);
+  // (The agreed map also changes when a peer planned out is then agreed dead.)
+  const changedView = !sameSet(absent, s.absent) || s.base !== s0.base || digest !== s.digest;
   const deadSeen = [...m.peers.keys()].filter((id) => peerStatus(m, id, nowMs) === 'dead').sort((a, b) => a - b).join(',');
   if (h.changes.length === 0 && h.state === s.handover && !changedView) {
     if (s !== s0) return { state: s, effects: [] };
@@ -263,7 +315,7 @@ function recompute(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
   const reason = reasonFor(h.changes, s.absent, absent, s.self);
   const state: TakeoverState = {
     ...s, absent, handover: h.state, owned: h.changes.length > 0 ? sortedOwned(h.state) : s.owned, deadSeen,
-    digest: (view.digest ??= mapDigest(view.map)), epoch: changedView ? s.epoch + 1 : s.epoch,
+    digest, epoch: changedView ? s.epoch + 1 : s.epoch,
   };
   const effects: TakeoverEffect[] = [];
   if (h.changes.length > 0) effects.push({ kind: 'phases', changes: h.changes, reason, absent: [...absent].sort((a, b) => a - b) });

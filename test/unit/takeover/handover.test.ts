@@ -5,17 +5,18 @@ import type { WirePhase } from '../../../src/ha/heartbeat-types.js';
 import { busyFromListing } from '../../../src/takeover/conntrack-tool.js';
 import { bucketOf } from '../../../src/hash/bucket-of.js';
 
-interface Peer { phases: Record<number, WirePhase>; grants: Record<number, number>; ackedSeq: number; serving: boolean }
+interface Peer { phases: Record<number, WirePhase>; grants: Record<number, number>; ackedSeq: number; serving: boolean; leaving?: boolean }
 
-function view(selfId: number, peers: Record<number, Peer>, o: { dead?: number[]; fresh?: boolean; nextSeq?: number } = {}): PeerView {
+function view(selfId: number, peers: Record<number, Peer>, o: { dead?: number[]; fresh?: boolean; nextSeq?: number; sameBase?: boolean } = {}): PeerView {
   const dead = new Set(o.dead ?? []);
   const live = (id: number): Peer | undefined => (dead.has(id) ? undefined : peers[id]);
   return {
-    selfId, dead, mayTakeUnheld: o.fresh ?? true, nextSeq: o.nextSeq ?? 10,
+    selfId, dead, mayTakeUnheld: o.fresh ?? true, mayTakeOrphans: (o.fresh ?? true) && (o.sameBase ?? true), nextSeq: o.nextSeq ?? 10,
     phaseAt: (p, b) => live(p)?.phases[b] ?? 'none',
     serving: (p) => live(p)?.serving ?? false,
     holders: (b) => Object.keys(peers).map(Number).filter((id) => (live(id)?.phases[b] ?? 'none') !== 'none'),
     grantOf: (p, b) => live(p)?.grants[b] ?? 0,
+    leaving: (p) => live(p)?.leaving === true,
     acked: (p, seq) => (peers[p]?.ackedSeq ?? 0) >= seq,
   };
 }
@@ -49,6 +50,14 @@ describe('hand-over step', () => {
     expect(r.changes).toEqual([{ bucket: 0, from: 'incoming', to: 'owned' }, { bucket: 1, from: 'none', to: 'owned' }]);
   });
 
+  it('a peer computing another base map (a weight in flight): no unheld bucket is taken, a granted or held one still moves', () => {
+    const peer = { phases: {}, grants: {}, ackedSeq: 0, serving: true };
+    const r = stepHandover(held([[0, 'incoming']]), [2, 2], view(2, { 1: peer }, { sameBase: false }), params, 0);
+    expect(r.changes).toEqual([{ bucket: 0, from: 'incoming', to: 'owned' }]);
+    const draining = { phases: { 0: 'draining' as const }, grants: { 0: 2 }, ackedSeq: 0, serving: true };
+    expect(stepHandover(EMPTY_HANDOVER, [2], view(2, { 1: draining }, { sameBase: false }), params, 0).changes).toEqual([{ bucket: 0, from: 'none', to: 'incoming' }]);
+  });
+
   it('takes nothing while what it knows is not fresh (no lease)', () => {
     const r = stepHandover(EMPTY_HANDOVER, [2], view(2, {}, { fresh: false }), params, 0);
     expect(r.changes).toEqual([]);
@@ -79,6 +88,20 @@ describe('hand-over step', () => {
     // Only once 2 acknowledged the revocation is 3 granted.
     expect(stepHandover(revoked, [3], view(1, peers(11), { nextSeq: 13 }), params, 20).state.grants.get(0)).toMatchObject({ to: 2, revoked: true });
     expect(stepHandover(revoked, [3], view(1, peers(12), { nextSeq: 13 }), params, 20).state.grants.get(0)).toMatchObject({ to: 3, revoked: false, seq: 13 });
+  });
+
+  it('a grantee that leaves without having taken the bucket needs no revocation (seed 6623)', () => {
+    const start = stepHandover(held([[0, 'owned']]), [2], view(1, { 2: { phases: {}, grants: {}, ackedSeq: 0, serving: true } }, { nextSeq: 10 }), params, 0).state;
+    expect(start.grants.get(0)).toMatchObject({ to: 2, revoked: false });
+    // 2 leaves before it saw the grant (no acknowledgement): the bucket comes back to us at once.
+    const gone = { 2: { phases: {}, grants: {}, ackedSeq: 5, serving: true, leaving: true } };
+    expect(stepHandover(start, [1], view(1, gone), params, 10).changes).toEqual([{ bucket: 0, from: 'draining', to: 'owned' }]);
+    // ... or goes to the next owner at once.
+    const r = stepHandover(start, [3], view(1, { ...gone, 3: { phases: {}, grants: {}, ackedSeq: 0, serving: true } }, { nextSeq: 12 }), params, 10);
+    expect(r.state.grants.get(0)).toMatchObject({ to: 3, revoked: false, seq: 12 });
+    // A leaving grantee that took it (incoming) hands it on as usual: the grant was spent.
+    const took = { 2: { phases: { 0: 'incoming' as const }, grants: {}, ackedSeq: 10, serving: true, leaving: true } };
+    expect(stepHandover(start, [1], view(1, took), params, 10).state.grants.get(0)).toMatchObject({ to: 2, consumed: true });
   });
 });
 

@@ -78,9 +78,18 @@ describe('no node left in service (seed 4318)', () => {
   // from stale views of each other's drains (seed 1019 with that change), so it is not done.
   it.todo('a leaving node\'s buckets find a taker when every other node drains or weighs 0');
 
-  // Open protocol issue (README; fails the same on main): seed 6318, a weight change while a dead
-  // node's bucket is taken: two maps (old and new weights) give the unheld bucket to two nodes.
-  it.todo('seed 6318: an unheld bucket is taken only by a node whose map every live peer shares');
+  it('seed 6318: a weight change in flight when a node is declared dead — the unheld bucket is taken by one node only', () => {
+    // Node 3's weight went to 200 a millisecond before node 2 was declared dead: nodes 1 and 3
+    // computed the dead node's bucket 1 from different base maps and both took it. An unheld
+    // bucket is now taken only while every live peer announces the same agreed map.
+    expect(makeSchedule(6318).faults.map((f) => f.kind)).toEqual(['chaos', 'cut', 'weight']);
+    expect(runSeeds({ from: 6318, count: 1 }).failure).toBeNull();
+  });
+
+  it('seed 6623: a node resumes, is granted a bucket, and stops before it took it — the grant dies with its leave', () => {
+    expect(makeSchedule(6623).faults.slice(2, 5).map((f) => f.kind)).toEqual(['drain', 'resume', 'leave']);
+    expect(runSeeds({ from: 6623, count: 1 }).failure).toBeNull();
+  });
 });
 
 /** The broken variants of test/unit/takeover/sim.test.ts: every schedule has something to find. */

@@ -16,11 +16,12 @@ interface Peer { phases: Record<number, WirePhase>; grants: Record<number, numbe
 
 function view(selfId: number, peers: Record<number, Peer>): PeerView {
   return {
-    selfId, dead: new Set(), mayTakeUnheld: true, nextSeq: 10,
+    selfId, dead: new Set(), mayTakeUnheld: true, mayTakeOrphans: true, nextSeq: 10,
     phaseAt: (p, b) => peers[p]?.phases[b] ?? 'none',
     serving: (p) => peers[p] !== undefined,
     holders: (b) => Object.keys(peers).map(Number).filter((id) => (peers[id]?.phases[b] ?? 'none') !== 'none'),
     grantOf: (p, b) => peers[p]?.grants[b] ?? 0,
+    leaving: () => false,
     acked: (p, seq) => (peers[p]?.acked ?? 0) >= seq,
   };
 }
