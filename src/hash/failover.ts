@@ -26,10 +26,14 @@
  *    probability proportional to its weight from an integer hash of the bucket and position.
  *
  * Candidates are the owners in the agreed map: a node that owns nothing there (a joiner not yet
- * rebalanced in, or a casualty of an earlier failure) is in no chain, even if it has a weight;
- * it gets buckets from `rebalanceTarget`. A weight-0 owner (draining) keeps its buckets but comes
- * after every positive-weight owner in every chain: it receives a bucket only when every
- * positive-weight owner has failed (traffic must land somewhere, as in `effectiveWeights`).
+ * rebalanced in, a casualty of an earlier failure, a node of weight 0) is in no chain, even if it
+ * has a weight; it gets buckets from `rebalanceTarget`. A weight-0 owner (draining) keeps its
+ * buckets but comes after every positive-weight owner in every chain: it receives a bucket only
+ * when every positive-weight owner has failed (traffic must land somewhere, as in
+ * `effectiveWeights`). For the same reason, once every owner has failed, the nodes of `weights`
+ * that own nothing follow at the very end of every succession (ascending id, rotated by the
+ * bucket to spread them), instead of the bucket staying with a failed owner while a live node
+ * could answer it. The succession is still fixed, so the map stays monotone.
  */
 import { VmacError } from '../util/errors.js';
 import type { BucketMap } from './bucket-map.js';
@@ -44,7 +48,10 @@ export interface FailoverPlan {
    * first survivor of its chain, else (nobody left) the failed agreed owner.
    */
   ownerAfter(bucket: number, failed: ReadonlySet<number>): number;
-  /** The nodes that take `bucket` over, in order, after its agreed owner (every other owner). */
+  /**
+   * The owners that take `bucket` over, in order, after its agreed owner (every other owner).
+   * Only once all of them failed, the nodes that own nothing follow (see `ownerAfter`).
+   */
   chain(bucket: number): number[];
 }
 
@@ -75,6 +82,7 @@ class Plan implements FailoverPlan {
   private readonly groups = new Map<string, number[]>(); // set's ids ascending, comma-joined -> its buckets
   private readonly next: Float64Array[] = []; // next[k][bucket]: chain position k+1 (NaN: not computed yet)
   private readonly balancedLevels: number;
+  private readonly outsiders: number[]; // nodes of `weights` owning nothing in the agreed map, ascending id
 
   constructor(
     private readonly agreed: BucketMap,
@@ -89,6 +97,7 @@ class Plan implements FailoverPlan {
       .sort((a, b) => a - b)
       .map((id) => ({ id, weight: weights.get(id) ?? invalid(`no weight for node ${id}, which owns buckets in the agreed map`, { id }) }));
     checkNodes(this.owners);
+    this.outsiders = [...weights.keys()].filter((id) => !this.byOwner.has(id)).sort((a, b) => a - b);
     // Position 3 by quota only where its groups (one per 3-set of owners) average at least one
     // bucket per candidate; in bigger clusters they are tiny, many, and no better than draws.
     const n = this.owners.length;
@@ -99,11 +108,18 @@ class Plan implements FailoverPlan {
     const owner = this.ownerOf(bucket);
     if (!failed.has(owner)) return owner;
     for (const c of this.succession(bucket)) if (!failed.has(c)) return c;
+    for (const c of this.lastResort(bucket)) if (!failed.has(c)) return c;
     return owner;
   }
 
   chain(bucket: number): number[] {
     return [...this.succession(bucket)];
+  }
+
+  /** Every owner has failed: the nodes that own nothing, rotated by the bucket. */
+  private *lastResort(bucket: number): Generator<number, void, undefined> {
+    const k = this.outsiders.length;
+    for (let i = 0; i < k; i++) yield this.outsiders[(bucket + i) % k] as number;
   }
 
   private *succession(bucket: number): Generator<number, void, undefined> {
@@ -180,7 +196,7 @@ class Plan implements FailoverPlan {
 /**
  * The successions of `agreed`. `weights` must hold the weight of every owner in `agreed`,
  * failed or not (chains are built from all of them), and every node must pass the same values:
- * do not drop failed nodes from it. Entries for nodes that own nothing are ignored.
+ * do not drop failed nodes from it. Nodes that own nothing come last, once every owner failed.
  */
 export function failoverPlan(agreed: BucketMap, weights: ReadonlyMap<number, number>): FailoverPlan {
   return new Plan(agreed, weights);
@@ -194,12 +210,14 @@ export function successorChain(agreed: BucketMap, bucket: number, weights: Reado
 /**
  * The map once `failed` nodes are gone: each failed owner's bucket goes to the first survivor of
  * its succession, everything else stays. For a single failed node, each surviving owner receives
- * the floor or ceiling of its weighted share of the moved buckets. Returns `agreed` itself when
- * nothing moves (no failed owner) or nobody survives. `weights`: see `failoverPlan`.
+ * the floor or ceiling of its weighted share of the moved buckets. Every owner failed: the nodes
+ * of `weights` that own nothing take the buckets. Returns `agreed` itself when nothing moves (no
+ * failed owner) or nobody survives. `weights`: see `failoverPlan`.
  */
 export function afterFailure(agreed: BucketMap, failed: ReadonlySet<number>, weights: ReadonlyMap<number, number>): BucketMap {
   const owners = new Set(agreed);
-  if (![...owners].some((o) => failed.has(o)) || [...owners].every((o) => failed.has(o))) return agreed;
+  if (![...owners].some((o) => failed.has(o))) return agreed;
+  if ([...owners].every((o) => failed.has(o)) && [...weights.keys()].every((id) => owners.has(id) || failed.has(id))) return agreed;
   const plan = failoverPlan(agreed, weights);
   return agreed.map((o, b) => (failed.has(o) ? plan.ownerAfter(b, failed) : o));
 }

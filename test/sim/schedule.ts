@@ -103,9 +103,10 @@ function makeScheduleFaults(seed: number, opts: MakeScheduleOptions): Schedule {
 /**
  * Planned operations only, one at a time or overlapping, never more than one node out of the
  * cluster (left, or not yet joined) so a quorum always serves, and never an operation that would
- * leave no node in service (in the cluster, not draining, weight above 0): the failover map gives
- * buckets only to nodes that own some in the balanced map, so with every such node draining or
- * gone a leaving node's buckets have nowhere to go (seed 4318; see README, open issue). The
+ * leave no node in service (in the cluster and not draining): then new flows have nowhere to go
+ * by the operator's own choice, which the gap invariant does not judge (seed 1019 without this:
+ * every node drained while one left). Nodes at weight 0 count as in service: they take the
+ * buckets of a bucket's every other failed or absent owner, as a last resort (seed 4318). The
  * random draws are the same either way: a skipped operation still draws its values.
  */
 function plannedSchedule(seed: number, n: number, profile: 'default' | 'fast', timing: SimTiming, r: () => number): Schedule {
@@ -121,11 +122,10 @@ function plannedSchedule(seed: number, n: number, profile: 'default' | 'fast', t
     out = n;
     lateJoin.push(n);
   }
-  // Who is in service at an instant: in the cluster, not draining (until its resume), weight > 0.
+  // Who is in service at an instant: in the cluster, not draining (until its resume).
   const drains: { node: number; from: number; to: number }[] = [];
-  const zero = new Set<number>();
-  const someoneServes = (at: number, o: number | null, z: ReadonlySet<number>, d: readonly { node: number; from: number; to: number }[]): boolean =>
-    ids.some((x) => x !== o && !z.has(x) && !d.some((i) => i.node === x && i.from <= at && at < i.to));
+  const someoneServes = (at: number, o: number | null, d: readonly { node: number; from: number; to: number }[]): boolean =>
+    ids.some((x) => x !== o && !d.some((i) => i.node === x && i.from <= at && at < i.to));
   const ops = 2 + Math.floor(r() * 5);
   for (let i = 0; i < ops; i++) {
     t += Math.floor(r() * deadMs * 2);
@@ -133,24 +133,14 @@ function plannedSchedule(seed: number, n: number, profile: 'default' | 'fast', t
     switch (pick(['drain', 'weight', 'leave', 'start', 'drain', 'weight'] as const)) {
       case 'drain': {
         const drain = { node, from: t, to: t + Math.floor(r() * deadMs * 4) };
-        if (!someoneServes(t, out, zero, [...drains, drain])) break;
+        if (!someoneServes(t, out, [...drains, drain])) break;
         drains.push(drain);
         faults.push({ at: t, kind: 'drain', node }, { at: drain.to, kind: 'resume', node });
         break;
       }
-      case 'weight': {
-        const weight = pick([0, 50, 200, 300]);
-        const z = new Set(zero);
-        if (weight === 0) z.add(node);
-        else z.delete(node);
-        if (!someoneServes(t, out, z, drains)) break;
-        if (weight === 0) zero.add(node);
-        else zero.delete(node);
-        faults.push({ at: t, kind: 'weight', node, weight });
-        break;
-      }
+      case 'weight': faults.push({ at: t, kind: 'weight', node, weight: pick([0, 50, 200, 300]) }); break;
       case 'leave':
-        if (out === null && n >= 3 && someoneServes(t, node, zero, drains)) { faults.push({ at: t, kind: 'leave', node }); out = node; }
+        if (out === null && n >= 3 && someoneServes(t, node, drains)) { faults.push({ at: t, kind: 'leave', node }); out = node; }
         break;
       case 'start':
         if (out !== null) { faults.push({ at: t, kind: 'start', node: out }); out = null; }

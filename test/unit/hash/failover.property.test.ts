@@ -104,7 +104,7 @@ describe('afterFailure: monotone consistency', () => {
     }
   });
 
-  it(`each result is the first survivor of a fixed chain holding every other owner once (${CASES} clusters)`, () => {
+  it(`each result is the first survivor of a fixed chain holding every other owner once, then the nodes owning nothing (${CASES} clusters)`, () => {
     for (const c of clusters(12, CASES)) {
       const { map, owners, weights } = start(c);
       const plan = failoverPlan(map, weights);
@@ -115,8 +115,12 @@ describe('afterFailure: monotone consistency', () => {
         const owner = map[b] ?? -1;
         const chain = plan.chain(b);
         expect([...chain].sort((x, y) => x - y), `seed ${c.seed} bucket ${b}`).toEqual(owners.filter((id) => id !== owner).sort((x, y) => x - y));
+        // Once every owner failed, the nodes of `weights` owning nothing (ascending, rotated by
+        // the bucket) are the last resort: the bucket stays with a failed owner only if they failed too.
+        const outsiders = [...weights.keys()].filter((id) => !owners.includes(id)).sort((x, y) => x - y);
+        const lastResort = outsiders.map((_, i) => outsiders[(b + i) % outsiders.length] ?? -1);
         failedSets.forEach((f, j) => {
-          const expected = [owner, ...chain].find((id) => !f.has(id)) ?? owner;
+          const expected = [owner, ...chain, ...lastResort].find((id) => !f.has(id)) ?? owner;
           expect(results[j]?.[b], `seed ${c.seed} bucket ${b}`).toBe(expected);
           expect(plan.ownerAfter(b, f)).toBe(expected);
         });

@@ -66,6 +66,30 @@ describe('afterFailure candidates', () => {
     for (const b of ownedBy(agreed, 1)) expect(plan.chain(b).at(-1)).toBe(2); // last in every chain
   });
 
+  it('when every owner failed, a node that owns nothing (weight 0) takes the buckets rather than nobody (seed 4318)', () => {
+    // Node 2 at weight 0 owns nothing; node 3 leaves and node 1 drains (both absent): the
+    // buckets used to stay with the absent owners, and the leaving one then dropped them.
+    const nodes = [{ id: 1, weight: 300 }, { id: 2, weight: 0 }, { id: 3, weight: 100 }];
+    const agreed = balancedMap(nodes, 64);
+    const weights = weightsOf(nodes);
+    expect(ownedBy(agreed, 2)).toEqual([]);
+    expect(new Set(afterFailure(agreed, new Set([1, 3]), weights))).toEqual(new Set([2]));
+    // While an owner survives nothing changes for the node owning nothing.
+    expect(ownedBy(afterFailure(agreed, new Set([3]), weights), 2)).toEqual([]);
+    // Several such nodes: spread by bucket; and monotone: a bucket keeps its taker when more fail.
+    const five = [...nodes, { id: 4, weight: 0 }, { id: 5, weight: 0 }];
+    const base = balancedMap(five, 64);
+    const w5 = weightsOf(five);
+    const both = afterFailure(base, new Set([1, 3]), w5);
+    const got = counts(both);
+    expect(new Set(both)).toEqual(new Set([2, 4, 5]));
+    expect(Math.max(...got.values()) - Math.min(...got.values())).toBeLessThanOrEqual(1);
+    const more = afterFailure(base, new Set([1, 3, 4]), w5);
+    both.forEach((o, b) => { if (o !== 4) expect(more[b]).toBe(o); });
+    // Everybody failed: unchanged, the agreed map itself.
+    expect(afterFailure(base, new Set([1, 2, 3, 4, 5]), w5)).toBe(base);
+  });
+
   it('when only weight-0 owners survive they share the buckets equally (traffic must land somewhere)', () => {
     const agreed = balancedMap(four, 256);
     const next = afterFailure(agreed, new Set([1, 2]), new Map([[1, 100], [2, 100], [3, 0], [4, 0]]));

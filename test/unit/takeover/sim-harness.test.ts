@@ -1,6 +1,9 @@
 /**
  * The simulator's own shortcuts and harness rules, each shown equivalent to the slow, literal way:
  *   - a `start` of a node still leaving waits for the leave to finish (seed 3816);
+ *   - protocol findings of the long runs, replayed: a last-resort taker when every owner is out
+ *     (4318), no unheld bucket taken by two nodes whose views of drains, resumes (1019) or
+ *     weights (6318) differ, a grant that dies with its grantee's leave (6623);
  *   - skipping the quiet milliseconds gives the same verdicts, at the same millisecond, as
  *     checking every one (broken variants included, where there is something to find);
  *   - heartbeats handed over by reference give the same run as the real wire codec, state for
@@ -64,20 +67,35 @@ describe('a start of a node whose graceful leave is still running (seed 3816)', 
   });
 });
 
-describe('no node left in service (seed 4318)', () => {
-  it('the planned-schedule generator no longer drains, weighs to 0 or stops the last node in service', () => {
-    // Seed 4318 drew: node 2 to weight 0, node 3 leaves, node 1 drains. The drain (and its
-    // resume) is no longer scheduled; the draws are unchanged, so other seeds keep their schedules.
-    expect(makeSchedule(4318).faults.map((f) => f.kind)).toEqual(['weight', 'weight', 'leave', 'start']);
+describe('no node left in service (seeds 4318, 1019)', () => {
+  it('seed 4318: with the other nodes at weight 0, leaving or draining, a weight-0 node takes the leaving node\'s buckets as a last resort', () => {
+    // Node 2 to weight 0 (it owns nothing in the balanced map), node 3 leaves, node 1 drains: the
+    // weight-0 node ends every bucket's succession, so node 3's buckets still find a taker.
+    expect(makeSchedule(4318).faults.map((f) => f.kind)).toEqual(['weight', 'weight', 'leave', 'drain', 'start', 'resume']);
     expect(runSeeds({ from: 4318, count: 1 }).failure).toBeNull();
   });
 
-  // Open protocol issue (README): with every node in service draining, at weight 0 or gone, the
-  // failover map leaves a leaving node's buckets with it, and they go unanswered once it exits.
-  // Giving them to a weight-0 node as a last resort let two nodes take an unheld bucket at once
-  // from stale views of each other's drains (seed 1019 with that change), so it is not done.
-  it.todo('a leaving node\'s buckets find a taker when every other node drains or weighs 0');
+  it('seed 1019 as first drawn (every node drains while one leaves, then two resume within one message delay): no bucket taken by two nodes', () => {
+    // Before the agreed-map check, both resumed nodes still saw the other draining, each computed
+    // itself as the taker of the unheld buckets and took them. The generator no longer schedules
+    // the last drain (nobody left in service; the gap then is the operator's), so the schedule is
+    // given literally, and judged without the gap rule.
+    const s: Schedule = {
+      seed: 1019, n: 3, profile: 'default', timing: PROFILES.default, durationMs: 3920, lateJoin: [3],
+      faults: [
+        { at: 720, kind: 'chaos', lossRate: 0, dupRate: 0.10051889517344535, jitterMs: 31 },
+        { at: 810, kind: 'start', node: 3 }, { at: 1154, kind: 'leave', node: 3 }, { at: 1161, kind: 'drain', node: 1 },
+        { at: 1210, kind: 'weight', node: 1, weight: 0 }, { at: 1372, kind: 'drain', node: 1 }, { at: 1520, kind: 'drain', node: 2 },
+        { at: 1904, kind: 'resume', node: 2 }, { at: 1919, kind: 'resume', node: 1 }, { at: 1935, kind: 'resume', node: 1 },
+        { at: 2000, kind: 'start', node: 3 },
+      ],
+    };
+    expect(runSchedule(s)).toBeNull();
+    expect(runSchedule({ ...s, planned: true })).toMatchObject({ kind: 'gap' }); // nobody in service from 1890 to the resumes
+  });
+});
 
+describe('operations in flight while buckets change hands (seeds 6318, 6623)', () => {
   it('seed 6318: a weight change in flight when a node is declared dead — the unheld bucket is taken by one node only', () => {
     // Node 3's weight went to 200 a millisecond before node 2 was declared dead: nodes 1 and 3
     // computed the dead node's bucket 1 from different base maps and both took it. An unheld
