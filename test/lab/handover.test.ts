@@ -2,7 +2,7 @@
  * Zero-disruption operations with real daemons in a 3-node lab, clients probing every 1 ms from
  * 30 addresses: hitless restart (SIGUSR2 + a new daemon adopting the kernel state), planned stop
  * and start again, drain and resume. Prints the figures; asserts what the issue requires (a
- * hitless restart loses no probe).
+ * hitless restart and a planned stop + start lose no probe).
  */
 import { describe, expect, it } from 'vitest';
 import type { LabInfo } from '../../lab/lab.js';
@@ -28,12 +28,17 @@ describe('zero-disruption operations (3 nodes, 1 ms UDP probes)', () => {
     expect(r.lost).toBe(0);
   }, 120_000);
 
-  it('planned stop (SIGTERM) and start again: lost probes and duplicates measured', async () => {
+  it('planned stop (SIGTERM) and start again: zero lost probes (beyond full socket buffers of starved probers)', async () => {
     const victim = lab.nodes[2];
     if (!victim) throw new Error('no node 3');
     const r = await runOperation(lab, 'stop-start', victim, { perClient: 10, durationMs: 8000 });
     process.stdout.write(`[handover] ${JSON.stringify(r)}\n`);
     expect(r.probes).toBeGreaterThan(10_000);
+    // The cluster loses none. Another lab's real-time daemons on the same cores can starve the
+    // probers and echo servers (normal priority): their datagrams are then dropped on full
+    // socket buffers, counted by the kernel (socketDrops), and that is all such a run lost
+    // (README). On an otherwise idle machine both are 0.
+    expect(r.lost).toBeLessThanOrEqual(r.socketDrops);
   }, 120_000);
 
   it('drain and resume: lost probes, duplicates and the drain duration measured', async () => {
