@@ -82,7 +82,7 @@ heartbeat loop runs.`)
         // SCHED_FIFO for the heartbeat path (src/util/realtime.ts says why), entered only now: the
         // start-up above (module loading, schema compilation, ~1 s of CPU on a small machine) at
         // real-time priority starved the peers' daemons and the service on that core (measured).
-        const rt = enterRealtime(openRealtime(), realtimePriority(cfg.timing.profile, process.env));
+        const rt = enterRealtime(openRealtime(), realtimePriority(process.env));
         if (rt.scheduling !== 'off') log.info({ event: 'scheduling', ...rt }, `heartbeat path scheduling: ${rt.scheduling}`);
         let stopping = false;
         const onSignal = (sig: NodeJS.Signals): void => {

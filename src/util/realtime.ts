@@ -43,9 +43,11 @@ export function enterRealtime(port: RealtimePort, priority: number | null): Real
  * load average 12-22 (`npx vitest run test/lab/handover.test.ts`, 3 nodes, 1 ms probes):
  * normal scheduling lost probes in 6 of 7 operations (155-35,525 per hitless restart, 322-16,237
  * per stop + start, up to 2,577 per drain); SCHED_FIFO (entered after start-up) in 6 of 24
- * (none at load 11-12; the six at load 15-22, five of them stop + start or hitless restart). `profile` stays a parameter so a profile may opt out later. VMAC_REALTIME=0 turns it
- * off (e.g. under a debugger).
+ * (none at load 11-12; the six at load 15-22, five of them stop + start or hitless restart; the
+ * stop + start losses were reproduced beside another lab's real-time daemons and were all
+ * socket-buffer drops of the starved probers, README). VMAC_REALTIME=0 turns it off (e.g. under
+ * a debugger).
  */
-export function realtimePriority(_profile: string, env: NodeJS.ProcessEnv): number | null {
+export function realtimePriority(env: NodeJS.ProcessEnv): number | null {
   return env.VMAC_REALTIME === '0' ? null : FIFO_PRIORITY;
 }
