@@ -32,7 +32,7 @@ function render(s: DaemonStatus): string {
   const lines = [
     `service ${s.service}: VIP ${s.vip} as ${s.vmac} (this node's MAC ${s.realMac})`,
     `node ${c.self.name} (id ${c.self.id}): ${c.self.state}; lease: ${c.quorum.lease}; quorum: ${c.quorum.has ? 'yes' : 'NO'} (needs ${c.quorum.size})`,
-    `view epoch ${c.view.epoch}, map ${c.view.digest}, absent: ${c.view.absent.length === 0 ? 'none' : c.view.absent.join(',')}; owns ${c.owned.length} buckets${c.view.disagreeing.length === 0 ? '' : `; MAP DISAGREEMENT with node(s) ${c.view.disagreeing.join(',')} (see the log)`}`,
+    `view epoch ${c.view.epoch}, agreed map ${c.view.digest}, absent: ${c.view.absent.length === 0 ? 'none' : c.view.absent.join(',')}; owns ${c.owned.length} buckets${c.view.disagreeing.length === 0 ? '' : `; MAP DISAGREEMENT with node(s) ${c.view.disagreeing.join(',')} (see the log)`}`,
     '',
     '| id | node | status | state | last heard | per link (ms ago) | map |',
     '| ---: | --- | --- | --- | ---: | --- | --- |',

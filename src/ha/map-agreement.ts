@@ -1,9 +1,11 @@
 /**
- * Map agreement, pure. Every heartbeat carries the sender's bucket-map epoch and digest. During a
- * view change two nodes disagree for a message delay or two; a disagreement that outlasts
- * `persistMs` (the dead time: longer than any view change takes) means the nodes do not compute
- * the same map — different configs, weights or bucket counts, or a bug — and is reported once,
- * with both digests, until the two agree again.
+ * Map agreement, pure. Every heartbeat carries the sender's view epoch and the digest of its
+ * agreed map (the balanced map under the announced weights without the nodes drained or leaving;
+ * ownership-reducer.ts). While a weight change, drain or resume travels, two nodes disagree for a
+ * message delay or two; a disagreement that outlasts `persistMs` (the dead time: longer than any
+ * such change takes to reach everyone) means the nodes do not compute the same map — different
+ * configs or bucket counts, or a bug — and is reported once, with both digests, until the two
+ * agree again. Such a peer is then not waited for before taking buckets nobody holds.
  */
 
 export interface PeerAgreement {
