@@ -1,7 +1,9 @@
 /**
  * `npm run sim -- --seeds N [--start S] [--workers W] [--progress P] [--trace] [--wire-codec] [--every-ms]`:
  * runs N seeded fault schedules (seeds S, S+1, …) on the simulated cluster and prints the first
- * failing seed with a replayable trace.
+ * failing seed with a replayable trace. `--list FILE` runs the seeds listed in FILE instead (one
+ * per line, in this thread) and prints every failing one (e.g. the seeds whose schedules a
+ * generator change altered, after a long run on the old generator).
  *
  * --workers W (default: one per core) spreads the seeds over worker threads; the result is the
  * same as one thread's (see pool.ts). --trace runs in this thread and prints each schedule's
@@ -49,6 +51,25 @@ function finish(failure: SeedFailure | null, usedWorkers: number): void {
     process.exit(1);
   }
   process.stdout.write(`${seeds} passed, 0 failed (seeds ${start}..${start + seeds - 1}, ${elapsed()} s, ${usedWorkers} worker${usedWorkers === 1 ? '' : 's'})\n`);
+}
+
+const listAt = args.indexOf('--list');
+if (listAt >= 0) {
+  const { readFileSync } = await import('node:fs');
+  const list = readFileSync(args[listAt + 1] ?? '', 'utf8').split(/\s+/).filter((x) => x !== '').map(Number);
+  if (list.some((x) => !Number.isInteger(x) || x < 0)) throw new Error(`--list wants a file of whole numbers, one per line`);
+  let failed = 0;
+  for (const seed of list) {
+    const r = runSeeds({ from: seed, count: 1, run });
+    progress(r.passed);
+    if (r.failure) {
+      failed++;
+      const { n, profile, violation: v } = r.failure;
+      process.stdout.write(`FAIL seed ${seed} (${n} nodes, ${profile}): ${v.kind} at ${v.atMs} ms: ${v.detail}\n`);
+    }
+  }
+  process.stdout.write(`${list.length - failed} passed, ${failed} failed (${list.length} listed seeds, ${elapsed()} s)\n`);
+  process.exit(failed === 0 ? 0 : 1);
 }
 
 if (trace) {

@@ -122,10 +122,18 @@ function plannedSchedule(seed: number, n: number, profile: 'default' | 'fast', t
     out = n;
     lateJoin.push(n);
   }
-  // Who is in service at an instant: in the cluster, not draining (until its resume).
+  // Who is in service at an instant: in the cluster, not draining (until its resume), not back
+  // from a leave for less than `back` says. A `start` after a `leave` runs once the leaving
+  // process has exited (as a service manager's restart does): at the latest the leave's drain
+  // timeout (2 dead times in the simulator) + a dead time after it began; the new process then
+  // needs up to a dead time before every peer agrees the node that left last is dead and its
+  // quorum proofs count again (seeds 26427, 27219: a second node taken out before that leaves
+  // no quorum, or nobody in service). Until then it counts as out.
   const drains: { node: number; from: number; to: number }[] = [];
+  let leftAt = -Infinity;
+  let back = { node: 0, untilMs: -Infinity };
   const someoneServes = (at: number, o: number | null, d: readonly { node: number; from: number; to: number }[]): boolean =>
-    ids.some((x) => x !== o && !d.some((i) => i.node === x && i.from <= at && at < i.to));
+    ids.some((x) => x !== o && !(x === back.node && at < back.untilMs) && !d.some((i) => i.node === x && i.from <= at && at < i.to));
   const ops = 2 + Math.floor(r() * 5);
   for (let i = 0; i < ops; i++) {
     t += Math.floor(r() * deadMs * 2);
@@ -140,10 +148,15 @@ function plannedSchedule(seed: number, n: number, profile: 'default' | 'fast', t
       }
       case 'weight': faults.push({ at: t, kind: 'weight', node, weight: pick([0, 50, 200, 300]) }); break;
       case 'leave':
-        if (out === null && n >= 3 && someoneServes(t, node, drains)) { faults.push({ at: t, kind: 'leave', node }); out = node; }
+        if (out === null && n >= 3 && t >= back.untilMs && someoneServes(t, node, drains)) { faults.push({ at: t, kind: 'leave', node }); out = node; leftAt = t; }
         break;
       case 'start':
-        if (out !== null) { faults.push({ at: t, kind: 'start', node: out }); out = null; }
+        if (out !== null) {
+          faults.push({ at: t, kind: 'start', node: out });
+          if (leftAt > -Infinity) back = { node: out, untilMs: Math.max(t, leftAt + 3 * deadMs) + deadMs };
+          out = null;
+          leftAt = -Infinity;
+        }
         break;
     }
   }

@@ -1,6 +1,7 @@
 /**
  * The simulator's own shortcuts and harness rules, each shown equivalent to the slow, literal way:
- *   - a `start` of a node still leaving waits for the leave to finish (seed 3816);
+ *   - a `start` of a node still leaving waits for the leave to finish (seed 3816), and the
+ *     generator counts that node out until its new process serves (26427, 27219);
  *   - protocol findings of the long runs, replayed: a last-resort taker when every owner is out
  *     (4318), no unheld bucket taken by two nodes whose views of drains, resumes (1019) or
  *     weights (6318) differ, a grant that dies with its grantee's leave (6623);
@@ -92,6 +93,19 @@ describe('no node left in service (seeds 4318, 1019)', () => {
     };
     expect(runSchedule(s)).toBeNull();
     expect(runSchedule({ ...s, planned: true })).toMatchObject({ kind: 'gap' }); // nobody in service from 1890 to the resumes
+  });
+});
+
+describe('a node back from a restart (leave, then start) counts as out until its new process serves (seeds 26427, 27219)', () => {
+  it('the generator takes no second node out, and drains no last node in service, before that', () => {
+    // 26427 drew: node 3 leaves (186) and starts (208), node 1 resumes and leaves (230). Node 3's
+    // old process left at 252 (nobody took its buckets sooner), so at 252 two of four nodes were
+    // out: no quorum proof for 8 ms, leases lapsed. 27219 drew: node 1 leaves (195) and starts
+    // (222), nodes 2 (224) and 3 (255) drain: with node 1 still leaving, nobody was in service.
+    expect(makeSchedule(26427).faults.filter((f) => f.kind !== 'chaos').map((f) => f.kind)).toEqual(['drain', 'weight', 'leave', 'weight', 'start', 'resume']);
+    expect(makeSchedule(27219).faults.filter((f) => f.kind !== 'chaos').map((f) => f.kind)).toEqual(['leave', 'start', 'drain', 'resume']);
+    expect(runSeeds({ from: 26427, count: 1 }).failure).toBeNull();
+    expect(runSeeds({ from: 27219, count: 1 }).failure).toBeNull();
   });
 });
 
