@@ -55,6 +55,8 @@ export interface HandoverState {
   readonly udpKept: ReadonlySet<number>;
   /** Buckets whose UDP the kernel saw within the flow timeout, read at `busyAtMs`. */
   readonly udpBusy: ReadonlySet<number>;
+  /** Bucket → the holder whose grant we took it by, until that holder stops sending the grant. */
+  readonly usedGrants?: ReadonlyMap<number, number>;
 }
 
 export const EMPTY_HANDOVER: HandoverState = { phases: new Map(), grants: new Map(), drainSinceMs: new Map(), busy: new Set(), busyAtMs: null, udpKept: new Set(), udpBusy: new Set() };
@@ -174,6 +176,17 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
     setGrant(b, { to, seq: v.nextSeq, revoked: false });
     (since ??= new Map(h.drainSinceMs)).set(b, nowMs);
   };
+  // Grants to us that we took: one still in a holder's heartbeat (it has not seen us take it
+  // yet, or we read an old one late) must not count again. Forgotten once that holder no longer
+  // sends it.
+  let used: Map<number, number> | null = null;
+  if (h.usedGrants) for (const [b, x] of h.usedGrants) if (v.grantOf(x, b) !== s) (used ??= new Map(h.usedGrants)).delete(b);
+  const grantFrom = (holders: readonly number[], b: number): number => {
+    const spent = (used ?? h.usedGrants)?.get(b);
+    for (const x of holders) if (x !== spent && v.grantOf(x, b) === s) return x;
+    return 0;
+  };
+  const useGrant = (b: number, x: number): void => void (used ??= new Map(h.usedGrants ?? [])).set(b, x);
   const current = wireOf(h, target.length); // h.phases as an array: read once per bucket per step
   for (let b = 0; b < target.length; b++) {
     const t = target[b] as number;
@@ -186,10 +199,14 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
         const holders = v.holders(b);
         if (holders.length === 0) {
           if (v.mayTakeOrphans) setPhase(b, 'none', 'owned');
-        } else if (holders.every((x) => v.phaseAt(x, b) === 'draining') && holders.some((x) => v.grantOf(x, b) === s)) {
+        } else {
           // Nobody accepts the bucket's new flows, and a holder hands them to us (a holder whose
           // grantee took the bucket stops sending its grant, so at most one grant is live).
-          setPhase(b, 'none', 'incoming');
+          const from = holders.every((x) => v.phaseAt(x, b) === 'draining') ? grantFrom(holders, b) : 0;
+          if (from !== 0) {
+            setPhase(b, 'none', 'incoming');
+            useGrant(b, from);
+          }
         }
         break;
       }
@@ -212,12 +229,17 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
         // Spent once the grantee was seen taking it (it may be handing it on already: draining).
         const took = !toDead && (g.consumed === true || gPhase === 'incoming' || gPhase === 'owned');
         if (took && g.consumed !== true) setGrant(b, { ...g, consumed: true });
-        if (t === s && v.mayTakeUnheld) {
-          // The bucket comes back to us while we still drain it (moved there and back): once
-          // every other holder drains and one hands it to us, we take new flows again.
+        if (t === s && v.mayTakeUnheld && took) {
+          // The bucket comes back to us while we still drain it (moved there and back): once our
+          // own grant is spent (seen taken: until then our grantee may be taking new flows under
+          // it unseen), every other holder drains and one hands it back to us, we take new flows
+          // again (seed 48839: back to us 8 ms after we granted it on, we read an older holder's
+          // grant, one we had used before, as the way back while our grantee took new flows).
           const others = v.holders(b);
-          if (others.length > 0 && others.every((x) => v.phaseAt(x, b) === 'draining') && others.some((x) => v.grantOf(x, b) === s)) {
+          const from = others.every((x) => v.phaseAt(x, b) === 'draining') ? grantFrom(others, b) : 0;
+          if (from !== 0) {
             setPhase(b, 'draining', 'incoming');
+            useGrant(b, from);
             break;
           }
         }
@@ -253,8 +275,9 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
       }
     }
   }
-  if (phases === null && grants === null && since === null && kept === null) return { state: h, changes };
-  return { state: { ...h, phases: phases ?? h.phases, grants: grants ?? h.grants, drainSinceMs: since ?? h.drainSinceMs, udpKept: kept ?? h.udpKept }, changes };
+  if (phases === null && grants === null && since === null && kept === null && used === null) return { state: h, changes };
+  const usedGrants = used ?? h.usedGrants;
+  return { state: { ...h, phases: phases ?? h.phases, grants: grants ?? h.grants, drainSinceMs: since ?? h.drainSinceMs, udpKept: kept ?? h.udpKept, ...(usedGrants ? { usedGrants } : {}) }, changes };
 }
 
 /** wireOf's last answer per phase map (phase maps are immutable: a change is a new map). */

@@ -90,6 +90,34 @@ describe('hand-over step', () => {
     expect(stepHandover(revoked, [3], view(1, peers(12), { nextSeq: 13 }), params, 20).state.grants.get(0)).toMatchObject({ to: 3, revoked: false, seq: 13 });
   });
 
+  it('back to us while we drain it: new flows again only once our own grant is seen spent (seed 48839)', () => {
+    // We (1) drain bucket 0 to node 4; node 2 still drains it too and its old grant to us (one we
+    // used before) is still in the heartbeat we read.
+    const start = stepHandover(held([[0, 'incoming']]), [4], view(1, { 2: { phases: { 0: 'draining' }, grants: { 0: 1 }, ackedSeq: 0, serving: true }, 4: { phases: {}, grants: {}, ackedSeq: 0, serving: true } }, { nextSeq: 10 }), params, 0).state;
+    expect(start.grants.get(0)).toMatchObject({ to: 4 });
+    const stale = { 2: { phases: { 0: 'draining' as const }, grants: { 0: 1 }, ackedSeq: 0, serving: true }, 4: { phases: {}, grants: {}, ackedSeq: 0, serving: true } };
+    // The bucket comes back to us; node 4 may have taken new flows under our grant unseen: wait.
+    expect(stepHandover(start, [1], view(1, stale), params, 8).changes).toEqual([]);
+    // Node 4 took it and hands it back: new flows are ours again.
+    const back = { ...stale, 4: { phases: { 0: 'draining' as const }, grants: { 0: 1 }, ackedSeq: 10, serving: true } };
+    const consumed = stepHandover(start, [4], view(1, { ...stale, 4: { phases: { 0: 'incoming' }, grants: {}, ackedSeq: 10, serving: true } }), params, 6).state;
+    expect(stepHandover(consumed, [1], view(1, back), params, 8).changes).toEqual([{ bucket: 0, from: 'draining', to: 'incoming' }]);
+  });
+
+  it('a grant we took a bucket by does not count again while its holder still sends it', () => {
+    const drainingTo1 = { phases: { 0: 'draining' as const }, grants: { 0: 1 }, ackedSeq: 0, serving: true };
+    const took = stepHandover(EMPTY_HANDOVER, [1], view(1, { 2: drainingTo1 }), params, 0);
+    expect(took.changes).toEqual([{ bucket: 0, from: 'none', to: 'incoming' }]);
+    expect(took.state.usedGrants?.get(0)).toBe(2);
+    // We let it go again (say, drained on) and read node 2's old heartbeat: its grant is spent.
+    const gone: HandoverState = { ...took.state, phases: new Map() };
+    expect(stepHandover(gone, [1], view(1, { 2: drainingTo1 }), params, 5).changes).toEqual([]);
+    // Once node 2 stopped sending it, a new grant of node 2 counts.
+    const forgot = stepHandover(gone, [1], view(1, { 2: { ...drainingTo1, grants: {} } }), params, 6).state;
+    expect(forgot.usedGrants?.has(0)).toBe(false);
+    expect(stepHandover(forgot, [1], view(1, { 2: drainingTo1 }), params, 7).changes).toEqual([{ bucket: 0, from: 'none', to: 'incoming' }]);
+  });
+
   it('a grantee that leaves without having taken the bucket needs no revocation (seed 6623)', () => {
     const start = stepHandover(held([[0, 'owned']]), [2], view(1, { 2: { phases: {}, grants: {}, ackedSeq: 0, serving: true } }, { nextSeq: 10 }), params, 0).state;
     expect(start.grants.get(0)).toMatchObject({ to: 2, revoked: false });

@@ -109,13 +109,18 @@ describe('a node back from a restart (leave, then start) counts as out until its
   });
 });
 
-describe('operations in flight while buckets change hands (seeds 6318, 6623)', () => {
+describe('operations in flight while buckets change hands (seeds 6318, 48839, 43998, 6623)', () => {
   it('seed 6318: a weight change in flight when a node is declared dead — the unheld bucket is taken by one node only', () => {
     // Node 3's weight went to 200 a millisecond before node 2 was declared dead: nodes 1 and 3
     // computed the dead node's bucket 1 from different base maps and both took it. An unheld
     // bucket is now taken only while every live peer announces the same agreed map.
     expect(makeSchedule(6318).faults.map((f) => f.kind)).toEqual(['chaos', 'cut', 'weight']);
     expect(runSeeds({ from: 6318, count: 1 }).failure).toBeNull();
+  });
+
+  it('seeds 48839, 43998: a bucket back to its draining holder — new flows again only once its own grant is spent, and never by a grant it used before', () => {
+    expect(runSeeds({ from: 48839, count: 1 }).failure).toBeNull();
+    expect(runSeeds({ from: 43998, count: 1 }).failure).toBeNull();
   });
 
   it('seed 6623: a node resumes, is granted a bucket, and stops before it took it — the grant dies with its leave', () => {
