@@ -74,6 +74,14 @@ export interface TakeoverState {
   /** The peers dead in our own view (sorted ids), as last reported; a change sends a heartbeat at once. */
   readonly deadSeen: string;
   /**
+   * The grants peers address to us (`peer:bucket`, sorted), as last seen. A change (a new grant,
+   * or one withdrawn) sends a heartbeat at once: it acknowledges the grant or the revocation, so
+   * a hand-over whose target moved on waits two message delays for the revocation, not also
+   * for our next interval heartbeat (seed 75964: a join during a resume's hand-over kept a
+   * bucket refused by every node for 120 ms against 119).
+   */
+  readonly grantsSeen: string;
+  /**
    * Hitless restart: phases adopted from the previous process, whose kernel lease runs until
    * about then. If we have not renewed by then, the peers may take them: we forget them.
    */
@@ -177,7 +185,7 @@ export function initTakeover(params: TakeoverParams, selfId: number, nowMs: numb
   const handover: HandoverState = phases.size === 0 ? EMPTY_HANDOVER : { ...EMPTY_HANDOVER, phases, grants, drainSinceMs: since, udpKept };
   return {
     self: 'joining', params, base, weights, weight: weights.get(selfId) ?? 1, absent: new Set(), owned: [...phases.keys()].sort((a, b) => a - b), handover,
-    digest: digestOf(base), epoch: 0, leaseActive: false, lastVerdict: null, leavingSinceMs: null, reclaimFromMs: nowMs, deadSeen: '',
+    digest: digestOf(base), epoch: 0, leaseActive: false, lastVerdict: null, leavingSinceMs: null, reclaimFromMs: nowMs, deadSeen: '', grantsSeen: '',
     adoptedUntilMs: adopt && phases.size > 0 ? adopt.untilMs : null,
     leaseUntilMs: null,
   };
@@ -308,21 +316,33 @@ function recompute(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
   // (The agreed map also changes when a peer planned out is then agreed dead.)
   const changedView = !sameSet(absent, s.absent) || s.base !== s0.base || digest !== s.digest;
   const deadSeen = [...m.peers.keys()].filter((id) => peerStatus(m, id, nowMs) === 'dead').sort((a, b) => a - b).join(',');
+  const grantsSeen = grantsTo(m, s.grantsSeen);
+  const news = deadSeen !== s.deadSeen || grantsSeen !== s.grantsSeen;
   if (h.changes.length === 0 && h.state === s.handover && !changedView) {
-    if (s !== s0) return { state: s, effects: [] };
-    return deadSeen === s.deadSeen ? { state: s, effects: [] } : { state: { ...s, deadSeen }, effects: [{ kind: 'send-heartbeat-now' }] };
+    return !news ? { state: s, effects: [] } : { state: { ...s, deadSeen, grantsSeen }, effects: [{ kind: 'send-heartbeat-now' }] };
   }
   const reason = reasonFor(h.changes, s.absent, absent, s.self);
   const state: TakeoverState = {
-    ...s, absent, handover: h.state, owned: h.changes.length > 0 ? sortedOwned(h.state) : s.owned, deadSeen,
+    ...s, absent, handover: h.state, owned: h.changes.length > 0 ? sortedOwned(h.state) : s.owned, deadSeen, grantsSeen,
     digest, epoch: changedView ? s.epoch + 1 : s.epoch,
   };
   const effects: TakeoverEffect[] = [];
   if (h.changes.length > 0) effects.push({ kind: 'phases', changes: h.changes, reason, absent: [...absent].sort((a, b) => a - b) });
   if (reason === 'takeover' && s.leaseActive) effects.push({ kind: 'announce', reason: 'takeover' });
   // Peers wait for our phase changes and grants: tell them at once.
-  if (changedView || deadSeen !== s.deadSeen || h.changes.length > 0 || h.state.grants !== s.handover.grants) effects.push({ kind: 'send-heartbeat-now' });
+  if (changedView || news || h.changes.length > 0 || h.state.grants !== s.handover.grants) effects.push({ kind: 'send-heartbeat-now' });
   return { state, effects };
+}
+
+/** The grants peers' latest heartbeats address to us, as `peer:bucket` sorted (`prev` when unchanged). */
+function grantsTo(m: MembershipState, prev: string): string {
+  let out = '';
+  for (const id of [...m.peers.keys()].sort((a, b) => a - b)) {
+    const grants = m.peers.get(id)?.latest?.handover?.grants;
+    if (!grants) continue;
+    for (const g of grants) if (g.to === m.cfg.selfId) out += `${out === '' ? '' : ','}${id}:${g.bucket}`;
+  }
+  return out === prev ? prev : out;
 }
 
 function forgetAll(s: TakeoverState, effects: TakeoverEffect[]): TakeoverState {
