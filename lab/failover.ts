@@ -24,6 +24,7 @@ import { waitBalanced } from './balance.js';
 import { openNftables } from '../native-shims/nftables.js';
 import { inspectTable } from '../src/vmac/nft-datapath.js';
 import { waitHandoverSettled } from './settle.js';
+import { takeoverLogs, type TakeoverLog } from './takeover-log.js';
 
 export type { FaultKind } from './faults.js';
 
@@ -43,6 +44,8 @@ export interface RunResult {
   leaseStops: string[]; // nodes other than the victim that stopped renewing during the run (should be none)
   leaseGoneAfterMs: number | null; // link/partition: when the cut-off node's kernel lease was gone
   takeoverAfterMs: number | null; // first answer by a survivor to one of the victim's clients
+  /** Each survivor's first takeover decision, from its log: victim silent for, transaction time. */
+  takeoverLog: TakeoverLog[];
   /** After the restore: how long until every node held exactly its buckets again (null: not within the limit). */
   rebalancedAfterMs?: number | null;
   /** With a TCP load (--tcp): what the streams and new connections of each side saw. */
@@ -65,7 +68,19 @@ export interface FailoverSummary {
   survivorLeaseStops: number;
   leaseGoneBeforeTakeover: number; // runs in which the cut-off node's lease was gone before a survivor answered
   leaseWatched: number; // runs in which the cut-off node's lease was watched (link, partition)
+  /**
+   * The survivors' takeover decisions (one per survivor per run, from their logs): how long the
+   * victim had been silent (dead time + agreement) and how long the ruleset transaction took.
+   */
+  takeoverDecision: { decisions: number; silentMs: { p50: number; max: number }; applyMs: { p50: number; max: number } };
   tcp?: TcpSummary;
+}
+
+function decisionSummary(logs: readonly TakeoverLog[]): FailoverSummary['takeoverDecision'] {
+  const silent = logs.map((l) => l.silentMs).filter((x): x is number => x !== null);
+  const apply = logs.map((l) => l.applyMs);
+  const max = (xs: readonly number[]): number => (xs.length > 0 ? Math.max(...xs) : NaN);
+  return { decisions: logs.length, silentMs: { p50: percentile(silent, 50), max: max(silent) }, applyMs: { p50: percentile(apply, 50), max: max(apply) } };
 }
 
 export function percentile(values: readonly number[], p: number): number {
@@ -203,6 +218,7 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
     }
   });
   const faultAtMs = faultMono - Math.min(...results.map((r) => r.startMonoNs / 1e6));
+  const takeoverLog = takeoverLogs(o.victim.id, lab.nodes.filter((n) => n.name !== o.victim.name).map((n) => ({ node: n.name, logSince: readFileSync(n.log, 'utf8').slice(logSizes.get(n.name) ?? 0) })));
   const leaseStops = lab.nodes.filter((n) => n.name !== o.victim.name && readFileSync(n.log, 'utf8').slice(logSizes.get(n.name) ?? 0).includes('"event":"lease-stopped"')).map((n) => n.name);
   // Keep the evidence: a survivor that stopped renewing is a finding, not noise.
   for (const name of leaseStops) {
@@ -224,7 +240,7 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
   const timelines = o.timeline === true ? files.map((f, i) => ({ file: f.timeline, startMonoNs: results[i]?.startMonoNs ?? 0, addrs: f.addrs })) : undefined;
   return {
     run: o.run, fault: o.fault, victim: o.victim.name, faultAtMs, gapsMs, lostVictim, duplicates, lostSurvivors, falseTakeovers, victimMoved,
-    victimLastAnswerAfterFaultMs: victimSilent, proberBehind: behind, leaseStops, leaseGoneAfterMs, takeoverAfterMs,
+    victimLastAnswerAfterFaultMs: victimSilent, proberBehind: behind, leaseStops, leaseGoneAfterMs, takeoverAfterMs, takeoverLog,
     ...(tcpResult ? { tcp: tcpResult } : {}),
     ...(rebalancedAfterMs !== undefined ? { rebalancedAfterMs } : {}),
     ...(timelines ? { timelines } : {}),
@@ -251,6 +267,7 @@ export function summarize(fault: FaultKind, runs: readonly RunResult[]): Failove
     // Partition safety, per run: the cut-off node's lease was gone before any survivor answered.
     leaseGoneBeforeTakeover: runs.filter((r) => r.leaseGoneAfterMs !== null && r.takeoverAfterMs !== null && r.leaseGoneAfterMs < r.takeoverAfterMs).length,
     leaseWatched: runs.filter((r) => r.fault === 'link' || r.fault === 'partition').length,
+    takeoverDecision: decisionSummary(runs.flatMap((r) => r.takeoverLog)),
     ...(tcp ? { tcp } : {}),
   };
 }

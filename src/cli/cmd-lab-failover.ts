@@ -22,8 +22,15 @@ export function failoverTable(s: FailoverSummary, profile: string): string {
     `| ${s.fault} | ${profile} | ${s.runs} | ${f1(s.gapMs.p50)} | ${f1(s.gapMs.p99)} | ${f1(s.gapMs.max)} | ${s.duplicates} | ${s.lostSurvivors} | ${s.lostVictim} | ${s.falseTakeovers} |`,
     ...(s.proberBehind > 0 ? ['', `The prober fell behind its 1 ms schedule ${s.proberBehind} times: gaps carry up to that jitter.`] : []),
     ...(s.leaseWatched > 0 ? ['', `The cut-off node's own lease was gone before a survivor answered in ${s.leaseGoneBeforeTakeover} of ${s.leaseWatched} runs.`] : []),
+    ...(s.takeoverDecision.decisions > 0 ? ['', decisionLine(s.takeoverDecision)] : []),
     ...(s.tcp ? ['', tcpTable(s)] : []),
   ].join('\n');
+}
+
+/** Where the takeover time went, from the survivors' logs. */
+export function decisionLine(d: FailoverSummary['takeoverDecision']): string {
+  const f1 = (n: number): string => n.toFixed(1);
+  return `Survivors decided to take over ${f1(d.silentMs.p50)} ms (p50; max ${f1(d.silentMs.max)}) after the last heartbeat they heard from the victim (dead time + agreement); the ruleset transaction took ${f1(d.applyMs.p50)} ms (p50; max ${f1(d.applyMs.max)}). ${d.decisions} decisions.`;
 }
 
 /** TCP during the runs (--tcp): one row per side, summed over all runs. */
@@ -45,7 +52,7 @@ export function tcpTable(s: FailoverSummary): string {
 export function runLine(r: RunResult, runs: number): string {
   const gaps = r.gapsMs;
   const gap = gaps.length > 0 ? `${Math.min(...gaps).toFixed(0)}-${Math.max(...gaps).toFixed(0)} ms` : 'n/a';
-  return `[failover] run ${r.run}/${runs} ${r.fault} ${r.victim}: gap ${gap}, duplicates ${r.duplicates}, lost ${r.lostSurvivors} (victim's clients ${r.lostVictim})${r.falseTakeovers > 0 ? `, false takeovers ${r.falseTakeovers}` : ''}${r.proberBehind > 0 ? `, prober behind ${r.proberBehind}x` : ''}${r.leaseStops.length > 0 ? `, lease stopped on ${r.leaseStops.join(',')}` : ''}${r.tcp ? `; tcp survivors ${r.tcp.survivors.resets} resets/${r.tcp.survivors.stalls} stalls/${r.tcp.survivors.new_failed} failed new, victim's ${r.tcp.victim.resets} resets/${r.tcp.victim.stalls} stalls/${r.tcp.victim.new_failed} failed new` : ''}`;
+  return `[failover] run ${r.run}/${runs} ${r.fault} ${r.victim}: gap ${gap}, duplicates ${r.duplicates}, lost ${r.lostSurvivors} (victim's clients ${r.lostVictim})${r.falseTakeovers > 0 ? `, false takeovers ${r.falseTakeovers}` : ''}${r.proberBehind > 0 ? `, prober behind ${r.proberBehind}x` : ''}${r.leaseStops.length > 0 ? `, lease stopped on ${r.leaseStops.join(',')}` : ''}${r.takeoverLog.length > 0 ? `, decided ${r.takeoverLog.map((l) => `${l.node} ${l.silentMs === null ? '?' : l.silentMs.toFixed(0)} ms silent + ${l.applyMs.toFixed(1)} ms nft`).join(', ')}` : ''}${r.tcp ? `; tcp survivors ${r.tcp.survivors.resets} resets/${r.tcp.survivors.stalls} stalls/${r.tcp.survivors.new_failed} failed new, victim's ${r.tcp.victim.resets} resets/${r.tcp.victim.stalls} stalls/${r.tcp.victim.new_failed} failed new` : ''}`;
 }
 
 /** Runs `runs` faults on a live lab, victims in turn; the first run keeps its timeline for --svg. */

@@ -182,10 +182,15 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
       try {
         switch (e.kind) {
           case 'phases': {
+            const beforeMs = clock.nowMs();
             d.dp.setPhases(e.changes);
+            const appliedMs = clock.nowMs();
             moves++;
             const count = (to: string): number => e.changes.filter((c) => c.to === to).length;
-            log.info({ event: 'buckets-moved', reason: e.reason, owned: count('owned'), incoming: count('incoming'), draining: count('draining'), released: count('none'), holding: t.owned.length, absent: e.absent, epoch: t.epoch }, `bucket phases changed (${e.reason})`);
+            // Where a takeover's time went: how long each absent peer had been silent when we
+            // decided (dead time + agreement), and how long the ruleset transaction took.
+            const silentMs = e.reason === 'takeover' ? e.absent.map((id) => { const h = m.peers.get(id)?.lastHeardMs; return h == null ? null : round1(beforeMs - h); }) : undefined;
+            log.info({ event: 'buckets-moved', reason: e.reason, owned: count('owned'), incoming: count('incoming'), draining: count('draining'), released: count('none'), holding: t.owned.length, absent: e.absent, ...(silentMs ? { silentMs } : {}), applyMs: round1(appliedMs - beforeMs), epoch: t.epoch }, `bucket phases changed (${e.reason})`);
             break;
           }
           case 'renew-lease':
@@ -406,3 +411,5 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     },
   };
 }
+
+const round1 = (ms: number): number => Math.round(ms * 10) / 10;

@@ -8,6 +8,7 @@ import type { FailoverSummary } from '../../lab/failover.js';
 const summary = (p99: number): FailoverSummary => ({
   fault: 'crash', runs: 20, gapMs: { p50: p99 / 2, p99, max: p99 + 1 }, duplicates: 0, lostSurvivors: 3, lostVictim: 100,
   falseTakeovers: 0, victimMoved: 15, victimSilentAfterMs: { p50: 1, max: 2 }, proberBehind: 0, survivorLeaseStops: 0, leaseGoneBeforeTakeover: 0, leaseWatched: 0,
+  takeoverDecision: { decisions: 0, silentMs: { p50: NaN, max: NaN }, applyMs: { p50: NaN, max: NaN } },
 });
 
 describe('compare rows', () => {
