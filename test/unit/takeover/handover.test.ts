@@ -76,6 +76,24 @@ describe('hand-over step', () => {
     expect(stepHandover(old, [2], took, params, 260).changes).toEqual([]);
   });
 
+  it('an active node takes a bucket granted to it although its view targets another node, then hands it on; a node not in service does not (seed 17150)', () => {
+    const giver = { phases: { 0: 'draining' as const }, grants: { 0: 2 }, ackedSeq: 0, serving: true };
+    const target = { phases: {}, grants: {}, ackedSeq: 0, serving: true };
+    const peers = { 1: giver, 3: target };
+    // Our view (node 2) targets node 3: taken, new flows at once.
+    const took = stepHandover(EMPTY_HANDOVER, [3], view(2, peers), { ...params, inService: true }, 0);
+    expect(took.changes).toEqual([{ bucket: 0, from: 'none', to: 'incoming' }]);
+    // Next step: handed on to the target, which serves.
+    const next = stepHandover(took.state, [3], view(2, peers), { ...params, inService: true }, 1);
+    expect(next.changes).toEqual([{ bucket: 0, from: 'incoming', to: 'draining' }]);
+    expect(wireGrants(next.state)).toEqual([{ bucket: 0, to: 3 }]);
+    // Draining, leaving or joining (not in service): left to the giver's revocation.
+    expect(stepHandover(EMPTY_HANDOVER, [3], view(2, peers), { ...params, inService: false }, 0).changes).toEqual([]);
+    // A grant to another node, or a holder that does not drain, is never taken off target.
+    expect(stepHandover(EMPTY_HANDOVER, [3], view(2, { 1: { ...giver, grants: { 0: 3 } }, 3: target }), { ...params, inService: true }, 0).changes).toEqual([]);
+    expect(stepHandover(EMPTY_HANDOVER, [3], view(2, { 1: giver, 3: { ...target, phases: { 0: 'owned' as const } } }), { ...params, inService: true }, 0).changes).toEqual([]);
+  });
+
   it('a grant is withdrawn only after the grantee acknowledged the revocation', () => {
     const start = stepHandover(held([[0, 'owned']]), [2], view(1, { 2: { phases: {}, grants: {}, ackedSeq: 0, serving: true } }, { nextSeq: 10 }), params, 0).state;
     const peers = (acked: number): Record<number, Peer> => ({ 2: { phases: {}, grants: {}, ackedSeq: acked, serving: true }, 3: { phases: {}, grants: {}, ackedSeq: acked, serving: true } });
