@@ -24,6 +24,10 @@
  *
  * Liveness: new flows of a moving bucket are refused by both nodes only between O's switch to
  * `draining` and N hearing of it: one message delay (we send a heartbeat at once on a change).
+ * When the target moves on while a grant is in flight (an operation during a hand-over), an
+ * active N still takes the bucket and hands it on to its own target; a grantee not in service
+ * (draining, leaving, joining) is revoked from instead, each acknowledgement sent at once (a
+ * change in the grants addressed to a node makes it send a heartbeat).
  *
  * UDP (with a flow timeout, `udpFlowTimeoutMs` > 0): UDP has no handshake, so no node can tell a
  * new UDP flow from an old one by its own conntrack, and the two nodes switch phase one message
