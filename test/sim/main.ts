@@ -10,7 +10,8 @@
  * faults. --progress P prints a progress line to stderr every P schedules (default 1000).
  * --wire-codec sends heartbeats through the real wire codec instead of by reference
  * (sim-codec.ts); --every-ms checks every simulated millisecond instead of skipping the quiet
- * ones (schedule.ts). Both give the same verdicts, only slower.
+ * ones (schedule.ts). Both give the same verdicts, only slower. --gap-stats prints how close the
+ * planned schedules come to the hand-over gap limit (gap-stats.ts), in this thread.
  */
 import { availableParallelism } from 'node:os';
 import { runSeeds, type SeedFailure } from './run-seeds.js';
@@ -51,6 +52,18 @@ function finish(failure: SeedFailure | null, usedWorkers: number): void {
     process.exit(1);
   }
   process.stdout.write(`${seeds} passed, 0 failed (seeds ${start}..${start + seeds - 1}, ${elapsed()} s, ${usedWorkers} worker${usedWorkers === 1 ? '' : 's'})\n`);
+}
+
+if (args.includes('--gap-stats')) {
+  const { gapStat, gapReport } = await import('./gap-stats.js');
+  const stats = [];
+  for (let seed = start; seed < start + seeds; seed++) {
+    const g = gapStat(seed);
+    if (g) stats.push(g);
+    progress(1);
+  }
+  process.stdout.write(`${gapReport(stats)}\n(seeds ${start}..${start + seeds - 1}, ${elapsed()} s)\n`);
+  process.exit(0);
 }
 
 const listAt = args.indexOf('--list');

@@ -198,6 +198,15 @@ export interface RunOptions {
   readonly observe?: (c: SimCluster, atMs: number) => void;
 }
 
+/**
+ * The hand-over gap limit of a planned schedule: two heartbeat intervals + its jitter + 1 ms. One
+ * interval for a single move; two when moves overlap while the views differ (a node joining
+ * while another drains: a grant can go to a node whose view does not yet agree).
+ */
+export function gapLimitMs(s: Schedule): number {
+  return 2 * s.timing.intervalMs + Math.max(0, ...s.faults.map((f) => (f.kind === 'chaos' ? f.jitterMs : 0))) + 1;
+}
+
 /** Runs one schedule; returns the first violation or null. */
 export function runSchedule(s: Schedule, trace?: (line: string) => void, opts: RunOptions = {}): Violation | null {
   const every = opts.everyMs === true;
@@ -206,9 +215,7 @@ export function runSchedule(s: Schedule, trace?: (line: string) => void, opts: R
   const down = new Set<number>(s.lateJoin ?? []);
   const frozen = new Set<number>();
   // Hand-over gaps (planned schedules): ms each bucket's new flows have been refused by all.
-  // One interval for a single move; two when moves overlap while the views differ (a node joining
-  // while another drains: a grant can go to a node whose view does not yet agree, and is revoked).
-  const gapLimitMs = 2 * s.timing.intervalMs + Math.max(0, ...s.faults.map((f) => (f.kind === 'chaos' ? f.jitterMs : 0))) + 1;
+  const gapLimit = gapLimitMs(s);
   const refused = new Uint8Array(64);
   const refusedFor = new Int32Array(64);
   const checkGapsFrom = deadMs * 3;
@@ -251,13 +258,13 @@ export function runSchedule(s: Schedule, trace?: (line: string) => void, opts: R
       for (let b = 0; b < 64; b++) {
         if (!refused[b]) { refusedFor[b] = 0; continue; }
         const was = refusedFor[b] ?? 0;
-        const after = Math.max(0, gapLimitMs - was);
+        const after = Math.max(0, gapLimit - was);
         if (after <= quiet && after < worstAfter) { worst = b; worstAfter = after; }
         refusedFor[b] = was + 1 + quiet;
       }
       if (worst >= 0) {
         const forMs = (refusedFor[worst] ?? 0) - quiet + worstAfter;
-        return { kind: 'gap', atMs: now - start + worstAfter, detail: `bucket ${worst}: new flows refused by every node for ${forMs} ms (limit ${gapLimitMs})` };
+        return { kind: 'gap', atMs: now - start + worstAfter, detail: `bucket ${worst}: new flows refused by every node for ${forMs} ms (limit ${gapLimit})` };
       }
     }
     if (quiet > 0) {
