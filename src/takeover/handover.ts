@@ -206,21 +206,14 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
       case 'none': {
         // Without a lease, what we know of the others may be older than their last decisions
         // (a thawed process reads old heartbeats): act only once they all answered us anew.
+        // Off target only by a grant, and only while active: granted to us although our view
+        // targets another node (views differ for a moment, or the target changed after the grant
+        // was sent), we take new flows at once and the next step hands the bucket on to the
+        // target (incoming → draining) once it serves.
         if (!v.mayTakeUnheld || (t !== s && p.inService !== true)) break;
         const holders = v.holders(b);
-        if (t !== s) {
-          // Granted to us although our view targets another node (views differ for a moment, or
-          // the target changed after the grant was sent): take new flows at once; the next step
-          // hands the bucket on to the target (incoming → draining) once it serves.
-          const from = holders.length > 0 && holders.every((x) => v.phaseAt(x, b) === 'draining') ? grantFrom(holders, b) : 0;
-          if (from !== 0) {
-            setPhase(b, 'none', 'incoming');
-            useGrant(b, from);
-          }
-          break;
-        }
         if (holders.length === 0) {
-          if (v.mayTakeOrphans) setPhase(b, 'none', 'owned');
+          if (t === s && v.mayTakeOrphans) setPhase(b, 'none', 'owned');
         } else {
           // Nobody accepts the bucket's new flows, and a holder hands them to us (a holder whose
           // grantee took the bucket stops sending its grant, so at most one grant is live).

@@ -74,7 +74,7 @@ export interface TakeoverState {
   /** The peers dead in our own view (sorted ids), as last reported; a change sends a heartbeat at once. */
   readonly deadSeen: string;
   /**
-   * The grants peers address to us (`peer:bucket`, sorted), as last seen. A change (a new grant,
+   * The grants peers address to us (`peer:bucket`), as last seen. A change (a new grant,
    * or one withdrawn) sends a heartbeat at once: it acknowledges the grant or the revocation, so
    * a hand-over whose target moved on waits two message delays for the revocation, not also
    * for our next interval heartbeat (seed 75964: a join during a resume's hand-over kept a
@@ -316,7 +316,7 @@ function recompute(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
   // (The agreed map also changes when a peer planned out is then agreed dead.)
   const changedView = !sameSet(absent, s.absent) || s.base !== s0.base || digest !== s.digest;
   const deadSeen = [...m.peers.keys()].filter((id) => peerStatus(m, id, nowMs) === 'dead').sort((a, b) => a - b).join(',');
-  const grantsSeen = grantsTo(m, s.grantsSeen);
+  const grantsSeen = grantsTo(m);
   const news = deadSeen !== s.deadSeen || grantsSeen !== s.grantsSeen;
   if (h.changes.length === 0 && h.state === s.handover && !changedView) {
     return !news ? { state: s, effects: [] } : { state: { ...s, deadSeen, grantsSeen }, effects: [{ kind: 'send-heartbeat-now' }] };
@@ -334,15 +334,15 @@ function recompute(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
   return { state, effects };
 }
 
-/** The grants peers' latest heartbeats address to us, as `peer:bucket` sorted (`prev` when unchanged). */
-function grantsTo(m: MembershipState, prev: string): string {
+/** The grants peers' latest heartbeats address to us, as `peer:bucket` in membership order (fixed at start). */
+function grantsTo(m: MembershipState): string {
   let out = '';
-  for (const id of [...m.peers.keys()].sort((a, b) => a - b)) {
-    const grants = m.peers.get(id)?.latest?.handover?.grants;
+  for (const p of m.peers.values()) {
+    const grants = p.latest?.handover?.grants;
     if (!grants) continue;
-    for (const g of grants) if (g.to === m.cfg.selfId) out += `${out === '' ? '' : ','}${id}:${g.bucket}`;
+    for (const g of grants) if (g.to === m.cfg.selfId) out += `${out === '' ? '' : ','}${p.id}:${g.bucket}`;
   }
-  return out === prev ? prev : out;
+  return out;
 }
 
 function forgetAll(s: TakeoverState, effects: TakeoverEffect[]): TakeoverState {
