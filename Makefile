@@ -16,9 +16,9 @@ $(STAMP): $(SETUP_INPUTS)
 build: setup
 	npx tsc -p tsconfig.json
 	$(MAKE) -C lab/c
-	npx tsx src/docs/gen-docs.ts
 
-# Regenerate docs/{config,metrics,cli}-reference.md (also part of build).
+# Regenerate docs/{config,metrics,cli}-reference.md. Not part of build or test on purpose:
+# test/unit/docs/reference-current.test.ts fails when a committed page is stale.
 docs: setup
 	npx tsc -p tsconfig.json
 	npx tsx src/docs/gen-docs.ts
