@@ -39,6 +39,8 @@ export interface RunResult {
   lostSurvivors: number;
   falseTakeovers: number;
   victimMoved: number;
+  /** Victim's client addresses that the victim itself answered at least once in the window (rejoin: after its start). */
+  victimAnswered: number;
   victimLastAnswerAfterFaultMs: number | null; // when the victim itself went silent (max over its clients)
   proberBehind: number;
   leaseStops: string[]; // nodes other than the victim that stopped renewing during the run (should be none)
@@ -178,6 +180,7 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
   let lostVictim = 0;
   let falseTakeovers = 0;
   let victimMoved = 0;
+  let victimAnswered = 0;
   let victimSilent: number | null = null;
   let behind = 0;
   results.forEach((r, i) => {
@@ -197,6 +200,7 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
         continue;
       }
       if (strangers.length > 0) victimMoved += 1;
+      if ((a.nodes[o.victim.name] ?? 0) > 0) victimAnswered += 1;
       lostVictim += a.lost;
       const t = o.fault === 'rejoin' ? null : takeoverOf(byAddr.get(index) ?? [], o.victim.name, faultUsLocal, r.intervalUs);
       if (t) {
@@ -231,7 +235,7 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
     await undoFault(lab, o.victim, o.fault);
     // A restarted daemon loads, hears a quorum and reclaims its buckets: slower the more nodes share the cores.
     const restoreMs = 15_000 + 1000 * lab.nodes.length;
-    await waitServing(o.victim, victimLogFrom, { restarted: o.victim.daemonPid !== pidAtFault || o.fault === 'term' }, restoreMs);
+    await waitServing(o.victim, victimLogFrom, { restarted: o.victim.daemonPid !== pidAtFault || o.fault === 'term' || o.fault === 'rejoin' }, restoreMs);
     if (drains) await waitHandoverSettled(lab);
     // The next run starts from the configured map: the victim has its buckets back, nothing moving.
     const b = await waitBalanced(lab.nodes, restoreMs, 100);
@@ -239,7 +243,7 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
   }
   const timelines = o.timeline === true ? files.map((f, i) => ({ file: f.timeline, startMonoNs: results[i]?.startMonoNs ?? 0, addrs: f.addrs })) : undefined;
   return {
-    run: o.run, fault: o.fault, victim: o.victim.name, faultAtMs, gapsMs, lostVictim, duplicates, lostSurvivors, falseTakeovers, victimMoved,
+    run: o.run, fault: o.fault, victim: o.victim.name, faultAtMs, gapsMs, lostVictim, duplicates, lostSurvivors, falseTakeovers, victimMoved, victimAnswered,
     victimLastAnswerAfterFaultMs: victimSilent, proberBehind: behind, leaseStops, leaseGoneAfterMs, takeoverAfterMs, takeoverLog,
     ...(tcpResult ? { tcp: tcpResult } : {}),
     ...(rebalancedAfterMs !== undefined ? { rebalancedAfterMs } : {}),
