@@ -250,7 +250,7 @@ export function runSchedule(s: Schedule, trace?: (line: string) => void, opts: R
     // deliveries, renewals, conntrack polls are all timers) and no lease running out. Every
     // node's state and what every data path answers stay exactly as checked just now, so each of
     // those milliseconds' checks would find the same: no double answer, no reset risk, the same
-    // buckets refused. They are skipped, their time added to the refusals (see README).
+    // buckets refused. They are skipped, their time added to the refusals (see docs/simulator.md).
     let quiet = 0;
     if (!every) {
       const quietUntil = Math.min(end, s.faults[next]?.at ?? Infinity, gaps || !s.planned ? Infinity : checkGapsFrom, Math.ceil(c.nextChangeMs() - start - 1));
