@@ -13,6 +13,9 @@
  * ones (schedule.ts). Both give the same verdicts, only slower. --gap-stats prints how close the
  * planned schedules come to the hand-over gap limit (gap-stats.ts), in this thread.
  *
+ * --freeze SEED… prints those seeds' schedules as JSON (for test/sim/regressions.json, which the
+ * tests replay so that a change of the generator does not change what they test).
+ *
  * --mutation NAME runs the same schedules with a deliberate protocol fault in every node
  * (src/takeover/mutations.ts) and succeeds when a check catches it: it prints the first seed
  * that fails and which check fired, and exits 1 if none of the N seeds caught it.
@@ -71,6 +74,15 @@ function finish(failure: SeedFailure | null, usedWorkers: number): void {
     process.exit(1);
   }
   process.stdout.write(`${seeds} passed, 0 failed (seeds ${start}..${start + seeds - 1}, ${elapsed()} s, ${usedWorkers} worker${usedWorkers === 1 ? '' : 's'})\n`);
+}
+
+const freezeAt = args.indexOf('--freeze');
+if (freezeAt >= 0) {
+  // The schedules of the seeds that follow, as drawn now, for test/sim/regressions.json.
+  const { makeSchedule } = await import('./schedule.js');
+  const list = args.slice(freezeAt + 1).filter((a) => /^\d+$/.test(a)).map(Number);
+  process.stdout.write(`${JSON.stringify(list.map((seed) => makeSchedule(seed)))}\n`);
+  process.exit(0);
 }
 
 if (args.includes('--gap-stats')) {
