@@ -102,8 +102,8 @@ describe('a node back from a restart (leave, then start) counts as out until its
     // old process left at 252 (nobody took its buckets sooner), so at 252 two of four nodes were
     // out: no quorum proof for 8 ms, leases lapsed. 27219 drew: node 1 leaves (195) and starts
     // (222), nodes 2 (224) and 3 (255) drain: with node 1 still leaving, nobody was in service.
-    expect(frozen(26427).faults.filter((f) => f.kind !== 'chaos').map((f) => f.kind)).toEqual(['drain', 'weight', 'leave', 'weight', 'start', 'resume']);
-    expect(frozen(27219).faults.filter((f) => f.kind !== 'chaos').map((f) => f.kind)).toEqual(['leave', 'start', 'drain', 'resume']);
+    expect(makeSchedule(26427).faults.filter((f) => f.kind !== 'chaos').map((f) => f.kind)).toEqual(['drain', 'weight', 'leave', 'weight', 'start', 'resume']);
+    expect(makeSchedule(27219).faults.filter((f) => f.kind !== 'chaos').map((f) => f.kind)).toEqual(['leave', 'start', 'drain', 'resume']);
     expect(runSchedule(frozen(26427))).toBeNull();
     expect(runSchedule(frozen(27219))).toBeNull();
   });
