@@ -251,7 +251,9 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       },
     };
   } catch (err) {
+    log.error({ err, event: 'start-failed' }, 'start-up failed: removing what it had added');
     await undo();
+    log.info({ event: 'stopped', reason: 'error' }, 'stopped: nothing of ours is left in the kernel');
     throw err;
   }
 }
