@@ -23,7 +23,7 @@ import { createEventTap } from '../metrics/event-tap.js';
 import type { OperatorSurface } from '../metrics/operator-surface.js';
 import { startOperatorExtras, withCounterReadBeforeMove } from './operator-wiring.js';
 import { openIcmpEcho } from '../../native-shims/raw-socket.js';
-import { EXIT_FAILURE, EXIT_OK, reportError } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_RESTART, reportError } from './output.js';
 
 /** Only ARP requests asking for the VIP wake the daemon: the kernel filters the rest. */
 export function arpCaptureFilter(vip: string): string {
@@ -41,8 +41,10 @@ The config is validated before anything is applied: a bad file exits 2 and chang
 On SIGTERM or SIGINT the daemon hands its buckets over gracefully, then removes its nftables
 table, the VIP and its sysctl changes. On SIGUSR2 it restarts hitlessly: it announces a restart
 window (15 s; VMAC_RESTART_WINDOW_MS) to its peers, leaves the kernel serving on that lease, and the next \`vmac run\` of
-the service adopts the table instead of rebuilding it (systemd: ExecReload=kill -USR2 $MAINPID
-is not enough alone; use \`systemctl kill -s USR2 vmac@web\` and let Restart=always start it).
+the service adopts the table instead of rebuilding it. That process exits 75, which the
+packaged unit restarts at once (\`systemctl reload vmac@web\` sends the SIGUSR2).
+Exit codes: 0 stopped, 1 failed (everything it had added is removed), 2 bad config (nothing
+touched), 75 hitless restart (the kernel serves on for the successor).
 If the daemon dies without stopping (kill -9, crash, hang), the kernel lease expires after
 timing.leaseMs and the node stops answering by itself.
 
@@ -118,7 +120,7 @@ heartbeat loop runs.`)
           extras.stopping();
           // SIGUSR2: hitless restart (the next `vmac run` adopts the kernel state); else a planned stop.
           running.stop(sig === 'SIGUSR2' ? 'restart' : 'signal').then(
-            async () => { await extras.close(); running.rtnl.close(); process.exit(EXIT_OK); },
+            async () => { await extras.close(); running.rtnl.close(); process.exit(sig === 'SIGUSR2' ? EXIT_RESTART : EXIT_OK); },
             (err: unknown) => { log.error({ err }, 'stop failed'); process.exit(EXIT_FAILURE); },
           );
         };
