@@ -55,13 +55,21 @@ function singleNodeConfig(dir: string, service: string): string {
   return file;
 }
 
-/** Runs the installed `vmac run` in `ns` until it exits (or `ms` passes: then SIGTERM); exit code and output. */
-function runVmac(ns: string, bin: string, config: string, env: Record<string, string>, ms: number): Promise<{ code: number | null; out: string }> {
+/**
+ * Runs the installed `vmac run` in `ns` until it exits, or until `ms` passes or its output
+ * contains `stopOn` (then SIGTERM, a planned stop); exit code and output.
+ */
+function runVmac(ns: string, bin: string, config: string, env: Record<string, string>, ms: number, stopOn?: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const child = spawn('ip', ['netns', 'exec', ns, bin, 'run', config], { env: { ...process.env, VMAC_LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    let asked = false;
+    const onData = (c: Buffer): void => {
+      out += c.toString();
+      if (stopOn !== undefined && !asked && out.includes(stopOn)) { asked = true; child.kill('SIGTERM'); }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     const timer = setTimeout(() => child.kill('SIGTERM'), ms);
     child.on('exit', (code) => { clearTimeout(timer); resolve({ code, out }); });
   });
@@ -183,7 +191,7 @@ describe('the installed package (make deb -> dpkg -x -> usr/bin/vmac)', () => {
       rmSync(join(copy, 'usr/lib/vmac/native-shims/realtime'), { recursive: true });
       const config = singleNodeConfig(dir, 'pknort');
       const before = await kernelState(ns);
-      const r = await runVmac(ns, join(copy, 'usr/bin/vmac'), config, {}, 6000);
+      const r = await runVmac(ns, join(copy, 'usr/bin/vmac'), config, {}, 15_000, '"scheduling":"unavailable"');
       expect(r.out).toContain('"event":"capability-missing"');
       expect(r.out).toContain('"module":"realtime"');
       expect(r.out).toContain('"event":"ready"');
