@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node
 import { join } from 'node:path';
 import { VmacError } from '../src/util/errors.js';
 import { ipBatch, nsRun, run, spawnInNs } from './exec.js';
-import { daemonEntry, labBinary, labStateDir } from './paths.js';
+import { labBinary, labStateDir, vmacCommand } from './paths.js';
 import { nodeConfigYaml, planLab, routedClientLink, type HbLink, type LabPlan, type LabSpec } from './plan.js';
 import { generateKey } from '../src/ha/key-file.js';
 import { waitBalanced } from './balance.js';
@@ -107,7 +107,7 @@ async function readMac(ns: string): Promise<string> {
 export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) => void } = {}): Promise<LabInfo> {
   const plan = planLab(spec);
   const progress = opts.onProgress ?? (() => undefined);
-  const entry = daemonEntry();
+  const vmacCmd = vmacCommand();
   const echo = labBinary('vmac-echo');
   if ((await listLabNamespaces(spec.name)).length > 0) {
     throw new VmacError('VMAC_LAB_FAILED', `a lab named ${spec.name} already exists: run \`vmac lab down --name ${spec.name}\` first`, { name: spec.name });
@@ -144,7 +144,7 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
       if (spec.echoFreezeMs !== undefined) echoArgs.push('--freeze-ms', String(spec.echoFreezeMs));
       const echoChild = spawnInNs(n.ns, echo, echoArgs, join(dir, `${n.name}-echo.log`));
       const late = spec.lateNodes?.includes(n.id) === true;
-      const daemon = withDaemons && !late ? spawnInNs(n.ns, process.execPath, [entry, 'run', config], log) : null;
+      const daemon = withDaemons && !late ? spawnInNs(n.ns, vmacCmd.file, [...vmacCmd.args, 'run', config], log) : null;
       if (!daemon) writeFileSync(log, '');
       nodes.push({ id: n.id, name: n.name, ns: n.ns, address: n.address, mac: await readMac(n.ns), config, log, daemonPid: daemon?.pid ?? -1, echoPid: echoChild.pid ?? -1 });
     }

@@ -22,15 +22,24 @@ export function nodeSysctls(ifname: string): ReadonlyMap<string, string> {
   return new Map([[`net.ipv4.conf.${ifname}.arp_announce`, '2']]);
 }
 
+/** All or nothing: when a step fails, the sysctls written before it are written back, then it throws. */
 export async function prepareHost(ports: { rtnl: AddressPort; sysctl: SysctlPort }, ifname: string, vip: string): Promise<HostChanges> {
   const link = await ports.rtnl.getLink(ifname);
   const sysctlsBefore = new Map<string, string>();
-  for (const [key, value] of nodeSysctls(ifname)) {
-    sysctlsBefore.set(key, ports.sysctl.read(key));
-    ports.sysctl.write(key, value);
+  try {
+    for (const [key, value] of nodeSysctls(ifname)) {
+      const before = ports.sysctl.read(key);
+      ports.sysctl.write(key, value);
+      sysctlsBefore.set(key, before);
+    }
+    const outcome = await ports.rtnl.addAddress(link.index, parseIp(vip).bytes, 32);
+    return { link, vipAdded: outcome === 'added', sysctlsBefore };
+  } catch (err) {
+    for (const [key, value] of sysctlsBefore) {
+      try { ports.sysctl.write(key, value); } catch { /* the original error is the one to report */ }
+    }
+    throw err;
   }
-  const outcome = await ports.rtnl.addAddress(link.index, parseIp(vip).bytes, 32);
-  return { link, vipAdded: outcome === 'added', sysctlsBefore };
 }
 
 export async function restoreHost(ports: { rtnl: AddressPort; sysctl: SysctlPort }, changes: HostChanges, vip: string): Promise<void> {
