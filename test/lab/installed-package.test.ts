@@ -156,7 +156,7 @@ describe('the installed package (make deb -> dpkg -x -> usr/bin/vmac)', () => {
       // 1. The heartbeat port is taken (after VIP, sysctl and nftables table are in place).
       const holder = spawnInNs(ns, process.execPath, ['-e', "require('dgram').createSocket('udp4').bind(5789, '10.201.0.1')"], join(dir, 'holder.log'));
       await new Promise((r) => setTimeout(r, 500));
-      const a = await watchKernel(ns, dir, () => runVmac(ns, vmacBin, config, {}, 15_000));
+      const a = await watchKernel(ns, dir, () => runVmac(ns, vmacBin, config, {}, 45_000));
       holder.kill('SIGKILL');
       const afterA = await kernelState(ns);
       console.log(`[installed] heartbeat port taken: exit ${a.result.code}; stderr: ${a.result.out.split('\n').filter((l) => l.startsWith('vmac:')).join(' ')}\n  nft monitor: ${a.changes.trim().split('\n').join(' | ')}\n  ip monitor: ${a.addresses.trim().split('\n').join(' | ')}\n  before ${JSON.stringify(before)}\n  after  ${JSON.stringify(afterA)}`);
@@ -169,7 +169,7 @@ describe('the installed package (make deb -> dpkg -x -> usr/bin/vmac)', () => {
       expect(a.addresses).toMatch(/^Deleted \d+: eth0 +inet 10\.201\.0\.100\/32/m);
       expect(afterA).toEqual(before);
       // 2. A failure after the daemon is up (the test hook fails the last start-up step).
-      const b = await watchKernel(ns, dir, () => runVmac(ns, vmacBin, config, { VMAC_TEST_FAIL_AFTER_START: 'after-start' }, 15_000));
+      const b = await watchKernel(ns, dir, () => runVmac(ns, vmacBin, config, { VMAC_TEST_FAIL_AFTER_START: 'after-start' }, 45_000));
       const afterB = await kernelState(ns);
       console.log(`[installed] failure after start: exit ${b.result.code}; stderr: ${b.result.out.split('\n').filter((l) => l.startsWith('vmac:')).join(' ')}\n  nft monitor: ${b.changes.trim().split('\n').join(' | ')}\n  ip monitor: ${b.addresses.trim().split('\n').join(' | ')}\n  after  ${JSON.stringify(afterB)}`);
       expect(b.result.code).toBe(1);
@@ -180,7 +180,7 @@ describe('the installed package (make deb -> dpkg -x -> usr/bin/vmac)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 120_000);
 
   it('without its optional realtime module the installed daemon says so, runs, and stops cleanly', async () => {
     const ns = `${name}-f1`;
@@ -191,7 +191,7 @@ describe('the installed package (make deb -> dpkg -x -> usr/bin/vmac)', () => {
       rmSync(join(copy, 'usr/lib/vmac/native-shims/realtime'), { recursive: true });
       const config = singleNodeConfig(dir, 'pknort');
       const before = await kernelState(ns);
-      const r = await runVmac(ns, join(copy, 'usr/bin/vmac'), config, {}, 15_000, '"scheduling":"unavailable"');
+      const r = await runVmac(ns, join(copy, 'usr/bin/vmac'), config, {}, 45_000, '"scheduling":"unavailable"');
       expect(r.out).toContain('"event":"capability-missing"');
       expect(r.out).toContain('"module":"realtime"');
       expect(r.out).toContain('"event":"ready"');
@@ -201,7 +201,7 @@ describe('the installed package (make deb -> dpkg -x -> usr/bin/vmac)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 30_000);
+  }, 60_000);
 });
 
 function readdirDeb(): string {
