@@ -21,6 +21,7 @@ import { quorumGate } from '../ha/quorum-policy-gate.js';
 import { initTakeover, step, targetMap, wireState, type Adoption, type TakeoverEffect, type TakeoverEvent, type TakeoverState } from '../takeover/ownership-reducer.js';
 import { inPhase, wireGrants, wireOf } from '../takeover/handover.js';
 import type { ConntrackPort } from '../takeover/conntrack-port.js';
+import { nextReadingAtMs } from '../takeover/drain-poll.js';
 
 /**
  * Default drain timeout: how long an old owner keeps a bucket's established connections before
@@ -140,6 +141,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   let leaveDone: (() => void) | null = null;
   const timers: TimerHandle[] = [];
   let conntrackReading = false;
+  let lastReading: { startMs: number; durationMs: number } | null = null;
   let degraded = false;
   /** What we announce: a degraded active node says `standby`, so peers do not count it as healthy. */
   const announced = (): ReturnType<typeof wireState> => (degraded && t.self === 'active' ? 'standby' : wireState(t.self));
@@ -259,6 +261,8 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     const ct = d.conntrack;
     if (!ct || conntrackReading || inPhase(t.handover, 'draining').length === 0) return;
     const atMs = clock.nowMs();
+    // Paced by the last reading's cost (drain-poll.ts): a big table must not keep a core busy.
+    if (atMs < nextReadingAtMs(lastReading?.startMs ?? null, lastReading?.durationMs ?? 0)) return;
     let udpActive: ReadonlySet<number>;
     try {
       // The kernel's record of the keeper's UDP (one libnftables call), read at the same instant.
@@ -272,6 +276,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     conntrackReading = true;
     reading.then((busy) => {
       conntrackReading = false;
+      lastReading = { startMs: atMs, durationMs: clock.nowMs() - atMs };
       log.debug({ event: 'drain-reading', atMs, tcpBusy: busy.size, udpBusy: [...udpActive] }, 'connections of draining buckets');
       runEvent({ kind: 'conntrack', m, busy, atMs, udpActive });
     }, (err: unknown) => {
@@ -406,6 +411,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     },
     close() {
       closed = true;
+      d.conntrack?.close?.();
       for (const h of timers) clock.clear(h);
       d.transport.close();
     },

@@ -26,7 +26,8 @@ export type ErrorCode =
   | 'VMAC_RESOURCE_INVALID'
   | 'VMAC_FENCE_FAILED'
   | 'VMAC_WATCHDOG_FAILED'
-  | 'VMAC_PING_FAILED';
+  | 'VMAC_PING_FAILED'
+  | 'VMAC_CONNTRACK_FAILED';
 
 export class VmacError extends Error {
   readonly code: ErrorCode;
