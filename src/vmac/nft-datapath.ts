@@ -56,8 +56,9 @@ export function parsePhaseMap(json: string): { incoming: number[]; draining: num
       if (typeof b !== 'number') continue;
       const target = verdict.jump?.target;
       // `incoming_udp` / `draining_udp`: the same phases, kept by the bucket's UDP keeper.
-      if (target === 'incoming' || target === 'incoming_udp') incoming.push(b);
-      else if (target === 'draining' || target === 'draining_udp') draining.push(b);
+      // `incoming_hold` / `draining_adopt`: the same phases, per-flow UDP stages.
+      if (target === 'incoming' || target === 'incoming_udp' || target === 'incoming_hold') incoming.push(b);
+      else if (target === 'draining' || target === 'draining_udp' || target === 'draining_adopt') draining.push(b);
     }
   }
   return { incoming: incoming.sort((a, b) => a - b), draining: draining.sort((a, b) => a - b) };
