@@ -79,6 +79,9 @@ export function renderFlowTable(plan: DataPathPlan, p: UdpPerFlowPlan): string[]
     `add rule ${t} refuse ${FLOW} @seen goto seen_refuse`,
     `add chain ${t} draining_adopt`,
     `add rule ${t} draining_adopt meta l4proto udp jump kept`,
+    // Handed on before an earlier old owner let go: its flows stay refused here too (a stale
+    // conntrack entry of ours for one of them must not adopt it).
+    `add rule ${t} draining_adopt ${FLOW} @listed jump refuse`,
     `add rule ${t} draining_adopt meta l4proto udp ct status confirmed goto keep_refresh`,
     `add rule ${t} draining_adopt meta l4proto udp drop`,
     `add rule ${t} draining_adopt ct state established,related accept`,
@@ -97,6 +100,7 @@ export function renderFlowPhaseChains(plan: DataPathPlan): string[] {
   return [
     `add chain ${t} draining`,
     `add rule ${t} draining meta l4proto udp jump kept`,
+    `add rule ${t} draining ${FLOW} @listed jump refuse`,
     `add rule ${t} draining meta l4proto udp drop`,
     `add rule ${t} draining ct state established,related accept`,
     `add rule ${t} draining drop`,
