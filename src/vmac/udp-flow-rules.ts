@@ -49,7 +49,7 @@ export interface TimedFlow extends UdpFlowKey { readonly timeoutMs: number }
 const FLOW = 'ip saddr . udp sport . udp dport';
 
 /** The idle timeout of a flow to `dport`. */
-export function idleFor(p: UdpPerFlowPlan, dport: number): number {
+export function idleFor(p: Pick<UdpPerFlowPlan, 'idleMs' | 'portIdleMs'>, dport: number): number {
   return p.portIdleMs.find((x) => x.port === dport)?.idleMs ?? p.idleMs;
 }
 

@@ -17,7 +17,7 @@ describe('flow publication codec', () => {
     const bytes = encodeFlowMessage(msg, key);
     expect(decodeFlowMessage(bytes.subarray(0, 40), key)).toEqual({ ok: false, reason: 'truncated' });
     expect(decodeFlowMessage(encodeFlowMessage(msg, Buffer.alloc(32, 8)), key)).toEqual({ ok: false, reason: 'bad-mac' });
-    const flipped = Uint8Array.from(bytes); flipped[35] ^= 1;
+    const flipped = Uint8Array.from(bytes); flipped[35] = (flipped[35] ?? 0) ^ 1;
     expect(decodeFlowMessage(flipped, key)).toEqual({ ok: false, reason: 'bad-mac' });
     const hb = Uint8Array.from(bytes); hb[0] = 0x56;
     expect(decodeFlowMessage(hb, key)).toEqual({ ok: false, reason: 'bad-magic' });
