@@ -40,6 +40,8 @@ export interface TakeoverParams {
   readonly connectionsKnown?: boolean;
   /** 0 or absent: UDP moves with new flows; else one keeper per bucket (handover.ts). */
   readonly udpFlowTimeoutMs?: number;
+  /** Per-flow UDP hand-over: drains also wait for their old UDP flows (handover.ts). */
+  readonly udpPerFlow?: boolean;
 }
 
 export interface TakeoverState {
@@ -312,7 +314,7 @@ function recompute(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
   const mayTakeUnheld = s.self !== 'stopped' && s.leaseActive && s.reclaimFromMs === null;
   const digest = agreedDigest(s, absent, dead);
   const mayTakeOrphans = mayTakeUnheld && sameAgreedMapAsPeers(digest, s.mapOutliers, m, dead);
-  const h = stepHandover(s.handover, view.map, peerView(m, dead, mayTakeUnheld, mayTakeOrphans), { drainTimeoutMs: s.params.drainTimeoutMs, graceful: s.params.graceful !== false, connectionsKnown: s.params.connectionsKnown !== false, udpFlowTimeoutMs: s.params.udpFlowTimeoutMs ?? 0, inService: s.self === 'active' }, nowMs);
+  const h = stepHandover(s.handover, view.map, peerView(m, dead, mayTakeUnheld, mayTakeOrphans), { drainTimeoutMs: s.params.drainTimeoutMs, graceful: s.params.graceful !== false, connectionsKnown: s.params.connectionsKnown !== false, udpFlowTimeoutMs: s.params.udpFlowTimeoutMs ?? 0, udpPerFlow: s.params.udpPerFlow === true, inService: s.self === 'active' }, nowMs);
   // (The agreed map also changes when a peer planned out is then agreed dead.)
   const changedView = !sameSet(absent, s.absent) || s.base !== s0.base || digest !== s.digest;
   const deadSeen = [...m.peers.keys()].filter((id) => peerStatus(m, id, nowMs) === 'dead').sort((a, b) => a - b).join(',');

@@ -83,6 +83,8 @@ export interface FlowView {
 export type FlowEvent =
   | { readonly kind: 'sync'; readonly view: FlowView }
   | { readonly kind: 'ct-udp'; readonly flows: readonly UdpFlowEntry[]; readonly bucketOf: (f: UdpFlowEntry) => number }
+  /** The conntrack reading failed: ask again at the next sync (the buckets keep adopting meanwhile). */
+  | { readonly kind: 'ct-failed' }
   | { readonly kind: 'flows'; readonly from: number; readonly bucket: number; readonly generation: number; readonly part: number; readonly parts: number; readonly flows: readonly WireFlow[]; readonly view: FlowView }
   | { readonly kind: 'ack'; readonly from: number; readonly bucket: number; readonly generation: number };
 
@@ -177,6 +179,11 @@ export function stepFlows(s: FlowState, e: FlowEvent, p: FlowHandoverParams, now
         out.set(b, { ...ob, stage: 'kept' });
         effects.push({ kind: 'fill-keep', bucket: b, flows: byBucket.get(b) ?? [] });
       }
+      return { state: { ...s, out }, effects };
+    }
+    case 'ct-failed': {
+      const out = new Map(s.out);
+      for (const [b, ob] of s.out) if (ob.stage === 'adopting') out.set(b, { ...ob, dumpAsked: false });
       return { state: { ...s, out }, effects };
     }
     case 'flows': {

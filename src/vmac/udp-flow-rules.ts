@@ -156,3 +156,14 @@ export function parseFlowSet(text: string): TimedFlow[] {
   }
   return out;
 }
+
+/**
+ * How much longer the new owner refuses a flow than the old owner keeps it: kernel timeouts fire
+ * up to 8 ms early, on 4 ms ticks, and a packet reaches the two nodes microseconds apart; 100 ms
+ * covers that with room. A packet of a flow that was idle for its whole timeout and comes back
+ * within this margin is dropped by both (never answered twice); its retry reaches the new owner.
+ */
+export const REFUSE_MARGIN_MS = 100;
+
+/** Flow-set capacity: 262,144 flows per set (the size of the kernel's default conntrack table). */
+export const MAX_HANDOVER_FLOWS = 262_144;
