@@ -34,6 +34,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <linux/netlink.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
@@ -49,7 +50,7 @@ static void throw_errno(napi_env env, const char *what, int err) {
   napi_value msg, code, e, no;
   char text[160];
   snprintf(text, sizeof text, "%s: %s", what, strerror(err));
-  const char *name = err == EPERM ? "EPERM" : err == ENOENT ? "ENOENT" : err == EINVAL ? "EINVAL" : err == ENOBUFS ? "ENOBUFS" : err == EOPNOTSUPP ? "EOPNOTSUPP" : err == EEXIST ? "EEXIST" : err == EBADF ? "EBADF" : "EIO";
+  const char *name = err == EPERM ? "EPERM" : err == ENOENT ? "ENOENT" : err == EINVAL ? "EINVAL" : err == ENOBUFS ? "ENOBUFS" : err == EOPNOTSUPP ? "EOPNOTSUPP" : err == EEXIST ? "EEXIST" : err == EBADF ? "EBADF" : err == EAGAIN ? "EAGAIN" : "EIO";
   napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
   napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
   napi_create_error(env, code, msg, &e);
@@ -300,6 +301,9 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
   if (!err && fd >= 0) {
     int rcv = 4 << 20; /* large dumps: the kernel fills the socket faster than one recv loop drains it */
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+    /* A dump that stalls fails (EAGAIN) instead of holding a libuv pool thread, and process exit, forever. */
+    struct timeval tv = { .tv_sec = 5, .tv_usec = 0 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     struct sockaddr_nl local = { .nl_family = AF_NETLINK };
     if (bind(fd, (struct sockaddr *)&local, sizeof local) != 0) err = errno;
   }
