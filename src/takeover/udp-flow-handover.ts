@@ -228,22 +228,34 @@ export function unfilled(s: FlowState): Set<number> {
   return out;
 }
 
+/** Flow sets as read from the kernel, each flow with the time it has left. */
+export interface FlowSetsRead { keep: readonly TimedFlow[]; keepfill: readonly TimedFlow[]; listed: readonly TimedFlow[]; theirs: readonly TimedFlow[]; seen: readonly TimedFlow[] }
+
 /**
- * What we publish for one bucket: our kept flows (keep and keepfill, each with its time left)
- * and, if we were handed the bucket while another node drained it, the flows we still refuse
- * (listed, with the longer of theirs and seen): the next owner must refuse them as well.
+ * What we publish, per bucket: our kept flows (keep and keepfill, each with its time left) and,
+ * if we were handed the bucket while another node drained it, the flows we still refuse (listed,
+ * with the longer of theirs and seen): the next owner must refuse them as well. One pass over
+ * the sets for every bucket published at once.
  */
-export function publicationFor(bucket: number, bucketOf: (f: TimedFlow) => number, sets: { keep: readonly TimedFlow[]; keepfill: readonly TimedFlow[]; listed: readonly TimedFlow[]; theirs: readonly TimedFlow[]; seen: readonly TimedFlow[] }): WireFlow[] {
-  const best = new Map<string, WireFlow>();
+export function publicationsByBucket(bucketOf: (f: TimedFlow) => number, sets: FlowSetsRead): Map<number, WireFlow[]> {
+  const best = new Map<number, Map<string, WireFlow>>();
   const put = (f: TimedFlow, ms: number): void => {
-    if (ms <= 0 || bucketOf(f) !== bucket) return;
+    if (ms <= 0) return;
+    const b = bucketOf(f);
+    let m = best.get(b);
+    if (!m) best.set(b, (m = new Map<string, WireFlow>()));
     const k = flowKey(f);
-    const had = best.get(k);
-    if (had === undefined || had.remainingMs < ms) best.set(k, { saddr: f.saddr, sport: f.sport, dport: f.dport, remainingMs: ms });
+    const had = m.get(k);
+    if (had === undefined || had.remainingMs < ms) m.set(k, { saddr: f.saddr, sport: f.sport, dport: f.dport, remainingMs: ms });
   };
   for (const f of sets.keep) put(f, f.timeoutMs);
   for (const f of sets.keepfill) put(f, f.timeoutMs);
   const listed = new Set(sets.listed.map(flowKey));
   for (const f of [...sets.theirs, ...sets.seen]) if (listed.has(flowKey(f))) put(f, f.timeoutMs);
-  return [...best.values()];
+  return new Map([...best].map(([b, m]) => [b, [...m.values()]]));
+}
+
+/** What we publish for one bucket (publicationsByBucket, one bucket). */
+export function publicationFor(bucket: number, bucketOf: (f: TimedFlow) => number, sets: FlowSetsRead): WireFlow[] {
+  return publicationsByBucket(bucketOf, sets).get(bucket) ?? [];
 }

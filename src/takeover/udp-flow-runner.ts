@@ -12,7 +12,7 @@ import { checkReplay, type SenderReplayState } from '../ha/replay-window.js';
 import type { DataPathPort } from '../vmac/datapath-port.js';
 import type { FlowSet, TimedFlow } from '../vmac/udp-flow-rules.js';
 import type { ConntrackPort } from './conntrack-port.js';
-import { EMPTY_FLOWS, publicationFor, stepFlows, unfilled, type FlowEffect, type FlowEvent, type FlowHandoverParams, type FlowState, type FlowView } from './udp-flow-handover.js';
+import { EMPTY_FLOWS, publicationsByBucket, stepFlows, unfilled, type FlowEffect, type FlowEvent, type FlowHandoverParams, type FlowState, type FlowView } from './udp-flow-handover.js';
 
 export interface FlowRunnerDeps {
   readonly selfId: number;
@@ -70,7 +70,7 @@ export function startFlowRunner(d: FlowRunnerDeps): FlowRunner {
 
   function apply(effects: readonly FlowEffect[]): void {
     // Our flow sets, read at most once per batch of publications.
-    let sets: Record<FlowSet, TimedFlow[]> | null = null;
+    let byBucket: Map<number, { saddr: string; sport: number; dport: number; remainingMs: number }[]> | null = null;
     for (const e of effects) {
       try {
         switch (e.kind) {
@@ -83,8 +83,8 @@ export function startFlowRunner(d: FlowRunnerDeps): FlowRunner {
             d.log.debug({ event: 'udp-flows-kept', bucket: e.bucket, flows: e.flows.length }, 'conntrack\'s UDP flows of a draining bucket kept');
             break;
           case 'publish': {
-            sets ??= { keep: read('keep'), keepfill: read('keepfill'), listed: read('listed'), theirs: read('theirs'), seen: read('seen') };
-            const flows = publicationFor(e.bucket, bucketOfFlow, sets);
+            byBucket ??= publicationsByBucket(bucketOfFlow, { keep: read('keep'), keepfill: read('keepfill'), listed: read('listed'), theirs: read('theirs'), seen: read('seen') });
+            const flows = byBucket.get(e.bucket) ?? [];
             send(e.to, e.bucket, e.generation, 'flows', flowParts(flows));
             counts.published = (counts.published ?? 0) + 1;
             d.log.debug({ event: 'udp-flows-published', bucket: e.bucket, to: e.to, flows: flows.length, generation: e.generation }, 'UDP flows of a moving bucket published');
