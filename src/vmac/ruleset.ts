@@ -26,6 +26,8 @@
  *                                          in @udpactive; then as `draining`
  *     chain incoming_udp (bucket back at its UDP keeper)       every UDP packet accepted; then as `incoming`
  *     chains draining / incoming (not the keeper)              every UDP packet dropped first
+ *   with the per-flow UDP hand-over (udpPerFlow, the default; udp-flow-rules.ts): flow sets and
+ *     the stages draining_adopt → draining and incoming_hold → incoming instead
  *
  * A bucket being handed over is in `owned` (so the ingress rule lets it into the IP stack) and
  * in `phase` (so conntrack decides). The hash is computed again at prerouting rather than carried
