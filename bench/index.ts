@@ -1,9 +1,11 @@
 /**
- * `npm run bench -- [datapath] [--json] [--rounds N]`: benchmarks that print ratios measured
+ * `npm run bench -- [datapath|heartbeat|conntrack|drain] [--json] [--rounds N]`: benchmarks that print ratios measured
  * side by side in one run. The machine is shared and noisy: absolute numbers are context.
  */
 import { benchDatapath } from './datapath.js';
 import { benchHeartbeatCost } from './heartbeat-cost.js';
+import { benchConntrack } from './conntrack.js';
+import { benchDrain } from './drain.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -22,8 +24,24 @@ for (const name of selected) {
       ...rows.map((r) => `| ${r.nodes} | ${(r.received / r.nodes / r.simSeconds).toFixed(0)} | ${r.cpuMsPerNodePerSecond.toFixed(1)} | ${r.cpuUsPerReceived.toFixed(0)} | ${((r.cpuMsPerNodePerSecond * r.nodes) / 1000).toFixed(2)} |`), ''].join('\n'));
     continue;
   }
+  if (name === 'drain') {
+    // A drain of node 1 with 10,000 TCP and 10,000 UDP conntrack entries: netlink vs `conntrack -L`.
+    const rows = await benchDrain({ connections: 10_000, tcpLifeS: 8, log });
+    if (json) { process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`); continue; }
+    process.stdout.write(['', '## drain with 10,000 TCP + 10,000 UDP conntrack entries (TCP entries expire after 8 s)', '', '| reader | drain | daemon CPU during the drain |', '| --- | ---: | ---: |',
+      ...rows.map((r) => `| ${r.reader} | ${r.drainMs === null ? 'not ended' : `${r.drainMs} ms`} | ${r.daemonCpuMs} ms |`), ''].join('\n'));
+    continue;
+  }
+  if (name === 'conntrack') {
+    // The drain poll's conntrack reading: ctnetlink shim vs a `conntrack -L` child, 100 to 100,000 entries.
+    const rows = await benchConntrack({ sizes: [100, 10_000, 100_000], rounds, log });
+    if (json) { process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`); continue; }
+    process.stdout.write(['', `## conntrack reading (medians of ${rounds}; TCP entries to the VIP, as many UDP ones and 10 % to another address in the same table)`, '', '| connections | netlink: TCP busy buckets, ms | netlink CPU ms | netlink: UDP flow list, ms | `conntrack -L`: TCP busy buckets, ms | `conntrack -L` CPU ms (with child) | wall ratio | CPU ratio |', '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...rows.map((r) => `| ${r.connections} | ${r.netlinkTcpMs.toFixed(2)} | ${r.netlinkCpuMs.toFixed(2)} | ${r.netlinkUdpMs.toFixed(2)} | ${r.toolTcpMs.toFixed(2)} | ${r.toolCpuMs.toFixed(2)} | ${(r.toolTcpMs / r.netlinkTcpMs).toFixed(1)} | ${(r.toolCpuMs / r.netlinkCpuMs).toFixed(1)} |`), ''].join('\n'));
+    continue;
+  }
   if (name !== 'datapath') {
-    process.stderr.write(`unknown benchmark ${JSON.stringify(name)}; available: datapath, heartbeat\n`);
+    process.stderr.write(`unknown benchmark ${JSON.stringify(name)}; available: datapath, heartbeat, conntrack, drain\n`);
     process.exit(2);
   }
   const r = await benchDatapath({ rounds, secondsPerTrial: 2, tcpRounds: 5, tcpSeconds: 3, log });

@@ -104,9 +104,11 @@ export async function injectFault(lab: LabInfo, victim: LabNodeInfo, fault: Faul
       await nsRun(victim.ns, 'nft', ['-f', '-'], { input: partitionRuleset('loss', HEARTBEAT_PORT, o.lossPercent ?? DEFAULT_LOSS_PERCENT) });
       return;
     case 'restart':
-      // Planned: hand over, exit, start again; all while the clients probe.
+      // Planned: hand over, exit, start again; all while the clients probe. The leaving node
+      // serves its old UDP flows until they are idle (per-flow hand-over), the drain timeout
+      // (30 s) at most: the probes' flows end with the probe window.
       process.kill(victim.daemonPid, 'SIGTERM');
-      await waitExit(victim.daemonPid);
+      await waitExit(victim.daemonPid, 45_000);
       startDaemon(victim);
       return;
     case 'rejoin': startDaemon(victim); return;

@@ -110,7 +110,10 @@ export async function runOperation(lab: LabInfo, op: Operation, victim: LabNodeI
     await control(victim, ['drain', '--timeout', '3000']);
     await waitLog(victim.log, logFrom, 'buckets-moved');
     await sleep(o.durationMs / 3);
-    drain = drainMs(victim.log, logFrom);
+    // The probes' UDP flows never go quiet while they run: with the per-flow hand-over the drain
+    // holds them to its 3 s timeout. Wait for its end (bounded) before resuming.
+    const until = Date.now() + 4500;
+    while ((drain = drainMs(victim.log, logFrom)) === null && Date.now() < until) await sleep(100);
     await control(victim, ['resume']);
   }
   const results: UdpProbeResult[] = await probing;

@@ -47,6 +47,10 @@ export interface LabSpec {
   readonly lateNodes?: readonly number[];
   /** handover.udpFlowTimeoutMs in every node's config (absent: the default). */
   readonly udpFlowTimeoutMs?: number;
+  /** handover.udpPerFlow (absent: the default, on). */
+  readonly udpPerFlow?: boolean;
+  /** handover.udpIdleMs (absent: the default, 30 s): labs use a short one so drains end within a test. */
+  readonly udpIdleMs?: number;
 }
 
 export const TIMING_KEYS = ['leaseMs', 'renewMs', 'intervalMs', 'suspectAfter', 'deadAfter', 'marginMs'] as const;
@@ -189,11 +193,21 @@ export function nodeConfigYaml(plan: LabPlan, node: LabNodePlan, keyFile: string
     `timing:`,
     `  profile: ${plan.spec.profile}`,
     ...timingLines(plan.spec),
-    ...(plan.spec.udpFlowTimeoutMs === undefined ? [] : [`handover: { udpFlowTimeoutMs: ${plan.spec.udpFlowTimeoutMs} }`]),
+    ...handoverLines(plan.spec),
     // The product defaults (interval 100 ms, fall 3, rise 5): what an operator would start with.
     ...(plan.spec.dataPathCheck === false ? [] : [`dataPathCheck: { targets: [${plan.gateway}] }`]),
     '',
   ].join('\n');
+}
+
+/** The `handover` section from the spec's fields that are set (none: the product defaults). */
+function handoverLines(spec: Pick<LabSpec, 'udpFlowTimeoutMs' | 'udpPerFlow' | 'udpIdleMs'>): string[] {
+  const f = [
+    spec.udpFlowTimeoutMs === undefined ? null : `udpFlowTimeoutMs: ${spec.udpFlowTimeoutMs}`,
+    spec.udpPerFlow === undefined ? null : `udpPerFlow: ${spec.udpPerFlow}`,
+    spec.udpIdleMs === undefined ? null : `udpIdleMs: ${spec.udpIdleMs}`,
+  ].filter((x) => x !== null);
+  return f.length === 0 ? [] : [`handover: { ${f.join(', ')} }`];
 }
 
 /** The timing values a --timing-scale K multiplies (none for K = 1 or unset). */

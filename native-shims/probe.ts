@@ -11,6 +11,7 @@ import { loadCap } from './pcap.js';
 import { loadRawSocketPackage } from './raw-socket.js';
 import { openRealtime } from './realtime.js';
 import { loadSdnotifyShim } from './sdnotify.js';
+import { loadConntrackShim } from './conntrack.js';
 
 const LOADERS: Record<NativeModule, () => unknown> = {
   nftables: loadNftablesShim,
@@ -19,6 +20,7 @@ const LOADERS: Record<NativeModule, () => unknown> = {
   'raw-socket': loadRawSocketPackage,
   realtime: openRealtime,
   sdnotify: loadSdnotifyShim,
+  conntrack: loadConntrackShim,
 };
 
 export function probeNativeModule(m: NativeModule): ProbeResult {

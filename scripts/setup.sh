@@ -42,6 +42,8 @@ npm ci --no-audit --no-fund
 npx node-gyp rebuild --directory native-shims/nftables --loglevel=warn
 # SCHED_FIFO for the heartbeat path (src/util/realtime.ts).
 npx node-gyp rebuild --directory native-shims/realtime --loglevel=warn
+# ctnetlink (raw netlink, no library): conntrack dumps filtered by the kernel for drains and the UDP hand-over.
+npx node-gyp rebuild --directory native-shims/conntrack --loglevel=warn
 # sd_notify(3) for the systemd unit (Type=notify, WatchdogSec): Node has no unix datagram sockets.
 npx node-gyp rebuild --directory native-shims/sdnotify --loglevel=warn
 # Our patched copy of cap 0.2.1 (libpcap): survives its link going down (native-shims/cap/PATCHES.md).

@@ -11,7 +11,7 @@ import { HB_LINKS, parseTimingOverrides, TIMING_KEYS, type HbLink } from '../../
 import { DEFAULT_TCP_LOAD, type TcpLoad, type StreamsResult } from '../../lab/failover-tcp.js';
 import { printJson, reportError, EXIT_BAD_INPUT } from './output.js';
 
-interface Options { name: string; nodes: string; fault: string; runs: string; profile: string; perClient: string; json?: boolean; seed?: string; svg?: string; router?: boolean; hbLink: string; lossPercent: string; timing?: string; tcp?: boolean; timingScale?: string; datapathCheck: boolean }
+interface Options { name: string; nodes: string; fault: string; runs: string; profile: string; perClient: string; json?: boolean; seed?: string; svg?: string; router?: boolean; hbLink: string; lossPercent: string; timing?: string; tcp?: boolean; timingScale?: string; datapathCheck: boolean; udpPerFlow: boolean; udpIdleMs: string }
 
 /** The Markdown failover table (one row), as `vmac lab failover` and the demo print it. */
 export function failoverTable(s: FailoverSummary, profile: string): string {
@@ -91,6 +91,8 @@ export function registerLabFailover(lab: Command): void {
     .option('--tcp', `also run TCP during every run: ${DEFAULT_TCP_LOAD.streamsPerClient} long-lived streams and ${DEFAULT_TCP_LOAD.newPerSec} new connections/s per client namespace, from the victim's and from the survivors' client addresses`)
     .option('--timing-scale <k>', 'multiply the profile\'s heartbeat interval, lease and renewal period by k in every node config (large labs on few cores: see docs/scale.md)')
     .option('--no-datapath-check', 'daemons without dataPathCheck (by default they ping the gateway 10.200.0.254)')
+    .option('--udp-idle-ms <ms>', 'handover.udpIdleMs in every node config: short, so a planned stop whose UDP flows end with the probe window finishes within the run', '1000')
+    .option('--no-udp-per-flow', 'daemons without the per-flow UDP hand-over (handover.udpPerFlow: false), to show what it prevents')
     .option('--svg <file>', 'draw the first run as an SVG timeline (one lane per client address)')
     .option('--json', 'print {summary, runs} as JSON')
     .addHelpText('after', `
@@ -138,7 +140,7 @@ Examples:
         const timing = o.timing === undefined ? undefined : parseTimingOverrides(o.timing);
         let upMs: LabInfo['upMs'];
         const results = await withLabCleanup(o.name, async () => {
-          const info = await labUp({ name: o.name, nodes: Number(o.nodes), clients: 3, addrs: 60, seed, buckets: 256, profile: o.profile === 'fast' ? 'fast' : 'default', affinity: 'address', router: o.router === true, hbLink: o.hbLink as HbLink, dataPathCheck: o.datapathCheck, ...(timing ? { timing } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) }, { onProgress: (m) => void process.stderr.write(`[lab] ${m}\n`) });
+          const info = await labUp({ name: o.name, nodes: Number(o.nodes), clients: 3, addrs: 60, seed, buckets: 256, profile: o.profile === 'fast' ? 'fast' : 'default', affinity: 'address', router: o.router === true, hbLink: o.hbLink as HbLink, dataPathCheck: o.datapathCheck, ...(o.udpPerFlow === false ? { udpPerFlow: false } : { udpIdleMs: Number(o.udpIdleMs) }), ...(timing ? { timing } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) }, { onProgress: (m) => void process.stderr.write(`[lab] ${m}\n`) });
           upMs = info.upMs;
           if (upMs) process.stderr.write(`[lab] up: every daemon serving after ${upMs.serving} ms, balanced after ${upMs.balanced} ms\n`);
           return failoverSeries(info, { fault, runs, perClient: Number(o.perClient), seed, lossPercent: Number(o.lossPercent), profile: o.profile, ...(o.svg !== undefined ? { svg: o.svg } : {}), ...(o.tcp === true ? { tcp: DEFAULT_TCP_LOAD } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) });

@@ -1,4 +1,5 @@
 import { conntrackTool } from '../takeover/conntrack-tool.js';
+import { conntrackNetlink } from '../takeover/conntrack-netlink.js';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { startDaemon } from '../daemon/node-daemon.js';
@@ -72,7 +73,8 @@ heartbeat loop runs.`)
             const rtnl = openRtnetlink();
             const daemon = await startDaemon(cfg, {
               dataPath: (plan) => withCounterReadBeforeMove(nftDataPath(nft, plan), (remove) => surface?.beforeMove(remove)),
-              conntrack: (c) => conntrackTool(c.vip, c.hash, c.buckets),
+              // ctnetlink through our shim; VMAC_CONNTRACK=tool: the old `conntrack -L` child (cost comparison only).
+              conntrack: (c) => (process.env.VMAC_CONNTRACK === 'tool' ? conntrackTool(c.vip, c.hash, c.buckets) : conntrackNetlink(c.vip, c.hash, c.buckets)),
               // VMAC_HANDOVER=off: planned moves break connections (only to show what the hand-over prevents).
               graceful: process.env.VMAC_HANDOVER !== 'off',
               // VMAC_RESTART_WINDOW_MS: the hitless-restart window (default 15 s).

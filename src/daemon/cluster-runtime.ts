@@ -12,7 +12,7 @@ import type { BucketMap } from '../hash/bucket-map.js';
 import { WIRE_CODEC, type HeartbeatCodec } from '../ha/heartbeat-codec.js';
 import { receiveHeartbeat, createDropCounters, countOutcome, type DropCounters, type ReplayStates } from '../ha/heartbeat-receiver.js';
 import type { Heartbeat, PeerReport, PeerStatus } from '../ha/heartbeat-types.js';
-import { arpStandInFor, hasQuorum, heardByQuorumUntil, initMembership, onHeartbeat, peerStatus, proofs, recordSent, leaseVerdict, type MembershipState } from '../ha/membership.js';
+import { agreedDead, arpStandInFor, hasQuorum, heardByQuorumUntil, initMembership, onHeartbeat, peerStatus, proofs, recordSent, leaseVerdict, type MembershipState } from '../ha/membership.js';
 import type { HeartbeatTransport } from '../ha/transport.js';
 import type { HeartbeatKey } from '../ha/heartbeat-auth.js';
 import { disagreeing, observeDigest, type AgreementState } from '../ha/map-agreement.js';
@@ -22,6 +22,12 @@ import { quorumGate } from '../ha/quorum-policy-gate.js';
 import { initTakeover, step, targetMap, wireState, type Adoption, type TakeoverEffect, type TakeoverEvent, type TakeoverState } from '../takeover/ownership-reducer.js';
 import { inPhase, wireGrants, wireOf } from '../takeover/handover.js';
 import type { ConntrackPort } from '../takeover/conntrack-port.js';
+import { nextReadingAtMs } from '../takeover/drain-poll.js';
+import { isFlowMessage } from '../ha/flow-codec.js';
+import { udpPerFlowPlan } from '../takeover/udp-flow-plan.js';
+import { startFlowRunner, type FlowRunner } from '../takeover/udp-flow-runner.js';
+import type { FlowView } from '../takeover/udp-flow-handover.js';
+import type { WirePhase } from '../ha/heartbeat-types.js';
 
 /**
  * Default drain timeout: how long an old owner keeps a bucket's established connections before
@@ -31,6 +37,13 @@ import type { ConntrackPort } from '../takeover/conntrack-port.js';
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 /** How often conntrack is read while a bucket drains: a drain then ends within this of its last connection. */
 export const CONNTRACK_POLL_MS = 100;
+/** An unacknowledged flow publication is sent again after this long (two heartbeat intervals of the default profile). */
+export const FLOW_RESEND_MS = 200;
+/**
+ * How long a new owner remembers that a flow was an old owner's: refused only while that owner
+ * may keep it (`theirs`/`seen`), so remembering long costs only memory; an hour outlasts any drain.
+ */
+export const FLOW_LISTED_MS = 3_600_000;
 
 export interface ClusterDeps {
   readonly cfg: VmacConfig;
@@ -115,6 +128,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   const { cfg, clock, log } = d;
   const codec = d.codec ?? WIRE_CODEC;
   const deadMs = cfg.timing.intervalMs * cfg.timing.deadAfter;
+  const perFlow = (d.udpFlowTimeoutMs ?? 0) > 0 ? null : udpPerFlowPlan(cfg);
   let m: MembershipState = initMembership({
     selfId: cfg.node.id,
     nodeIds: cfg.nodes.map((n) => n.id),
@@ -124,7 +138,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     leaseMs: cfg.timing.leaseMs,
     marginMs: cfg.timing.marginMs,
   }, d.incarnation, clock.nowMs());
-  let t: TakeoverState = initTakeover({ nodes: cfg.nodes, buckets: cfg.buckets, drainTimeoutMs: d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, graceful: d.graceful !== false, connectionsKnown: d.conntrack !== undefined, udpFlowTimeoutMs: d.udpFlowTimeoutMs ?? cfg.handover?.udpFlowTimeoutMs ?? 0, ...(d.mutation ? { mutation: d.mutation } : {}) }, cfg.node.id, clock.nowMs(), d.adopt ?? null);
+  let t: TakeoverState = initTakeover({ nodes: cfg.nodes, buckets: cfg.buckets, drainTimeoutMs: d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, graceful: d.graceful !== false, connectionsKnown: d.conntrack !== undefined, udpFlowTimeoutMs: d.udpFlowTimeoutMs ?? cfg.handover?.udpFlowTimeoutMs ?? 0, udpPerFlow: perFlow !== null, ...(d.mutation ? { mutation: d.mutation } : {}) }, cfg.node.id, clock.nowMs(), d.adopt ?? null);
   let restartWindowMs = 0;
   let restartWaiter: (() => void) | null = null;
   if (d.startDrained) t = step({ ...t, healthHold: true }, { kind: 'drain-requested', m }, clock.nowMs()).state;
@@ -135,6 +149,30 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   const linkCount = Math.max(1, cfg.node.addresses.length);
   const perLinkReceived = Array.from({ length: linkCount }, () => 0);
   const linkHeard = new Map<number, (number | null)[]>(cfg.peers.map((p) => [p.id, Array.from({ length: linkCount }, () => null)]));
+  const flows: FlowRunner | null = perFlow === null ? null : startFlowRunner({
+    selfId: cfg.node.id, incarnation: d.incarnation, key: d.key, hash: cfg.hash, buckets: cfg.buckets,
+    params: { idleMs: perFlow.idleMs, portIdleMs: perFlow.portIdleMs, marginMs: perFlow.marginMs, resendMs: FLOW_RESEND_MS, listedMs: FLOW_LISTED_MS },
+    dp: d.dp, ...(d.conntrack ? { conntrack: d.conntrack } : {}), knownIds, nowMs: () => clock.nowMs(), log: log.child({ module: 'udp-flows' }),
+    send(peerId, bytes) {
+      const peer = cfg.peers.find((p) => p.id === peerId);
+      for (let link = 0; link < linkCount; link++) { const a = peer?.addresses[link]; if (a !== undefined) d.transport.send(link, a, bytes); }
+    },
+  });
+  /** Our moving buckets and the live peers holding each, for the flow runner. */
+  const flowView = (): FlowView => {
+    const dead = agreedDead(m, clock.nowMs());
+    return {
+      selfId: cfg.node.id, draining: new Set(inPhase(t.handover, 'draining')), incoming: new Set(inPhase(t.handover, 'incoming')),
+      holders(b) {
+        const out: { id: number; phase: WirePhase }[] = [];
+        for (const p of m.peers.values()) {
+          const ph = dead.has(p.id) ? 'none' : (p.latest?.handover?.phases[b] ?? 'none');
+          if (ph !== 'none') out.push({ id: p.id, phase: ph });
+        }
+        return out;
+      },
+    };
+  };
   let sent = 0;
   let moves = 0;
   let wasServing = false;
@@ -143,6 +181,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   let leaveDone: (() => void) | null = null;
   const timers: TimerHandle[] = [];
   let conntrackReading = false;
+  let lastReading: { startMs: number; durationMs: number } | null = null;
   let degraded = false;
   /** What we announce: a degraded active node says `standby`, so peers do not count it as healthy. */
   const announced = (): ReturnType<typeof wireState> => (degraded && t.self === 'active' ? 'standby' : wireState(t.self));
@@ -255,6 +294,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     const r = step(t, { ...e, m }, clock.nowMs());
     t = r.state;
     apply(r.effects);
+    flows?.sync(flowView());
   }
 
   /** While a bucket drains, read conntrack: the drain ends once its last connection is gone. */
@@ -262,10 +302,12 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     const ct = d.conntrack;
     if (!ct || conntrackReading || inPhase(t.handover, 'draining').length === 0) return;
     const atMs = clock.nowMs();
+    // Paced by the last reading's cost (drain-poll.ts): a big table must not keep a core busy.
+    if (atMs < nextReadingAtMs(lastReading?.startMs ?? null, lastReading?.durationMs ?? 0)) return;
     let udpActive: ReadonlySet<number>;
     try {
       // The kernel's record of the keeper's UDP (one libnftables call), read at the same instant.
-      udpActive = (t.params.udpFlowTimeoutMs ?? 0) > 0 ? d.dp.udpActive() : NONE;
+      udpActive = flows ? flows.udpBusy() : (t.params.udpFlowTimeoutMs ?? 0) > 0 ? d.dp.udpActive() : NONE;
     } catch (err) {
       log.warn({ err, event: 'udp-activity-failed' }, 'reading UDP activity failed: draining buckets end on the drain timeout');
       return;
@@ -275,6 +317,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     conntrackReading = true;
     reading.then((busy) => {
       conntrackReading = false;
+      lastReading = { startMs: atMs, durationMs: clock.nowMs() - atMs };
       log.debug({ event: 'drain-reading', atMs, tcpBusy: busy.size, udpBusy: [...udpActive] }, 'connections of draining buckets');
       runEvent({ kind: 'conntrack', m, busy, atMs, udpActive });
     }, (err: unknown) => {
@@ -284,6 +327,8 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   }
 
   d.transport.onMessage((bytes, linkId) => {
+    // Flow publications share the heartbeat sockets; their own codec and replay window.
+    if (isFlowMessage(bytes)) { flows?.onDatagram(bytes, linkId, flowView()); return; }
     const r = receiveHeartbeat(bytes, { key: d.key, selfId: cfg.node.id, knownIds, replay, decode: codec.decode });
     replay = r.replay;
     countOutcome(counters, r.outcome);
@@ -409,6 +454,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     },
     close() {
       closed = true;
+      d.conntrack?.close?.();
       for (const h of timers) clock.clear(h);
       d.transport.close();
     },

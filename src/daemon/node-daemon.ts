@@ -16,6 +16,7 @@ import type { BucketMap } from '../hash/bucket-map.js';
 import type { Clock } from '../util/clock.js';
 import type { DataPathPort } from '../vmac/datapath-port.js';
 import { tableName, type DataPathPlan } from '../vmac/ruleset.js';
+import { udpPerFlowPlan } from '../takeover/udp-flow-plan.js';
 import { prepareHost, restoreHost, type AddressPort, type HostChanges } from '../vmac/host-setup.js';
 import type { SysctlPort } from '../vmac/sysctl.js';
 import type { HeartbeatTransport } from '../ha/transport.js';
@@ -103,7 +104,8 @@ export interface Daemon {
 
 export function dataPathPlan(cfg: VmacConfig): DataPathPlan {
   const udpFlowTimeoutMs = cfg.handover?.udpFlowTimeoutMs ?? 0;
-  return { table: tableName(cfg.service), ifname: cfg.interface, vip: cfg.vip, vmac: cfg.vmac, buckets: cfg.buckets, hashExpr: nftHashExpr(cfg.hash, 4, cfg.buckets), ...(udpFlowTimeoutMs > 0 ? { udpFlowTimeoutMs } : {}) };
+  const perFlow = udpPerFlowPlan(cfg);
+  return { table: tableName(cfg.service), ifname: cfg.interface, vip: cfg.vip, vmac: cfg.vmac, buckets: cfg.buckets, hashExpr: nftHashExpr(cfg.hash, 4, cfg.buckets), ...(udpFlowTimeoutMs > 0 ? { udpFlowTimeoutMs } : {}), ...(perFlow ? { udpPerFlow: perFlow } : {}) };
 }
 
 export function scheduleOn(clock: Clock): Schedule {

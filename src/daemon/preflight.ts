@@ -9,7 +9,7 @@
  */
 import type { VmacConfig } from '../config/types.js';
 
-export const NATIVE_MODULES = ['nftables', 'netlink', 'cap', 'raw-socket', 'realtime', 'sdnotify'] as const;
+export const NATIVE_MODULES = ['nftables', 'netlink', 'cap', 'raw-socket', 'realtime', 'sdnotify', 'conntrack'] as const;
 export type NativeModule = (typeof NATIVE_MODULES)[number];
 
 /** required: no start without it · optional: reported, the daemon runs without · unused: not loaded. */
@@ -43,6 +43,9 @@ export function nativeNeeds(cfg: Pick<VmacConfig, 'quorum' | 'dataPathCheck'>, e
     // Under systemd (Type=notify) a daemon that cannot send READY=1 is killed at TimeoutStartSec:
     // better refuse now, with the reason, than after the data path is up.
     sdnotify: notify ? { need: 'required', why: 'READY=1 and WATCHDOG=1 to systemd ($NOTIFY_SOCKET is set)' } : { need: 'unused', why: 'not started by systemd ($NOTIFY_SOCKET unset)' },
+    // Drains and the per-flow UDP hand-over read conntrack through it (VMAC_CONNTRACK=tool: the
+    // `conntrack -L` child instead, for cost comparisons).
+    conntrack: env.VMAC_CONNTRACK === 'tool' ? { need: 'unused', why: 'VMAC_CONNTRACK=tool' } : { need: 'required', why: 'the connection-preserving hand-over (conntrack over netlink)' },
   };
 }
 

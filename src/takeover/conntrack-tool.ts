@@ -26,10 +26,10 @@ export function busyFromListing(text: string, vip: string, hash: HashConfig, buc
   return busy;
 }
 
-export function conntrackTool(vip: string, hash: HashConfig, buckets: number, bin = 'conntrack'): ConntrackPort {
+export function conntrackTool(vip: string, hash: HashConfig, buckets: number, bin = 'conntrack', timeoutMs = 2000): ConntrackPort {
   return {
     busyBuckets: () => new Promise((resolve, reject) => {
-      execFile(bin, ['-L', '-p', 'tcp', '-d', vip], { timeout: 2000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
+      execFile(bin, ['-L', '-p', 'tcp', '-d', vip], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
         // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- execFile passes an Error (ExecFileException)
         if (err) reject(err);
         else resolve(busyFromListing(stdout, vip, hash, buckets));

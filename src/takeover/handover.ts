@@ -106,6 +106,12 @@ export interface HandoverParams {
   /** 0 or absent: UDP moves with new flows. Else: the keeper lets a bucket go only after this long without UDP. */
   readonly udpFlowTimeoutMs?: number;
   /**
+   * Per-flow UDP hand-over (udp-flow-handover.ts; ignored with a flow timeout): a draining
+   * bucket's UDP is done once a reading taken while it drained finds none of its old flows kept
+   * (`udpBusy`: kept flows, or conntrack's not filled in yet).
+   */
+  readonly udpPerFlow?: boolean;
+  /**
    * We are active (not draining, leaving or joining): a grant addressed to us is taken even when
    * our view now targets another node, and handed on from there. Refusing it would cost a
    * revocation round (the giver revokes, we acknowledge, it grants anew) during which every node
@@ -275,7 +281,9 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
           const read = h.busyAtMs;
           const tcpDone = read !== null && read >= startedMs && !h.busy.has(b);
           // The keeper: also no UDP for a whole flow timeout, all of it seen while draining.
-          const udpDone = udpMs === 0 || !h.udpKept.has(b) || (read !== null && read >= startedMs + udpMs && !h.udpBusy.has(b));
+          const udpDone = udpMs === 0
+            ? p.udpPerFlow !== true || (read !== null && read >= startedMs && !h.udpBusy.has(b))
+            : !h.udpKept.has(b) || (read !== null && read >= startedMs + udpMs && !h.udpBusy.has(b));
           const drained = p.connectionsKnown === false || (tcpDone && udpDone);
           if (drained || nowMs - startedMs >= p.drainTimeoutMs) setPhase(b, 'draining', 'none');
         } else if (toDead || (gPhase === 'none' && v.leaving(g.to))) {

@@ -43,6 +43,8 @@ export interface TakeoverParams {
   readonly udpFlowTimeoutMs?: number;
   /** The simulator's mutation variants only (mutations.ts); never set by a config. */
   readonly mutation?: ProtocolMutation;
+  /** Per-flow UDP hand-over: drains also wait for their old UDP flows (handover.ts). */
+  readonly udpPerFlow?: boolean;
 }
 
 export interface TakeoverState {
@@ -316,7 +318,7 @@ function recompute(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
   const digest = agreedDigest(s, absent, dead);
   const mut = s.params.mutation;
   const mayTakeOrphans = mut === 'never-take-orphans' ? false : mayTakeUnheld && (mut === 'skip-agreed-map-check' || sameAgreedMapAsPeers(digest, s.mapOutliers, m, dead));
-  const h = stepHandover(s.handover, view.map, peerView(m, dead, mayTakeUnheld, mayTakeOrphans), { drainTimeoutMs: s.params.drainTimeoutMs, graceful: s.params.graceful !== false, connectionsKnown: s.params.connectionsKnown !== false, udpFlowTimeoutMs: s.params.udpFlowTimeoutMs ?? 0, inService: s.self === 'active', ...(mut ? { mutation: mut } : {}) }, nowMs);
+  const h = stepHandover(s.handover, view.map, peerView(m, dead, mayTakeUnheld, mayTakeOrphans), { drainTimeoutMs: s.params.drainTimeoutMs, graceful: s.params.graceful !== false, connectionsKnown: s.params.connectionsKnown !== false, udpFlowTimeoutMs: s.params.udpFlowTimeoutMs ?? 0, udpPerFlow: s.params.udpPerFlow === true, inService: s.self === 'active', ...(mut ? { mutation: mut } : {}) }, nowMs);
   // (The agreed map also changes when a peer planned out is then agreed dead.)
   const changedView = !sameSet(absent, s.absent) || s.base !== s0.base || digest !== s.digest;
   const deadSeen = [...m.peers.keys()].filter((id) => peerStatus(m, id, nowMs) === 'dead').sort((a, b) => a - b).join(',');

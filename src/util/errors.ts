@@ -28,7 +28,8 @@ export type ErrorCode =
   | 'VMAC_WATCHDOG_FAILED'
   | 'VMAC_PING_FAILED'
   | 'VMAC_NATIVE_UNAVAILABLE'
-  | 'VMAC_START_FAILED';
+  | 'VMAC_START_FAILED'
+  | 'VMAC_CONNTRACK_FAILED';
 
 export class VmacError extends Error {
   readonly code: ErrorCode;

@@ -3,6 +3,7 @@
  * (nft-datapath.ts) and the in-memory fake (fake-datapath.ts) both pass test/contract/datapath.
  */
 import type { BucketPhase, PhaseChange } from './ruleset.js';
+import type { FlowSet, TimedFlow } from './udp-flow-rules.js';
 
 export type { BucketPhase, PhaseChange } from './ruleset.js';
 
@@ -26,6 +27,14 @@ export interface DataPathPort {
    * (the kernel's `udpactive` set). Empty when the timeout is off or nothing was seen.
    */
   udpActive(): ReadonlySet<number>;
+  /**
+   * Per-flow UDP hand-over (udp-flow-rules.ts), one transaction: fill a daemon-filled flow set
+   * and move the bucket to the phase's next stage (draining_adopt → draining with `keepfill`,
+   * incoming_hold → incoming with `listed` and `theirs`). Absent: the adapter has no per-flow sets.
+   */
+  udpFlowStage?(bucket: number, stage: 'draining' | 'incoming', fills: readonly { readonly set: 'keepfill' | 'listed' | 'theirs'; readonly flows: readonly TimedFlow[] }[]): void;
+  /** Per-flow UDP: the elements of one flow set with the time each has left. */
+  udpFlowSet?(set: FlowSet): TimedFlow[];
   /** Extends the lease to `leaseMs` from now. */
   renew(leaseMs: number): void;
   /** Drops the lease now: the node stops answering at once, buckets stay recorded. */

@@ -1,6 +1,7 @@
 import type { NftRunner } from '../../native-shims/nftables.js';
 import { VmacError } from '../util/errors.js';
 import type { DataPathPort, DataPathState } from './datapath-port.js';
+import { parseFlowSet, renderFlowFill, renderListFlows, renderStage } from './udp-flow-rules.js';
 import { ctTableName, renderInstall, renderListUdpActive, renderOwnedDelta, renderPhaseChanges, renderRelease, renderRenew, renderTeardown, type DataPathPlan } from './ruleset.js';
 
 /** The data path in the kernel, through one long-lived libnftables context. */
@@ -21,6 +22,13 @@ export function nftDataPath(nft: NftRunner, plan: DataPathPlan): DataPathPort {
       const r = nft.run(renderListUdpActive(plan), true);
       if (r.rc !== 0) throw new VmacError('VMAC_NFT_FAILED', `nft udp-active failed: ${firstLine(r.error)}`, { table: plan.table, what: 'udp-active', nftError: r.error });
       return parseUdpActive(r.output);
+    },
+    udpFlowStage: (bucket, stage, fills) => exec('udp-flow-stage', [...fills.flatMap((f) => renderFlowFill(plan, f.set, f.flows)), ...renderStage(plan, bucket, stage)].join('\n')),
+    udpFlowSet: (set) => {
+      // Text, not JSON: JSON rounds `expires` to whole seconds.
+      const r = nft.run(renderListFlows(plan, set));
+      if (r.rc !== 0) throw new VmacError('VMAC_NFT_FAILED', `nft udp-flow-set failed: ${firstLine(r.error)}`, { table: plan.table, what: 'udp-flow-set', nftError: r.error });
+      return parseFlowSet(r.output);
     },
     renew: (leaseMs) => exec('renew', renderRenew(plan, leaseMs)),
     release: () => exec('release', renderRelease(plan)),
@@ -56,8 +64,9 @@ export function parsePhaseMap(json: string): { incoming: number[]; draining: num
       if (typeof b !== 'number') continue;
       const target = verdict.jump?.target;
       // `incoming_udp` / `draining_udp`: the same phases, kept by the bucket's UDP keeper.
-      if (target === 'incoming' || target === 'incoming_udp') incoming.push(b);
-      else if (target === 'draining' || target === 'draining_udp') draining.push(b);
+      // `incoming_hold` / `draining_adopt`: the same phases, per-flow UDP stages.
+      if (target === 'incoming' || target === 'incoming_udp' || target === 'incoming_hold') incoming.push(b);
+      else if (target === 'draining' || target === 'draining_udp' || target === 'draining_adopt') draining.push(b);
     }
   }
   return { incoming: incoming.sort((a, b) => a - b), draining: draining.sort((a, b) => a - b) };

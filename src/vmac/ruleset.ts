@@ -26,6 +26,8 @@
  *                                          in @udpactive; then as `draining`
  *     chain incoming_udp (bucket back at its UDP keeper)       every UDP packet accepted; then as `incoming`
  *     chains draining / incoming (not the keeper)              every UDP packet dropped first
+ *   with the per-flow UDP hand-over (udpPerFlow, the default; udp-flow-rules.ts): flow sets and
+ *     the stages draining_adopt → draining and incoming_hold → incoming instead
  *
  * A bucket being handed over is in `owned` (so the ingress rule lets it into the IP stack) and
  * in `phase` (so conntrack decides). The hash is computed again at prerouting rather than carried
@@ -36,6 +38,8 @@
  * early mismatches. A missing `alive` element (lease expired: daemon dead or hung) makes the first
  * rule miss, so the node stops answering by itself. One verdict-map lookup replaces set + jump.
  */
+import { renderFlowPhaseChains, renderFlowTable, type UdpPerFlowPlan } from './udp-flow-rules.js';
+
 export interface DataPathPlan {
   readonly table: string; // nft table name, e.g. vmac_web
   readonly ifname: string;
@@ -45,6 +49,13 @@ export interface DataPathPlan {
   readonly hashExpr: string; // e.g. `jhash ip saddr mod 256 seed 0x5eed` (seed always explicit)
   /** 0 or absent: UDP moves with the bucket's new flows. Else: one node keeps a moving bucket's UDP until it is quiet this long. */
   readonly udpFlowTimeoutMs?: number;
+  /** The per-flow UDP hand-over (udp-flow-rules.ts); ignored while udpFlowTimeoutMs > 0. */
+  readonly udpPerFlow?: UdpPerFlowPlan;
+}
+
+/** The per-flow UDP hand-over is rendered (on, and the per-bucket keeper is not). */
+export function perFlowOn(plan: DataPathPlan): plan is DataPathPlan & { udpPerFlow: UdpPerFlowPlan } {
+  return plan.udpPerFlow !== undefined && (plan.udpFlowTimeoutMs ?? 0) === 0;
 }
 
 /** The set of buckets whose UDP the keeper saw within the flow timeout (only with a timeout). */
@@ -132,6 +143,12 @@ export function renderCtTable(plan: DataPathPlan): string[] {
     ...tcpRules('incoming_udp'),
     `add rule ${t} incoming_udp drop`,
   ] : [];
+  const tail = [
+    `add map ${t} phase { typeof numgen inc mod ${plan.buckets} : verdict; }`,
+    `add chain ${t} pre { type filter hook prerouting priority ${CT_PRIORITY}; policy accept; }`,
+    `add rule ${t} pre iifname ${JSON.stringify(plan.ifname)} ip daddr ${plan.vip} ${plan.hashExpr} vmap @phase`,
+  ];
+  if (perFlowOn(plan)) return [`add table ${t}`, `delete table ${t}`, `add table ${t}`, ...renderFlowTable(plan, plan.udpPerFlow), ...renderFlowPhaseChains(plan), ...tail];
   // Not the keeper: none of the bucket's UDP (its conntrack may hold stale UDP entries of it).
   const notKeeper = (chain: string): string[] => (timeoutMs > 0 ? [`add rule ${t} ${chain} meta l4proto udp drop`] : []);
   return [
@@ -148,9 +165,7 @@ export function renderCtTable(plan: DataPathPlan): string[] {
     ...(timeoutMs > 0 ? [] : [`add rule ${t} incoming ct state new meta l4proto udp accept`]),
     `add rule ${t} incoming drop`,
     ...udp,
-    `add map ${t} phase { typeof numgen inc mod ${plan.buckets} : verdict; }`,
-    `add chain ${t} pre { type filter hook prerouting priority ${CT_PRIORITY}; policy accept; }`,
-    `add rule ${t} pre iifname ${JSON.stringify(plan.ifname)} ip daddr ${plan.vip} ${plan.hashExpr} vmap @phase`,
+    ...tail,
   ];
 }
 
@@ -171,7 +186,10 @@ export function renderPhaseChanges(plan: DataPathPlan, changes: readonly PhaseCh
   for (const c of changes) {
     if (c.from === c.to) continue;
     if (inPhaseMap(c.from)) phaseDel.push(c.bucket);
-    if (inPhaseMap(c.to)) phaseAdd.push(`${c.bucket} : jump ${c.to}${c.udp === true && (plan.udpFlowTimeoutMs ?? 0) > 0 ? '_udp' : ''}`);
+    // Per-flow UDP: a bucket starts draining by adopting its conntrack flows, and incoming by
+    // holding all UDP until the old owner's list arrived (udp-flow-handover.ts).
+    const flowStage = perFlowOn(plan) ? (c.to === 'draining' ? '_adopt' : '_hold') : '';
+    if (inPhaseMap(c.to)) phaseAdd.push(`${c.bucket} : jump ${c.to}${c.udp === true && (plan.udpFlowTimeoutMs ?? 0) > 0 ? '_udp' : flowStage}`);
     if (inOwned(c.from) && !inOwned(c.to)) ownedDel.push(c.bucket);
     if (!inOwned(c.from) && inOwned(c.to)) ownedAdd.push(c.bucket);
   }

@@ -38,9 +38,26 @@ describe('long-lived UDP flows through a drain', () => {
     expect(r.drainMs ?? 0).toBeGreaterThanOrEqual(r.flowsStoppedAfterMs ?? Infinity);
   }, 120_000);
 
-  it('without (udpFlowTimeoutMs 0): the drained node\'s flows move mid-flow', async () => {
+  it('per-flow hand-over (the default, idle timeout 1000 ms): one node per flow, nothing lost or doubled; the drain ends after the last old flow', async () => {
+    current = uniqueLabName('up');
+    const lab = await labUp({ name: current, seed: randomInt(1, 2 ** 31), ...spec, udpIdleMs: 1000 });
+    const r = await udpFlowsThroughDrain(lab, opts);
+    process.stdout.write(`[udp-flows per-flow idle 1000 ms] ${JSON.stringify(r)}\n`);
+    expect(r.flows).toBe(200);
+    expect(r.drainedNodeFlows).toBeGreaterThan(20);
+    expect(r.switched).toBe(0);
+    expect(r.lost).toBe(0);
+    expect(r.duplicates).toBe(0);
+    expect(r.drainMs).not.toBeNull();
+    expect(r.flowsStoppedAfterMs ?? 0).toBeGreaterThan(1000);
+    // Held while the old flows ran, let go about an idle timeout after they stopped (not on the 15 s timeout).
+    expect(r.drainMs ?? 0).toBeGreaterThanOrEqual(r.flowsStoppedAfterMs ?? Infinity);
+    expect(r.drainMs ?? Infinity).toBeLessThan(opts.waitDrainMs);
+  }, 120_000);
+
+  it('without (udpFlowTimeoutMs 0, udpPerFlow off): the drained node\'s flows move mid-flow', async () => {
     current = uniqueLabName('ux');
-    const lab = await labUp({ name: current, seed: randomInt(1, 2 ** 31), ...spec, udpFlowTimeoutMs: 0 });
+    const lab = await labUp({ name: current, seed: randomInt(1, 2 ** 31), ...spec, udpFlowTimeoutMs: 0, udpPerFlow: false });
     const r = await udpFlowsThroughDrain(lab, opts);
     process.stdout.write(`[udp-flows timeout off] ${JSON.stringify(r)}\n`);
     expect(r.switched).toBeGreaterThan(0);

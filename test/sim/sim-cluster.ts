@@ -53,6 +53,9 @@ function parseSimConfig(n: number, id: number, timing: SimTiming | null, buckets
     `node: { id: ${id}, name: n${id}, address: 10.9.0.${id}, extraAddresses: [10.10.0.${id}] }`,
     peerLines.length ? 'peers:' : 'peers: []', ...peerLines,
     'heartbeat: { keyFile: /sim.key }',
+    // Per-flow UDP off: its flow messages would shift the fake network's seeded delays, and the
+    // verdicts of existing seeds stay as they were (the per-flow runs set it on: udpPerFlow).
+    'handover: { udpPerFlow: false }',
     timing === null ? '' : `timing: { intervalMs: ${timing.intervalMs}, deadAfter: ${timing.deadAfter}, suspectAfter: ${timing.suspectAfter}, leaseMs: ${timing.leaseMs}, renewMs: ${timing.renewMs}, marginMs: ${timing.marginMs} }`,
     '',
   ].join('\n');

@@ -72,7 +72,7 @@ describe('native preflight (before any kernel change)', () => {
 
   it('needs nftables, netlink and cap always; realtime optionally; sd_notify only under systemd; raw-socket only for ICMP features', () => {
     const plain = nativeNeeds(cfg, {});
-    expect(Object.fromEntries(NATIVE_MODULES.map((m) => [m, plain[m].need]))).toEqual({ nftables: 'required', netlink: 'required', cap: 'required', 'raw-socket': 'unused', realtime: 'optional', sdnotify: 'unused' });
+    expect(Object.fromEntries(NATIVE_MODULES.map((m) => [m, plain[m].need]))).toEqual({ nftables: 'required', netlink: 'required', cap: 'required', 'raw-socket': 'unused', realtime: 'optional', sdnotify: 'unused', conntrack: 'required' });
     expect(nativeNeeds(cfg, { NOTIFY_SOCKET: '/run/systemd/notify' }).sdnotify.need).toBe('required');
     expect(nativeNeeds(cfg, { VMAC_REALTIME: '0' }).realtime.need).toBe('unused');
     const twoNode = parseConfig(threeNodeYaml(1).replace(/ {2}- \{ id: 3.*\n/, '') + 'quorum: { policy: two-node, tieBreaker: { ping: 10.0.0.254 } }\n', 'web.yaml');
@@ -84,14 +84,14 @@ describe('native preflight (before any kernel change)', () => {
     const ok = preflight(needs, missing('realtime'));
     expect(ok.verdict).toBe('start');
     expect(ok.degraded.map((d) => d.module)).toEqual(['realtime']);
-    expect(ok.loaded).toEqual(['nftables', 'netlink', 'cap', 'sdnotify']);
+    expect(ok.loaded).toEqual(['nftables', 'netlink', 'cap', 'sdnotify', 'conntrack']);
     const refused = preflight(needs, missing('sdnotify', 'realtime'));
     expect(refused.verdict).toBe('refuse');
     expect(refused.refused.map((r) => r.module)).toEqual(['sdnotify']);
     // Unused modules are not even loaded.
     const probed: NativeModule[] = [];
     preflight(nativeNeeds(cfg, {}), (m) => { probed.push(m); return { ok: true }; });
-    expect(probed).toEqual(['nftables', 'netlink', 'cap', 'realtime']);
+    expect(probed).toEqual(['nftables', 'netlink', 'cap', 'realtime', 'conntrack']);
   });
 
   it('launch refuses before start is called, naming the module and what it is for', async () => {

@@ -130,8 +130,8 @@ describe('handover.udpFlowTimeoutMs (config)', () => {
   };
 
   it('defaults to 0 (off) and takes a value', () => {
-    expect(parseConfig(yaml(''), 'x.yaml').handover).toEqual({ udpFlowTimeoutMs: 0 });
-    expect(parseConfig(yaml('handover: { udpFlowTimeoutMs: 2000 }'), 'x.yaml').handover).toEqual({ udpFlowTimeoutMs: 2000 });
+    expect(parseConfig(yaml(''), 'x.yaml').handover).toMatchObject({ udpFlowTimeoutMs: 0 });
+    expect(parseConfig(yaml('handover: { udpFlowTimeoutMs: 2000 }'), 'x.yaml').handover).toMatchObject({ udpFlowTimeoutMs: 2000 });
   });
 
   it('refuses unusable values, naming the field', () => {

@@ -1,0 +1,152 @@
+/**
+ * Carries out the per-flow UDP hand-over reducer (udp-flow-handover.ts): conntrack readings,
+ * kernel flow sets and stages, flow messages to and from peers. Decisions stay in the reducer;
+ * the cluster runtime calls `sync` after each of its steps and hands over flow datagrams.
+ */
+import type { Logger } from 'pino';
+import type { HashConfig } from '../config/types.js';
+import { bucketOf } from '../hash/bucket-of.js';
+import type { HeartbeatKey } from '../ha/heartbeat-auth.js';
+import { decodeFlowMessage, encodeFlowMessage, flowParts } from '../ha/flow-codec.js';
+import { checkReplay, type SenderReplayState } from '../ha/replay-window.js';
+import type { DataPathPort } from '../vmac/datapath-port.js';
+import type { FlowSet, TimedFlow } from '../vmac/udp-flow-rules.js';
+import type { ConntrackPort } from './conntrack-port.js';
+import { EMPTY_FLOWS, publicationsByBucket, stepFlows, unfilled, type FlowEffect, type FlowEvent, type FlowHandoverParams, type FlowState, type FlowView } from './udp-flow-handover.js';
+
+export interface FlowRunnerDeps {
+  readonly selfId: number;
+  readonly incarnation: bigint;
+  readonly key: HeartbeatKey;
+  readonly hash: HashConfig;
+  readonly buckets: number;
+  readonly params: FlowHandoverParams;
+  readonly dp: DataPathPort;
+  readonly conntrack?: ConntrackPort;
+  /** Sends one datagram to a peer on every link. */
+  readonly send: (peerId: number, bytes: Uint8Array) => void;
+  readonly knownIds: ReadonlySet<number>;
+  readonly nowMs: () => number;
+  readonly log: Logger;
+}
+
+export interface FlowRunner {
+  sync(view: FlowView): void;
+  onDatagram(bytes: Uint8Array, linkId: number, view: FlowView): void;
+  /** Draining buckets whose old UDP flows are not over: kept flows, or conntrack's not filled in yet. */
+  udpBusy(): Set<number>;
+  counters(): Readonly<Record<string, number>>;
+}
+
+export function startFlowRunner(d: FlowRunnerDeps): FlowRunner {
+  let s: FlowState = EMPTY_FLOWS;
+  let seq = 0;
+  let dumping = false;
+  let replay = new Map<number, SenderReplayState>();
+  const counts: Record<string, number> = { published: 0, received: 0, acked: 0, dropped: 0, opened: 0, filled: 0 };
+  const byAddr = new Map<string, number>();
+  const bucketOfFlow = (f: { saddr: string; sport: number }): number => {
+    if (d.hash.affinity !== 'address') return bucketOf({ addr: f.saddr, sport: f.sport }, d.hash, d.buckets);
+    let b = byAddr.get(f.saddr);
+    if (b === undefined) {
+      if (byAddr.size > 100_000) byAddr.clear();
+      byAddr.set(f.saddr, (b = bucketOf({ addr: f.saddr }, d.hash, d.buckets)));
+    }
+    return b;
+  };
+
+  function send(to: number, bucket: number, generation: number, type: 'flows' | 'ack', parts: readonly (readonly { saddr: string; sport: number; dport: number; remainingMs: number }[])[]): void {
+    parts.forEach((flows, part) => {
+      seq = (seq + 1) >>> 0;
+      d.send(to, encodeFlowMessage({ type, senderId: d.selfId, incarnation: d.incarnation, seq, toId: to, bucket, generation, part, parts: parts.length, flows }, d.key));
+    });
+  }
+
+  function run(e: FlowEvent): void {
+    const r = stepFlows(s, e, d.params, d.nowMs());
+    s = r.state;
+    apply(r.effects);
+  }
+
+  function apply(effects: readonly FlowEffect[]): void {
+    // Our flow sets, read at most once per batch of publications.
+    let byBucket: Map<number, { saddr: string; sport: number; dport: number; remainingMs: number }[]> | null = null;
+    for (const e of effects) {
+      try {
+        switch (e.kind) {
+          case 'dump-udp':
+            readConntrack();
+            break;
+          case 'fill-keep':
+            d.dp.udpFlowStage?.(e.bucket, 'draining', [{ set: 'keepfill', flows: e.flows }]);
+            counts.filled = (counts.filled ?? 0) + e.flows.length;
+            d.log.debug({ event: 'udp-flows-kept', bucket: e.bucket, flows: e.flows.length }, 'conntrack\'s UDP flows of a draining bucket kept');
+            break;
+          case 'publish': {
+            byBucket ??= publicationsByBucket(bucketOfFlow, { keep: read('keep'), keepfill: read('keepfill'), listed: read('listed'), theirs: read('theirs'), seen: read('seen') });
+            const flows = byBucket.get(e.bucket) ?? [];
+            send(e.to, e.bucket, e.generation, 'flows', flowParts(flows));
+            counts.published = (counts.published ?? 0) + 1;
+            d.log.debug({ event: 'udp-flows-published', bucket: e.bucket, to: e.to, flows: flows.length, generation: e.generation }, 'UDP flows of a moving bucket published');
+            break;
+          }
+          case 'open':
+            d.dp.udpFlowStage?.(e.bucket, 'incoming', [{ set: 'listed', flows: e.listed }, { set: 'theirs', flows: e.theirs }]);
+            counts.opened = (counts.opened ?? 0) + 1;
+            d.log.debug({ event: 'udp-flows-opened', bucket: e.bucket, refused: e.theirs.length }, 'old owners\' UDP flows refused; new UDP flows taken');
+            break;
+          case 'send-ack':
+            send(e.to, e.bucket, e.generation, 'ack', [[]]);
+            break;
+        }
+      } catch (err) {
+        d.log.error({ err, event: 'udp-flow-effect-failed', effect: e.kind }, 'per-flow UDP hand-over step failed');
+      }
+    }
+  }
+
+  function read(set: FlowSet): TimedFlow[] {
+    return d.dp.udpFlowSet?.(set) ?? [];
+  }
+
+  function readConntrack(): void {
+    if (dumping) return;
+    const ct = d.conntrack;
+    if (ct?.udpFlows === undefined) { run({ kind: 'ct-udp', flows: [], bucketOf: bucketOfFlow }); return; }
+    dumping = true;
+    ct.udpFlows().then((flows) => {
+      dumping = false;
+      run({ kind: 'ct-udp', flows, bucketOf: bucketOfFlow });
+    }, (err: unknown) => {
+      dumping = false;
+      d.log.warn({ err, event: 'udp-conntrack-failed' }, 'reading conntrack\'s UDP flows failed: asking again');
+      run({ kind: 'ct-failed' });
+    });
+  }
+
+  return {
+    sync: (view) => run({ kind: 'sync', view }),
+    onDatagram(bytes, linkId, view) {
+      const r = decodeFlowMessage(bytes, d.key);
+      if (!r.ok) { counts.dropped = (counts.dropped ?? 0) + 1; return; }
+      const m = r.msg;
+      if (m.toId !== d.selfId || !d.knownIds.has(m.senderId)) { counts.dropped = (counts.dropped ?? 0) + 1; return; }
+      const v = checkReplay(replay.get(m.senderId), m.incarnation, m.seq, linkId);
+      if (v.verdict !== 'accept') { if (v.verdict !== 'duplicate') counts.dropped = (counts.dropped ?? 0) + 1; return; }
+      replay = new Map(replay).set(m.senderId, v.next);
+      if (m.type === 'ack') { counts.acked = (counts.acked ?? 0) + 1; run({ kind: 'ack', from: m.senderId, bucket: m.bucket, generation: m.generation }); return; }
+      counts.received = (counts.received ?? 0) + 1;
+      run({ kind: 'flows', from: m.senderId, bucket: m.bucket, generation: m.generation, part: m.part, parts: m.parts, flows: m.flows, view });
+    },
+    udpBusy() {
+      const busy = unfilled(s);
+      if (s.out.size === 0) return busy;
+      for (const f of [...read('keep'), ...read('keepfill')]) {
+        const b = bucketOfFlow(f);
+        if (s.out.has(b)) busy.add(b);
+      }
+      return busy;
+    },
+    counters: () => ({ ...counts }),
+  };
+}
