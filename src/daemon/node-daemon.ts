@@ -102,7 +102,12 @@ export interface Daemon {
 
 export function dataPathPlan(cfg: VmacConfig): DataPathPlan {
   const udpFlowTimeoutMs = cfg.handover?.udpFlowTimeoutMs ?? 0;
-  return { table: tableName(cfg.service), ifname: cfg.interface, vip: cfg.vip, vmac: cfg.vmac, buckets: cfg.buckets, hashExpr: nftHashExpr(cfg.hash, 4, cfg.buckets), ...(udpFlowTimeoutMs > 0 ? { udpFlowTimeoutMs } : {}) };
+  const vip6 = cfg.vip6 ?? null;
+  return {
+    table: tableName(cfg.service), ifname: cfg.interface, vip: cfg.vip, vmac: cfg.vmac, buckets: cfg.buckets, hashExpr: nftHashExpr(cfg.hash, 4, cfg.buckets),
+    ...(vip6 !== null ? { v6: { vip6, hashExpr6: nftHashExpr(cfg.hash, 6, cfg.buckets) } } : {}),
+    ...(udpFlowTimeoutMs > 0 ? { udpFlowTimeoutMs } : {}),
+  };
 }
 
 export function scheduleOn(clock: Clock): Schedule {
