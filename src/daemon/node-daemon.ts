@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import type { VmacConfig } from '../config/types.js';
 import type { PacketPort } from '../arp/packet-port.js';
 import { createArpResponder, type ArpResponder } from '../arp/responder.js';
+import { createNdResponder, type NdResponder } from '../arp/nd-responder.js';
+import { joinSolicitedNode, type JoinGroup6 } from '../vmac/solicited-node.js';
 import { createGarpAnnouncer } from '../arp/garp-announcer.js';
 import type { Schedule } from '../arp/garp-burst.js';
 import { nftHashExpr } from '../hash/bucket-of.js';
@@ -42,6 +44,8 @@ export interface DaemonPorts {
   readonly rtnl: AddressPort;
   readonly sysctl: SysctlPort;
   readonly openPacketPort: (ifname: string) => PacketPort;
+  /** Dual stack: joins the VIP6's solicited-node group on the cluster interface (absent: not joined, e.g. unit tests). */
+  readonly joinGroup6?: JoinGroup6;
   readonly openTransport: (localAddresses: readonly string[], port: number) => Promise<HeartbeatTransport>;
   readonly loadKey: (path: string) => Uint8Array;
   readonly clock: Clock;
@@ -80,10 +84,14 @@ export const DEFAULT_RESTART_WINDOW_MS = 15_000;
 export interface DaemonStatus {
   readonly service: string;
   readonly vip: string;
+  /** Dual stack: the VIP6 (absent: IPv4 only). */
+  readonly vip6?: string;
   readonly vmac: string;
   readonly realMac: string;
   readonly cluster: ClusterStatus;
   readonly arp: ReturnType<ArpResponder['stats']>;
+  /** Dual stack: the ND responder's per-outcome counters. */
+  readonly nd?: ReturnType<NdResponder['stats']>;
   readonly resources?: ResourceStatus[];
   readonly watchdog?: { armed: boolean; kicks: number };
   readonly dataPath?: DataPathStatus;
@@ -141,10 +149,11 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     const leftMs = inherited === null ? 0 : inherited.leaseUntilEpochMs - Date.now();
     const adopt: Adoption | null = inherited !== null && leftMs > cfg.timing.marginMs && dp.inspect().installed
       ? { phases: new Map(inherited.phases), grants: new Map(inherited.grants), untilMs: ports.clock.nowMs() + leftMs, ...(inherited.udpKept ? { udpKept: new Set(inherited.udpKept) } : {}) } : null;
-    const prepared: HostChanges = await prepareHost(ports, cfg.interface, cfg.vip);
+    const vip6 = cfg.vip6 ?? null;
+    const prepared: HostChanges = await prepareHost(ports, cfg.interface, cfg.vip, vip6);
     // The VIP and sysctls the predecessor changed are ours to restore on a later stop.
-    const host: HostChanges = adopt && inherited ? { ...prepared, vipAdded: inherited.vipAdded, sysctlsBefore: new Map(inherited.sysctlsBefore) } : prepared;
-    const restore = (): Promise<void> => restoreHost(ports, host, cfg.vip);
+    const host: HostChanges = adopt && inherited ? { ...prepared, vipAdded: inherited.vipAdded, ...(vip6 !== null ? { vip6Added: inherited.vip6Added === true } : {}), sysctlsBefore: new Map(inherited.sysctlsBefore) } : prepared;
+    const restore = (): Promise<void> => restoreHost(ports, host, cfg.vip, vip6);
     const teardown = (): void => dp.teardown();
     kernelCleanups.add(restore).add(teardown);
     cleanups.push(restore, teardown);
@@ -158,7 +167,11 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     cleanups.push(() => packets.close());
     const arpLog = log.child({ module: 'arp', ifname: cfg.interface });
     const identity = { vip: cfg.vip, vmac: cfg.vmac, realMac: host.link.mac };
-    const announcer = createGarpAnnouncer({ port: packets, ...identity, count: cfg.arp.garpCount, intervalMs: cfg.arp.garpIntervalMs, refreshMs: cfg.arp.refreshMs, schedule: scheduleOn(ports.clock), log: arpLog });
+    if (vip6 !== null && ports.joinGroup6) {
+      const membership = await joinSolicitedNode(ports.joinGroup6, cfg.interface, vip6);
+      cleanups.push(() => membership.leave());
+    }
+    const announcer = createGarpAnnouncer({ port: packets, ...identity, vip6, count: cfg.arp.garpCount, intervalMs: cfg.arp.garpIntervalMs, refreshMs: cfg.arp.refreshMs, schedule: scheduleOn(ports.clock), log: arpLog });
     cleanups.push(() => announcer.close());
     const transport = cfg.peers.length === 0 ? NO_TRANSPORT : await ports.openTransport(cfg.node.addresses, cfg.heartbeat.port);
     // Fencing, the two-node tie-breaker and the watchdog (issue 5), before the cluster uses them.
@@ -207,8 +220,12 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     }
     const responder = createArpResponder({ port: packets, ...identity, decide: arpDecider(cfg, () => cluster.currentMap(), () => cluster.serving(), () => cluster.arpStandInFor()), log: arpLog });
     cleanups.push(() => responder.close());
+    // Neighbour Discovery answers with the same policy: the owner of the soliciting address's bucket.
+    const nd = vip6 === null ? null : createNdResponder({ port: packets, vip6, vmac: cfg.vmac, realMac: host.link.mac, decide: arpDecider(cfg, () => cluster.currentMap(), () => cluster.serving(), () => cluster.arpStandInFor()), log: log.child({ module: 'nd', ifname: cfg.interface }) });
+    if (nd) cleanups.push(() => nd.close());
     const status = (): DaemonStatus => ({
-      service: cfg.service, vip: cfg.vip, vmac: cfg.vmac, realMac: host.link.mac, cluster: cluster.status(), arp: responder.stats(),
+      service: cfg.service, vip: cfg.vip, ...(vip6 !== null ? { vip6 } : {}), vmac: cfg.vmac, realMac: host.link.mac, cluster: cluster.status(), arp: responder.stats(),
+      ...(nd ? { nd: nd.stats() } : {}),
       ...(resourceSet ? { resources: resourceSet.status() } : {}),
       ...(watchdog ? { watchdog: { armed: watchdog.armed, kicks: watchdog.kicks() } } : {}),
       ...(dataPath ? { dataPath: dataPath.status() } : {}),
@@ -223,7 +240,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       });
       cleanups.push(() => control.close());
     }
-    log.info({ event: 'ready', vip: cfg.vip, vmac: cfg.vmac, realMac: host.link.mac, nodes: cfg.nodes.length, buckets: cfg.buckets, intervalMs: cfg.timing.intervalMs, deadMs: cfg.timing.intervalMs * cfg.timing.deadAfter, leaseMs: cfg.timing.leaseMs, renewMs: cfg.timing.renewMs }, 'data path up, joining the cluster');
+    log.info({ event: 'ready', vip: cfg.vip, ...(vip6 !== null ? { vip6 } : {}), vmac: cfg.vmac, realMac: host.link.mac, nodes: cfg.nodes.length, buckets: cfg.buckets, intervalMs: cfg.timing.intervalMs, deadMs: cfg.timing.intervalMs * cfg.timing.deadAfter, leaseMs: cfg.timing.leaseMs, renewMs: cfg.timing.renewMs }, 'data path up, joining the cluster');
     let stopping: Promise<void> | null = null;
     return {
       status,
@@ -237,7 +254,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
               writeRestartState(statePath, {
                 version: 1, service: cfg.service, incarnation: ports.incarnation.toString(),
                 leaseUntilEpochMs: Date.now() + (a.untilMs - ports.clock.nowMs()),
-                phases: [...a.phases], grants: [...a.grants], vipAdded: host.vipAdded, sysctlsBefore: [...host.sysctlsBefore],
+                phases: [...a.phases], grants: [...a.grants], vipAdded: host.vipAdded, ...(host.vip6Added !== undefined ? { vip6Added: host.vip6Added } : {}), sysctlsBefore: [...host.sysctlsBefore],
                 ...(a.udpKept ? { udpKept: [...a.udpKept] } : {}),
               });
               keepKernel = true;

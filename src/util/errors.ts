@@ -26,7 +26,9 @@ export type ErrorCode =
   | 'VMAC_RESOURCE_INVALID'
   | 'VMAC_FENCE_FAILED'
   | 'VMAC_WATCHDOG_FAILED'
-  | 'VMAC_PING_FAILED';
+  | 'VMAC_PING_FAILED'
+  | 'VMAC_IPV6_DISABLED'
+  | 'VMAC_MLD_FAILED';
 
 export class VmacError extends Error {
   readonly code: ErrorCode;
