@@ -72,7 +72,7 @@ heartbeat loop runs.`)
         const rtnl = openRtnetlink();
         daemon = await startDaemon(cfg, {
           dataPath: (plan) => withCounterReadBeforeMove(nftDataPath(nft, plan), (remove) => surface?.beforeMove(remove)),
-          conntrack: (c) => conntrackTool(c.vip, c.hash, c.buckets),
+          conntrack: (c) => conntrackTool(c.vip6 ? [c.vip, c.vip6] : c.vip, c.hash, c.buckets),
           // VMAC_HANDOVER=off: planned moves break connections (only to show what the hand-over prevents).
           graceful: process.env.VMAC_HANDOVER !== 'off',
           // VMAC_RESTART_WINDOW_MS: the hitless-restart window (default 15 s).
