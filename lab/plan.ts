@@ -53,6 +53,8 @@ export interface LabSpec {
    * addresses as well as its IPv4 ones. Flat topology only.
    */
   readonly ipv6?: boolean;
+  /** hash.prefixLength6 in every node's config (network affinity over IPv6 clients; absent: the default /64). */
+  readonly prefixLength6?: number;
 }
 
 export const TIMING_KEYS = ['leaseMs', 'renewMs', 'intervalMs', 'suspectAfter', 'deadAfter', 'marginMs'] as const;
@@ -203,6 +205,7 @@ export function nodeConfigYaml(plan: LabPlan, node: LabNodePlan, keyFile: string
     `buckets: ${plan.spec.buckets}`,
     `hash:`,
     `  affinity: ${plan.spec.affinity}`,
+    ...(plan.spec.prefixLength6 === undefined ? [] : [`  prefixLength6: ${plan.spec.prefixLength6}`]),
     `  seed: 0x${plan.hashSeed.toString(16).padStart(8, '0')}`,
     `node: ${nodeLine(plan, node)}`,
     peers.length === 0 ? `peers: []` : `peers:`,
