@@ -75,6 +75,8 @@ heartbeat loop runs.`)
           conntrack: (c) => conntrackTool(c.vip6 ? [c.vip, c.vip6] : c.vip, c.hash, c.buckets),
           // VMAC_HANDOVER=off: planned moves break connections (only to show what the hand-over prevents).
           graceful: process.env.VMAC_HANDOVER !== 'off',
+          // VMAC_ICMP_STEERING=off: ICMP errors hashed on the router that sent them (only to show the path-MTU black hole steering prevents).
+          icmpSteering: process.env.VMAC_ICMP_STEERING !== 'off',
           // VMAC_RESTART_WINDOW_MS: the hitless-restart window (default 15 s).
           ...(process.env.VMAC_RESTART_WINDOW_MS ? { restartWindowMs: Number(process.env.VMAC_RESTART_WINDOW_MS) } : {}),
           rtnl,

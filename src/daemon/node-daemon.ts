@@ -14,6 +14,7 @@ import { joinSolicitedNode, type JoinGroup6 } from '../vmac/solicited-node.js';
 import { createGarpAnnouncer } from '../arp/garp-announcer.js';
 import type { Schedule } from '../arp/garp-burst.js';
 import { nftHashExpr } from '../hash/bucket-of.js';
+import { nftIcmpErrorHashExpr } from '../hash/icmp-error-hash.js';
 import type { BucketMap } from '../hash/bucket-map.js';
 import type { Clock } from '../util/clock.js';
 import type { DataPathPort } from '../vmac/datapath-port.js';
@@ -51,6 +52,8 @@ export interface DaemonPorts {
   readonly clock: Clock;
   /** Changes on every restart; ms since the epoch at start in production. */
   readonly incarnation: bigint;
+  /** false: ICMP errors are not steered to the connection's owner (VMAC_ICMP_STEERING=off; to show the black hole it prevents). */
+  readonly icmpSteering?: boolean;
   /** false: planned moves without the hand-over (VMAC_HANDOVER=off; to show the resets it prevents). */
   readonly graceful?: boolean;
   /** Hitless restart window (default DEFAULT_RESTART_WINDOW_MS). */
@@ -108,12 +111,14 @@ export interface Daemon {
   stop(reason: StopReason): Promise<void>;
 }
 
-export function dataPathPlan(cfg: VmacConfig): DataPathPlan {
+/** `icmpSteering` false: ICMP errors follow the clients' rule (VMAC_ICMP_STEERING=off, only to show what steering prevents). */
+export function dataPathPlan(cfg: VmacConfig, icmpSteering = true): DataPathPlan {
   const udpFlowTimeoutMs = cfg.handover?.udpFlowTimeoutMs ?? 0;
   const vip6 = cfg.vip6 ?? null;
   return {
     table: tableName(cfg.service), ifname: cfg.interface, vip: cfg.vip, vmac: cfg.vmac, buckets: cfg.buckets, hashExpr: nftHashExpr(cfg.hash, 4, cfg.buckets),
     ...(vip6 !== null ? { v6: { vip6, hashExpr6: nftHashExpr(cfg.hash, 6, cfg.buckets) } } : {}),
+    ...(icmpSteering ? { icmpErrors: { hashExpr4: nftIcmpErrorHashExpr(cfg.hash, 4, cfg.buckets), ...(vip6 !== null ? { hashExpr6: nftIcmpErrorHashExpr(cfg.hash, 6, cfg.buckets) } : {}) } } : {}),
     ...(udpFlowTimeoutMs > 0 ? { udpFlowTimeoutMs } : {}),
   };
 }
@@ -129,7 +134,7 @@ export function scheduleOn(clock: Clock): Schedule {
 const NO_TRANSPORT: HeartbeatTransport = { send: () => undefined, onMessage: () => undefined, close: () => undefined };
 
 export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logger): Promise<Daemon> {
-  const dp = ports.dataPath(dataPathPlan(cfg));
+  const dp = ports.dataPath(dataPathPlan(cfg, ports.icmpSteering !== false));
   const cleanups: (() => Promise<void> | void)[] = [];
   const kernelCleanups = new Set<() => Promise<void> | void>(); // skipped on a hitless restart
   let keepKernel = false;

@@ -10,6 +10,9 @@
  *       VMAC + VIP + lease alive           -> pkttype host, jhash -> vmap @owned (accept)
  *       anything else for the VMAC         -> drop (not owned, lease gone, not IPv4 to the VIP)
  *       ARP asking for / claiming the VIP  -> drop (the daemon answers, never the kernel)
+ *   first, with ICMP error steering (plan.icmpErrors): an ICMP error about a packet the VIP (VIP6)
+ *   sent, hashed on the embedded destination (and port) -> vmap @owned, before the clients' rule
+ *   would hash the router that sent it
  *   with a VIP6 (dual stack), before the "anything else" drop:
  *       NS / NA whose target is the VIP6   -> drop (the daemon's ND responder answers, never the
  *                                             kernel; unicast NS to the VMAC would otherwise be
@@ -45,6 +48,7 @@
  * rule miss, so the node stops answering by itself. One verdict-map lookup replaces set + jump.
  */
 import { parseIp } from '../util/ip.js';
+import { icmpErrorMatch } from '../hash/icmp-error-hash.js';
 
 export interface DataPathPlan {
   readonly table: string; // nft table name, e.g. vmac_web
@@ -55,8 +59,18 @@ export interface DataPathPlan {
   readonly hashExpr: string; // e.g. `jhash ip saddr mod 256 seed 0x5eed` (seed always explicit)
   /** Dual stack: the IPv6 VIP and its hash expression (`jhash ip6 saddr … mod B seed S`, the same B and S). */
   readonly v6?: DataPathPlan6;
+  /**
+   * ICMP errors about the VIP's packets hashed on the embedded destination (src/hash/icmp-error-hash.ts),
+   * so they reach the connection's owner; absent: they follow the clients' rule (hashed on the router).
+   */
+  readonly icmpErrors?: IcmpErrorPlan;
   /** 0 or absent: UDP moves with the bucket's new flows. Else: one node keeps a moving bucket's UDP until it is quiet this long. */
   readonly udpFlowTimeoutMs?: number;
+}
+
+export interface IcmpErrorPlan {
+  readonly hashExpr4: string;
+  readonly hashExpr6?: string; // with a VIP6
 }
 
 export interface DataPathPlan6 {
@@ -97,6 +111,22 @@ export const CT_FAMILY = 'inet';
 /** The VIP6 as the 128-bit hex literal nft compares raw payload with (`@th,64,128 0x…`). */
 export function ipv6Hex(vip6: string): string {
   return `0x${Array.from(parseIp(vip6).bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * ICMP error steering: before the clients' rules (which would hash the router's address), an
+ * ICMP error whose embedded packet came from the VIP (VIP6) is hashed on the embedded destination.
+ */
+export function renderIcmpSteering(plan: DataPathPlan): string[] {
+  const e = plan.icmpErrors;
+  if (!e) return [];
+  const t = `netdev ${plan.table}`;
+  const rule = (family: string, vip: string, hashExpr: string): string =>
+    `add rule ${t} ingress ether daddr ${plan.vmac} ${family} daddr ${vip} ${icmpErrorMatch(vip)} iifname @alive meta pkttype set host ${hashExpr} vmap @owned`;
+  return [
+    rule('ip', plan.vip, e.hashExpr4),
+    ...(plan.v6 && e.hashExpr6 !== undefined ? [rule('ip6', plan.v6.vip6, e.hashExpr6)] : []),
+  ];
 }
 
 /**
@@ -142,6 +172,7 @@ export function renderInstall(plan: DataPathPlan, owned: readonly number[], leas
     `add set ${t} alive { type ifname; flags timeout; }`,
     `add map ${t} owned { typeof numgen inc mod ${plan.buckets} : verdict; ${OWNED_MAP_FLAGS} }`,
     `add chain ${t} ingress { type filter hook ingress device ${JSON.stringify(plan.ifname)} priority ${INGRESS_PRIORITY}; policy accept; }`,
+    ...renderIcmpSteering(plan),
     `add rule ${t} ingress ether daddr ${plan.vmac} ip daddr ${plan.vip} iifname @alive meta pkttype set host ${plan.hashExpr} vmap @owned`,
     ...renderIngress6(plan),
     `add rule ${t} ingress ether daddr ${plan.vmac} drop`,

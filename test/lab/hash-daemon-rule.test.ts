@@ -4,12 +4,15 @@
  * IPv6 network prefix; one client sends one UDP datagram from each of many (address, port)
  * pairs to the VIP and to the VIP6; the daemon's `owned` map counts, per bucket, what its ingress
  * rule accepted. The per-bucket counts must equal, bucket for bucket, the counts `bucketOf`
- * (the user-space hash behind `vmac which`) predicts for the same datagrams.
+ * (the user-space hash behind `vmac which`) predicts for the same datagrams. Then the same
+ * (address, port) pairs as the embedded destination of ICMP errors about the VIP's packets, all
+ * sent from one source: each must be counted in the bucket of its embedded destination.
  */
 import { randomInt } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { labDown, labUp } from '../../lab/lab.js';
 import { sendUdpFrom } from '../../lab/send-udp.js';
+import { sendIcmpErrors } from '../../lab/send-icmp-error.js';
 import { openNftables } from '../../native-shims/nftables.js';
 import { readOwnedCounters } from '../../src/metrics/nft-counters.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -73,6 +76,16 @@ describe('kernel = vmac which through the daemon\'s own rule, IPv4 and IPv6, eve
         // Negative control: the same datagrams hashed with another seed would not match.
         const wrong = countsBy(list, ([addr, sport]) => bucketOf({ addr, sport }, { ...cfg.hash, seed: (cfg.hash.seed + 1) >>> 0 }, cfg.buckets));
         expect(sorted(kernel)).not.toEqual(sorted(wrong));
+
+        // ICMP errors about the VIP's packets (frag-needed / packet-too-big), all from one outer
+        // source: counted in the bucket of the embedded destination (and port), as vmac which names it.
+        const beforeIcmp = read();
+        expect(await sendIcmpErrors(client.ns, lab.dir, vip, list)).toBe(list.length);
+        await new Promise((r) => setTimeout(r, 200));
+        const afterIcmp = read();
+        const steered = new Map([...afterIcmp].map(([b, n]) => [b, n - (beforeIcmp.get(b) ?? 0)]));
+        process.stdout.write(`[hash-daemon] ${affinity} IPv${family} ICMP errors: ${list.length} from one source, ${sorted(steered).length} buckets hit\n`);
+        expect(sorted(steered)).toEqual(sorted(predicted));
       }
       await labDown(name);
     }, 120_000);
