@@ -92,17 +92,21 @@ async function addRouter(plan: LabPlan): Promise<void> {
   if (!r) return;
   await addNs(r.ns);
   await nsRun(r.ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+  // A hop with a smaller next link sends every "fragmentation needed" (no rate limit): the PMTU test counts on them.
+  if (plan.spec.clientMtu !== undefined) await nsRun(r.ns, 'sysctl', ['-qw', 'net.ipv4.icmp_ratelimit=0']);
   await plug(plan.switchNs, r.ns, 'r0');
   await run('ip', ['-n', r.ns, 'addr', 'add', `${r.address}/${plan.prefixLength}`, 'dev', 'eth0']);
 }
 
 /** Client j behind the router: a veth link 10.209.(j+1).0/24, its source addresses on lo, routed. */
-async function plugRoutedClient(routerNs: string, ns: string, j: number, addresses: readonly string[]): Promise<void> {
+async function plugRoutedClient(routerNs: string, ns: string, j: number, addresses: readonly string[], mtu?: number): Promise<void> {
   const l = routedClientLink(j);
   const port = `c${j + 1}`;
   await run('ip', ['-n', routerNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-  await ipBatch(routerNs, [`addr add ${l.router}/24 dev ${port}`, `link set ${port} up`, `route add ${l.net} via ${l.client}`]);
-  await ipBatch(ns, ['link set eth0 up', `addr add ${l.client}/24 dev eth0`, `route add default via ${l.router}`, ...addresses.map((a) => `addr add ${a}/32 dev lo`)]);
+  await ipBatch(routerNs, [`addr add ${l.router}/24 dev ${port}`, ...(mtu === undefined ? [] : [`link set ${port} mtu ${mtu}`]), `link set ${port} up`, `route add ${l.net} via ${l.client}`]);
+  // With a client MTU the client still advertises MSS 1460 (advmss): the servers send full-size packets.
+  const defaultRoute = mtu === undefined ? `route add default via ${l.router}` : `route add default via ${l.router} advmss 1460`;
+  await ipBatch(ns, [...(mtu === undefined ? [] : [`link set eth0 mtu ${mtu}`]), 'link set eth0 up', `addr add ${l.client}/24 dev eth0`, defaultRoute, ...addresses.map((a) => `addr add ${a}/32 dev lo`)]);
 }
 
 async function readMac(ns: string): Promise<string> {
@@ -165,7 +169,7 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
     for (const [j, c] of plan.clients.entries()) {
       progress(`client ${c.ns} (${c.addresses.length} addresses)`);
       await addNs(c.ns, v6);
-      if (plan.router) await plugRoutedClient(plan.router.ns, c.ns, j, c.addresses);
+      if (plan.router) await plugRoutedClient(plan.router.ns, c.ns, j, c.addresses, spec.clientMtu);
       else {
         await plug(plan.switchNs, c.ns, `c${j + 1}`);
         await ipBatch(c.ns, c.addresses.map((a) => `addr add ${a}/${plan.prefixLength} dev eth0`));

@@ -53,6 +53,13 @@ export interface LabSpec {
    * addresses as well as its IPv4 ones. Flat topology only.
    */
   readonly ipv6?: boolean;
+  /**
+   * Routed topology: the MTU of every client's link to the router (both ends), with the
+   * clients' default route advertising an MSS of 1460 as if their own link were 1500: the router
+   * is then a hop with a smaller next link, and answers full-size DF packets from the VIP with
+   * "fragmentation needed" (its ICMP rate limit off, so every error is sent).
+   */
+  readonly clientMtu?: number;
   /** hash.prefixLength6 in every node's config (network affinity over IPv6 clients; absent: the default /64). */
   readonly prefixLength6?: number;
 }
@@ -130,6 +137,7 @@ export function validateSpec(spec: LabSpec): void {
   if (!Number.isInteger(spec.addrs) || spec.addrs < 1 || spec.addrs > 1000) problems.push(`--addrs: ${spec.addrs} must be 1..1000`);
   if (spec.hbLink !== undefined && !HB_LINKS.includes(spec.hbLink)) problems.push(`--hb-link: ${JSON.stringify(spec.hbLink)} must be one of ${HB_LINKS.join(', ')}`);
   if (spec.echoFreezeMs !== undefined && (!Number.isInteger(spec.echoFreezeMs) || spec.echoFreezeMs < 1 || spec.echoFreezeMs > 600_000)) problems.push(`echoFreezeMs: ${spec.echoFreezeMs} must be 1..600000`);
+  if (spec.clientMtu !== undefined && (spec.router !== true || !Number.isInteger(spec.clientMtu) || spec.clientMtu < 576 || spec.clientMtu > 1500)) problems.push(`--client-mtu: ${spec.clientMtu} must be 576..1500 and needs --router`);
   if (spec.ipv6 === true && spec.router === true) problems.push('--ipv6 with --router: the routed topology is IPv4 only for now');
   if (spec.timingScale !== undefined && (!Number.isInteger(spec.timingScale) || spec.timingScale < 1 || spec.timingScale > 50)) problems.push(`--timing-scale: ${spec.timingScale} must be an integer 1..50`);
   if (problems.length > 0) throw new VmacError('VMAC_LAB_FAILED', problems.join('\n'), { problems });
