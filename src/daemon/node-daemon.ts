@@ -118,6 +118,8 @@ export function dataPathPlan(cfg: VmacConfig, icmpSteering = true): DataPathPlan
   return {
     table: tableName(cfg.service), ifname: cfg.interface, vip: cfg.vip, vmac: cfg.vmac, buckets: cfg.buckets, hashExpr: nftHashExpr(cfg.hash, 4, cfg.buckets),
     ...(vip6 !== null ? { v6: { vip6, hashExpr6: nftHashExpr(cfg.hash, 6, cfg.buckets) } } : {}),
+    // address+port: fragmented datagrams by address alone (ruleset.ts, `fragments`).
+    ...(cfg.hash.affinity === 'address+port' ? { fragments: { hashExpr4: nftHashExpr({ ...cfg.hash, affinity: 'address' }, 4, cfg.buckets), ...(vip6 !== null ? { hashExpr6: nftHashExpr({ ...cfg.hash, affinity: 'address' }, 6, cfg.buckets) } : {}) } } : {}),
     ...(icmpSteering ? { icmpErrors: { hashExpr4: nftIcmpErrorHashExpr(cfg.hash, 4, cfg.buckets), ...(vip6 !== null ? { hashExpr6: nftIcmpErrorHashExpr(cfg.hash, 6, cfg.buckets) } : {}) } } : {}),
     ...(udpFlowTimeoutMs > 0 ? { udpFlowTimeoutMs } : {}),
   };

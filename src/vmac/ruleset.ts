@@ -64,6 +64,13 @@ export interface DataPathPlan {
    * so they reach the connection's owner; absent: they follow the clients' rule (hashed on the router).
    */
   readonly icmpErrors?: IcmpErrorPlan;
+  /**
+   * `address+port` only: fragmented datagrams (any fragment, the first included) hashed by the
+   * client address alone (`jhash ip saddr …` / `jhash ip6 saddr …`), so that every fragment of a
+   * datagram reaches the same node: non-first fragments carry no ports, the clients' rule cannot
+   * hash them and every node would drop them.
+   */
+  readonly fragments?: { readonly hashExpr4: string; readonly hashExpr6?: string };
   /** 0 or absent: UDP moves with the bucket's new flows. Else: one node keeps a moving bucket's UDP until it is quiet this long. */
   readonly udpFlowTimeoutMs?: number;
 }
@@ -129,6 +136,18 @@ export function renderIcmpSteering(plan: DataPathPlan): string[] {
   ];
 }
 
+/** Fragments under `address+port` (plan.fragments): before the clients' rules, which need ports. */
+export function renderFragments(plan: DataPathPlan): string[] {
+  const f = plan.fragments;
+  if (!f) return [];
+  const t = `netdev ${plan.table}`;
+  return [
+    // MF set or a non-zero offset: any fragment of a fragmented datagram.
+    `add rule ${t} ingress ether daddr ${plan.vmac} ip daddr ${plan.vip} ip frag-off & 0x3fff != 0 iifname @alive meta pkttype set host ${f.hashExpr4} vmap @owned`,
+    ...(plan.v6 && f.hashExpr6 !== undefined ? [`add rule ${t} ingress ether daddr ${plan.vmac} ip6 daddr ${plan.v6.vip6} exthdr frag exists iifname @alive meta pkttype set host ${f.hashExpr6} vmap @owned`] : []),
+  ];
+}
+
 /**
  * Dual stack: the netdev rules of the VIP6. ND's target address sits 8 bytes into the ICMPv6
  * header (NS and NA alike), read as raw transport payload (nft 1.0.6 has no `icmpv6 taddr`).
@@ -173,6 +192,7 @@ export function renderInstall(plan: DataPathPlan, owned: readonly number[], leas
     `add map ${t} owned { typeof numgen inc mod ${plan.buckets} : verdict; ${OWNED_MAP_FLAGS} }`,
     `add chain ${t} ingress { type filter hook ingress device ${JSON.stringify(plan.ifname)} priority ${INGRESS_PRIORITY}; policy accept; }`,
     ...renderIcmpSteering(plan),
+    ...renderFragments(plan),
     `add rule ${t} ingress ether daddr ${plan.vmac} ip daddr ${plan.vip} iifname @alive meta pkttype set host ${plan.hashExpr} vmap @owned`,
     ...renderIngress6(plan),
     `add rule ${t} ingress ether daddr ${plan.vmac} drop`,

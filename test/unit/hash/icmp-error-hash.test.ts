@@ -31,3 +31,14 @@ describe('ICMP error steering expressions', () => {
     expect(renderInstall(dataPathPlan(cfg, false), [], null)).not.toContain('@th,192,32');
   });
 });
+
+describe('fragments under address+port', () => {
+  it('every fragment (MF set or offset > 0) hashed by address alone, before the port rule; not rendered for other affinities', () => {
+    const plan = (affinity: string) => dataPathPlan(parseConfig(yamlWith({ vip6: 'fd00:200::1', hash: { seed: 0xabc, affinity } }), 'web.yaml'));
+    const lines = renderInstall(plan('address+port'), [], null).split('\n').filter((l) => l.startsWith('add rule netdev vmac_web ingress'));
+    expect(lines[2]).toBe('add rule netdev vmac_web ingress ether daddr 02:bf:0a:c8:00:01 ip daddr 10.200.0.1 ip frag-off & 0x3fff != 0 iifname @alive meta pkttype set host jhash ip saddr mod 256 seed 0xabc vmap @owned');
+    expect(lines[3]).toBe('add rule netdev vmac_web ingress ether daddr 02:bf:0a:c8:00:01 ip6 daddr fd00:200::1 exthdr frag exists iifname @alive meta pkttype set host jhash ip6 saddr mod 256 seed 0xabc vmap @owned');
+    expect(lines[4]).toContain('jhash ip saddr . th sport');
+    for (const a of ['address', 'network']) expect(renderInstall(plan(a), [], null)).not.toContain('frag');
+  });
+});
