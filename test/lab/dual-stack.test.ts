@@ -85,8 +85,8 @@ describe('dual stack (3 nodes, 300 IPv4 + 300 IPv6 client addresses)', () => {
     const [client] = lab.clients;
     const victim = lab.nodes[2];
     if (!client || !victim || !lab.vip6) throw new Error('lab incomplete');
-    const watch = watchNas(client.ns, lab.dir, lab.vip6, lab.vmac, 4000);
-    await new Promise((r) => setTimeout(r, 1500)); // the capture is open
+    const watch = watchNas(client.ns, lab.dir, lab.vip6, lab.vmac, 3000);
+    await new Promise((r) => setTimeout(r, 1000)); // the capture is open
     const logFrom = statSync(victim.log).size;
     process.kill(victim.daemonPid, 'SIGKILL');
     const seen = await watch.done;

@@ -27,7 +27,7 @@ async function downloadFromEveryNode(affinity: Affinity): Promise<{ lab: LabInfo
   // prediction by address alone is then only a spread over the nodes, checked by `node`).
   const predict = affinity === 'address+port' ? null : predictor(lab);
   const chosen = predict === null ? client.addresses.slice(0, 12) : lab.nodes.flatMap((n) => client.addresses.filter((a) => predict(a) === n.name).slice(0, 2));
-  const results = await downloads(client.ns, lab.dir, lab.vip, lab.echoPort, chosen, { bytes: BYTES, timeoutMs: 6000 });
+  const results = await downloads(client.ns, lab.dir, lab.vip, lab.echoPort, chosen, { bytes: BYTES, timeoutMs: 3000 });
   return { lab, results };
 }
 
