@@ -39,6 +39,8 @@ export interface RunResult {
   lostSurvivors: number;
   falseTakeovers: number;
   victimMoved: number;
+  /** Victim's client addresses that the victim itself answered at least once in the window (rejoin: after its start). */
+  victimAnswered: number;
   victimLastAnswerAfterFaultMs: number | null; // when the victim itself went silent (max over its clients)
   proberBehind: number;
   leaseStops: string[]; // nodes other than the victim that stopped renewing during the run (should be none)
@@ -64,6 +66,8 @@ export interface FamilyResult {
   lostSurvivors: number;
   falseTakeovers: number;
   victimMoved: number;
+  /** Victim's client addresses that the victim itself answered at least once in the window. */
+  victimAnswered: number;
   proberBehind: number;
 }
 
@@ -167,6 +171,7 @@ function analyzeFamily(results: readonly UdpProbeResult[], files: readonly Probe
   let lostVictim = 0;
   let falseTakeovers = 0;
   let victimMoved = 0;
+  let victimAnswered = 0;
   let victimSilent: number | null = null;
   let behind = 0;
   results.forEach((r, i) => {
@@ -186,6 +191,7 @@ function analyzeFamily(results: readonly UdpProbeResult[], files: readonly Probe
         continue;
       }
       if (strangers.length > 0) victimMoved += 1;
+      if ((a.nodes[o.victim.name] ?? 0) > 0) victimAnswered += 1;
       lostVictim += a.lost;
       const t = o.fault === 'rejoin' ? null : takeoverOf(byAddr.get(index) ?? [], o.victim.name, faultUsLocal, r.intervalUs);
       if (t) {
@@ -206,7 +212,7 @@ function analyzeFamily(results: readonly UdpProbeResult[], files: readonly Probe
       }
     }
   });
-  return { gapsMs, duplicates, lostSurvivors, lostVictim, falseTakeovers, victimMoved, proberBehind: behind, takeoverAfterMs, victimSilent };
+  return { gapsMs, duplicates, lostSurvivors, lostVictim, falseTakeovers, victimMoved, victimAnswered, proberBehind: behind, takeoverAfterMs, victimSilent };
 }
 
 export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<RunResult> {
@@ -250,7 +256,7 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
   const leaseGoneAfterMs = await leaseGone;
   const tcpResult = await tcp;
   const v4 = analyzeFamily(results, files, o, predict, faultMono);
-  const { gapsMs, duplicates, lostSurvivors, lostVictim, falseTakeovers, victimMoved, takeoverAfterMs, victimSilent } = v4;
+  const { gapsMs, duplicates, lostSurvivors, lostVictim, falseTakeovers, victimMoved, victimAnswered, takeoverAfterMs, victimSilent } = v4;
   const behind = v4.proberBehind;
   const v6 = vip6 === null ? undefined : (({ takeoverAfterMs: _t, victimSilent: _s, ...rest }) => rest)(analyzeFamily(results6, files6, o, predict, faultMono));
   const faultAtMs = faultMono - Math.min(...results.map((r) => r.startMonoNs / 1e6));
@@ -267,7 +273,7 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
     await undoFault(lab, o.victim, o.fault);
     // A restarted daemon loads, hears a quorum and reclaims its buckets: slower the more nodes share the cores.
     const restoreMs = 15_000 + 1000 * lab.nodes.length;
-    await waitServing(o.victim, victimLogFrom, { restarted: o.victim.daemonPid !== pidAtFault || o.fault === 'term' }, restoreMs);
+    await waitServing(o.victim, victimLogFrom, { restarted: o.victim.daemonPid !== pidAtFault || o.fault === 'term' || o.fault === 'rejoin' }, restoreMs);
     if (drains) await waitHandoverSettled(lab);
     // The next run starts from the configured map: the victim has its buckets back, nothing moving.
     const b = await waitBalanced(lab.nodes, restoreMs, 100);
@@ -275,7 +281,7 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
   }
   const timelines = o.timeline === true ? files.map((f, i) => ({ file: f.timeline, startMonoNs: results[i]?.startMonoNs ?? 0, addrs: f.addrs })) : undefined;
   return {
-    run: o.run, fault: o.fault, victim: o.victim.name, faultAtMs, gapsMs, lostVictim, duplicates, lostSurvivors, falseTakeovers, victimMoved,
+    run: o.run, fault: o.fault, victim: o.victim.name, faultAtMs, gapsMs, lostVictim, duplicates, lostSurvivors, falseTakeovers, victimMoved, victimAnswered,
     victimLastAnswerAfterFaultMs: victimSilent, proberBehind: behind, leaseStops, leaseGoneAfterMs, takeoverAfterMs, takeoverLog,
     ...(tcpResult ? { tcp: tcpResult } : {}),
     ...(rebalancedAfterMs !== undefined ? { rebalancedAfterMs } : {}),

@@ -19,7 +19,7 @@
  */
 import type { LabInfo, LabNodeInfo } from './lab.js';
 import { nsRun, run, spawnInNs } from './exec.js';
-import { daemonEntry, labBinary } from './paths.js';
+import { labBinary, vmacCommand } from './paths.js';
 import { join } from 'node:path';
 
 export const FAULTS = ['kill', 'stop', 'crash', 'link', 'partition', 'partition-data', 'loss', 'term', 'restart', 'rejoin'] as const;
@@ -44,7 +44,8 @@ export function isAlive(pid: number): boolean {
 }
 
 export function startDaemon(victim: LabNodeInfo): void {
-  const child = spawnInNs(victim.ns, process.execPath, [daemonEntry(), 'run', victim.config], victim.log);
+  const vmac = vmacCommand();
+  const child = spawnInNs(victim.ns, vmac.file, [...vmac.args, 'run', victim.config], victim.log);
   victim.daemonPid = child.pid ?? -1;
 }
 

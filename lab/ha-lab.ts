@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabInfo, LabNodeInfo } from './lab.js';
 import { nsRun, run, spawnInNs } from './exec.js';
-import { daemonEntry, labBinary } from './paths.js';
+import { labBinary, vmacCommand } from './paths.js';
 import { requestControl } from '../src/daemon/control-socket.js';
 import type { DaemonStatus } from '../src/daemon/node-daemon.js';
 
@@ -77,10 +77,11 @@ export async function startEcho(lab: LabInfo, node: LabNodeInfo, resourceYaml: s
 export async function restartWith(lab: LabInfo, extra: (node: LabNodeInfo) => string): Promise<LabNodeInfo[]> {
   await Promise.all(lab.nodes.map((n) => stopPid(n.daemonPid)));
   await Promise.all(lab.nodes.map((n) => stopPid(n.echoPid, 1000)));
+  const vmac = vmacCommand();
   return lab.nodes.map((n) => {
     const config = join(lab.dir, `${n.name}-ha.yaml`);
     writeFileSync(config, `${readFileSync(n.config, 'utf8')}${extra(n)}`);
-    const child = spawnInNs(n.ns, process.execPath, [daemonEntry(), 'run', config], n.log);
+    const child = spawnInNs(n.ns, vmac.file, [...vmac.args, 'run', config], n.log);
     return { ...n, config, daemonPid: child.pid ?? -1 };
   });
 }

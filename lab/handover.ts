@@ -9,7 +9,7 @@ import { udpRcvbufErrorsIn } from './udp-drops.js';
 import { join } from 'node:path';
 import type { LabInfo, LabNodeInfo } from './lab.js';
 import { nsRun, spawnInNs } from './exec.js';
-import { daemonEntry } from './paths.js';
+import { daemonEntry, vmacCommand } from './paths.js';
 import { probeUdp, type UdpProbeResult } from './probe.js';
 import { loadConfig } from '../src/config/load.js';
 
@@ -53,12 +53,14 @@ export async function waitLog(log: string, from: number, event: string, timeoutM
 }
 
 export function startDaemon(victim: LabNodeInfo): void {
-  const child = spawnInNs(victim.ns, process.execPath, [daemonEntry(), 'run', victim.config], victim.log);
+  const vmac = vmacCommand();
+  const child = spawnInNs(victim.ns, vmac.file, [...vmac.args, 'run', victim.config], victim.log);
   victim.daemonPid = child.pid ?? -1;
 }
 
 export async function control(victim: LabNodeInfo, args: string[]): Promise<void> {
-  await nsRun(victim.ns, process.execPath, [daemonEntry(), ...args, '-c', victim.config]);
+  const vmac = vmacCommand();
+  await nsRun(victim.ns, vmac.file, [...vmac.args, ...args, '-c', victim.config]);
 }
 
 /** Drain duration from the log: first `draining` phase change to the last bucket let go. */

@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node
 import { join } from 'node:path';
 import { VmacError } from '../src/util/errors.js';
 import { ipBatch, nsRun, run, spawnInNs } from './exec.js';
-import { daemonEntry, labBinary, labStateDir } from './paths.js';
+import { labBinary, labStateDir, vmacCommand } from './paths.js';
 import { LAB_PREFIX6, nodeConfigYaml, planLab, routedClientLink, type HbLink, type LabPlan, type LabSpec } from './plan.js';
 import { generateKey } from '../src/ha/key-file.js';
 import { waitBalanced } from './balance.js';
@@ -117,7 +117,7 @@ async function readMac(ns: string): Promise<string> {
 export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) => void } = {}): Promise<LabInfo> {
   const plan = planLab(spec);
   const progress = opts.onProgress ?? (() => undefined);
-  const entry = daemonEntry();
+  const vmacCmd = vmacCommand();
   const echo = labBinary('vmac-echo');
   if ((await listLabNamespaces(spec.name)).length > 0) {
     throw new VmacError('VMAC_LAB_FAILED', `a lab named ${spec.name} already exists: run \`vmac lab down --name ${spec.name}\` first`, { name: spec.name });
@@ -161,7 +161,7 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
       // Dual stack: a second echo on the VIP6 (same port, other family); labDown ends it with the namespace.
       if (plan.vip6 !== null) spawnInNs(n.ns, echo, ['--name', n.name, '--addr', plan.vip6, '--udp', String(plan.echoPort), '--tcp', String(plan.echoPort)], join(dir, `${n.name}-echo6.log`));
       const late = spec.lateNodes?.includes(n.id) === true;
-      const daemon = withDaemons && !late ? spawnInNs(n.ns, process.execPath, [entry, 'run', config], log) : null;
+      const daemon = withDaemons && !late ? spawnInNs(n.ns, vmacCmd.file, [...vmacCmd.args, 'run', config], log) : null;
       if (!daemon) writeFileSync(log, '');
       nodes.push({ id: n.id, name: n.name, ns: n.ns, address: n.address, mac: await readMac(n.ns), config, log, daemonPid: daemon?.pid ?? -1, echoPid: echoChild.pid ?? -1 });
     }

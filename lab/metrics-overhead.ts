@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { labDown, labUp } from './lab.js';
 import { nsRun, spawnInNs } from './exec.js';
-import { daemonEntry } from './paths.js';
+import { vmacCommand } from './paths.js';
 
 const seconds = Number(process.argv[2] ?? 20);
 const name = `ov${randomBytes(2).toString('hex')}`;
@@ -26,7 +26,8 @@ try {
   const off = join(lab.dir, 'n3-off.yaml');
   copyFileSync(n3.config, off);
   appendFileSync(off, 'metrics: { listen: "off" }\n');
-  const child = spawnInNs(n3.ns, process.execPath, [daemonEntry(), 'run', off], join(lab.dir, 'n3-off.log'));
+  const vmac = vmacCommand();
+  const child = spawnInNs(n3.ns, vmac.file, [...vmac.args, 'run', off], join(lab.dir, 'n3-off.log'));
   await new Promise((r) => setTimeout(r, 3000));
   const pids = { n1: lab.nodes[0]!.daemonPid, n2: lab.nodes[1]!.daemonPid, n3off: child.pid ?? -1 };
   const measure = async (label: string, during: () => Promise<void>): Promise<void> => {

@@ -27,6 +27,16 @@ export function daemonEntry(): string {
   return requireBuilt(join(repoRoot(), 'dist/src/cli/main.js'), 'run `make build` (or `make setup`) first');
 }
 
+/**
+ * The `vmac` the lab runs in its nodes: the source tree's build (node dist/src/cli/main.js), or
+ * the program named by VMAC_LAB_VMAC (e.g. an installed package's /usr/bin/vmac), run as is.
+ */
+export function vmacCommand(env: NodeJS.ProcessEnv = process.env): { file: string; args: string[] } {
+  const given = env.VMAC_LAB_VMAC;
+  if (given !== undefined && given !== '') return { file: requireBuilt(given, 'VMAC_LAB_VMAC names no file'), args: [] };
+  return { file: process.execPath, args: [daemonEntry()] };
+}
+
 export function labBinary(name: 'vmac-echo' | 'vmac-prober' | 'vmac-streams'): string {
   return requireBuilt(join(repoRoot(), 'lab/bin', name), 'run `make -C lab/c` (or `make setup`) first');
 }

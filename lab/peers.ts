@@ -50,7 +50,7 @@ export function keepalivedConf(o: { node: string; priority: number; vip: string;
   ].join('\n');
 }
 
-/** n1 highest: 250, 200, 150, 100, 50 (compare builds 3 nodes; the figures in README were measured with these). */
+/** n1 highest: 250, 200, 150, 100, 50 (compare builds 3 nodes; the figures in docs/comparison.md were measured with these). */
 export function priorityOf(index: number): number {
   return Math.max(1, 250 - 50 * index);
 }

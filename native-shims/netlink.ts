@@ -52,10 +52,19 @@ interface RawSocket {
   socket: { close(): void };
 }
 
+/** Loads the `netlink` package and its native part without opening a socket (`vmac run` checks it first). */
+export function loadNetlinkPackage(): { createRtNetlink: () => RawSocket } {
+  try {
+    return require('netlink') as { createRtNetlink: () => RawSocket };
+  } catch (err) {
+    throw new VmacError('VMAC_NETLINK_FAILED', `cannot load the netlink package: ${(err as Error).message}`, {}, { cause: err });
+  }
+}
+
 export function openRtnetlink(): Rtnetlink {
   let sock: RawSocket;
   try {
-    const mod = require('netlink') as { createRtNetlink: () => RawSocket };
+    const mod = loadNetlinkPackage();
     sock = mod.createRtNetlink();
   } catch (err) {
     throw new VmacError('VMAC_NETLINK_FAILED', `cannot open an rtnetlink socket: ${String(err)}`, {}, { cause: err });

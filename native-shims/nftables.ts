@@ -28,14 +28,18 @@ let loaded: NativeModule | undefined;
  * Opens one libnftables context. With `netnsPath` (e.g. /run/netns/lab-n1) the context drives
  * that namespace's ruleset while this process stays where it is (tests and benchmarks).
  */
+/** Loads the addon (once) without opening a context: `vmac run` checks this before any kernel change. */
+export function loadNftablesShim(): void {
+  if (loaded) return;
+  const require = createRequire(import.meta.url);
+  const mod = require(addonPath('nftables', 'vmac_nftables', 'VMAC_NFT_UNAVAILABLE', 'libnftables shim')) as Partial<NativeModule>;
+  if (typeof mod.run !== 'function' || typeof mod.open !== 'function') throw new VmacError('VMAC_NFT_UNAVAILABLE', 'the libnftables shim lacks open()/run(): rebuild it with `make setup`');
+  loaded = mod as NativeModule;
+}
+
 export function openNftables(netnsPath?: string): NftRunner {
-  if (!loaded) {
-    const require = createRequire(import.meta.url);
-    const mod = require(addonPath('nftables', 'vmac_nftables', 'VMAC_NFT_UNAVAILABLE', 'libnftables shim')) as Partial<NativeModule>;
-    if (typeof mod.run !== 'function' || typeof mod.open !== 'function') throw new VmacError('VMAC_NFT_UNAVAILABLE', 'the libnftables shim lacks open()/run(): rebuild it with `make setup`');
-    loaded = mod as NativeModule;
-  }
-  const native = loaded;
+  loadNftablesShim();
+  const native = loaded as NativeModule;
   let handle: NativeHandle;
   try {
     handle = native.open(netnsPath);

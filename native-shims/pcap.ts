@@ -54,7 +54,7 @@ let capConstructor: CapConstructor | undefined;
 const ADDON_CANDIDATES = ['./cap/build/Release/cap.node', '../../native-shims/cap/build/Release/cap.node'];
 
 /** Loads the addon on first use, so merely importing this file never needs the native build. */
-function loadCap(): CapConstructor {
+export function loadCap(): CapConstructor {
   if (capConstructor) return capConstructor;
   const paths = ADDON_CANDIDATES.map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
   const path = paths.find((p) => existsSync(p));

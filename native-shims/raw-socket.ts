@@ -70,10 +70,19 @@ interface RawSocket {
  * whatever the routing table says, and only replies that arrive on it are read (the data-path
  * check pings out of the cluster interface).
  */
+/** Loads the `raw-socket` package and its native part without opening a socket (`vmac run` checks it first). */
+export function loadRawSocketPackage(): RawSocketModule {
+  try {
+    return require('raw-socket') as RawSocketModule;
+  } catch (err) {
+    throw new VmacError('VMAC_PING_FAILED', `cannot load the raw-socket package: ${(err as Error).message}`, {}, { cause: err });
+  }
+}
+
 export function openIcmpEcho(onError: (err: Error) => void = () => undefined, o: { device?: string } = {}): IcmpEchoPort {
   let sock: RawSocket;
   try {
-    const raw = require('raw-socket') as RawSocketModule;
+    const raw = loadRawSocketPackage();
     sock = raw.createSocket({ protocol: raw.Protocol.ICMP });
     if (o.device !== undefined) {
       const opt = raw.SocketOption.SO_BINDTODEVICE;

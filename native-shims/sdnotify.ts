@@ -16,16 +16,20 @@ interface NativeModule { send(path: string, message: string): number }
 let loaded: NativeModule | undefined;
 
 
+/** Loads the addon (once): `vmac run` checks this before any kernel change when systemd waits for READY=1. */
+export function loadSdnotifyShim(): void {
+  if (loaded) return;
+  const require = createRequire(import.meta.url);
+  const mod = require(addonPath('sdnotify', 'vmac_sdnotify', 'VMAC_NOTIFY_FAILED', 'sd_notify shim')) as Partial<NativeModule>;
+  if (typeof mod.send !== 'function') throw new VmacError('VMAC_NOTIFY_FAILED', 'the sd_notify shim lacks send(): rebuild it with `make setup`');
+  loaded = mod as NativeModule;
+}
+
 /** The notify socket of $NOTIFY_SOCKET (path or @abstract), or null when not run by systemd. */
 export function openNotifySocket(path: string | undefined = process.env.NOTIFY_SOCKET): NotifySocket | null {
   if (path === undefined || path === '') return null;
-  if (!loaded) {
-    const require = createRequire(import.meta.url);
-    const mod = require(addonPath('sdnotify', 'vmac_sdnotify', 'VMAC_NOTIFY_FAILED', 'sd_notify shim')) as Partial<NativeModule>;
-    if (typeof mod.send !== 'function') throw new VmacError('VMAC_NOTIFY_FAILED', 'the sd_notify shim lacks send(): rebuild it with `make setup`');
-    loaded = mod as NativeModule;
-  }
-  const native = loaded;
+  loadSdnotifyShim();
+  const native = loaded as NativeModule;
   return {
     send(message) {
       try {

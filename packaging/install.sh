@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the built tree (run `make build` first) under $DESTDIR:
-#   /usr/lib/vmac/            compiled JS (dist), native shims, production node_modules, schema
+#   /usr/lib/vmac/            compiled JS (dist), every native module (our shims nftables, cap,
+#                             realtime, sdnotify; netlink and raw-socket in node_modules),
+#                             production node_modules only, schema
 #   /usr/bin/vmac             -> /usr/lib/vmac/bin/vmac.js
 #   /etc/vmac/example.yaml    an annotated service file (never overwritten)
 #   /lib/systemd/system/vmac@.service, /usr/lib/ocf/resource.d/vmac/vmac, /usr/share/doc/vmac/
@@ -10,7 +12,8 @@ cd "$(dirname "$0")/.."
 DESTDIR="${DESTDIR:-}"
 LIB="$DESTDIR/usr/lib/vmac"
 
-for f in dist/src/cli/main.js native-shims/nftables/build/Release/vmac_nftables.node native-shims/cap/build/Release/cap.node native-shims/sdnotify/build/Release/vmac_sdnotify.node; do
+SHIMS=(nftables cap realtime sdnotify)
+for f in dist/src/cli/main.js native-shims/nftables/build/Release/vmac_nftables.node native-shims/cap/build/Release/cap.node native-shims/realtime/build/Release/vmac_realtime.node native-shims/sdnotify/build/Release/vmac_sdnotify.node; do
   [ -e "$f" ] || { echo "install: $f is missing: run \`make build\` first" >&2; exit 1; }
 done
 
@@ -19,18 +22,41 @@ install -d "$LIB/bin" "$LIB/dist" "$LIB/native-shims"
 cp -a dist/src dist/native-shims dist/schema dist/lab "$LIB/dist/"
 find "$LIB/dist" -name '*.map' -delete
 install -m 0755 bin/vmac.js "$LIB/bin/vmac.js"
-for shim in nftables cap sdnotify; do
+for shim in "${SHIMS[@]}"; do
   install -d "$LIB/native-shims/$shim/build/Release"
   install -m 0755 native-shims/$shim/build/Release/*.node "$LIB/native-shims/$shim/build/Release/"
 done
 install -d "$LIB/schema" && install -m 0644 schema/vmac-config.schema.json "$LIB/schema/"
 [ -d lab/bin ] && { install -d "$LIB/lab/bin"; install -m 0755 lab/bin/* "$LIB/lab/bin/"; }
 install -m 0644 package.json package-lock.json "$LIB/"
-# Production dependencies only, from the already-built node_modules (native ones included),
-# pruned offline: no registry access at install time.
-cp -a node_modules "$LIB/node_modules"
-(cd "$LIB" && npm prune --omit=dev --no-audit --no-fund --offline >/dev/null)
-rm -f "$LIB/node_modules/.vmac-setup-stamp"
+# Production dependencies only: the packages package-lock.json does not mark dev (what
+# `npm ci --omit=dev` would install), copied from the already-built node_modules (native builds
+# included). No registry access, and no dev package is ever copied.
+# (realpath: node_modules may be a symlink to a tree shared with other checkouts.)
+MODULES="$(realpath node_modules)"
+install -d "$LIB/node_modules"
+node -e '
+  const lock = JSON.parse(require("fs").readFileSync("package-lock.json", "utf8"));
+  for (const [key, p] of Object.entries(lock.packages))
+    if (key.startsWith("node_modules/") && !p.dev && !p.devOptional) console.log(key.slice("node_modules/".length));
+' | sort | while read -r rel; do
+  # Sorted, so a package comes before the ones nested in it ("raw-socket/node_modules/nan").
+  dst="$LIB/node_modules/$rel"
+  [ -e "$dst" ] && continue
+  [ -e "$MODULES/$rel" ] || { echo "install: $rel (a production dependency) is not in node_modules: run \`make setup\`" >&2; exit 1; }
+  install -d "$(dirname "$dst")"
+  cp -a "$MODULES/$rel" "$dst"
+done
+# Every native module must load from the installed tree, not from the source tree.
+node --input-type=module -e "
+  const { probeNativeModule } = await import('$LIB/dist/native-shims/probe.js');
+  const { NATIVE_MODULES } = await import('$LIB/dist/src/daemon/preflight.js');
+  const bad = NATIVE_MODULES.map((m) => [m, probeNativeModule(m)]).filter(([, r]) => !r.ok);
+  for (const [m, r] of bad) console.error('install: native module ' + m + ' does not load from $LIB: ' + r.message);
+  process.exit(bad.length ? 1 : 0);"
+for dev in tsx esbuild typescript vitest; do
+  [ ! -e "$LIB/node_modules/$dev" ] || { echo "install: dev-only package $dev was copied" >&2; exit 1; }
+done
 
 install -d "$DESTDIR/usr/bin"
 ln -sf ../lib/vmac/bin/vmac.js "$DESTDIR/usr/bin/vmac"

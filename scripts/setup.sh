@@ -20,7 +20,9 @@ cd "$(dirname "$0")/.."
 #   dpkg-dev                    `make deb` (dpkg-deb, dpkg-architecture)
 #   libxml2-utils               xmllint, which ocf-tester uses to check the agent's meta-data
 #   keepalived, ucarp           the peers `vmac lab compare` measures side by side (run inside lab namespaces only)
-PACKAGES=(nftables libnftables-dev libpcap-dev iproute2 conntrack netsniff-ng iperf3 build-essential python3 procps psmisc keepalived ucarp chromium curl resource-agents dpkg-dev libxml2-utils fence-agents)
+#   systemd-container, debootstrap, dpkg-repack   `make test-systemd`: a Debian 12 root booted with
+#                               systemd-nspawn, Node 20 repacked from this machine's nodejs package
+PACKAGES=(nftables libnftables-dev libpcap-dev iproute2 conntrack netsniff-ng iperf3 build-essential python3 procps psmisc keepalived ucarp chromium curl resource-agents dpkg-dev libxml2-utils fence-agents systemd-container debootstrap dpkg-repack)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -94,7 +94,7 @@ export function registerLabFailover(lab: Command): void {
     .option('--router', 'clients behind a router namespace (every frame carries the router\'s MAC)')
     .option('--hb-link <where>', `heartbeats on: ${HB_LINKS.join(' | ')}`, 'data')
     .option('--tcp', `also run TCP during every run: ${DEFAULT_TCP_LOAD.streamsPerClient} long-lived streams and ${DEFAULT_TCP_LOAD.newPerSec} new connections/s per client namespace, from the victim's and from the survivors' client addresses`)
-    .option('--timing-scale <k>', 'multiply the profile\'s heartbeat interval, lease and renewal period by k in every node config (large labs on few cores: see the README)')
+    .option('--timing-scale <k>', 'multiply the profile\'s heartbeat interval, lease and renewal period by k in every node config (large labs on few cores: see docs/scale.md)')
     .option('--no-datapath-check', 'daemons without dataPathCheck (by default they ping the gateway 10.200.0.254)')
     .option('--svg <file>', 'draw the first run as an SVG timeline (one lane per client address)')
     .option('--ipv6', 'dual stack: also probe the VIP6 from as many IPv6 client addresses in the same runs, and report both families side by side')

@@ -7,6 +7,7 @@ import { EXIT_FAILURE, printJson, reportError } from './output.js';
 import { failoverSeries, failoverTable, registerLabFailover } from './cmd-lab-failover.js';
 import { summarize } from '../../lab/failover.js';
 import { registerLabCompare } from './cmd-lab-compare.js';
+import { LAB_SUMMARY } from './lab-entry.js';
 
 interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean; router?: boolean; hbLink?: string; timing?: string; timingScale?: string; ipv6?: boolean; affinity?: string }
 
@@ -60,7 +61,7 @@ export function summarizeAnswers(lab: LabInfo, r: AnswerReport): string {
 }
 
 export function registerLab(program: Command): void {
-  const lab = program.command('lab').description('build a virtual cluster of network namespaces on this machine and measure it').addHelpText('after', `
+  const lab = program.command('lab').description(LAB_SUMMARY).addHelpText('after', `
 The lab touches only namespaces it creates (all named <prefix>-…): a bridge namespace
 <prefix>-sw, nodes <prefix>-n1..nN running the real daemon and an echo service on the VIP,
 clients <prefix>-c1..cC with many source addresses. Needs root and \`make setup\`.`);

@@ -1,7 +1,10 @@
 import { conntrackTool } from '../takeover/conntrack-tool.js';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { startDaemon, type Daemon } from '../daemon/node-daemon.js';
+import { startDaemon } from '../daemon/node-daemon.js';
+import { launch } from '../daemon/launch.js';
+import { nativeNeeds, preflight } from '../daemon/preflight.js';
+import { probeNativeModule } from '../../native-shims/probe.js';
 import { openNftables } from '../../native-shims/nftables.js';
 import { openRtnetlink } from '../../native-shims/netlink.js';
 import { openPcapPort } from '../../native-shims/pcap.js';
@@ -21,7 +24,7 @@ import { createEventTap } from '../metrics/event-tap.js';
 import type { OperatorSurface } from '../metrics/operator-surface.js';
 import { startOperatorExtras, withCounterReadBeforeMove } from './operator-wiring.js';
 import { openIcmpEcho } from '../../native-shims/raw-socket.js';
-import { EXIT_FAILURE, EXIT_OK, reportError } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_RESTART, reportError } from './output.js';
 
 /**
  * Only ARP requests asking for the VIP wake the daemon, and with a VIP6 the NS and NA whose
@@ -49,8 +52,10 @@ The config is validated before anything is applied: a bad file exits 2 and chang
 On SIGTERM or SIGINT the daemon hands its buckets over gracefully, then removes its nftables
 table, the VIP and its sysctl changes. On SIGUSR2 it restarts hitlessly: it announces a restart
 window (15 s; VMAC_RESTART_WINDOW_MS) to its peers, leaves the kernel serving on that lease, and the next \`vmac run\` of
-the service adopts the table instead of rebuilding it (systemd: ExecReload=kill -USR2 $MAINPID
-is not enough alone; use \`systemctl kill -s USR2 vmac@web\` and let Restart=always start it).
+the service adopts the table instead of rebuilding it. That process exits 75, which the
+packaged unit restarts at once (\`systemctl reload vmac@web\` sends the SIGUSR2).
+Exit codes: 0 stopped, 1 failed (everything it had added is removed), 2 bad config (nothing
+touched), 75 hitless restart (the kernel serves on for the successor).
 If the daemon dies without stopping (kill -9, crash, hang), the kernel lease expires after
 timing.leaseMs and the node stops answering by itself.
 
@@ -62,42 +67,65 @@ http://127.0.0.1:9789/metrics and http://127.0.0.1:9789/ (loopback only; "off" d
 Under systemd (Type=notify) it sends READY=1 once it serves, and WATCHDOG=1 while its
 heartbeat loop runs.`)
     .action(async (file: string) => {
-      let daemon: Daemon | undefined;
       try {
         const cfg = loadConfig(file);
         const tap = createEventTap();
         const log = createLogger({ service: cfg.service, node: cfg.node.name }, undefined, tap);
         let surface: OperatorSurface | null = null;
-        const nft = openNftables();
-        const rtnl = openRtnetlink();
-        daemon = await startDaemon(cfg, {
-          dataPath: (plan) => withCounterReadBeforeMove(nftDataPath(nft, plan), (remove) => surface?.beforeMove(remove)),
-          conntrack: (c) => conntrackTool(c.vip6 ? [c.vip, c.vip6] : c.vip, c.hash, c.buckets),
-          // VMAC_HANDOVER=off: planned moves break connections (only to show what the hand-over prevents).
-          graceful: process.env.VMAC_HANDOVER !== 'off',
-          // VMAC_ICMP_STEERING=off: ICMP errors hashed on the router that sent them (only to show the path-MTU black hole steering prevents).
-          icmpSteering: process.env.VMAC_ICMP_STEERING !== 'off',
-          // VMAC_RESTART_WINDOW_MS: the hitless-restart window (default 15 s).
-          ...(process.env.VMAC_RESTART_WINDOW_MS ? { restartWindowMs: Number(process.env.VMAC_RESTART_WINDOW_MS) } : {}),
-          rtnl,
-          sysctl: procSysctl,
-          openPacketPort: (ifname) => reopeningPort((onLinkError) => openPcapPort({ ifname, filter: arpCaptureFilter(cfg.vip, cfg.vip6 ?? null), onLinkError }), systemClock, log.child({ module: 'capture', ifname })),
-          joinGroup6: udpJoinGroup6,
-          openTransport: (addresses, port) => openUdpTransport(addresses, port, (err) => log.error({ err, event: 'heartbeat-socket-error' }, err.message)),
-          loadKey: loadKeyFile,
-          clock: systemClock,
-          incarnation: BigInt(Date.now()),
-          serveControl,
-          openIcmpEcho: () => openIcmpEcho((err) => log.error({ err, event: 'icmp-socket-error' }, err.message)),
-          openDataPathEcho: (ifname) => openIcmpEcho((err) => log.error({ err, event: 'icmp-socket-error', module: 'datapath' }, err.message), { device: ifname }),
-        }, log);
-        const running = daemon;
-        const extras = await startOperatorExtras(cfg, running, { nft, tap, clock: systemClock, log, onSurface: (s) => { surface = s; } });
-        // SCHED_FIFO for the heartbeat path (src/util/realtime.ts says why), entered only now: the
-        // start-up above (module loading, schema compilation, ~1 s of CPU on a small machine) at
-        // real-time priority starved the peers' daemons and the service on that core (measured).
-        const rt = enterRealtime(openRealtime(), realtimePriority(process.env));
-        if (rt.scheduling !== 'off') log.info({ event: 'scheduling', ...rt }, `heartbeat path scheduling: ${rt.scheduling}`);
+        const { daemon: running, extras } = await launch({
+          // Every native module the config needs is loaded before the kernel is touched.
+          preflight: () => preflight(nativeNeeds(cfg, process.env), probeNativeModule),
+          onDegraded: (r) => {
+            for (const d of r.degraded) log.warn({ event: 'capability-missing', module: d.module, code: d.code, err: { message: d.message } }, `running without ${d.without}: native module ${d.module} did not load (${d.message})`);
+          },
+          start: async () => {
+            const nft = openNftables();
+            const rtnl = openRtnetlink();
+            const daemon = await startDaemon(cfg, {
+              dataPath: (plan) => withCounterReadBeforeMove(nftDataPath(nft, plan), (remove) => surface?.beforeMove(remove)),
+              conntrack: (c) => conntrackTool(c.vip6 ? [c.vip, c.vip6] : c.vip, c.hash, c.buckets),
+              // VMAC_HANDOVER=off: planned moves break connections (only to show what the hand-over prevents).
+              graceful: process.env.VMAC_HANDOVER !== 'off',
+              // VMAC_ICMP_STEERING=off: ICMP errors hashed on the router that sent them (only to show the path-MTU black hole steering prevents).
+              icmpSteering: process.env.VMAC_ICMP_STEERING !== 'off',
+              // VMAC_RESTART_WINDOW_MS: the hitless-restart window (default 15 s).
+              ...(process.env.VMAC_RESTART_WINDOW_MS ? { restartWindowMs: Number(process.env.VMAC_RESTART_WINDOW_MS) } : {}),
+              rtnl,
+              sysctl: procSysctl,
+              openPacketPort: (ifname) => reopeningPort((onLinkError) => openPcapPort({ ifname, filter: arpCaptureFilter(cfg.vip, cfg.vip6 ?? null), onLinkError }), systemClock, log.child({ module: 'capture', ifname })),
+              joinGroup6: udpJoinGroup6,
+              openTransport: (addresses, port) => openUdpTransport(addresses, port, (err) => log.error({ err, event: 'heartbeat-socket-error' }, err.message)),
+              loadKey: loadKeyFile,
+              clock: systemClock,
+              incarnation: BigInt(Date.now()),
+              serveControl,
+              openIcmpEcho: () => openIcmpEcho((err) => log.error({ err, event: 'icmp-socket-error' }, err.message)),
+              openDataPathEcho: (ifname) => openIcmpEcho((err) => log.error({ err, event: 'icmp-socket-error', module: 'datapath' }, err.message), { device: ifname }),
+            }, log);
+            return Object.assign(daemon, { nft, rtnl });
+          },
+          afterStart: async (daemon, report) => {
+            const extras = await startOperatorExtras(cfg, daemon, { nft: daemon.nft, tap, clock: systemClock, log, onSurface: (s) => { surface = s; } });
+            try {
+              // SCHED_FIFO for the heartbeat path (src/util/realtime.ts says why), entered only now: the
+              // start-up above (module loading, schema compilation, ~1 s of CPU on a small machine) at
+              // real-time priority starved the peers' daemons and the service on that core (measured).
+              const priority = realtimePriority(process.env);
+              if (priority !== null && !report.loaded.includes('realtime')) {
+                log.warn({ event: 'scheduling', scheduling: 'unavailable', priority: 0 }, 'heartbeat path scheduling: normal (the realtime module is missing)');
+              } else {
+                const rt = enterRealtime(openRealtime(), priority);
+                if (rt.scheduling !== 'off') log.info({ event: 'scheduling', ...rt }, `heartbeat path scheduling: ${rt.scheduling}`);
+              }
+              // A test hook: fails the start-up here, after the data path is up (the lab shows the clean-up).
+              if (process.env.VMAC_TEST_FAIL_AFTER_START) throw new Error(`injected failure (VMAC_TEST_FAIL_AFTER_START=${process.env.VMAC_TEST_FAIL_AFTER_START})`);
+            } catch (err) {
+              await extras.close();
+              throw err;
+            }
+            return extras;
+          },
+        });
         let stopping = false;
         const onSignal = (sig: NodeJS.Signals): void => {
           if (stopping) return;
@@ -106,7 +134,7 @@ heartbeat loop runs.`)
           extras.stopping();
           // SIGUSR2: hitless restart (the next `vmac run` adopts the kernel state); else a planned stop.
           running.stop(sig === 'SIGUSR2' ? 'restart' : 'signal').then(
-            async () => { await extras.close(); rtnl.close(); process.exit(EXIT_OK); },
+            async () => { await extras.close(); running.rtnl.close(); process.exit(sig === 'SIGUSR2' ? EXIT_RESTART : EXIT_OK); },
             (err: unknown) => { log.error({ err }, 'stop failed'); process.exit(EXIT_FAILURE); },
           );
         };

@@ -5,7 +5,7 @@
  * Anything else follows as key=value; errors print their message and code.
  */
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
-/** The log vocabulary every module uses (README "Logs"); printed first, in this order. */
+/** The log vocabulary every module uses (docs/metrics.md "Logs"); printed first, in this order. */
 export const LOG_VOCABULARY = ['event', 'node', 'bucket', 'reason', 'durationMs'] as const;
 const SKIP = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'service', ...LOG_VOCABULARY]);
 

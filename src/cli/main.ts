@@ -3,11 +3,11 @@ import { Command } from 'commander';
 import { registerCheck } from './cmd-check.js';
 import { registerRun } from './cmd-run.js';
 import { registerWhich } from './cmd-which.js';
-import { registerLab } from './cmd-lab.js';
 import { registerKeygen } from './cmd-keygen.js';
 import { registerStatus } from './cmd-status.js';
 import { registerBuckets } from './cmd-buckets.js';
 import { registerOps } from './cmd-ops.js';
+import { LAB_SUMMARY, wantsLab } from './lab-entry.js';
 
 const program = new Command();
 program
@@ -27,7 +27,15 @@ Typical use:
 registerCheck(program);
 registerRun(program);
 registerWhich(program);
-registerLab(program);
+// The lab (namespaces, probers, keepalived/ucarp drivers) is a harness, not the product: its
+// modules load only when the command line asks for `vmac lab …` (or help on it), so the daemon
+// and the operator commands start without them.
+if (wantsLab(process.argv.slice(2))) {
+  const { registerLab } = await import('./cmd-lab.js');
+  registerLab(program);
+} else {
+  program.command('lab').description(LAB_SUMMARY); // listed in `vmac --help`; never run (see wantsLab)
+}
 registerKeygen(program);
 registerStatus(program);
 registerBuckets(program);

@@ -6,6 +6,11 @@ import { formatConfigError } from '../config/format-problems.js';
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_BAD_INPUT = 2;
+/**
+ * A hitless restart (SIGUSR2) ended this process and left the kernel serving for its successor:
+ * EX_TEMPFAIL, which the systemd unit treats as a clean exit that always restarts the unit.
+ */
+export const EXIT_RESTART = 75;
 
 export function reportError(err: unknown): number {
   if (isVmacError(err, 'VMAC_CONFIG_INVALID') || isVmacError(err, 'VMAC_CONFIG_UNREADABLE')) {

@@ -3,6 +3,7 @@
  * the pure reducers (membership.ts, ownership-reducer.ts) and carries out their effects on the
  * data path and the ARP announcer. All decisions are in the reducers; this file only wires.
  */
+import type { ProtocolMutation } from '../takeover/mutations.js';
 import type { Logger } from 'pino';
 import type { VmacConfig } from '../config/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
@@ -51,6 +52,8 @@ export interface ClusterDeps {
   readonly drainTimeoutMs?: number;
   /** The UDP flow timeout (handover.udpFlowTimeoutMs; absent: the config's). */
   readonly udpFlowTimeoutMs?: number;
+  /** The simulator's protocol mutation variants only (src/takeover/mutations.ts). */
+  readonly mutation?: ProtocolMutation;
   /** Hitless restart: the previous process's buckets and lease, adopted instead of rebuilt. */
   readonly adopt?: Adoption | null;
   /** false: break-before-make planned moves (comparison only). */
@@ -121,7 +124,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     leaseMs: cfg.timing.leaseMs,
     marginMs: cfg.timing.marginMs,
   }, d.incarnation, clock.nowMs());
-  let t: TakeoverState = initTakeover({ nodes: cfg.nodes, buckets: cfg.buckets, drainTimeoutMs: d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, graceful: d.graceful !== false, connectionsKnown: d.conntrack !== undefined, udpFlowTimeoutMs: d.udpFlowTimeoutMs ?? cfg.handover?.udpFlowTimeoutMs ?? 0 }, cfg.node.id, clock.nowMs(), d.adopt ?? null);
+  let t: TakeoverState = initTakeover({ nodes: cfg.nodes, buckets: cfg.buckets, drainTimeoutMs: d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, graceful: d.graceful !== false, connectionsKnown: d.conntrack !== undefined, udpFlowTimeoutMs: d.udpFlowTimeoutMs ?? cfg.handover?.udpFlowTimeoutMs ?? 0, ...(d.mutation ? { mutation: d.mutation } : {}) }, cfg.node.id, clock.nowMs(), d.adopt ?? null);
   let restartWindowMs = 0;
   let restartWaiter: (() => void) | null = null;
   if (d.startDrained) t = step({ ...t, healthHold: true }, { kind: 'drain-requested', m }, clock.nowMs()).state;

@@ -37,6 +37,7 @@ import { VmacError } from '../util/errors.js';
 import type { ConntrackPort } from '../takeover/conntrack-port.js';
 import type { Adoption } from '../takeover/ownership-reducer.js';
 import { restartStatePath, takeRestartState, writeRestartState } from './restart-state.js';
+import { hostRecordPath, mergeHostChanges, readHostRecord, removeHostRecord, writeHostRecord } from './host-record.js';
 import { leasingGate, startDataPathWiring } from './datapath-wiring.js';
 import type { DataPathStatus } from '../ha/datapath/datapath-runner.js';
 
@@ -156,11 +157,18 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     const leftMs = inherited === null ? 0 : inherited.leaseUntilEpochMs - Date.now();
     const adopt: Adoption | null = inherited !== null && leftMs > cfg.timing.marginMs && dp.inspect().installed
       ? { phases: new Map(inherited.phases), grants: new Map(inherited.grants), untilMs: ports.clock.nowMs() + leftMs, ...(inherited.udpKept ? { udpKept: new Set(inherited.udpKept) } : {}) } : null;
+    // What a predecessor that died without stopping had changed (host-record.ts), read before ours.
+    const recordPath = hostRecordPath(cfg.control.socket, cfg.service);
+    const record = ports.serveControl ? readHostRecord(recordPath, cfg.service) : null;
     const vip6 = cfg.vip6 ?? null;
-    const prepared: HostChanges = await prepareHost(ports, cfg.interface, cfg.vip, vip6);
+    const prepared: HostChanges = mergeHostChanges(await prepareHost(ports, cfg.interface, cfg.vip, vip6), record, cfg.interface, cfg.vip);
     // The VIP and sysctls the predecessor changed are ours to restore on a later stop.
     const host: HostChanges = adopt && inherited ? { ...prepared, vipAdded: inherited.vipAdded, ...(vip6 !== null ? { vip6Added: inherited.vip6Added === true } : {}), sysctlsBefore: new Map(inherited.sysctlsBefore) } : prepared;
-    const restore = (): Promise<void> => restoreHost(ports, host, cfg.vip, vip6);
+    if (ports.serveControl) writeHostRecord(recordPath, { version: 1, service: cfg.service, ifname: cfg.interface, vip: cfg.vip, vipAdded: host.vipAdded, sysctlsBefore: [...host.sysctlsBefore] });
+    const restore = async (): Promise<void> => {
+      await restoreHost(ports, host, cfg.vip, vip6);
+      if (ports.serveControl) removeHostRecord(recordPath);
+    };
     const teardown = (): void => dp.teardown();
     kernelCleanups.add(restore).add(teardown);
     cleanups.push(restore, teardown);
@@ -280,7 +288,9 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       },
     };
   } catch (err) {
+    log.error({ err, event: 'start-failed' }, 'start-up failed: removing what it had added');
     await undo();
+    log.info({ event: 'stopped', reason: 'error' }, 'stopped: nothing of ours is left in the kernel');
     throw err;
   }
 }

@@ -39,12 +39,19 @@ export async function openUdpTransport(localAddresses: readonly string[], port: 
     for (const s of sockets) s.close();
     throw new VmacError('VMAC_NETLINK_FAILED', `cannot bind the heartbeat socket: ${(err as Error).message}`, { localAddresses, port }, { cause: err });
   }
+  let closed = false;
   return {
     send(linkId, address, bytes) {
-      sockets[linkId]?.send(bytes, port, address);
+      // After close (a timer that fired during shutdown) there is nothing to send with: dgram
+      // would throw ERR_SOCKET_DGRAM_NOT_RUNNING. The socket reads `bytes` only later, from the
+      // event loop: send a copy, so the caller may reuse its buffer at once (the port contract).
+      if (closed) return;
+      sockets[linkId]?.send(Buffer.from(bytes), port, address);
     },
     onMessage: (h) => void handlers.push(h),
     close() {
+      if (closed) return;
+      closed = true;
       for (const s of sockets) s.close();
     },
   };

@@ -101,12 +101,22 @@ export function createMetrics(src: MetricsSource, withProcessMetrics = true): Vm
 
   registerDataPathMetrics(registry, () => snap);
 
-  // Placeholders with their final names: health checks and fencing are not built yet (issue
-  // tracker); the series exist at zero so dashboards and alerts can be written now.
-  const health = new Counter({ ...r, name: 'vmac_health_checks_total', help: 'Health check results (not built yet: always 0).', labelNames: ['result'] });
-  const fence = new Counter({ ...r, name: 'vmac_fence_actions_total', help: 'Fence actions by result (not built yet: always 0).', labelNames: ['result'] });
-  for (const result of ['pass', 'fail']) health.inc({ result }, 0);
-  for (const result of ['ok', 'failed']) fence.inc({ result }, 0);
+  // Fed by the resource manager (checks counted by its policy while the service runs) and the
+  // fencing machine (agent attempts); both series exist at zero without resources or fencing.
+  new Counter({ ...r, name: 'vmac_health_checks_total', help: 'Health checks of the local service (resources) by result, counted while it runs.', labelNames: ['result'],
+    collect() {
+      this.reset();
+      const rs = snap.resources ?? [];
+      this.inc({ result: 'pass' }, rs.reduce((n, x) => n + x.passes, 0));
+      this.inc({ result: 'fail' }, rs.reduce((n, x) => n + x.failures, 0));
+    } });
+  new Counter({ ...r, name: 'vmac_fence_actions_total', help: 'Fence agent attempts by result (ok: the target was fenced; failed: failed or timed out).', labelNames: ['result'],
+    collect() {
+      this.reset();
+      const c = snap.cluster.fencing?.counters;
+      this.inc({ result: 'ok' }, c?.succeeded ?? 0);
+      this.inc({ result: 'failed' }, c?.failed ?? 0);
+    } });
 
   return {
     registry,

@@ -41,6 +41,7 @@
  * back to its keeper while it drains stays kept (`incoming_udp`); a node that drains a bucket it
  * never owned (handed on again) keeps none of its UDP.
  */
+import type { ProtocolMutation } from './mutations.js';
 import type { BucketPhase, PhaseChange } from '../vmac/ruleset.js';
 import type { WirePhase } from '../ha/heartbeat-types.js';
 import type { MembershipState } from '../ha/membership.js';
@@ -111,6 +112,8 @@ export interface HandoverParams {
    * refuses the bucket's new flows (seed 17150: three operations within 61 ms, 110 ms refused).
    */
   readonly inService?: boolean;
+  /** The simulator's mutation variants only (mutations.ts). */
+  readonly mutation?: ProtocolMutation;
 }
 
 function wirePhases(hb: MembershipState['peers'] extends ReadonlyMap<number, infer P> ? P : never): readonly WirePhase[] | null {
@@ -217,7 +220,8 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
         } else {
           // Nobody accepts the bucket's new flows, and a holder hands them to us (a holder whose
           // grantee took the bucket stops sending its grant, so at most one grant is live).
-          const from = holders.every((x) => v.phaseAt(x, b) === 'draining') ? grantFrom(holders, b) : 0;
+          const drainingAll = holders.every((x) => v.phaseAt(x, b) === 'draining');
+          const from = drainingAll ? grantFrom(holders, b) || (p.mutation === 'take-without-grant' && t === s ? (holders[0] as number) : 0) : 0;
           if (from !== 0) {
             setPhase(b, 'none', 'incoming');
             useGrant(b, from);
@@ -234,7 +238,7 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
         break;
       case 'incoming':
         if (t !== s && v.serving(t)) startDrain(b, 'incoming', t);
-        else if (v.mayTakeUnheld && v.holders(b).length === 0) setPhase(b, 'incoming', 'owned');
+        else if (v.mayTakeUnheld && (v.holders(b).length === 0 || p.mutation === 'handover-before-drain-ends')) setPhase(b, 'incoming', 'owned');
         break;
       case 'draining': {
         const g = h.grants.get(b);

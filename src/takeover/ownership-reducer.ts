@@ -23,7 +23,8 @@
 import type { BucketMap } from '../hash/bucket-map.js';
 import { afterFailure, balancedMap, mapDigest } from '../hash/bucket-map.js';
 import type { NodeState } from '../ha/heartbeat-types.js';
-import { MIN_LEASE_MS, agreedDead, confirmsPresence, heardByQuorumUntil, heardPeers, leaseGrant, peerStatus, type LeaseVerdict, type MembershipState } from '../ha/membership.js';
+import type { ProtocolMutation } from './mutations.js';
+import { MIN_LEASE_MS, agreedDead, confirmsPresence, hasQuorum, heardByQuorumUntil, heardPeers, leaseGrant, peerStatus, type LeaseVerdict, type MembershipState } from '../ha/membership.js';
 import type { PhaseChange } from '../vmac/ruleset.js';
 import { EMPTY_HANDOVER, peerView, stepHandover, type GrantState, type HandoverState } from './handover.js';
 
@@ -40,6 +41,8 @@ export interface TakeoverParams {
   readonly connectionsKnown?: boolean;
   /** 0 or absent: UDP moves with new flows; else one keeper per bucket (handover.ts). */
   readonly udpFlowTimeoutMs?: number;
+  /** The simulator's mutation variants only (mutations.ts); never set by a config. */
+  readonly mutation?: ProtocolMutation;
 }
 
 export interface TakeoverState {
@@ -311,8 +314,9 @@ function recompute(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
   // stops is forgotten (onRenewDue), so a lease that comes back never covers stale phases.
   const mayTakeUnheld = s.self !== 'stopped' && s.leaseActive && s.reclaimFromMs === null;
   const digest = agreedDigest(s, absent, dead);
-  const mayTakeOrphans = mayTakeUnheld && sameAgreedMapAsPeers(digest, s.mapOutliers, m, dead);
-  const h = stepHandover(s.handover, view.map, peerView(m, dead, mayTakeUnheld, mayTakeOrphans), { drainTimeoutMs: s.params.drainTimeoutMs, graceful: s.params.graceful !== false, connectionsKnown: s.params.connectionsKnown !== false, udpFlowTimeoutMs: s.params.udpFlowTimeoutMs ?? 0, inService: s.self === 'active' }, nowMs);
+  const mut = s.params.mutation;
+  const mayTakeOrphans = mut === 'never-take-orphans' ? false : mayTakeUnheld && (mut === 'skip-agreed-map-check' || sameAgreedMapAsPeers(digest, s.mapOutliers, m, dead));
+  const h = stepHandover(s.handover, view.map, peerView(m, dead, mayTakeUnheld, mayTakeOrphans), { drainTimeoutMs: s.params.drainTimeoutMs, graceful: s.params.graceful !== false, connectionsKnown: s.params.connectionsKnown !== false, udpFlowTimeoutMs: s.params.udpFlowTimeoutMs ?? 0, inService: s.self === 'active', ...(mut ? { mutation: mut } : {}) }, nowMs);
   // (The agreed map also changes when a peer planned out is then agreed dead.)
   const changedView = !sameSet(absent, s.absent) || s.base !== s0.base || digest !== s.digest;
   const deadSeen = [...m.peers.keys()].filter((id) => peerStatus(m, id, nowMs) === 'dead').sort((a, b) => a - b).join(',');
@@ -352,6 +356,11 @@ function forgetAll(s: TakeoverState, effects: TakeoverEffect[]): TakeoverState {
   return { ...s, handover: { ...EMPTY_HANDOVER, busy: s.handover.busy, busyAtMs: s.handover.busyAtMs, udpBusy: s.handover.udpBusy }, owned: [], adoptedUntilMs: null };
 }
 
+/** Mutation `lease-past-quorum-proof`: the whole lease whenever a quorum is heard, whatever it last heard of us. */
+function fullLeaseWhileQuorum(m: MembershipState, nowMs: number): ReturnType<typeof leaseGrant> {
+  return hasQuorum(m, nowMs) ? { verdict: 'renew', leaseMs: m.cfg.leaseMs } : leaseGrant(m, nowMs);
+}
+
 function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
   if (s0.self === 'stopped') return { state: s0, effects: [] };
   const pre: TakeoverEffect[] = [];
@@ -366,7 +375,7 @@ function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step 
   const lapsed = s1.leaseUntilMs !== null && nowMs >= s1.leaseUntilMs - MIN_LEASE_MS;
   const notDeadYet = s1.safeUntilMs != null && nowMs < s1.safeUntilMs - m.cfg.marginMs;
   const s = lapsed && !notDeadYet ? { ...forgetAll(s1, pre), leaseUntilMs: null } : s1;
-  const grant = leaseGrant(m, nowMs);
+  const grant = s.params.mutation === 'lease-past-quorum-proof' ? fullLeaseWhileQuorum(m, nowMs) : leaseGrant(m, nowMs);
   // Drained for the service's health (not an operator's drain): no lease until it is healthy.
   const drained = s.healthHold === true && s.self === 'draining' && s.handover.phases.size === 0;
   const verdict: RenewVerdict = drained ? 'draining' : grant.verdict === 'renew' && s.reclaimFromMs !== null && !released(m, nowMs, s.reclaimFromMs) ? 'awaiting-release' : grant.verdict;

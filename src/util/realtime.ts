@@ -45,7 +45,7 @@ export function enterRealtime(port: RealtimePort, priority: number | null): Real
  * per stop + start, up to 2,577 per drain); SCHED_FIFO (entered after start-up) in 6 of 24
  * (none at load 11-12; the six at load 15-22, five of them stop + start or hitless restart; the
  * stop + start losses were reproduced beside another lab's real-time daemons and were all
- * socket-buffer drops of the starved probers, README). VMAC_REALTIME=0 turns it off (e.g. under
+ * socket-buffer drops of the starved probers, docs/handover.md). VMAC_REALTIME=0 turns it off (e.g. under
  * a debugger).
  */
 export function realtimePriority(env: NodeJS.ProcessEnv): number | null {

@@ -52,16 +52,26 @@ function checkIpv6Enabled(sysctl: SysctlPort, ifname: string): void {
   }
 }
 
+/** All or nothing: when a step fails, what was changed before it is undone, then it throws. */
 export async function prepareHost(ports: { rtnl: AddressPort; sysctl: SysctlPort }, ifname: string, vip: string, vip6: string | null = null): Promise<HostChanges> {
   const link = await ports.rtnl.getLink(ifname);
   if (vip6 !== null) checkIpv6Enabled(ports.sysctl, ifname);
   const sysctlsBefore = new Map<string, string>();
-  for (const [key, value] of nodeSysctls(ifname)) {
-    sysctlsBefore.set(key, ports.sysctl.read(key));
-    ports.sysctl.write(key, value);
+  let changes: HostChanges;
+  try {
+    for (const [key, value] of nodeSysctls(ifname)) {
+      const before = ports.sysctl.read(key);
+      ports.sysctl.write(key, value);
+      sysctlsBefore.set(key, before);
+    }
+    const outcome = await ports.rtnl.addAddress(link.index, parseIp(vip).bytes, 32);
+    changes = { link, vipAdded: outcome === 'added', sysctlsBefore };
+  } catch (err) {
+    for (const [key, value] of sysctlsBefore) {
+      try { ports.sysctl.write(key, value); } catch { /* the original error is the one to report */ }
+    }
+    throw err;
   }
-  const outcome = await ports.rtnl.addAddress(link.index, parseIp(vip).bytes, 32);
-  const changes: HostChanges = { link, vipAdded: outcome === 'added', sysctlsBefore };
   if (vip6 === null) return changes;
   try {
     const lo = await ports.rtnl.getLink(VIP6_DEVICE);
@@ -69,7 +79,7 @@ export async function prepareHost(ports: { rtnl: AddressPort; sysctl: SysctlPort
     return { ...changes, vip6Added: outcome6 === 'added' };
   } catch (err) {
     // Leave nothing behind: the caller has not recorded these changes yet.
-    await restoreHost(ports, changes, vip, null);
+    try { await restoreHost(ports, changes, vip, null); } catch { /* the original error is the one to report */ }
     throw err;
   }
 }

@@ -2,7 +2,8 @@
  * Issue 7, dashboard end to end: a 3-node lab, headless Chromium (Debian's package, run inside
  * node 1's namespace) on node 1's dashboard; kill -9 of node 2's daemon; the grid must lose
  * every bucket of node 2 to the survivors, node 2 must show as dead, and the timeline must
- * show the death and the takeover. A screenshot taken during the failover goes to docs/.
+ * show the death and the takeover. A screenshot taken during the failover goes to out/ (set
+ * VMAC_UPDATE_DOCS=1 to refresh the committed docs/dashboard-failover.png instead).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomInt } from 'node:crypto';
@@ -48,8 +49,9 @@ describe('dashboard in headless Chromium', () => {
     await page.waitForFunction(`document.querySelector('#grid .cell[data-owner="${victim.id}"]') === null`, undefined, { timeout: 10_000, polling: 20 });
     const changedAfterMs = Date.now() - killedAt;
     await page.waitForSelector('#timeline li[data-event="takeover"]', { timeout: 5000 });
-    mkdirSync(join(repoRoot(), 'docs'), { recursive: true });
-    await page.screenshot({ path: join(repoRoot(), 'docs', 'dashboard-failover.png') });
+    const shotDir = join(repoRoot(), process.env.VMAC_UPDATE_DOCS === '1' ? 'docs' : 'out');
+    mkdirSync(shotDir, { recursive: true });
+    await page.screenshot({ path: join(shotDir, 'dashboard-failover.png') });
 
     const after = await readGrid();
     const moved = victimBuckets.filter((b) => after[b]?.moving === true).length;
@@ -57,6 +59,8 @@ describe('dashboard in headless Chromium', () => {
     for (const b of victimBuckets) expect([lab.nodes[0]!.id, lab.nodes[2]!.id]).toContain(after[b]?.owner);
     owners.forEach((o, b) => { if (o !== victim.id) expect(after[b]?.owner).toBe(o); }); // survivors keep theirs
     expect(moved).toBe(victimBuckets.length);
+    // Budget: dead time 240 ms + the page's 250 ms poll + rendering, with room for a loaded 2-core CI.
+    expect(changedAfterMs).toBeLessThan(2000);
     expect(await page.getAttribute(`#nodes .node[data-node="${victim.name}"]`, 'data-status')).toBe('dead');
     const events: string[] = await page.evaluate(`[...document.querySelectorAll('#timeline li')].map((li) => li.dataset.event)`);
     expect(events).toContain('node-dead');

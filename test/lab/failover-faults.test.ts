@@ -56,9 +56,16 @@ describe('failover faults on a 3-node lab', () => {
   }, 60_000);
 
   it('rejoin: a killed node starts again while its clients are probed, and serves again', async () => {
+    const victim = lab.nodes[0];
+    if (!victim) throw new Error('no victim');
+    const logFrom = readFileSync(victim.log, 'utf8').length; // the log is appended to: judge only what this run wrote
+    const pidBefore = victim.daemonPid;
     const r = await once('rejoin', 0);
     expect(r.gapsMs.length).toBeGreaterThan(0);
-    const log = readFileSync(lab.nodes[0]?.log ?? '', 'utf8');
-    expect(log.lastIndexOf('"event":"serving"')).toBeGreaterThan(0);
+    expect(r.victimAnswered).toBe(r.gapsMs.length); // every client of the victim answered by the new process in the window
+    expect(victim.daemonPid).not.toBe(pidBefore); // a new process…
+    expect(() => process.kill(victim.daemonPid, 0)).not.toThrow(); // …that is still running,
+    expect(readFileSync(victim.log, 'utf8').slice(logFrom)).toContain('"event":"serving"'); // served after this run's kill,
+    expect(r.rebalancedAfterMs).not.toBeNull(); // and holds its own buckets again
   }, 60_000);
 });

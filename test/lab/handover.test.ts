@@ -23,7 +23,7 @@ describe('zero-disruption operations (3 nodes, 1 ms UDP probes)', () => {
     expect(r.probes).toBeGreaterThan(10_000);
     expect(r.victimClients).toBeGreaterThan(0);
     // Every client, not only the restarted node's: since the daemons run SCHED_FIFO (entered
-    // after start-up), the successor's start no longer starves the other daemons (README).
+    // after start-up), the successor's start no longer starves the other daemons (docs/timing-profiles.md).
     expect(r.victimLost).toBe(0);
     expect(r.lost).toBe(0);
   }, 120_000);
@@ -37,7 +37,7 @@ describe('zero-disruption operations (3 nodes, 1 ms UDP probes)', () => {
     // The cluster loses none. Another lab's real-time daemons on the same cores can starve the
     // probers and echo servers (normal priority): their datagrams are then dropped on full
     // socket buffers, counted by the kernel (socketDrops), and that is all such a run lost
-    // (README). On an otherwise idle machine both are 0.
+    // (docs/handover.md). On an otherwise idle machine both are 0.
     expect(r.lost).toBeLessThanOrEqual(r.socketDrops);
   }, 120_000);
 

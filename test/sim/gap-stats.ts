@@ -5,12 +5,17 @@
  * the invariant is checked), against its limit (schedule.ts gapLimitMs). Prints the distribution
  * of longest-gap / limit and the worst seeds: the margin the pass/fail verdict does not show.
  */
-import { gapLimitMs, makeSchedule, runSchedule } from './schedule.js';
+import { gapLimitMs, makeSchedule, runSchedule, type Schedule } from './schedule.js';
 
 export interface GapStat { seed: number; n: number; profile: string; longestMs: number; limitMs: number; verdict: string }
 
 export function gapStat(seed: number): GapStat | null {
-  const s = makeSchedule(seed);
+  return gapStatOf(makeSchedule(seed));
+}
+
+/** The same for a given schedule (a frozen regression, test/sim/regressions.ts). */
+export function gapStatOf(s: Schedule): GapStat | null {
+  const seed = s.seed;
   if (!s.planned) return null;
   const from = s.timing.intervalMs * s.timing.deadAfter * 3;
   const refused = new Uint8Array(64);

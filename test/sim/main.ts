@@ -12,11 +12,19 @@
  * (sim-codec.ts); --every-ms checks every simulated millisecond instead of skipping the quiet
  * ones (schedule.ts). Both give the same verdicts, only slower. --gap-stats prints how close the
  * planned schedules come to the hand-over gap limit (gap-stats.ts), in this thread.
+ *
+ * --freeze SEED… prints those seeds' schedules as JSON (for test/sim/regressions.json, which the
+ * tests replay so that a change of the generator does not change what they test).
+ *
+ * --mutation NAME runs the same schedules with a deliberate protocol fault in every node
+ * (src/takeover/mutations.ts) and succeeds when a check catches it: it prints the first seed
+ * that fails and which check fired, and exits 1 if none of the N seeds caught it.
  */
 import { availableParallelism } from 'node:os';
 import { runSeeds, type SeedFailure } from './run-seeds.js';
 import { runSeedRange } from './pool.js';
-import type { RunOptions } from './schedule.js';
+import type { MakeScheduleOptions, RunOptions } from './schedule.js';
+import { PROTOCOL_MUTATIONS, isProtocolMutation } from '../../src/takeover/mutations.js';
 
 const args = process.argv.slice(2);
 const num = (flag: string, dflt: number): number => {
@@ -29,6 +37,10 @@ const seeds = num('--seeds', 1000);
 const start = num('--start', 1);
 const trace = args.includes('--trace');
 const run: RunOptions = { wireCodec: args.includes('--wire-codec'), everyMs: args.includes('--every-ms') };
+const mutationAt = args.indexOf('--mutation');
+const mutationName = mutationAt >= 0 ? (args[mutationAt + 1] ?? '') : null;
+if (mutationName !== null && !isProtocolMutation(mutationName)) throw new Error(`--mutation wants one of ${PROTOCOL_MUTATIONS.join(', ')}, got ${JSON.stringify(mutationName)}`);
+const opts: MakeScheduleOptions | undefined = mutationName !== null && isProtocolMutation(mutationName) ? { mutation: mutationName } : undefined;
 const workers = trace ? 1 : Math.max(1, num('--workers', availableParallelism()));
 const progressEvery = Math.max(1, num('--progress', 1000));
 const t0 = performance.now();
@@ -45,6 +57,16 @@ function progress(passed: number): void {
 }
 
 function finish(failure: SeedFailure | null, usedWorkers: number): void {
+  if (mutationName !== null) {
+    // A mutation variant: a violation is the expected outcome, and its seed the evidence.
+    if (failure) {
+      const { seed, n, profile, violation: v } = failure;
+      process.stdout.write(`mutation ${mutationName} caught by seed ${seed} (${n} nodes, ${profile}): ${v.kind} at ${v.atMs} ms: ${v.detail} (${elapsed()} s)\n`);
+      process.exit(0);
+    }
+    process.stdout.write(`mutation ${mutationName} NOT caught in seeds ${start}..${start + seeds - 1} (${elapsed()} s)\n`);
+    process.exit(1);
+  }
   if (failure) {
     const { seed, n, profile, violation: v } = failure;
     process.stdout.write(`FAIL seed ${seed} (${n} nodes, ${profile}): ${v.kind} at ${v.atMs} ms: ${v.detail}\n`);
@@ -52,6 +74,15 @@ function finish(failure: SeedFailure | null, usedWorkers: number): void {
     process.exit(1);
   }
   process.stdout.write(`${seeds} passed, 0 failed (seeds ${start}..${start + seeds - 1}, ${elapsed()} s, ${usedWorkers} worker${usedWorkers === 1 ? '' : 's'})\n`);
+}
+
+const freezeAt = args.indexOf('--freeze');
+if (freezeAt >= 0) {
+  // The schedules of the seeds that follow, as drawn now, for test/sim/regressions.json.
+  const { makeSchedule } = await import('./schedule.js');
+  const list = args.slice(freezeAt + 1).filter((a) => /^\d+$/.test(a)).map(Number);
+  process.stdout.write(`${JSON.stringify(list.map((seed) => makeSchedule(seed)))}\n`);
+  process.exit(0);
 }
 
 if (args.includes('--gap-stats')) {
@@ -90,12 +121,12 @@ if (trace) {
   const tracer = () => (line: string) => void process.stdout.write(`  ${line}\n`);
   let failure: SeedFailure | null = null;
   for (let seed = start; seed < start + seeds && failure === null; seed++) {
-    const r = runSeeds({ from: seed, count: 1, run }, tracer);
+    const r = runSeeds({ from: seed, count: 1, run, ...(opts ? { opts } : {}) }, tracer);
     progress(r.passed);
     failure = r.failure;
   }
   finish(failure, 1);
 } else {
-  const r = await runSeedRange({ start, seeds, workers, run, onPassed: progress });
+  const r = await runSeedRange({ start, seeds, workers, run, onPassed: progress, ...(opts ? { opts } : {}) });
   finish(r.failure, workers);
 }

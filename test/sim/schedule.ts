@@ -15,6 +15,7 @@
  *              heartbeat interval (+ the jitter).
  * A failing seed prints a trace that replays exactly: `npm run sim -- --start SEED --seeds 1 --trace`.
  */
+import type { ProtocolMutation } from '../../src/takeover/mutations.js';
 import { createSimCluster, type SimCluster, type SimTiming } from './sim-cluster.js';
 import { mulberry32 } from '../../src/util/prng.js';
 
@@ -44,6 +45,8 @@ export interface Schedule {
   unchecked?: boolean;
   /** The UDP flow timeout of every node (absent: off); then UDP must never be accepted by two nodes. */
   udpFlowTimeoutMs?: number;
+  /** Every node runs this deliberate protocol fault (a mutation variant the checks must catch). */
+  mutation?: ProtocolMutation;
 }
 
 /** Plain data (it crosses to worker threads). */
@@ -56,10 +59,13 @@ export interface MakeScheduleOptions {
    * deliberately broken variants, to show the simulator catches what the loader refuses.
    */
   unchecked?: Partial<SimTiming>;
+  /** A deliberate protocol fault in every node (src/takeover/mutations.ts); the schedule itself is the seed's. */
+  mutation?: ProtocolMutation;
 }
 
 export function makeSchedule(seed: number, opts: MakeScheduleOptions = {}): Schedule {
-  const s = makeScheduleFaults(seed, opts);
+  const s0 = makeScheduleFaults(seed, opts);
+  const s = opts.mutation ? { ...s0, mutation: opts.mutation } : s0;
   // Every other seed runs with a UDP flow timeout of three heartbeat intervals (chosen from the
   // seed, not the random stream, so the faults of a seed stay what they were).
   return seed % 2 === 0 ? { ...s, udpFlowTimeoutMs: s.timing.intervalMs * 3 } : s;
@@ -210,7 +216,7 @@ export function gapLimitMs(s: Schedule): number {
 /** Runs one schedule; returns the first violation or null. */
 export function runSchedule(s: Schedule, trace?: (line: string) => void, opts: RunOptions = {}): Violation | null {
   const every = opts.everyMs === true;
-  const c = createSimCluster(s.n, s.timing, 64, { unchecked: s.unchecked === true, seed: s.seed, wireCodec: opts.wireCodec === true, ...(s.lateJoin ? { lateJoin: s.lateJoin } : {}), ...(s.udpFlowTimeoutMs ? { udpFlowTimeoutMs: s.udpFlowTimeoutMs } : {}) });
+  const c = createSimCluster(s.n, s.timing, 64, { unchecked: s.unchecked === true, seed: s.seed, wireCodec: opts.wireCodec === true, ...(s.lateJoin ? { lateJoin: s.lateJoin } : {}), ...(s.udpFlowTimeoutMs ? { udpFlowTimeoutMs: s.udpFlowTimeoutMs } : {}), ...(s.mutation ? { mutation: s.mutation } : {}) });
   const deadMs = s.timing.intervalMs * s.timing.deadAfter;
   const down = new Set<number>(s.lateJoin ?? []);
   const frozen = new Set<number>();
@@ -244,7 +250,7 @@ export function runSchedule(s: Schedule, trace?: (line: string) => void, opts: R
     // deliveries, renewals, conntrack polls are all timers) and no lease running out. Every
     // node's state and what every data path answers stay exactly as checked just now, so each of
     // those milliseconds' checks would find the same: no double answer, no reset risk, the same
-    // buckets refused. They are skipped, their time added to the refusals (see README).
+    // buckets refused. They are skipped, their time added to the refusals (see docs/simulator.md).
     let quiet = 0;
     if (!every) {
       const quietUntil = Math.min(end, s.faults[next]?.at ?? Infinity, gaps || !s.planned ? Infinity : checkGapsFrom, Math.ceil(c.nextChangeMs() - start - 1));

@@ -7,6 +7,7 @@
  * fake conntrack gives each draining bucket a connection that ends after a seeded time (some
  * never end: those drains finish on the drain timeout).
  */
+import type { ProtocolMutation } from '../../src/takeover/mutations.js';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load.js';
 import type { VmacConfig } from '../../src/config/types.js';
@@ -146,6 +147,8 @@ export interface SimOptions {
   readonly udpFlowTimeoutMs?: number;
   /** Heartbeats serialised with the real wire codec (default: handed over by reference, sim-codec.ts). */
   readonly wireCodec?: boolean;
+  /** Every node runs this deliberate protocol fault (src/takeover/mutations.ts). */
+  readonly mutation?: ProtocolMutation;
 }
 
 export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opts: SimOptions = {}): SimCluster {
@@ -208,7 +211,7 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
       return active;
     };
     const dp = udpMs > 0 ? { ...node.dp, udpActive } : node.dp;
-    node.runtime = startCluster({ cfg: node.cfg, key: SIM_KEY, transport, dp, announce: () => undefined, clock: nodeClock, log, incarnation: node.incarnation, conntrack, drainTimeoutMs, adopt, udpFlowTimeoutMs: udpMs, ...(codec ? { codec } : {}) });
+    node.runtime = startCluster({ cfg: node.cfg, key: SIM_KEY, transport, dp, announce: () => undefined, clock: nodeClock, log, incarnation: node.incarnation, conntrack, drainTimeoutMs, adopt, udpFlowTimeoutMs: udpMs, ...(codec ? { codec } : {}), ...(opts.mutation ? { mutation: opts.mutation } : {}) });
   };
   const drainTimeoutMs = opts.drainTimeoutMs ?? timing.intervalMs * timing.deadAfter * 2;
 

@@ -19,7 +19,10 @@ export function fakeIcmpEcho(clock: Clock, reachable: Iterable<string> = [], rtt
     rttMs,
     sent: [],
     closed: false,
-    send(target, id, seq) {
+    send(target, id16, seq16) {
+      // As on the wire: identifier and sequence are 16-bit fields (raw-socket.ts echoRequest).
+      const id = id16 & 0xffff;
+      const seq = seq16 & 0xffff;
       port.sent.push({ target, id, seq });
       if (!port.reachable.has(target)) return;
       clock.setTimer(port.rttMs, () => { if (!port.closed) for (const fn of listeners) fn({ source: target, id, seq }); });

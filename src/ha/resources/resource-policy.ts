@@ -54,6 +54,7 @@ export interface ResourceState {
   readonly passStreak: number;
   readonly failStreak: number;
   readonly failures: number; // failed checks since start, for status
+  readonly passes: number; // passed checks since start, for status and vmac_health_checks_total
   readonly lastCheck: CheckRecord | null;
   readonly startAttempts: number;
   readonly retryAtMs: number | null; // next start attempt after a failed one
@@ -87,7 +88,7 @@ export interface ResourceStep { readonly state: ResourceState; readonly effects:
 
 export function initResource(): ResourceState {
   return {
-    phase: 'stopped', health: 'unknown', role: 'standby', passStreak: 0, failStreak: 0, failures: 0, lastCheck: null,
+    phase: 'stopped', health: 'unknown', role: 'standby', passStreak: 0, failStreak: 0, failures: 0, passes: 0, lastCheck: null,
     startAttempts: 0, retryAtMs: null, flaps: 0, lastFlapMs: null, holdUntilMs: null, healthyPeers: 0, stopWanted: false,
   };
 }
@@ -139,7 +140,7 @@ function onCheck(s: ResourceState, outcome: CheckOutcome, detail: string, nowMs:
   if (s.lastFlapMs !== null && nowMs - s.lastFlapMs >= cfg.damping.decayMs) flaps = 0;
   if (outcome === 'pass') {
     const passStreak = s.passStreak + 1;
-    let next: ResourceState = { ...s, lastCheck, passStreak, failStreak: 0, flaps };
+    let next: ResourceState = { ...s, lastCheck, passStreak, failStreak: 0, passes: s.passes + 1, flaps };
     if (s.health !== 'healthy' && passStreak >= cfg.health.rise) {
       const hold = s.health === 'unhealthy' ? holdDownMs(cfg.damping, flaps) : 0;
       next = { ...next, health: 'healthy', holdUntilMs: hold > 0 ? nowMs + hold : null };

@@ -33,6 +33,8 @@ export interface ResourceStatus {
   readonly role: Role;
   readonly lastCheck: (CheckRecord & { agoMs: number }) | null;
   readonly failures: number;
+  /** Checks that passed since start (with `failures`: every check the policy counted). */
+  readonly passes: number;
   readonly flaps: number;
   readonly holdRemainingMs: number | null;
 }
@@ -116,7 +118,7 @@ export function createResourceRunner(d: ResourceRunnerDeps): ResourceRunner {
       return {
         name: d.name, kind: d.driver.kind, describe: d.driver.describe, phase: s.phase, health: s.health, role: s.role,
         lastCheck: s.lastCheck === null ? null : { ...s.lastCheck, agoMs: Math.round(now - s.lastCheck.atMs) },
-        failures: s.failures, flaps: s.flaps, holdRemainingMs: s.holdUntilMs === null || s.holdUntilMs <= now ? null : Math.round(s.holdUntilMs - now),
+        failures: s.failures, passes: s.passes, flaps: s.flaps, holdRemainingMs: s.holdUntilMs === null || s.holdUntilMs <= now ? null : Math.round(s.holdUntilMs - now),
       };
     },
     close() {

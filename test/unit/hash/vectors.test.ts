@@ -1,6 +1,7 @@
 /**
- * Kernel-observed buckets (shared/design/vectors/jhash.json): the user-space hash must give the
- * kernel's answer for every entry. The file lives in `shared/` beside the repository.
+ * Kernel-observed buckets (test/fixtures/jhash.json, copied from the design notes' kernel
+ * vectors): the user-space hash must give the kernel's answer for every entry. The file lives in
+ * the repository so a fresh clone needs nothing beside it.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +20,7 @@ interface Vector {
   readonly bucket: number;
 }
 
-const VECTORS_URL = new URL('../../../../shared/design/vectors/jhash.json', import.meta.url);
+const VECTORS_URL = new URL('../../fixtures/jhash.json', import.meta.url);
 const vectors = JSON.parse(readFileSync(VECTORS_URL, 'utf8')) as Vector[];
 
 const EXPR = /^jhash (ip6?) saddr(?: \. (?:th|udp|tcp) (sport))? mod (\d+) seed (0x[0-9a-f]+|\d+)$/;

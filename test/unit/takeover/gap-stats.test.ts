@@ -1,6 +1,7 @@
 /** The gap statistics of `npm run sim -- --gap-stats`: per planned schedule, longest refusal against its limit. */
 import { describe, expect, it } from 'vitest';
-import { gapReport, gapStat } from '../../sim/gap-stats.js';
+import { gapReport, gapStat, gapStatOf } from '../../sim/gap-stats.js';
+import { frozen } from '../../sim/regressions.js';
 import { makeSchedule } from '../../sim/schedule.js';
 
 describe('gap statistics', () => {
@@ -8,7 +9,7 @@ describe('gap statistics', () => {
     let random = 1;
     while (makeSchedule(random).planned) random++;
     expect(gapStat(random)).toBeNull();
-    const g = gapStat(17150);
+    const g = gapStatOf(frozen(17150));
     expect(g).toMatchObject({ seed: 17150, n: 4, profile: 'default', limitMs: 109, verdict: 'pass' });
     expect(g?.longestMs).toBeGreaterThan(0);
     expect(g?.longestMs).toBeLessThanOrEqual(109);

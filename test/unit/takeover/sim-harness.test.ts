@@ -11,7 +11,7 @@
  *     state at every checked instant.
  */
 import { describe, expect, it } from 'vitest';
-import { runSeeds } from '../../sim/run-seeds.js';
+import { frozen } from '../../sim/regressions.js';
 import { PROFILES, makeSchedule, runSchedule, type MakeScheduleOptions, type Schedule } from '../../sim/schedule.js';
 import { createSimCluster, type SimCluster } from '../../sim/sim-cluster.js';
 import { runChecked } from '../../sim/checked-run.js';
@@ -22,14 +22,14 @@ const run = (c: SimCluster, ms: number, each?: () => void): number => runChecked
 
 describe('a start of a node whose graceful leave is still running (seed 3816)', () => {
   it('seed 3816 passes: leave and start of node 1 in the same millisecond', () => {
-    const s = makeSchedule(3816);
+    const s = frozen(3816);
     expect(s.faults.filter((f) => f.at === 137).map((f) => f.kind)).toEqual(['leave', 'start']);
-    expect(runSeeds({ from: 3816, count: 1 }).failure).toBeNull();
+    expect(runSchedule(frozen(3816))).toBeNull();
   });
 
   it('seeds 9529 and 9572: a leave while such a start waits cancels the start (the node stays stopped)', () => {
-    expect(runSeeds({ from: 9529, count: 1 }).failure).toBeNull();
-    expect(runSeeds({ from: 9572, count: 1 }).failure).toBeNull();
+    expect(runSchedule(frozen(9529))).toBeNull();
+    expect(runSchedule(frozen(9572))).toBeNull();
     const timing = PROFILES.fast;
     const c = createSimCluster(3, timing);
     run(c, timing.intervalMs * timing.deadAfter * 3);
@@ -72,8 +72,8 @@ describe('no node left in service (seeds 4318, 1019)', () => {
   it('seed 4318: with the other nodes at weight 0, leaving or draining, a weight-0 node takes the leaving node\'s buckets as a last resort', () => {
     // Node 2 to weight 0 (it owns nothing in the balanced map), node 3 leaves, node 1 drains: the
     // weight-0 node ends every bucket's succession, so node 3's buckets still find a taker.
-    expect(makeSchedule(4318).faults.map((f) => f.kind)).toEqual(['weight', 'weight', 'leave', 'drain', 'start', 'resume']);
-    expect(runSeeds({ from: 4318, count: 1 }).failure).toBeNull();
+    expect(frozen(4318).faults.map((f) => f.kind)).toEqual(['weight', 'weight', 'leave', 'drain', 'start', 'resume']);
+    expect(runSchedule(frozen(4318))).toBeNull();
   });
 
   it('seed 1019 as first drawn (every node drains while one leaves, then two resume within one message delay): no bucket taken by two nodes', () => {
@@ -104,8 +104,8 @@ describe('a node back from a restart (leave, then start) counts as out until its
     // (222), nodes 2 (224) and 3 (255) drain: with node 1 still leaving, nobody was in service.
     expect(makeSchedule(26427).faults.filter((f) => f.kind !== 'chaos').map((f) => f.kind)).toEqual(['drain', 'weight', 'leave', 'weight', 'start', 'resume']);
     expect(makeSchedule(27219).faults.filter((f) => f.kind !== 'chaos').map((f) => f.kind)).toEqual(['leave', 'start', 'drain', 'resume']);
-    expect(runSeeds({ from: 26427, count: 1 }).failure).toBeNull();
-    expect(runSeeds({ from: 27219, count: 1 }).failure).toBeNull();
+    expect(runSchedule(frozen(26427))).toBeNull();
+    expect(runSchedule(frozen(27219))).toBeNull();
   });
 });
 
@@ -114,18 +114,18 @@ describe('operations in flight while buckets change hands (seeds 6318, 48839, 43
     // Node 3's weight went to 200 a millisecond before node 2 was declared dead: nodes 1 and 3
     // computed the dead node's bucket 1 from different base maps and both took it. An unheld
     // bucket is now taken only while every live peer announces the same agreed map.
-    expect(makeSchedule(6318).faults.map((f) => f.kind)).toEqual(['chaos', 'cut', 'weight']);
-    expect(runSeeds({ from: 6318, count: 1 }).failure).toBeNull();
+    expect(frozen(6318).faults.map((f) => f.kind)).toEqual(['chaos', 'cut', 'weight']);
+    expect(runSchedule(frozen(6318))).toBeNull();
   });
 
   it('seeds 48839, 43998: a bucket back to its draining holder — new flows again only once its own grant is spent, and never by a grant it used before', () => {
-    expect(runSeeds({ from: 48839, count: 1 }).failure).toBeNull();
-    expect(runSeeds({ from: 43998, count: 1 }).failure).toBeNull();
+    expect(runSchedule(frozen(48839))).toBeNull();
+    expect(runSchedule(frozen(43998))).toBeNull();
   });
 
   it('seed 6623: a node resumes, is granted a bucket, and stops before it took it — the grant dies with its leave', () => {
-    expect(makeSchedule(6623).faults.slice(2, 5).map((f) => f.kind)).toEqual(['drain', 'resume', 'leave']);
-    expect(runSeeds({ from: 6623, count: 1 }).failure).toBeNull();
+    expect(frozen(6623).faults.slice(2, 5).map((f) => f.kind)).toEqual(['drain', 'resume', 'leave']);
+    expect(runSchedule(frozen(6623))).toBeNull();
   });
 });
 
