@@ -38,14 +38,22 @@ export function predictor(lab: LabInfo): (addr: string) => string {
   };
 }
 
-/** A few UDP probes and one TCP connection from every client address, all clients at once. */
-export async function checkAnswers(lab: LabInfo, opts: { probes?: number; intervalUs?: number } = {}): Promise<AnswerReport> {
+/**
+ * A few UDP probes and one TCP connection from every client address, all clients at once.
+ * `family: 6` probes the VIP6 from the clients' IPv6 addresses (dual-stack labs).
+ */
+export async function checkAnswers(lab: LabInfo, opts: { probes?: number; intervalUs?: number; family?: 4 | 6 } = {}): Promise<AnswerReport> {
   const predict = predictor(lab);
   const probes = opts.probes ?? 5;
   const intervalUs = opts.intervalUs ?? 20_000;
+  const family = opts.family ?? 4;
+  const vip = family === 4 ? lab.vip : lab.vip6;
+  if (vip === undefined || vip === null) throw new Error(`lab ${lab.name} has no VIP6: build it with --ipv6`);
   const perClient = await Promise.all(lab.clients.map(async (c) => {
-    const udp = await probeUdp(c.ns, { vip: lab.vip, port: lab.echoPort, addrFile: c.addrFile, intervalUs, durationMs: Math.ceil((probes * intervalUs) / 1000) + 50, maxProbes: probes, waitMs: 300 });
-    const tcp = await probeTcp(c.ns, { vip: lab.vip, port: lab.echoPort, addrFile: c.addrFile });
+    const addrFile = family === 4 ? c.addrFile : c.addrFile6;
+    if (addrFile === undefined) throw new Error(`client ${c.ns} has no IPv6 addresses`);
+    const udp = await probeUdp(c.ns, { vip, port: lab.echoPort, addrFile, intervalUs, durationMs: Math.ceil((probes * intervalUs) / 1000) + 50, maxProbes: probes, waitMs: 300 });
+    const tcp = await probeTcp(c.ns, { vip, port: lab.echoPort, addrFile });
     const tcpBy = new Map(tcp.addrs.map((a) => [a.addr, a.node]));
     return udp.addrs.map((u): ClientAnswer => ({
       addr: u.addr,

@@ -54,6 +54,21 @@ export interface RunResult {
   tcp?: TcpRunResult;
   /** Per client namespace, when asked for: the prober's timeline CSV and its start time. */
   timelines?: { file: string; startMonoNs: number; addrs: string[] }[];
+  /** Dual-stack labs with `ipv6`: the same measures for the IPv6 clients probed in the same run. */
+  v6?: FamilyResult;
+}
+
+/** What one family's probes saw in a run (the IPv4 figures are the run's own fields). */
+export interface FamilyResult {
+  gapsMs: number[];
+  lostVictim: number;
+  duplicates: number;
+  lostSurvivors: number;
+  falseTakeovers: number;
+  victimMoved: number;
+  /** Victim's client addresses that the victim itself answered at least once in the window. */
+  victimAnswered: number;
+  proberBehind: number;
 }
 
 export interface FailoverSummary {
@@ -76,6 +91,8 @@ export interface FailoverSummary {
    */
   takeoverDecision: { decisions: number; silentMs: { p50: number; max: number }; applyMs: { p50: number; max: number } };
   tcp?: TcpSummary;
+  /** Dual stack: the IPv6 clients' figures from the same runs. */
+  v6?: { gapMs: { p50: number; p99: number; max: number }; duplicates: number; lostSurvivors: number; lostVictim: number; falseTakeovers: number; victimMoved: number; proberBehind: number };
 }
 
 function decisionSummary(logs: readonly TakeoverLog[]): FailoverSummary['takeoverDecision'] {
@@ -137,42 +154,16 @@ export interface FailoverRunOptions {
   tcp?: TcpLoad;
   /** Fault and restore for a system other than vmac (the compared peers). */
   ops?: { inject: () => Promise<void>; undo: () => Promise<void> };
+  /** Dual-stack lab: probe the VIP6 from the clients' IPv6 addresses as well, in the same run. */
+  ipv6?: boolean;
 }
 
-export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<RunResult> {
-  const predict = o.owner ?? predictor(lab);
-  const rnd = prng(o.seed);
-  const files = lab.clients.map((c, i) => {
-    const mine = c.addresses.filter((a) => predict(a) === o.victim.name).slice(0, o.perClient);
-    const others = c.addresses.filter((a) => predict(a) !== o.victim.name).slice(0, o.perClient);
-    const file = join(lab.dir, `fo-c${i + 1}.addrs`);
-    writeFileSync(file, `${[...mine, ...others].join('\n')}\n`);
-    const victimFile = join(lab.dir, `fo-c${i + 1}-victim.addrs`);
-    const othersFile = join(lab.dir, `fo-c${i + 1}-others.addrs`);
-    if (o.tcp) { writeFileSync(victimFile, `${mine.join('\n')}\n`); writeFileSync(othersFile, `${others.join('\n')}\n`); }
-    return { ns: c.ns, file, victimFile, othersFile, mine: new Set(mine), addrs: [...mine, ...others], timeline: join(lab.dir, `fo-c${i + 1}-run${o.run}.csv`) };
-  });
-  // A drained node comes back through the hand-over: start only once every node is settled.
-  const drains = !o.ops && o.fault === 'partition-data';
-  if (drains) await waitHandoverSettled(lab);
-  if (!o.ops) await prepareFault(o.victim, o.fault);
-  if (o.fault === 'rejoin') await new Promise((r) => setTimeout(r, 1000)); // survivors own its buckets by now
-  const logSizes = new Map(lab.nodes.map((n) => [n.name, readFileSync(n.log, 'utf8').length]));
-  const tcp = o.tcp ? tcpDuringRun(lab, files, o.tcp, o.durationMs) : Promise.resolve(undefined);
-  const probes = files.map((f) => probeUdp(f.ns, { vip: lab.vip, port: lab.echoPort, addrFile: f.file, intervalUs: 1000, durationMs: o.durationMs, waitMs: 300, timelineFile: f.timeline }));
-  const warmupMs = 300 + rnd() * 300;
-  await new Promise((r) => setTimeout(r, warmupMs));
-  const faultMono = monoMs();
-  const victimLogFrom = readFileSync(o.victim.log, 'utf8').length;
-  const pidAtFault = o.victim.daemonPid;
-  if (o.ops) await o.ops.inject();
-  else await injectFault(lab, o.victim, o.fault, o.faultOptions);
-  // A node cut off from the cluster must drop its kernel lease by itself: watch its table.
-  const watched = !o.ops && (o.fault === 'link' || o.fault === 'partition');
-  const leaseGone = watched ? watchLeaseGone(o.victim, faultMono, o.durationMs) : Promise.resolve(null);
-  const results: UdpProbeResult[] = await Promise.all(probes);
-  const leaseGoneAfterMs = await leaseGone;
-  const tcpResult = await tcp;
+interface ProbeFile { ns: string; file: string; victimFile: string; othersFile: string; mine: Set<string>; addrs: string[]; timeline: string }
+
+interface FamilyAnalysis extends FamilyResult { takeoverAfterMs: number | null; victimSilent: number | null }
+
+/** One family's gaps, duplicates and losses from its probers' results and timelines. */
+function analyzeFamily(results: readonly UdpProbeResult[], files: readonly ProbeFile[], o: { fault: FaultKind; victim: LabNodeInfo }, predict: (addr: string) => string, faultMono: number): FamilyAnalysis {
   let takeoverAfterMs: number | null = null;
   const gapsMs: number[] = [];
   let duplicates = 0;
@@ -221,6 +212,53 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
       }
     }
   });
+  return { gapsMs, duplicates, lostSurvivors, lostVictim, falseTakeovers, victimMoved, victimAnswered, proberBehind: behind, takeoverAfterMs, victimSilent };
+}
+
+export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<RunResult> {
+  const predict = o.owner ?? predictor(lab);
+  const rnd = prng(o.seed);
+  const filesOf = (family: '' | '6', pick: (c: LabInfo['clients'][number]) => readonly string[]): ProbeFile[] => lab.clients.map((c, i) => {
+    const mine = pick(c).filter((a) => predict(a) === o.victim.name).slice(0, o.perClient);
+    const others = pick(c).filter((a) => predict(a) !== o.victim.name).slice(0, o.perClient);
+    const file = join(lab.dir, `fo${family}-c${i + 1}.addrs`);
+    writeFileSync(file, `${[...mine, ...others].join('\n')}\n`);
+    const victimFile = join(lab.dir, `fo${family}-c${i + 1}-victim.addrs`);
+    const othersFile = join(lab.dir, `fo${family}-c${i + 1}-others.addrs`);
+    if (o.tcp) { writeFileSync(victimFile, `${mine.join('\n')}\n`); writeFileSync(othersFile, `${others.join('\n')}\n`); }
+    return { ns: c.ns, file, victimFile, othersFile, mine: new Set(mine), addrs: [...mine, ...others], timeline: join(lab.dir, `fo${family}-c${i + 1}-run${o.run}.csv`) };
+  });
+  const files = filesOf('', (c) => c.addresses);
+  const vip6 = o.ipv6 === true ? lab.vip6 ?? null : null;
+  if (o.ipv6 === true && vip6 === null) throw new Error(`lab ${lab.name} has no VIP6: build it with --ipv6`);
+  const files6 = vip6 === null ? [] : filesOf('6', (c) => c.addresses6 ?? []);
+  // A drained node comes back through the hand-over: start only once every node is settled.
+  const drains = !o.ops && o.fault === 'partition-data';
+  if (drains) await waitHandoverSettled(lab);
+  if (!o.ops) await prepareFault(o.victim, o.fault);
+  if (o.fault === 'rejoin') await new Promise((r) => setTimeout(r, 1000)); // survivors own its buckets by now
+  const logSizes = new Map(lab.nodes.map((n) => [n.name, readFileSync(n.log, 'utf8').length]));
+  const tcp = o.tcp ? tcpDuringRun(lab, files, o.tcp, o.durationMs) : Promise.resolve(undefined);
+  const probes = files.map((f) => probeUdp(f.ns, { vip: lab.vip, port: lab.echoPort, addrFile: f.file, intervalUs: 1000, durationMs: o.durationMs, waitMs: 300, timelineFile: f.timeline }));
+  const probes6 = vip6 === null ? [] : files6.map((f) => probeUdp(f.ns, { vip: vip6, port: lab.echoPort, addrFile: f.file, intervalUs: 1000, durationMs: o.durationMs, waitMs: 300, timelineFile: f.timeline }));
+  const warmupMs = 300 + rnd() * 300;
+  await new Promise((r) => setTimeout(r, warmupMs));
+  const faultMono = monoMs();
+  const victimLogFrom = readFileSync(o.victim.log, 'utf8').length;
+  const pidAtFault = o.victim.daemonPid;
+  if (o.ops) await o.ops.inject();
+  else await injectFault(lab, o.victim, o.fault, o.faultOptions);
+  // A node cut off from the cluster must drop its kernel lease by itself: watch its table.
+  const watched = !o.ops && (o.fault === 'link' || o.fault === 'partition');
+  const leaseGone = watched ? watchLeaseGone(o.victim, faultMono, o.durationMs) : Promise.resolve(null);
+  const results: UdpProbeResult[] = await Promise.all(probes);
+  const results6: UdpProbeResult[] = await Promise.all(probes6);
+  const leaseGoneAfterMs = await leaseGone;
+  const tcpResult = await tcp;
+  const v4 = analyzeFamily(results, files, o, predict, faultMono);
+  const { gapsMs, duplicates, lostSurvivors, lostVictim, falseTakeovers, victimMoved, victimAnswered, takeoverAfterMs, victimSilent } = v4;
+  const behind = v4.proberBehind;
+  const v6 = vip6 === null ? undefined : (({ takeoverAfterMs: _t, victimSilent: _s, ...rest }) => rest)(analyzeFamily(results6, files6, o, predict, faultMono));
   const faultAtMs = faultMono - Math.min(...results.map((r) => r.startMonoNs / 1e6));
   const takeoverLog = takeoverLogs(o.victim.id, lab.nodes.filter((n) => n.name !== o.victim.name).map((n) => ({ node: n.name, logSince: readFileSync(n.log, 'utf8').slice(logSizes.get(n.name) ?? 0) })));
   const leaseStops = lab.nodes.filter((n) => n.name !== o.victim.name && readFileSync(n.log, 'utf8').slice(logSizes.get(n.name) ?? 0).includes('"event":"lease-stopped"')).map((n) => n.name);
@@ -248,6 +286,7 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
     ...(tcpResult ? { tcp: tcpResult } : {}),
     ...(rebalancedAfterMs !== undefined ? { rebalancedAfterMs } : {}),
     ...(timelines ? { timelines } : {}),
+    ...(v6 ? { v6 } : {}),
   };
 }
 
@@ -273,5 +312,17 @@ export function summarize(fault: FaultKind, runs: readonly RunResult[]): Failove
     leaseWatched: runs.filter((r) => r.fault === 'link' || r.fault === 'partition').length,
     takeoverDecision: decisionSummary(runs.flatMap((r) => r.takeoverLog)),
     ...(tcp ? { tcp } : {}),
+    ...(runs.some((r) => r.v6) ? { v6: summarizeV6(runs) } : {}),
+  };
+}
+
+function summarizeV6(runs: readonly RunResult[]): NonNullable<FailoverSummary['v6']> {
+  const v6 = runs.flatMap((r) => (r.v6 ? [r.v6] : []));
+  const gaps = v6.flatMap((r) => r.gapsMs);
+  const sum = (f: (r: FamilyResult) => number): number => v6.reduce((s, r) => s + f(r), 0);
+  return {
+    gapMs: { p50: percentile(gaps, 50), p99: percentile(gaps, 99), max: gaps.length > 0 ? Math.max(...gaps) : NaN },
+    duplicates: sum((r) => r.duplicates), lostSurvivors: sum((r) => r.lostSurvivors), lostVictim: sum((r) => r.lostVictim),
+    falseTakeovers: sum((r) => r.falseTakeovers), victimMoved: sum((r) => r.victimMoved), proberBehind: sum((r) => r.proberBehind),
   };
 }

@@ -170,14 +170,22 @@ export function joinTimes(log: string, startedAt: number, untilMs = Infinity): J
  * resumes, a configured node that was not started joins (`joinAt`, when the lab has a 4th node
  * started late), and another's weight changes. Sums the clients' `vmac-streams` reports.
  */
-export async function streamsDuringOperations(lab: LabInfo, o: { streamsPerClient: number; newPerSec: number; durationMs: number; lifeMs: string; join?: boolean }): Promise<{ total: StreamsResult; drainMs: number | null; join: JoinTimes | null; leaseLapses: Record<string, { stopped: number; forgot: number }>; perClient: StreamsResult[] }> {
+export async function streamsDuringOperations(lab: LabInfo, o: { streamsPerClient: number; newPerSec: number; durationMs: number; lifeMs: string; join?: boolean; family?: 4 | 6 }): Promise<{ total: StreamsResult; drainMs: number | null; join: JoinTimes | null; leaseLapses: Record<string, { stopped: number; forgot: number }>; perClient: StreamsResult[] }> {
   const [n1, n2, , n4] = lab.nodes;
   if (!n1 || !n2) throw new Error('needs 2 nodes');
   if (o.join === true && !n4) throw new Error('join needs a 4th node (started late)');
   const from = statSync(n1.log).size;
   const logFrom = new Map(lab.nodes.map((n) => [n.name, statSync(n.log).size]));
   const bin = join(labBinaryDir(), 'vmac-streams');
-  const running = Promise.all(lab.clients.map((c) => nsRun(c.ns, bin, ['--vip', lab.vip, '--port', String(lab.echoPort), '--addrs', c.addrFile, '--streams', String(o.streamsPerClient), '--duration-ms', String(o.durationMs), '--new-per-sec', String(o.newPerSec), '--life-ms', o.lifeMs], { timeoutMs: o.durationMs + 30_000 })));
+  // family 6: the streams run to the VIP6 from the clients' IPv6 addresses (dual-stack labs).
+  const vip = o.family === 6 ? lab.vip6 : lab.vip;
+  if (vip === undefined || vip === null) throw new Error(`lab ${lab.name} has no VIP6: build it with --ipv6`);
+  const addrFileOf = (c: LabInfo['clients'][number]): string => {
+    const f = o.family === 6 ? c.addrFile6 : c.addrFile;
+    if (f === undefined) throw new Error(`client ${c.ns} has no IPv6 addresses`);
+    return f;
+  };
+  const running = Promise.all(lab.clients.map((c) => nsRun(c.ns, bin, ['--vip', vip, '--port', String(lab.echoPort), '--addrs', addrFileOf(c), '--streams', String(o.streamsPerClient), '--duration-ms', String(o.durationMs), '--new-per-sec', String(o.newPerSec), '--life-ms', o.lifeMs], { timeoutMs: o.durationMs + 30_000 })));
   const t0 = Date.now();
   const at = async (frac: number): Promise<void> => { const w = t0 + o.durationMs * frac - Date.now(); if (w > 0) await sleep(w); };
   // With a join: drain, resume, join, weight; each step a few stream lifetimes after the last.

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { VmacError } from '../src/util/errors.js';
 import { ipBatch, nsRun, run, spawnInNs } from './exec.js';
 import { labBinary, labStateDir, vmacCommand } from './paths.js';
-import { nodeConfigYaml, planLab, routedClientLink, type HbLink, type LabPlan, type LabSpec } from './plan.js';
+import { LAB_PREFIX6, nodeConfigYaml, planLab, routedClientLink, type HbLink, type LabPlan, type LabSpec } from './plan.js';
 import { generateKey } from '../src/ha/key-file.js';
 import { waitBalanced } from './balance.js';
 
@@ -22,12 +22,14 @@ export interface LabInfo {
   name: string;
   dir: string;
   vip: string;
+  /** Dual stack: the VIP6 (absent or null: IPv4 only). */
+  vip6?: string | null;
   vmac: string;
   echoPort: number;
   hashSeed: number;
   switchNs: string;
   nodes: LabNodeInfo[];
-  clients: { ns: string; addresses: string[]; addrFile: string }[];
+  clients: { ns: string; addresses: string[]; addrFile: string; addresses6?: string[]; addrFile6?: string }[];
   hbLink: HbLink;
   routerNs: string | null;
   /** What the daemons' data-path check pings (null: no check configured). */
@@ -66,10 +68,14 @@ function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
 }
 
-async function addNs(ns: string): Promise<void> {
+async function addNs(ns: string, ipv6 = false): Promise<void> {
   await run('ip', ['netns', 'add', ns]);
-  // Quiet lab: no IPv6 autoconf/DAD chatter on the segment.
-  await nsRun(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+  // Quiet lab: no IPv6 autoconf/DAD chatter on the segment. Dual stack: IPv6 on, still quiet
+  // (no router advertisements, no autoconf, no DAD; addresses are added with nodad as well).
+  const quiet6 = ipv6
+    ? ['all', 'default'].flatMap((c) => [`net.ipv6.conf.${c}.accept_ra=0`, `net.ipv6.conf.${c}.autoconf=0`, `net.ipv6.conf.${c}.accept_dad=0`, `net.ipv6.conf.${c}.dad_transmits=0`])
+    : ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'];
+  await nsRun(ns, 'sysctl', ['-qw', ...quiet6]);
   await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
 }
 
@@ -86,17 +92,21 @@ async function addRouter(plan: LabPlan): Promise<void> {
   if (!r) return;
   await addNs(r.ns);
   await nsRun(r.ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+  // A hop with a smaller next link sends every "fragmentation needed" (no rate limit): the PMTU test counts on them.
+  if (plan.spec.clientMtu !== undefined) await nsRun(r.ns, 'sysctl', ['-qw', 'net.ipv4.icmp_ratelimit=0']);
   await plug(plan.switchNs, r.ns, 'r0');
   await run('ip', ['-n', r.ns, 'addr', 'add', `${r.address}/${plan.prefixLength}`, 'dev', 'eth0']);
 }
 
 /** Client j behind the router: a veth link 10.209.(j+1).0/24, its source addresses on lo, routed. */
-async function plugRoutedClient(routerNs: string, ns: string, j: number, addresses: readonly string[]): Promise<void> {
+async function plugRoutedClient(routerNs: string, ns: string, j: number, addresses: readonly string[], mtu?: number): Promise<void> {
   const l = routedClientLink(j);
   const port = `c${j + 1}`;
   await run('ip', ['-n', routerNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-  await ipBatch(routerNs, [`addr add ${l.router}/24 dev ${port}`, `link set ${port} up`, `route add ${l.net} via ${l.client}`]);
-  await ipBatch(ns, ['link set eth0 up', `addr add ${l.client}/24 dev eth0`, `route add default via ${l.router}`, ...addresses.map((a) => `addr add ${a}/32 dev lo`)]);
+  await ipBatch(routerNs, [`addr add ${l.router}/24 dev ${port}`, ...(mtu === undefined ? [] : [`link set ${port} mtu ${mtu}`]), `link set ${port} up`, `route add ${l.net} via ${l.client}`]);
+  // With a client MTU the client still advertises MSS 1460 (advmss): the servers send full-size packets.
+  const defaultRoute = mtu === undefined ? `route add default via ${l.router}` : `route add default via ${l.router} advmss 1460`;
+  await ipBatch(ns, [...(mtu === undefined ? [] : [`link set eth0 mtu ${mtu}`]), 'link set eth0 up', `addr add ${l.client}/24 dev eth0`, defaultRoute, ...addresses.map((a) => `addr add ${a}/32 dev lo`)]);
 }
 
 async function readMac(ns: string): Promise<string> {
@@ -120,8 +130,12 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
     const keyFile = join(dir, 'cluster.key');
     writeFileSync(keyFile, `${generateKey()}\n`, { mode: 0o600 });
     progress(`switch ${plan.switchNs}`);
-    await addNs(plan.switchNs);
-    await ipBatch(plan.switchNs, ['link add br0 type bridge', 'link set br0 up', ...(plan.hbLink === 'data' ? [] : ['link add br1 type bridge', 'link set br1 up'])]);
+    const v6 = plan.vip6 !== null;
+    await addNs(plan.switchNs, v6);
+    // Dual stack: the switch snoops MLD and is the querier, so a group's frames reach only the
+    // ports that joined it: nodes must be members of the VIP6's solicited-node group.
+    const bridge0 = v6 ? 'link add br0 type bridge mcast_snooping 1 mcast_querier 1' : 'link add br0 type bridge';
+    await ipBatch(plan.switchNs, [bridge0, 'link set br0 up', ...(plan.hbLink === 'data' ? [] : ['link add br1 type bridge', 'link set br1 up'])]);
     // Flat topology: the segment's gateway (the data-path check's target) lives on the switch.
     if (!plan.router) await run('ip', ['-n', plan.switchNs, 'addr', 'add', `${plan.gateway}/${plan.prefixLength}`, 'dev', 'br0']);
     await addRouter(plan);
@@ -129,9 +143,10 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
     const nodes: LabNodeInfo[] = [];
     for (const n of plan.nodes) {
       progress(`node ${n.ns}`);
-      await addNs(n.ns);
+      await addNs(n.ns, v6);
       await plug(plan.switchNs, n.ns, n.name);
       await run('ip', ['-n', n.ns, 'addr', 'add', `${n.address}/${plan.prefixLength}`, 'dev', 'eth0']);
+      if (v6) await run('ip', ['-n', n.ns, 'addr', 'add', `${n.address6}/${LAB_PREFIX6}`, 'dev', 'eth0', 'nodad']);
       if (plan.hbLink !== 'data') {
         await plug(plan.switchNs, n.ns, `h${n.name}`, 'br1', 'eth1');
         await run('ip', ['-n', n.ns, 'addr', 'add', `${n.hbAddress}/${plan.prefixLength}`, 'dev', 'eth1']);
@@ -143,6 +158,8 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
       const echoArgs = ['--name', n.name, '--addr', plan.vip, '--udp', String(plan.echoPort), '--tcp', String(plan.echoPort)];
       if (spec.echoFreezeMs !== undefined) echoArgs.push('--freeze-ms', String(spec.echoFreezeMs));
       const echoChild = spawnInNs(n.ns, echo, echoArgs, join(dir, `${n.name}-echo.log`));
+      // Dual stack: a second echo on the VIP6 (same port, other family); labDown ends it with the namespace.
+      if (plan.vip6 !== null) spawnInNs(n.ns, echo, ['--name', n.name, '--addr', plan.vip6, '--udp', String(plan.echoPort), '--tcp', String(plan.echoPort)], join(dir, `${n.name}-echo6.log`));
       const late = spec.lateNodes?.includes(n.id) === true;
       const daemon = withDaemons && !late ? spawnInNs(n.ns, vmacCmd.file, [...vmacCmd.args, 'run', config], log) : null;
       if (!daemon) writeFileSync(log, '');
@@ -151,15 +168,20 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
     const clients = [];
     for (const [j, c] of plan.clients.entries()) {
       progress(`client ${c.ns} (${c.addresses.length} addresses)`);
-      await addNs(c.ns);
-      if (plan.router) await plugRoutedClient(plan.router.ns, c.ns, j, c.addresses);
+      await addNs(c.ns, v6);
+      if (plan.router) await plugRoutedClient(plan.router.ns, c.ns, j, c.addresses, spec.clientMtu);
       else {
         await plug(plan.switchNs, c.ns, `c${j + 1}`);
         await ipBatch(c.ns, c.addresses.map((a) => `addr add ${a}/${plan.prefixLength} dev eth0`));
       }
       const addrFile = join(dir, `c${j + 1}.addrs`);
       writeFileSync(addrFile, `${c.addresses.join('\n')}\n`);
-      clients.push({ ns: c.ns, addresses: [...c.addresses], addrFile });
+      if (c.addresses6.length > 0) {
+        await ipBatch(c.ns, c.addresses6.map((a) => `addr add ${a}/${LAB_PREFIX6} dev eth0 nodad`));
+        const addrFile6 = join(dir, `c${j + 1}.addrs6`);
+        writeFileSync(addrFile6, `${c.addresses6.join('\n')}\n`);
+        clients.push({ ns: c.ns, addresses: [...c.addresses], addrFile, addresses6: [...c.addresses6], addrFile6 });
+      } else clients.push({ ns: c.ns, addresses: [...c.addresses], addrFile });
     }
     progress(withDaemons ? 'waiting for the daemons to be ready' : 'no vmac daemons (comparison lab)');
     // Node start-up is CPU bound (one Node.js process each): allow 3 s more per node on a busy machine (32 nodes converge slowly under load).
@@ -177,7 +199,7 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
       }
     }
     const upMs = { serving: servingMs, balanced: Date.now() - t0 };
-    const info: LabInfo = { name: spec.name, dir, vip: plan.vip, vmac, echoPort: plan.echoPort, hashSeed: plan.hashSeed, switchNs: plan.switchNs, nodes, clients, hbLink: plan.hbLink, routerNs: plan.router?.ns ?? null, gateway: spec.dataPathCheck === false ? null : plan.gateway, daemons: withDaemons, ...(withDaemons ? { upMs } : {}), ...(spec.echoFreezeMs !== undefined ? { echoFreezeMs: spec.echoFreezeMs } : {}) };
+    const info: LabInfo = { name: spec.name, dir, vip: plan.vip, ...(plan.vip6 !== null ? { vip6: plan.vip6 } : {}), vmac, echoPort: plan.echoPort, hashSeed: plan.hashSeed, switchNs: plan.switchNs, nodes, clients, hbLink: plan.hbLink, routerNs: plan.router?.ns ?? null, gateway: spec.dataPathCheck === false ? null : plan.gateway, daemons: withDaemons, ...(withDaemons ? { upMs } : {}), ...(spec.echoFreezeMs !== undefined ? { echoFreezeMs: spec.echoFreezeMs } : {}) };
     writeFileSync(join(dir, 'lab.json'), JSON.stringify(info, null, 2));
     return info;
   } catch (err) {

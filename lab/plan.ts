@@ -51,6 +51,21 @@ export interface LabSpec {
   readonly udpPerFlow?: boolean;
   /** handover.udpIdleMs (absent: the default, 30 s): labs use a short one so drains end within a test. */
   readonly udpIdleMs?: number;
+  /**
+   * Dual stack: the cluster also serves the VIP6 fd00:200::1 (IPv6 on in every namespace, no DAD,
+   * no autoconf), every node has fd00:200::<10+i>, and every client gets `addrs` IPv6 source
+   * addresses as well as its IPv4 ones. Flat topology only.
+   */
+  readonly ipv6?: boolean;
+  /**
+   * Routed topology: the MTU of every client's link to the router (both ends), with the
+   * clients' default route advertising an MSS of 1460 as if their own link were 1500: the router
+   * is then a hop with a smaller next link, and answers full-size DF packets from the VIP with
+   * "fragmentation needed" (its ICMP rate limit off, so every error is sent).
+   */
+  readonly clientMtu?: number;
+  /** hash.prefixLength6 in every node's config (network affinity over IPv6 clients; absent: the default /64). */
+  readonly prefixLength6?: number;
 }
 
 export const TIMING_KEYS = ['leaseMs', 'renewMs', 'intervalMs', 'suspectAfter', 'deadAfter', 'marginMs'] as const;
@@ -73,14 +88,16 @@ export function parseTimingOverrides(text: string): TimingOverrides {
 export type HbLink = 'data' | 'separate' | 'both';
 export const HB_LINKS: readonly HbLink[] = ['data', 'separate', 'both'];
 
-export interface LabNodePlan { readonly id: number; readonly name: string; readonly ns: string; readonly address: string; readonly hbAddress: string }
-export interface LabClientPlan { readonly ns: string; readonly addresses: readonly string[] }
+export interface LabNodePlan { readonly id: number; readonly name: string; readonly ns: string; readonly address: string; readonly hbAddress: string; readonly address6: string }
+export interface LabClientPlan { readonly ns: string; readonly addresses: readonly string[]; readonly addresses6: readonly string[] }
 export interface LabRouterPlan { readonly ns: string; readonly address: string; readonly clientNet: string }
 
 export interface LabPlan {
   readonly spec: LabSpec;
   readonly switchNs: string;
   readonly vip: string;
+  /** Dual stack: the VIP6 (null: IPv4 only). */
+  readonly vip6: string | null;
   readonly prefixLength: number;
   readonly hashSeed: number;
   readonly nodes: readonly LabNodePlan[];
@@ -93,6 +110,9 @@ export interface LabPlan {
 }
 
 export const LAB_VIP = '10.200.0.1';
+/** Dual-stack labs: the VIP6, and the segment's /64 (nodes fd00:200::<10+i>, clients fd00:200::1:x:y). */
+export const LAB_VIP6 = 'fd00:200::1';
+export const LAB_PREFIX6 = 64;
 export const ECHO_PORT = 9000;
 /**
  * The routed topology: the router at 10.200.0.254; client j sits on its own link 10.209.(j+1).0/24
@@ -121,6 +141,8 @@ export function validateSpec(spec: LabSpec): void {
   if (!Number.isInteger(spec.addrs) || spec.addrs < 1 || spec.addrs > 1000) problems.push(`--addrs: ${spec.addrs} must be 1..1000`);
   if (spec.hbLink !== undefined && !HB_LINKS.includes(spec.hbLink)) problems.push(`--hb-link: ${JSON.stringify(spec.hbLink)} must be one of ${HB_LINKS.join(', ')}`);
   if (spec.echoFreezeMs !== undefined && (!Number.isInteger(spec.echoFreezeMs) || spec.echoFreezeMs < 1 || spec.echoFreezeMs > 600_000)) problems.push(`echoFreezeMs: ${spec.echoFreezeMs} must be 1..600000`);
+  if (spec.clientMtu !== undefined && (spec.router !== true || !Number.isInteger(spec.clientMtu) || spec.clientMtu < 576 || spec.clientMtu > 1500)) problems.push(`--client-mtu: ${spec.clientMtu} must be 576..1500 and needs --router`);
+  if (spec.ipv6 === true && spec.router === true) problems.push('--ipv6 with --router: the routed topology is IPv4 only for now');
   if (spec.timingScale !== undefined && (!Number.isInteger(spec.timingScale) || spec.timingScale < 1 || spec.timingScale > 50)) problems.push(`--timing-scale: ${spec.timingScale} must be an integer 1..50`);
   if (problems.length > 0) throw new VmacError('VMAC_LAB_FAILED', problems.join('\n'), { problems });
 }
@@ -130,7 +152,7 @@ export function planLab(spec: LabSpec): LabPlan {
   if (spec.timing !== undefined && Object.keys(spec.timing).length > 0) checkTiming(spec);
   const rnd = prng(spec.seed);
   const hashSeed = Math.floor(rnd() * 0x1_0000_0000) >>> 0;
-  const nodes = Array.from({ length: spec.nodes }, (_, i) => ({ id: i + 1, name: `n${i + 1}`, ns: `${spec.name}-n${i + 1}`, address: `10.200.0.${10 + i + 1}`, hbAddress: `10.201.0.${10 + i + 1}` }));
+  const nodes = Array.from({ length: spec.nodes }, (_, i) => ({ id: i + 1, name: `n${i + 1}`, ns: `${spec.name}-n${i + 1}`, address: `10.200.0.${10 + i + 1}`, hbAddress: `10.201.0.${10 + i + 1}`, address6: `fd00:200::${10 + i + 1}` }));
   const used = new Set<string>();
   const clients = Array.from({ length: spec.clients }, (_, j) => {
     const addresses: string[] = [];
@@ -139,10 +161,20 @@ export function planLab(spec: LabSpec): LabPlan {
       const a = `10.${netOctet}.${16 + Math.floor(rnd() * 240)}.${1 + Math.floor(rnd() * 254)}`;
       if (!used.has(a)) { used.add(a); addresses.push(a); }
     }
-    return { ns: `${spec.name}-c${j + 1}`, addresses };
+    // Drawn after the IPv4 ones, so an IPv4 lab's addresses do not change with dual stack.
+    return { ns: `${spec.name}-c${j + 1}`, addresses, addresses6: [] as string[] };
   });
+  if (spec.ipv6 === true) {
+    const hex16 = (): string => Math.floor(rnd() * 0x10000).toString(16);
+    for (const c of clients) {
+      while (c.addresses6.length < spec.addrs) {
+        const a = `fd00:200::1:${hex16()}:${hex16()}:${hex16()}`;
+        if (!used.has(a)) { used.add(a); c.addresses6.push(a); }
+      }
+    }
+  }
   const router = spec.router === true ? { ns: `${spec.name}-r`, address: ROUTER_ADDRESS, clientNet: ROUTED_CLIENT_NET } : null;
-  return { spec, switchNs: `${spec.name}-sw`, vip: LAB_VIP, prefixLength: 16, hashSeed, nodes, clients, echoPort: ECHO_PORT, hbLink: spec.hbLink ?? 'data', router, gateway: GATEWAY_ADDRESS };
+  return { spec, switchNs: `${spec.name}-sw`, vip: LAB_VIP, vip6: spec.ipv6 === true ? LAB_VIP6 : null, prefixLength: 16, hashSeed, nodes, clients, echoPort: ECHO_PORT, hbLink: spec.hbLink ?? 'data', router, gateway: GATEWAY_ADDRESS };
 }
 
 /**
@@ -179,11 +211,13 @@ export function nodeConfigYaml(plan: LabPlan, node: LabNodePlan, keyFile: string
     `service: lab`,
     `interface: eth0`,
     `vip: ${plan.vip}`,
+    ...(plan.vip6 === null ? [] : [`vip6: ${plan.vip6}`]),
     `vmac: auto`,
     `mode: unicast`,
     `buckets: ${plan.spec.buckets}`,
     `hash:`,
     `  affinity: ${plan.spec.affinity}`,
+    ...(plan.spec.prefixLength6 === undefined ? [] : [`  prefixLength6: ${plan.spec.prefixLength6}`]),
     `  seed: 0x${plan.hashSeed.toString(16).padStart(8, '0')}`,
     `node: ${nodeLine(plan, node)}`,
     peers.length === 0 ? `peers: []` : `peers:`,

@@ -94,7 +94,10 @@ export function openRtnetlink(): Rtnetlink {
     async addAddress(index, bytes, prefixLength) {
       const family = bytes.length === 4 ? AF_INET : AF_INET6;
       try {
-        await sock.newAddress({ family, prefixlen: prefixLength, index }, { local: Buffer.from(bytes), address: Buffer.from(bytes) }, { flags: { create: true, excl: true } });
+        // IPv6: no duplicate address detection. Every node holds the same VIP6 on purpose, and a
+        // tentative address would not be used for minutes after another node's DAD probe.
+        const data = family === AF_INET6 ? { family, prefixlen: prefixLength, index, flags: { nodad: true } } : { family, prefixlen: prefixLength, index };
+        await sock.newAddress(data, { local: Buffer.from(bytes), address: Buffer.from(bytes) }, { flags: { create: true, excl: true } });
         return 'added';
       } catch (err) {
         if (errnoOf(err) === 'EEXIST') return 'already-present';

@@ -5,6 +5,7 @@
  *   vmac-streams --vip IP --port P --addrs FILE --streams N --duration-ms D
  *                [--life-ms MIN:MAX] [--new-per-sec R]
  *
+ * IP is an IPv4 or IPv6 literal; FILE's addresses are of the same family.
  * Each stream connects from one of the addresses (round robin), reads the echo service's
  * "NODE\n" greeting, then writes 8 bytes every 100 ms and expects them back; it closes after a
  * random lifetime in MIN..MAX ms and is replaced by a new one. Besides, R short connections per
@@ -36,20 +37,27 @@ struct c {
 static struct c cs[MAXC];
 static long long now_ms(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000LL + t.tv_nsec / 1000000; }
 static char addrs[4096][64]; static int naddr, next_addr;
-static struct sockaddr_in vip;
+static struct sockaddr_storage vip; static socklen_t viplen; static int family;
 static long long opened, closed_ok, resets, stalls, max_silent, new_ok, new_failed, slow_connects, connect_failed;
 static long long life_min = 2000, life_max = 6000;
 
 static int open_conn(enum kind k) {
     int i; for (i = 0; i < MAXC && cs[i].fd > 0; i++) {}
     if (i == MAXC) return -1;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
     if (fd < 0) return -1;
-    struct sockaddr_in src = { .sin_family = AF_INET };
-    inet_pton(AF_INET, addrs[next_addr++ % naddr], &src.sin_addr);
+    struct sockaddr_storage src; memset(&src, 0, sizeof src); socklen_t srclen;
+    const char *a = addrs[next_addr++ % naddr];
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&src; s6->sin6_family = AF_INET6; srclen = sizeof *s6;
+        if (inet_pton(AF_INET6, a, &s6->sin6_addr) != 1) { close(fd); return -1; }
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&src; s4->sin_family = AF_INET; srclen = sizeof *s4;
+        if (inet_pton(AF_INET, a, &s4->sin_addr) != 1) { close(fd); return -1; }
+    }
     int one = 1; setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&src, sizeof src) < 0) { close(fd); return -1; }
-    connect(fd, (struct sockaddr *)&vip, sizeof vip);
+    if (bind(fd, (struct sockaddr *)&src, srclen) < 0) { close(fd); return -1; }
+    connect(fd, (struct sockaddr *)&vip, viplen);
     long long t = now_ms();
     cs[i] = (struct c){ .fd = fd, .kind = k, .opened_ms = t, .last_echo_ms = t, .next_write_ms = t + 100,
         .close_at_ms = k == STREAM ? t + life_min + rand() % (life_max - life_min + 1) : t + 3000 };
@@ -77,7 +85,10 @@ int main(int argc, char **argv) {
     FILE *f = fopen(file, "r"); if (!f) { perror(file); return 2; }
     while (naddr < 4096 && fscanf(f, "%63s", addrs[naddr]) == 1) naddr++;
     fclose(f); if (!naddr) return 2;
-    vip.sin_family = AF_INET; vip.sin_port = htons(port); inet_pton(AF_INET, vipstr, &vip.sin_addr);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&vip; struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&vip;
+    if (inet_pton(AF_INET, vipstr, &v4->sin_addr) == 1) { family = AF_INET; v4->sin_family = AF_INET; v4->sin_port = htons(port); viplen = sizeof *v4; }
+    else if (inet_pton(AF_INET6, vipstr, &v6->sin6_addr) == 1) { family = AF_INET6; v6->sin6_family = AF_INET6; v6->sin6_port = htons(port); viplen = sizeof *v6; }
+    else { fprintf(stderr, "bad --vip %s (IPv4 or IPv6 literal)\n", vipstr); return 2; }
     srand((unsigned)now_ms());
     long long start = now_ms(), end = start + dur, next_new = start;
     for (int i = 0; i < streams; i++) open_conn(STREAM);

@@ -2,6 +2,8 @@
  * A short burst of gratuitous ARPs (VIP is-at VMAC), sent at start, on membership changes, on
  * takeover and as a periodic refresh. A burst rather than one frame because a single broadcast
  * can be lost, and a switch or client that missed it keeps a stale entry until it times out.
+ * Dual stack: each step of the burst also sends an unsolicited Neighbor Advertisement for the
+ * VIP6 (Override set: the IPv6 gratuitous ARP), so both families' clients are corrected together.
  * Timing comes from config (`arp.garpCount`, `arp.garpIntervalMs`); time itself comes from an
  * injected `Schedule`, so tests step a fake clock instead of sleeping.
  */
@@ -9,6 +11,8 @@ import type { Logger } from 'pino';
 import { VmacError } from '../util/errors.js';
 import { gratuitousArp } from './arp-frame.js';
 import { validateArpIdentity } from './arp-identity.js';
+import { unsolicitedNa } from './nd-frame.js';
+import { validateNdIdentity } from './nd-responder.js';
 import type { PacketPort } from './packet-port.js';
 
 export type Cancel = () => void;
@@ -33,13 +37,15 @@ export interface GarpBurstOptions {
   readonly log: Logger;
   /** Broadcast by default; a unicast destination announces to one client (`arp` mode). */
   readonly ethDst?: string;
+  /** Dual stack: the VIP6, announced by an unsolicited NA at every step. */
+  readonly vip6?: string | null;
 }
 
 export type GarpBurstOutcome = 'completed' | 'canceled';
 
 export interface GarpBurstResult {
   readonly outcome: GarpBurstOutcome;
-  readonly sent: number;
+  readonly sent: number; // frames (with a VIP6: two per step)
   /** Sends the link refused; the burst carries on, since the next frame may well get out. */
   readonly failed: number;
 }
@@ -58,7 +64,10 @@ export function startGarpBurst(options: GarpBurstOptions): GarpBurst {
   const id = validateArpIdentity(options);
   checkGarpTiming(options.count, options.intervalMs);
   const { port, count, intervalMs, schedule, log } = options;
-  const frame = gratuitousArp({ ethSrc: id.realMac, senderMac: id.vmac, ip: id.vip, ethDst: options.ethDst });
+  const frames = [gratuitousArp({ ethSrc: id.realMac, senderMac: id.vmac, ip: id.vip, ethDst: options.ethDst })];
+  const vip6 = options.vip6 ?? null;
+  if (vip6 !== null) frames.push(unsolicitedNa({ ...validateNdIdentity({ vip6, vmac: id.vmac, realMac: id.realMac }), ethSrc: id.realMac }));
+  let steps = 0;
   let sent = 0;
   let failed = 0;
   let cancelTimer: Cancel | undefined;
@@ -75,7 +84,7 @@ export function startGarpBurst(options: GarpBurstOptions): GarpBurst {
     resolve({ outcome, sent, failed });
   }
 
-  function sendOne(): void {
+  function sendOne(frame: Uint8Array): void {
     try {
       port.send(frame);
       sent += 1;
@@ -88,8 +97,9 @@ export function startGarpBurst(options: GarpBurstOptions): GarpBurst {
   function step(): void {
     cancelTimer = undefined;
     if (state !== 'running') return;
-    sendOne();
-    if (sent + failed >= count) finish('completed');
+    for (const frame of frames) sendOne(frame);
+    steps += 1;
+    if (steps >= count) finish('completed');
     else cancelTimer = schedule(step, intervalMs);
   }
 

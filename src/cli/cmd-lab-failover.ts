@@ -11,7 +11,7 @@ import { HB_LINKS, parseTimingOverrides, TIMING_KEYS, type HbLink } from '../../
 import { DEFAULT_TCP_LOAD, type TcpLoad, type StreamsResult } from '../../lab/failover-tcp.js';
 import { printJson, reportError, EXIT_BAD_INPUT } from './output.js';
 
-interface Options { name: string; nodes: string; fault: string; runs: string; profile: string; perClient: string; json?: boolean; seed?: string; svg?: string; router?: boolean; hbLink: string; lossPercent: string; timing?: string; tcp?: boolean; timingScale?: string; datapathCheck: boolean; udpPerFlow: boolean; udpIdleMs: string }
+interface Options { name: string; nodes: string; fault: string; runs: string; profile: string; perClient: string; json?: boolean; seed?: string; svg?: string; router?: boolean; hbLink: string; lossPercent: string; timing?: string; tcp?: boolean; timingScale?: string; datapathCheck: boolean; udpPerFlow: boolean; udpIdleMs: string; ipv6?: boolean }
 
 /** The Markdown failover table (one row), as `vmac lab failover` and the demo print it. */
 export function failoverTable(s: FailoverSummary, profile: string): string {
@@ -24,6 +24,10 @@ export function failoverTable(s: FailoverSummary, profile: string): string {
     ...(s.leaseWatched > 0 ? ['', `The cut-off node's own lease was gone before a survivor answered in ${s.leaseGoneBeforeTakeover} of ${s.leaseWatched} runs.`] : []),
     ...(s.takeoverDecision.decisions > 0 ? ['', decisionLine(s.takeoverDecision)] : []),
     ...(s.tcp ? ['', tcpTable(s)] : []),
+    ...(s.v6 ? ['', `| family | gap p50 | gap p99 | gap max | duplicates | lost (survivors) | lost (victim's clients) | false takeovers |`, '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      `| IPv4 | ${f1(s.gapMs.p50)} | ${f1(s.gapMs.p99)} | ${f1(s.gapMs.max)} | ${s.duplicates} | ${s.lostSurvivors} | ${s.lostVictim} | ${s.falseTakeovers} |`,
+      `| IPv6 | ${f1(s.v6.gapMs.p50)} | ${f1(s.v6.gapMs.p99)} | ${f1(s.v6.gapMs.max)} | ${s.v6.duplicates} | ${s.v6.lostSurvivors} | ${s.v6.lostVictim} | ${s.v6.falseTakeovers} |`,
+      '', `IPv6 gap p50 / IPv4 gap p50 in the same runs: ${(s.v6.gapMs.p50 / s.gapMs.p50).toFixed(3)}.`] : []),
   ].join('\n');
 }
 
@@ -52,18 +56,19 @@ export function tcpTable(s: FailoverSummary): string {
 export function runLine(r: RunResult, runs: number): string {
   const gaps = r.gapsMs;
   const gap = gaps.length > 0 ? `${Math.min(...gaps).toFixed(0)}-${Math.max(...gaps).toFixed(0)} ms` : 'n/a';
-  return `[failover] run ${r.run}/${runs} ${r.fault} ${r.victim}: gap ${gap}, duplicates ${r.duplicates}, lost ${r.lostSurvivors} (victim's clients ${r.lostVictim})${r.falseTakeovers > 0 ? `, false takeovers ${r.falseTakeovers}` : ''}${r.proberBehind > 0 ? `, prober behind ${r.proberBehind}x` : ''}${r.leaseStops.length > 0 ? `, lease stopped on ${r.leaseStops.join(',')}` : ''}${r.takeoverLog.length > 0 ? `, decided ${r.takeoverLog.map((l) => `${l.node} ${l.silentMs === null ? '?' : l.silentMs.toFixed(0)} ms silent + ${l.applyMs.toFixed(1)} ms nft`).join(', ')}` : ''}${r.tcp ? `; tcp survivors ${r.tcp.survivors.resets} resets/${r.tcp.survivors.stalls} stalls/${r.tcp.survivors.new_failed} failed new, victim's ${r.tcp.victim.resets} resets/${r.tcp.victim.stalls} stalls/${r.tcp.victim.new_failed} failed new` : ''}`;
+  const v6 = r.v6 ? `; IPv6 gap ${r.v6.gapsMs.length > 0 ? `${Math.min(...r.v6.gapsMs).toFixed(0)}-${Math.max(...r.v6.gapsMs).toFixed(0)} ms` : 'n/a'}, duplicates ${r.v6.duplicates}, lost ${r.v6.lostSurvivors} (victim's clients ${r.v6.lostVictim})` : '';
+  return `[failover] run ${r.run}/${runs} ${r.fault} ${r.victim}: gap ${gap}${v6}, duplicates ${r.duplicates}, lost ${r.lostSurvivors} (victim's clients ${r.lostVictim})${r.falseTakeovers > 0 ? `, false takeovers ${r.falseTakeovers}` : ''}${r.proberBehind > 0 ? `, prober behind ${r.proberBehind}x` : ''}${r.leaseStops.length > 0 ? `, lease stopped on ${r.leaseStops.join(',')}` : ''}${r.takeoverLog.length > 0 ? `, decided ${r.takeoverLog.map((l) => `${l.node} ${l.silentMs === null ? '?' : l.silentMs.toFixed(0)} ms silent + ${l.applyMs.toFixed(1)} ms nft`).join(', ')}` : ''}${r.tcp ? `; tcp survivors ${r.tcp.survivors.resets} resets/${r.tcp.survivors.stalls} stalls/${r.tcp.survivors.new_failed} failed new, victim's ${r.tcp.victim.resets} resets/${r.tcp.victim.stalls} stalls/${r.tcp.victim.new_failed} failed new` : ''}`;
 }
 
 /** Runs `runs` faults on a live lab, victims in turn; the first run keeps its timeline for --svg. */
-export async function failoverSeries(info: LabInfo, o: { fault: FaultKind; runs: number; perClient: number; seed: number; lossPercent?: number; svg?: string; profile: string; tcp?: TcpLoad; timingScale?: number; log?: (line: string) => void }): Promise<RunResult[]> {
+export async function failoverSeries(info: LabInfo, o: { fault: FaultKind; runs: number; perClient: number; seed: number; lossPercent?: number; svg?: string; profile: string; tcp?: TcpLoad; timingScale?: number; ipv6?: boolean; log?: (line: string) => void }): Promise<RunResult[]> {
   const out: RunResult[] = [];
   // Slower timers (--timing-scale k) fail over later: 300 ms more of probing per step of k.
   const durationMs = probeWindowMs(o.fault) + ((o.timingScale ?? 1) - 1) * 300;
   for (let i = 1; i <= o.runs; i++) {
     const victim = info.nodes[(i - 1) % info.nodes.length];
     if (!victim) break;
-    const r = await failoverRun(info, { run: i, fault: o.fault, victim, perClient: o.perClient, durationMs, seed: o.seed + i, faultOptions: { lossPercent: o.lossPercent ?? DEFAULT_LOSS_PERCENT }, timeline: i === 1 && o.svg !== undefined, ...(o.tcp ? { tcp: o.tcp } : {}) });
+    const r = await failoverRun(info, { run: i, fault: o.fault, victim, perClient: o.perClient, durationMs, seed: o.seed + i, faultOptions: { lossPercent: o.lossPercent ?? DEFAULT_LOSS_PERCENT }, timeline: i === 1 && o.svg !== undefined, ...(o.tcp ? { tcp: o.tcp } : {}), ...(o.ipv6 === true ? { ipv6: true } : {}) });
     out.push(r);
     (o.log ?? ((l: string) => void process.stderr.write(`${l}\n`)))(runLine(r, o.runs));
     if (i === 1 && o.svg !== undefined) {
@@ -94,6 +99,7 @@ export function registerLabFailover(lab: Command): void {
     .option('--udp-idle-ms <ms>', 'handover.udpIdleMs in every node config: short, so a planned stop whose UDP flows end with the probe window finishes within the run', '1000')
     .option('--no-udp-per-flow', 'daemons without the per-flow UDP hand-over (handover.udpPerFlow: false), to show what it prevents')
     .option('--svg <file>', 'draw the first run as an SVG timeline (one lane per client address)')
+    .option('--ipv6', 'dual stack: also probe the VIP6 from as many IPv6 client addresses in the same runs, and report both families side by side')
     .option('--json', 'print {summary, runs} as JSON')
     .addHelpText('after', `
 Each run probes from 3 client namespaces (per-client addresses owned by the victim and as many
@@ -140,10 +146,10 @@ Examples:
         const timing = o.timing === undefined ? undefined : parseTimingOverrides(o.timing);
         let upMs: LabInfo['upMs'];
         const results = await withLabCleanup(o.name, async () => {
-          const info = await labUp({ name: o.name, nodes: Number(o.nodes), clients: 3, addrs: 60, seed, buckets: 256, profile: o.profile === 'fast' ? 'fast' : 'default', affinity: 'address', router: o.router === true, hbLink: o.hbLink as HbLink, dataPathCheck: o.datapathCheck, ...(o.udpPerFlow === false ? { udpPerFlow: false } : { udpIdleMs: Number(o.udpIdleMs) }), ...(timing ? { timing } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) }, { onProgress: (m) => void process.stderr.write(`[lab] ${m}\n`) });
+          const info = await labUp({ name: o.name, nodes: Number(o.nodes), clients: 3, addrs: 60, seed, buckets: 256, profile: o.profile === 'fast' ? 'fast' : 'default', affinity: 'address', router: o.router === true, hbLink: o.hbLink as HbLink, dataPathCheck: o.datapathCheck, ...(o.udpPerFlow === false ? { udpPerFlow: false } : { udpIdleMs: Number(o.udpIdleMs) }), ...(o.ipv6 === true ? { ipv6: true } : {}), ...(timing ? { timing } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) }, { onProgress: (m) => void process.stderr.write(`[lab] ${m}\n`) });
           upMs = info.upMs;
           if (upMs) process.stderr.write(`[lab] up: every daemon serving after ${upMs.serving} ms, balanced after ${upMs.balanced} ms\n`);
-          return failoverSeries(info, { fault, runs, perClient: Number(o.perClient), seed, lossPercent: Number(o.lossPercent), profile: o.profile, ...(o.svg !== undefined ? { svg: o.svg } : {}), ...(o.tcp === true ? { tcp: DEFAULT_TCP_LOAD } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) });
+          return failoverSeries(info, { fault, runs, perClient: Number(o.perClient), seed, lossPercent: Number(o.lossPercent), profile: o.profile, ...(o.svg !== undefined ? { svg: o.svg } : {}), ...(o.tcp === true ? { tcp: DEFAULT_TCP_LOAD } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}), ...(o.ipv6 === true ? { ipv6: true } : {}) });
         });
         const s = summarize(fault, results);
         if (o.json) printJson({ summary: { ...s, profile: o.profile, ...(timing ? { timing } : {}), nodes: Number(o.nodes), router: o.router === true, hbLink: o.hbLink, dataPathCheck: o.datapathCheck, ...(upMs ? { upMs } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) }, runs: results });

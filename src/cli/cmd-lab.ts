@@ -9,7 +9,7 @@ import { summarize } from '../../lab/failover.js';
 import { registerLabCompare } from './cmd-lab-compare.js';
 import { LAB_SUMMARY } from './lab-entry.js';
 
-interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean; router?: boolean; hbLink?: string; timing?: string; timingScale?: string }
+interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean; router?: boolean; hbLink?: string; timing?: string; timingScale?: string; ipv6?: boolean; affinity?: string }
 
 function specOf(o: UpOptions): LabSpec {
   return {
@@ -20,8 +20,9 @@ function specOf(o: UpOptions): LabSpec {
     seed: o.seed === undefined ? Math.floor(Math.random() * 0x7fffffff) : Number(o.seed),
     buckets: Number(o.buckets),
     profile: o.profile === 'fast' ? 'fast' : 'default',
-    affinity: 'address',
+    affinity: (o.affinity ?? 'address') as LabSpec['affinity'],
     router: o.router === true,
+    ...(o.ipv6 === true ? { ipv6: true } : {}),
     hbLink: (o.hbLink ?? 'data') as HbLink,
     ...(o.timing === undefined ? {} : { timing: parseTimingOverrides(o.timing) }),
     ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}),
@@ -42,7 +43,9 @@ function labOptions(cmd: Command, defaults: { nodes: string; clients: string; ad
     .option('--timing <k=v,...>', `timing values over the profile's, checked like a config file (keys: ${TIMING_KEYS.join(', ')})`)
     .option('--router', 'clients behind a router namespace: every frame reaches the cluster with the router\'s MAC')
     .option('--hb-link <where>', `heartbeats on: ${HB_LINKS.join(' | ')} (separate: their own bridge; both: two links)`, 'data')
-    .option('--timing-scale <k>', 'multiply the profile\'s heartbeat interval, lease and renewal period by k in every node config (large labs on few cores)');
+    .option('--timing-scale <k>', 'multiply the profile\'s heartbeat interval, lease and renewal period by k in every node config (large labs on few cores)')
+    .option('--ipv6', 'dual stack: the cluster also serves the VIP6 fd00:200::1 and every client gets as many IPv6 source addresses as IPv4 ones (flat topology)')
+    .option('--affinity <a>', 'hash affinity written into every node config: address | address+port | network', 'address');
 }
 
 export function summarizeAnswers(lab: LabInfo, r: AnswerReport): string {
@@ -70,7 +73,7 @@ clients <prefix>-c1..cC with many source addresses. Needs root and \`make setup\
       try {
         const info = await withLabCleanup(o.name, () => labUp(specOf(o), { onProgress: progress }), { keep: true });
         if (o.json) printJson(info);
-        else process.stdout.write(`lab ${info.name} is up: VIP ${info.vip}, VMAC ${info.vmac}, ${info.nodes.length} nodes, ${info.clients.reduce((s, c) => s + c.addresses.length, 0)} client addresses.\nState and logs: ${info.dir}\nRemove it with: vmac lab down --name ${info.name}\n`);
+        else process.stdout.write(`lab ${info.name} is up: VIP ${info.vip}${info.vip6 ? ` and VIP6 ${info.vip6}` : ''}, VMAC ${info.vmac}, ${info.nodes.length} nodes, ${info.clients.reduce((s, c) => s + c.addresses.length, 0)} client addresses.\nState and logs: ${info.dir}\nRemove it with: vmac lab down --name ${info.name}\n`);
       } catch (err) {
         process.exitCode = reportError(err);
       }
@@ -96,13 +99,17 @@ clients <prefix>-c1..cC with many source addresses. Needs root and \`make setup\
     .description('probe every client address of a running lab once: who answers, against `vmac which`')
     .option('--name <prefix>', 'namespace prefix', 'vlab')
     .option('--json', 'print the per-address report')
-    .action(async (o: { name: string; json?: boolean }) => {
+    .option('--family <f>', 'which client addresses probe: 4 | 6 | both (6 and both need a lab built with --ipv6)', '4')
+    .action(async (o: { name: string; json?: boolean; family: string }) => {
       try {
         const info = readLabInfo(o.name);
-        const r = await checkAnswers(info);
-        if (o.json) printJson(r);
-        else process.stdout.write(`${summarizeAnswers(info, r)}\n`);
-        if (r.mismatches.length > 0 || r.duplicates > 0) process.exitCode = EXIT_FAILURE;
+        const families: (4 | 6)[] = o.family === 'both' ? [4, 6] : o.family === '6' ? [6] : [4];
+        for (const family of families) {
+          const r = await checkAnswers(info, { family });
+          if (o.json) printJson({ family, ...r });
+          else process.stdout.write(`${families.length > 1 ? `IPv${family}:\n` : ''}${summarizeAnswers(info, r)}\n`);
+          if (r.mismatches.length > 0 || r.duplicates > 0) process.exitCode = EXIT_FAILURE;
+        }
       } catch (err) {
         process.exitCode = reportError(err);
       }

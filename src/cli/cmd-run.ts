@@ -1,5 +1,6 @@
 import { conntrackTool } from '../takeover/conntrack-tool.js';
 import { conntrackNetlink } from '../takeover/conntrack-netlink.js';
+import { withVip6Connections } from '../takeover/conntrack-dual.js';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { startDaemon } from '../daemon/node-daemon.js';
@@ -11,6 +12,7 @@ import { openRtnetlink } from '../../native-shims/netlink.js';
 import { openPcapPort } from '../../native-shims/pcap.js';
 import { nftDataPath } from '../vmac/nft-datapath.js';
 import { procSysctl } from '../vmac/sysctl.js';
+import { udpJoinGroup6 } from '../vmac/solicited-node.js';
 import { systemClock } from '../util/clock.js';
 import { parseIp } from '../util/ip.js';
 import { openUdpTransport } from '../ha/transport.js';
@@ -26,10 +28,20 @@ import { startOperatorExtras, withCounterReadBeforeMove } from './operator-wirin
 import { openIcmpEcho } from '../../native-shims/raw-socket.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_RESTART, reportError } from './output.js';
 
-/** Only ARP requests asking for the VIP wake the daemon: the kernel filters the rest. */
-export function arpCaptureFilter(vip: string): string {
+/**
+ * Only ARP requests asking for the VIP wake the daemon, and with a VIP6 the NS and NA whose
+ * target is the VIP6 (ICMPv6 right after the IPv6 header, as ND always is; NA so that a conflict
+ * is seen): the kernel filters the rest.
+ */
+export function arpCaptureFilter(vip: string, vip6: string | null = null): string {
   const hex = Array.from(parseIp(vip).bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-  return `arp and arp[6:2] == 1 and arp[24:4] == 0x${hex}`;
+  const arp = `arp and arp[6:2] == 1 and arp[24:4] == 0x${hex}`;
+  if (vip6 === null) return arp;
+  const b = parseIp(vip6).bytes;
+  const word = (i: number): string => `0x${Array.from(b.subarray(i, i + 4), (x) => x.toString(16).padStart(2, '0')).join('')}`;
+  // ip6[40] is the ICMPv6 type, ip6[48..63] the ND target address.
+  const target = [0, 4, 8, 12].map((i) => `ip6[${48 + i}:4] == ${word(i)}`).join(' and ');
+  return `(${arp}) or (ip6 and ip6[6] == 58 and (ip6[40] == 135 or ip6[40] == 136) and ${target})`;
 }
 
 export function registerRun(program: Command): void {
@@ -73,15 +85,22 @@ heartbeat loop runs.`)
             const rtnl = openRtnetlink();
             const daemon = await startDaemon(cfg, {
               dataPath: (plan) => withCounterReadBeforeMove(nftDataPath(nft, plan), (remove) => surface?.beforeMove(remove)),
-              // ctnetlink through our shim; VMAC_CONNTRACK=tool: the old `conntrack -L` child (cost comparison only).
-              conntrack: (c) => (process.env.VMAC_CONNTRACK === 'tool' ? conntrackTool(c.vip, c.hash, c.buckets) : conntrackNetlink(c.vip, c.hash, c.buckets)),
+              // ctnetlink through our shim; VMAC_CONNTRACK=tool: the old `conntrack -L` child (cost
+              // comparison only). The shim reads IPv4 entries: a VIP6's connections are listed by the tool.
+              conntrack: (c) => {
+                const v4 = process.env.VMAC_CONNTRACK === 'tool' ? conntrackTool(c.vip, c.hash, c.buckets) : conntrackNetlink(c.vip, c.hash, c.buckets);
+                return c.vip6 ? withVip6Connections(v4, conntrackTool(c.vip6, c.hash, c.buckets)) : v4;
+              },
               // VMAC_HANDOVER=off: planned moves break connections (only to show what the hand-over prevents).
               graceful: process.env.VMAC_HANDOVER !== 'off',
+              // VMAC_ICMP_STEERING=off: ICMP errors hashed on the router that sent them (only to show the path-MTU black hole steering prevents).
+              icmpSteering: process.env.VMAC_ICMP_STEERING !== 'off',
               // VMAC_RESTART_WINDOW_MS: the hitless-restart window (default 15 s).
               ...(process.env.VMAC_RESTART_WINDOW_MS ? { restartWindowMs: Number(process.env.VMAC_RESTART_WINDOW_MS) } : {}),
               rtnl,
               sysctl: procSysctl,
-              openPacketPort: (ifname) => reopeningPort((onLinkError) => openPcapPort({ ifname, filter: arpCaptureFilter(cfg.vip), onLinkError }), systemClock, log.child({ module: 'capture', ifname })),
+              openPacketPort: (ifname) => reopeningPort((onLinkError) => openPcapPort({ ifname, filter: arpCaptureFilter(cfg.vip, cfg.vip6 ?? null), onLinkError }), systemClock, log.child({ module: 'capture', ifname })),
+              joinGroup6: udpJoinGroup6,
               openTransport: (addresses, port) => openUdpTransport(addresses, port, (err) => log.error({ err, event: 'heartbeat-socket-error' }, err.message)),
               loadKey: loadKeyFile,
               clock: systemClock,

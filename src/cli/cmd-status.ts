@@ -30,7 +30,7 @@ export function haLines(s: DaemonStatus): string[] {
 function render(s: DaemonStatus): string {
   const c = s.cluster;
   const lines = [
-    `service ${s.service}: VIP ${s.vip} as ${s.vmac} (this node's MAC ${s.realMac})`,
+    `service ${s.service}: VIP ${s.vip}${s.vip6 === undefined ? '' : ` and VIP6 ${s.vip6}`} as ${s.vmac} (this node's MAC ${s.realMac})`,
     `node ${c.self.name} (id ${c.self.id}): ${c.self.state}; lease: ${c.quorum.lease}; quorum: ${c.quorum.has ? 'yes' : 'NO'} (needs ${c.quorum.size})`,
     `view epoch ${c.view.epoch}, agreed map ${c.view.digest}, absent: ${c.view.absent.length === 0 ? 'none' : c.view.absent.join(',')}; owns ${c.owned.length} buckets${c.view.disagreeing.length === 0 ? '' : `; MAP DISAGREEMENT with node(s) ${c.view.disagreeing.join(',')} (see the log)`}`,
     '',
@@ -41,6 +41,7 @@ function render(s: DaemonStatus): string {
     `heartbeats sent ${c.heartbeats.sent}; received per link ${c.heartbeats.perLinkReceived.join(' / ')}; ` +
       Object.entries(c.heartbeats.received).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', '),
     `arp: ${Object.entries(s.arp).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'no requests yet'}`,
+    ...(s.nd === undefined ? [] : [`nd: ${Object.entries(s.nd).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'no solicitations yet'}`]),
 
     ...haLines(s),
     ...dataPathLines(s),

@@ -37,7 +37,9 @@ With a daemon running for this service, the answer follows its current view (aft
 the survivor that took the client's bucket); otherwise the balanced map of the config.
 Examples:
   vmac which 192.0.2.7 --config /etc/vmac/web.yaml
-  vmac which 192.0.2.7 --port 40000 --config /etc/vmac/web.yaml --json`)
+  vmac which 192.0.2.7 --port 40000 --config /etc/vmac/web.yaml --json
+  vmac which 2001:db8:7::42 --config /etc/vmac/web.yaml     (dual stack: hashed by the IPv6
+      address, /prefixLength6 under network affinity, into the same bucket map)`)
     .action(async (client: string, opts: { config: string; port?: string; json?: boolean }) => {
       try {
         const cfg = loadConfig(opts.config);
@@ -55,7 +57,10 @@ Examples:
         const live = await liveMap(cfg);
         const ownerId = ownerOf(live.map, bucket);
         const owner = cfg.nodes.find((n) => n.id === ownerId)?.name ?? null;
-        if (opts.json) printJson({ client: addr, port: sport ?? null, bucket, owner, ownerId, source: live.source, absent: live.absent });
+        // One bucket map for both families; a family without its VIP has no clients to answer.
+        const family = parseIp(addr).family;
+        if (family === 6 && (cfg.vip6 ?? null) === null) process.stderr.write(`vmac: note: ${opts.config} has no vip6: IPv6 clients are not served (the bucket is what they would hash to)\n`);
+        if (opts.json) printJson({ client: addr, family, port: sport ?? null, bucket, owner, ownerId, source: live.source, absent: live.absent });
         else process.stdout.write(`${addr}${sport === undefined ? '' : `:${sport}`} -> bucket ${bucket} -> ${owner ?? '(none)'} (id ${ownerId}; ${live.source === 'daemon' ? `the running daemon's view${live.absent.length > 0 ? `, absent: ${live.absent.join(',')}` : ''}` : 'balanced map from the config: no daemon answered'})\n`);
       } catch (err) {
         process.exitCode = reportError(err);

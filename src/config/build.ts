@@ -23,6 +23,7 @@ export function buildConfig(raw: RawConfig, file: string): VmacConfig {
     service: raw.service,
     interface: raw.interface,
     vip,
+    vip6: raw.vip6 === undefined ? null : parseIp(raw.vip6).text,
     vmac: resolveVmac(raw.vmac ?? d.vmac, vip),
     mode: raw.mode ?? d.mode,
     buckets: raw.buckets ?? d.buckets,

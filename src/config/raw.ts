@@ -19,6 +19,7 @@ export interface RawConfig extends RawHaSections {
   service: string;
   interface: string;
   vip: string;
+  vip6?: string;
   vmac?: string;
   mode?: 'unicast';
   buckets?: number;

@@ -39,7 +39,7 @@ const MESSAGES: Readonly<Record<string, (value: unknown) => string>> = {
   interface: must('a Linux interface name: 1..15 characters, no "/", ":" or whitespace, not "." or ".."'),
   vip: (v) =>
     typeof v === 'string' && isIPv6(v.trim())
-      ? `${JSON.stringify(v)} is IPv6; IPv6 VIPs need neighbour discovery (ND) answering, which is not built yet — use an IPv4 address`
+      ? `${JSON.stringify(v)} is IPv6: vip holds the IPv4 VIP; put an IPv6 VIP in vip6 (both for dual stack)`
       : must('an IPv4 address like 10.200.0.1')(v),
   vmac: must('"auto" or a MAC address like 02:bf:0a:c8:00:01'),
   'hash.seed': must('a u32: a number 0..4294967295 or a hex string "0x0".."0xffffffff"'),

@@ -19,6 +19,7 @@ export function semanticProblems(raw: RawConfig, structural: readonly ConfigProb
   const clean = (prefix: string): boolean => !structural.some((p) => isWithin(p.path, prefix));
   return [
     ...(clean('vip') ? vipProblems(raw.vip) : []),
+    ...(clean('vip6') && raw.vip6 !== undefined ? vip6Problems(raw.vip6) : []),
     ...(clean('vmac') && raw.vmac !== undefined ? vmacProblems(raw.vmac) : []),
     ...nodeProblems(raw, clean),
     ...heartbeatProblems(raw, clean),
@@ -58,6 +59,30 @@ function vipProblems(vip: string): ConfigProblem[] {
   return what === undefined ? [] : [{ path: 'vip', message: `must be a unicast IPv4 address a client can reach, got ${vip}, which is ${what}` }];
 }
 
+/**
+ * The VIP6 is answered for (Neighbour Discovery) by every node: it must be a unicast address a
+ * client reaches through the cluster interface. Link-local addresses are per link and every node
+ * already has its own; multicast, unspecified, loopback and IPv4-mapped addresses are never a
+ * host's unicast destination on the wire.
+ */
+export function vip6Problems(vip6: string): ConfigProblem[] {
+  let ip;
+  try { ip = parseIp(vip6); } catch { ip = undefined; }
+  if (ip?.family !== 6 || vip6.includes('%')) {
+    return [{ path: 'vip6', message: `must be an IPv6 address like 2001:db8:200::1 (the IPv4 VIP goes in vip), got ${JSON.stringify(vip6)}` }];
+  }
+  const b = ip.bytes;
+  const zeroUpTo = (n: number): boolean => b.subarray(0, n).every((x) => x === 0);
+  const what =
+    (b[0] ?? 0) === 0xff ? 'multicast (ff00::/8)'
+      : (b[0] ?? 0) === 0xfe && ((b[1] ?? 0) & 0xc0) === 0x80 ? 'link-local (fe80::/10)'
+        : zeroUpTo(16) ? 'unspecified (::)'
+          : zeroUpTo(15) && b[15] === 1 ? 'loopback (::1)'
+            : zeroUpTo(10) && b[10] === 0xff && b[11] === 0xff ? 'IPv4-mapped (::ffff:0:0/96): put the IPv4 VIP in vip'
+              : undefined;
+  return what === undefined ? [] : [{ path: 'vip6', message: `must be a global or unique-local unicast IPv6 address a client can reach, got ${ip.text}, which is ${what}` }];
+}
+
 /** In unicast mode clients must be able to send to the VMAC as to any host. */
 function vmacProblems(vmac: string): ConfigProblem[] {
   if (vmac === 'auto') return [];
@@ -90,11 +115,12 @@ function nodeProblems(raw: RawConfig, clean: (prefix: string) => boolean): Confi
   const usable = (field: 'id' | 'name'): Entry[] => entries.filter(([path, n]) => n[field] !== undefined && clean(`${path}.${field}`));
   const hasPeers = Array.isArray(peers) && peers.length > 0;
   const vip = clean('vip') ? canonicalIp(raw.vip) : undefined;
+  const vip6 = clean('vip6') && typeof raw.vip6 === 'string' ? canonicalIp(raw.vip6) : undefined;
   return [
     ...duplicates(usable('id'), 'id'),
     ...duplicates(usable('name'), 'name'),
     ...missingAddresses(entries, hasPeers),
-    ...addressProblems(heartbeatAddresses(entries, clean), vip),
+    ...addressProblems(heartbeatAddresses(entries, clean), new Set([vip, vip6].filter((v): v is string => v !== undefined))),
     ...(hasPeers ? linkCountProblems(entries, clean) : []),
   ];
 }
@@ -159,7 +185,7 @@ function heartbeatAddresses(entries: readonly Entry[], clean: (prefix: string) =
 }
 
 /** Each heartbeat address must parse, be no other node's (on any link) and not be the VIP. */
-function addressProblems(addresses: readonly HeartbeatAddress[], vip: string | undefined): ConfigProblem[] {
+function addressProblems(addresses: readonly HeartbeatAddress[], vips: ReadonlySet<string>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const firstBy = new Map<string, string>();
   for (const { field, owner, link, text: written } of addresses) {
@@ -168,8 +194,8 @@ function addressProblems(addresses: readonly HeartbeatAddress[], vip: string | u
     if (text === undefined) {
       const which = link === 0 ? "the node's heartbeat address" : `the node's heartbeat address on link ${link}`;
       problems.push({ path: field, message: `must be an IPv4 or IPv6 address (${which}), got ${JSON.stringify(written)}` });
-    } else if (text === vip) {
-      problems.push({ path: field, message: `${text} is the VIP; a heartbeat address must be the node's own address` });
+    } else if (vips.has(text)) {
+      problems.push({ path: field, message: `${text} is the ${text.includes(':') ? 'VIP6' : 'VIP'}; a heartbeat address must be the node's own address` });
     } else if (first !== undefined) {
       problems.push({ path: field, message: `${text} is already used by ${first}; each node needs its own heartbeat address on every link` });
     } else {

@@ -52,6 +52,8 @@ export interface VmacConfig extends Partial<HaConfig> {
   readonly service: string;
   readonly interface: string;
   readonly vip: string; // canonical IPv4 text
+  /** The IPv6 VIP (dual stack), canonical text; null or absent: IPv4 only. */
+  readonly vip6?: string | null;
   readonly vmac: string; // resolved aa:bb:cc:dd:ee:ff (never "auto" here)
   readonly mode: Mode;
   readonly buckets: number;

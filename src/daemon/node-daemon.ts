@@ -9,9 +9,12 @@ import type { Logger } from 'pino';
 import type { VmacConfig } from '../config/types.js';
 import type { PacketPort } from '../arp/packet-port.js';
 import { createArpResponder, type ArpResponder } from '../arp/responder.js';
+import { createNdResponder, type NdResponder } from '../arp/nd-responder.js';
+import { joinSolicitedNode, type JoinGroup6 } from '../vmac/solicited-node.js';
 import { createGarpAnnouncer } from '../arp/garp-announcer.js';
 import type { Schedule } from '../arp/garp-burst.js';
 import { nftHashExpr } from '../hash/bucket-of.js';
+import { nftIcmpErrorHashExpr } from '../hash/icmp-error-hash.js';
 import type { BucketMap } from '../hash/bucket-map.js';
 import type { Clock } from '../util/clock.js';
 import type { DataPathPort } from '../vmac/datapath-port.js';
@@ -44,11 +47,15 @@ export interface DaemonPorts {
   readonly rtnl: AddressPort;
   readonly sysctl: SysctlPort;
   readonly openPacketPort: (ifname: string) => PacketPort;
+  /** Dual stack: joins the VIP6's solicited-node group on the cluster interface (absent: not joined, e.g. unit tests). */
+  readonly joinGroup6?: JoinGroup6;
   readonly openTransport: (localAddresses: readonly string[], port: number) => Promise<HeartbeatTransport>;
   readonly loadKey: (path: string) => Uint8Array;
   readonly clock: Clock;
   /** Changes on every restart; ms since the epoch at start in production. */
   readonly incarnation: bigint;
+  /** false: ICMP errors are not steered to the connection's owner (VMAC_ICMP_STEERING=off; to show the black hole it prevents). */
+  readonly icmpSteering?: boolean;
   /** false: planned moves without the hand-over (VMAC_HANDOVER=off; to show the resets it prevents). */
   readonly graceful?: boolean;
   /** Hitless restart window (default DEFAULT_RESTART_WINDOW_MS). */
@@ -82,10 +89,14 @@ export const DEFAULT_RESTART_WINDOW_MS = 15_000;
 export interface DaemonStatus {
   readonly service: string;
   readonly vip: string;
+  /** Dual stack: the VIP6 (absent: IPv4 only). */
+  readonly vip6?: string;
   readonly vmac: string;
   readonly realMac: string;
   readonly cluster: ClusterStatus;
   readonly arp: ReturnType<ArpResponder['stats']>;
+  /** Dual stack: the ND responder's per-outcome counters. */
+  readonly nd?: ReturnType<NdResponder['stats']>;
   readonly resources?: ResourceStatus[];
   readonly watchdog?: { armed: boolean; kicks: number };
   readonly dataPath?: DataPathStatus;
@@ -102,10 +113,20 @@ export interface Daemon {
   stop(reason: StopReason): Promise<void>;
 }
 
-export function dataPathPlan(cfg: VmacConfig): DataPathPlan {
+/** `icmpSteering` false: ICMP errors follow the clients' rule (VMAC_ICMP_STEERING=off, only to show what steering prevents). */
+export function dataPathPlan(cfg: VmacConfig, icmpSteering = true): DataPathPlan {
   const udpFlowTimeoutMs = cfg.handover?.udpFlowTimeoutMs ?? 0;
   const perFlow = udpPerFlowPlan(cfg);
-  return { table: tableName(cfg.service), ifname: cfg.interface, vip: cfg.vip, vmac: cfg.vmac, buckets: cfg.buckets, hashExpr: nftHashExpr(cfg.hash, 4, cfg.buckets), ...(udpFlowTimeoutMs > 0 ? { udpFlowTimeoutMs } : {}), ...(perFlow ? { udpPerFlow: perFlow } : {}) };
+  const vip6 = cfg.vip6 ?? null;
+  return {
+    table: tableName(cfg.service), ifname: cfg.interface, vip: cfg.vip, vmac: cfg.vmac, buckets: cfg.buckets, hashExpr: nftHashExpr(cfg.hash, 4, cfg.buckets),
+    ...(vip6 !== null ? { v6: { vip6, hashExpr6: nftHashExpr(cfg.hash, 6, cfg.buckets) } } : {}),
+    // address+port: fragmented datagrams by address alone (ruleset.ts, `fragments`).
+    ...(cfg.hash.affinity === 'address+port' ? { fragments: { hashExpr4: nftHashExpr({ ...cfg.hash, affinity: 'address' }, 4, cfg.buckets), ...(vip6 !== null ? { hashExpr6: nftHashExpr({ ...cfg.hash, affinity: 'address' }, 6, cfg.buckets) } : {}) } } : {}),
+    ...(icmpSteering ? { icmpErrors: { hashExpr4: nftIcmpErrorHashExpr(cfg.hash, 4, cfg.buckets), ...(vip6 !== null ? { hashExpr6: nftIcmpErrorHashExpr(cfg.hash, 6, cfg.buckets) } : {}) } } : {}),
+    ...(udpFlowTimeoutMs > 0 ? { udpFlowTimeoutMs } : {}),
+    ...(perFlow ? { udpPerFlow: perFlow } : {}),
+  };
 }
 
 export function scheduleOn(clock: Clock): Schedule {
@@ -119,7 +140,7 @@ export function scheduleOn(clock: Clock): Schedule {
 const NO_TRANSPORT: HeartbeatTransport = { send: () => undefined, onMessage: () => undefined, close: () => undefined };
 
 export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logger): Promise<Daemon> {
-  const dp = ports.dataPath(dataPathPlan(cfg));
+  const dp = ports.dataPath(dataPathPlan(cfg, ports.icmpSteering !== false));
   const cleanups: (() => Promise<void> | void)[] = [];
   const kernelCleanups = new Set<() => Promise<void> | void>(); // skipped on a hitless restart
   let keepKernel = false;
@@ -142,12 +163,13 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     // What a predecessor that died without stopping had changed (host-record.ts), read before ours.
     const recordPath = hostRecordPath(cfg.control.socket, cfg.service);
     const record = ports.serveControl ? readHostRecord(recordPath, cfg.service) : null;
-    const prepared: HostChanges = mergeHostChanges(await prepareHost(ports, cfg.interface, cfg.vip), record, cfg.interface, cfg.vip);
+    const vip6 = cfg.vip6 ?? null;
+    const prepared: HostChanges = mergeHostChanges(await prepareHost(ports, cfg.interface, cfg.vip, vip6), record, cfg.interface, cfg.vip);
     // The VIP and sysctls the predecessor changed are ours to restore on a later stop.
-    const host: HostChanges = adopt && inherited ? { ...prepared, vipAdded: inherited.vipAdded, sysctlsBefore: new Map(inherited.sysctlsBefore) } : prepared;
+    const host: HostChanges = adopt && inherited ? { ...prepared, vipAdded: inherited.vipAdded, ...(vip6 !== null ? { vip6Added: inherited.vip6Added === true } : {}), sysctlsBefore: new Map(inherited.sysctlsBefore) } : prepared;
     if (ports.serveControl) writeHostRecord(recordPath, { version: 1, service: cfg.service, ifname: cfg.interface, vip: cfg.vip, vipAdded: host.vipAdded, sysctlsBefore: [...host.sysctlsBefore] });
     const restore = async (): Promise<void> => {
-      await restoreHost(ports, host, cfg.vip);
+      await restoreHost(ports, host, cfg.vip, vip6);
       if (ports.serveControl) removeHostRecord(recordPath);
     };
     const teardown = (): void => dp.teardown();
@@ -163,7 +185,11 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     cleanups.push(() => packets.close());
     const arpLog = log.child({ module: 'arp', ifname: cfg.interface });
     const identity = { vip: cfg.vip, vmac: cfg.vmac, realMac: host.link.mac };
-    const announcer = createGarpAnnouncer({ port: packets, ...identity, count: cfg.arp.garpCount, intervalMs: cfg.arp.garpIntervalMs, refreshMs: cfg.arp.refreshMs, schedule: scheduleOn(ports.clock), log: arpLog });
+    if (vip6 !== null && ports.joinGroup6) {
+      const membership = await joinSolicitedNode(ports.joinGroup6, cfg.interface, vip6);
+      cleanups.push(() => membership.leave());
+    }
+    const announcer = createGarpAnnouncer({ port: packets, ...identity, vip6, count: cfg.arp.garpCount, intervalMs: cfg.arp.garpIntervalMs, refreshMs: cfg.arp.refreshMs, schedule: scheduleOn(ports.clock), log: arpLog });
     cleanups.push(() => announcer.close());
     const transport = cfg.peers.length === 0 ? NO_TRANSPORT : await ports.openTransport(cfg.node.addresses, cfg.heartbeat.port);
     // Fencing, the two-node tie-breaker and the watchdog (issue 5), before the cluster uses them.
@@ -212,8 +238,12 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     }
     const responder = createArpResponder({ port: packets, ...identity, decide: arpDecider(cfg, () => cluster.currentMap(), () => cluster.serving(), () => cluster.arpStandInFor()), log: arpLog });
     cleanups.push(() => responder.close());
+    // Neighbour Discovery answers with the same policy: the owner of the soliciting address's bucket.
+    const nd = vip6 === null ? null : createNdResponder({ port: packets, vip6, vmac: cfg.vmac, realMac: host.link.mac, decide: arpDecider(cfg, () => cluster.currentMap(), () => cluster.serving(), () => cluster.arpStandInFor()), log: log.child({ module: 'nd', ifname: cfg.interface }) });
+    if (nd) cleanups.push(() => nd.close());
     const status = (): DaemonStatus => ({
-      service: cfg.service, vip: cfg.vip, vmac: cfg.vmac, realMac: host.link.mac, cluster: cluster.status(), arp: responder.stats(),
+      service: cfg.service, vip: cfg.vip, ...(vip6 !== null ? { vip6 } : {}), vmac: cfg.vmac, realMac: host.link.mac, cluster: cluster.status(), arp: responder.stats(),
+      ...(nd ? { nd: nd.stats() } : {}),
       ...(resourceSet ? { resources: resourceSet.status() } : {}),
       ...(watchdog ? { watchdog: { armed: watchdog.armed, kicks: watchdog.kicks() } } : {}),
       ...(dataPath ? { dataPath: dataPath.status() } : {}),
@@ -228,7 +258,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       });
       cleanups.push(() => control.close());
     }
-    log.info({ event: 'ready', vip: cfg.vip, vmac: cfg.vmac, realMac: host.link.mac, nodes: cfg.nodes.length, buckets: cfg.buckets, intervalMs: cfg.timing.intervalMs, deadMs: cfg.timing.intervalMs * cfg.timing.deadAfter, leaseMs: cfg.timing.leaseMs, renewMs: cfg.timing.renewMs }, 'data path up, joining the cluster');
+    log.info({ event: 'ready', vip: cfg.vip, ...(vip6 !== null ? { vip6 } : {}), vmac: cfg.vmac, realMac: host.link.mac, nodes: cfg.nodes.length, buckets: cfg.buckets, intervalMs: cfg.timing.intervalMs, deadMs: cfg.timing.intervalMs * cfg.timing.deadAfter, leaseMs: cfg.timing.leaseMs, renewMs: cfg.timing.renewMs }, 'data path up, joining the cluster');
     let stopping: Promise<void> | null = null;
     return {
       status,
@@ -242,7 +272,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
               writeRestartState(statePath, {
                 version: 1, service: cfg.service, incarnation: ports.incarnation.toString(),
                 leaseUntilEpochMs: Date.now() + (a.untilMs - ports.clock.nowMs()),
-                phases: [...a.phases], grants: [...a.grants], vipAdded: host.vipAdded, sysctlsBefore: [...host.sysctlsBefore],
+                phases: [...a.phases], grants: [...a.grants], vipAdded: host.vipAdded, ...(host.vip6Added !== undefined ? { vip6Added: host.vip6Added } : {}), sysctlsBefore: [...host.sysctlsBefore],
                 ...(a.udpKept ? { udpKept: [...a.udpKept] } : {}),
               });
               keepKernel = true;

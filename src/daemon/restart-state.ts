@@ -18,6 +18,8 @@ export interface RestartState {
   readonly phases: readonly (readonly [number, BucketPhase])[];
   readonly grants: readonly (readonly [number, number])[];
   readonly vipAdded: boolean;
+  /** Dual stack: whether the VIP6 on lo is ours to remove (absent: no VIP6, or an older file). */
+  readonly vip6Added?: boolean;
   readonly sysctlsBefore: readonly (readonly [string, string])[];
   /** Buckets whose UDP the old process kept (UDP flow timeout; absent in older files). */
   readonly udpKept?: readonly number[];

@@ -42,8 +42,8 @@ export function createMetrics(src: MetricsSource, withProcessMetrics = true): Vm
   let totalsSnap: BucketTotals | null = null;
 
   // Refresh the snapshots once per scrape: vmac_info is the first of ours to be collected.
-  new Gauge({ ...r, name: 'vmac_info', help: 'Constant 1, labelled with the service identity.', labelNames: ['service', 'node', 'vip', 'vmac'],
-    collect() { snap = src.status(); totalsSnap = src.totals(); this.reset(); this.set({ service: snap.service, node: self, vip: snap.vip, vmac: snap.vmac }, 1); } });
+  new Gauge({ ...r, name: 'vmac_info', help: 'Constant 1, labelled with the service identity.', labelNames: ['service', 'node', 'vip', 'vip6', 'vmac'],
+    collect() { snap = src.status(); totalsSnap = src.totals(); this.reset(); this.set({ service: snap.service, node: self, vip: snap.vip, vip6: snap.vip6 ?? '', vmac: snap.vmac }, 1); } });
   new Gauge({ ...r, name: 'vmac_quorum', help: '1 while this node sees a majority of the configured nodes.', collect() { this.set(snap.cluster.quorum.has ? 1 : 0); } });
   new Gauge({ ...r, name: 'vmac_quorum_size_nodes', help: 'Nodes needed for a majority.', collect() { this.set(snap.cluster.quorum.size); } });
   new Gauge({ ...r, name: 'vmac_lease_active', help: '1 while this node renews its kernel lease (answers its buckets).', collect() { this.set(snap.cluster.self.servingSinceMs === null ? 0 : 1); } });
@@ -94,6 +94,8 @@ export function createMetrics(src: MetricsSource, withProcessMetrics = true): Vm
       this.reset();
       for (const n of snap.cluster.nodes) n.links.forEach((ms, link) => { if (ms !== null) this.set({ node: n.name, link: String(link) }, ms / 1000); });
     } });
+  new Counter({ ...r, name: 'vmac_nd_solicitations_total', help: 'Neighbour Discovery frames for the VIP6 seen by the ND responder, by outcome (dual stack only; none without a VIP6).', labelNames: ['outcome'],
+    collect() { this.reset(); for (const [outcome, n] of Object.entries(snap.nd ?? {})) if (typeof n === 'number') this.inc({ outcome }, n); } });
   new Counter({ ...r, name: 'vmac_arp_requests_total', help: 'ARP requests for the VIP seen by the responder, by outcome.', labelNames: ['outcome'],
     collect() { this.reset(); for (const [outcome, n] of Object.entries(snap.arp)) if (typeof n === 'number') this.inc({ outcome }, n); } });
 

@@ -10,30 +10,43 @@
 import { execFile } from 'node:child_process';
 import type { HashConfig } from '../config/types.js';
 import { bucketOf } from '../hash/bucket-of.js';
+import { parseIp } from '../util/ip.js';
 import type { ConntrackPort } from './conntrack-port.js';
 
 /** TCP states that still carry a connection (TIME_WAIT and CLOSE are over: their packets are late). */
 const LIVE = new Set(['SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'SYN_SENT2']);
 
-/** Buckets of the clients in `conntrack -L` output lines (orig direction: src = client, dst = VIP). */
-export function busyFromListing(text: string, vip: string, hash: HashConfig, buckets: number): Set<number> {
+function canonical(text: string): string | null {
+  try { return parseIp(text).text; } catch { return null; }
+}
+
+/**
+ * Buckets of the clients in `conntrack -L` output lines (orig direction: src = client, dst = VIP).
+ * `vip`: the VIP, or with dual stack the VIP and the VIP6 (IPv6 clients hash by their own address).
+ */
+export function busyFromListing(text: string, vip: string | readonly string[], hash: HashConfig, buckets: number): Set<number> {
+  const vips = new Set((typeof vip === 'string' ? [vip] : vip).map((v) => canonical(v)));
   const busy = new Set<number>();
   for (const line of text.split('\n')) {
     const m = /^tcp\s+\d+\s+\d+\s+(\S+)\s+src=(\S+)\s+dst=(\S+)\s+sport=(\d+)\s+dport=(\d+)/.exec(line);
-    if (!m || m[3] !== vip || !LIVE.has(m[1] ?? '')) continue;
+    if (!m || !vips.has(canonical(m[3] ?? '')) || !LIVE.has(m[1] ?? '')) continue;
     busy.add(bucketOf({ addr: m[2] as string, sport: Number(m[4]) }, hash, buckets));
   }
   return busy;
 }
 
-export function conntrackTool(vip: string, hash: HashConfig, buckets: number, bin = 'conntrack', timeoutMs = 2000): ConntrackPort {
+/** `vip`: the VIP, or with dual stack the VIP and the VIP6 (one listing per family, `-f ipv6` for the VIP6). */
+export function conntrackTool(vip: string | readonly string[], hash: HashConfig, buckets: number, bin = 'conntrack', timeoutMs = 2000): ConntrackPort {
+  const vips = typeof vip === 'string' ? [vip] : [...vip];
+  const list = (v: string): Promise<string> => new Promise((resolve, reject) => {
+    const family = v.includes(':') ? ['-f', 'ipv6'] : [];
+    execFile(bin, ['-L', ...family, '-p', 'tcp', '-d', v], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- execFile passes an Error (ExecFileException)
+      if (err) reject(err);
+      else resolve(stdout);
+    });
+  });
   return {
-    busyBuckets: () => new Promise((resolve, reject) => {
-      execFile(bin, ['-L', '-p', 'tcp', '-d', vip], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- execFile passes an Error (ExecFileException)
-        if (err) reject(err);
-        else resolve(busyFromListing(stdout, vip, hash, buckets));
-      });
-    }),
+    busyBuckets: async () => busyFromListing((await Promise.all(vips.map(list))).join('\n'), vips, hash, buckets),
   };
 }

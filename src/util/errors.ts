@@ -29,7 +29,9 @@ export type ErrorCode =
   | 'VMAC_PING_FAILED'
   | 'VMAC_NATIVE_UNAVAILABLE'
   | 'VMAC_START_FAILED'
-  | 'VMAC_CONNTRACK_FAILED';
+  | 'VMAC_CONNTRACK_FAILED'
+  | 'VMAC_IPV6_DISABLED'
+  | 'VMAC_MLD_FAILED';
 
 export class VmacError extends Error {
   readonly code: ErrorCode;

@@ -2,7 +2,7 @@ import type { NftRunner } from '../../native-shims/nftables.js';
 import { VmacError } from '../util/errors.js';
 import type { DataPathPort, DataPathState } from './datapath-port.js';
 import { parseFlowSet, renderFlowFill, renderListFlows, renderStage } from './udp-flow-rules.js';
-import { ctTableName, renderInstall, renderListUdpActive, renderOwnedDelta, renderPhaseChanges, renderRelease, renderRenew, renderTeardown, type DataPathPlan } from './ruleset.js';
+import { CT_FAMILY, ctTableName, renderInstall, renderListUdpActive, renderOwnedDelta, renderPhaseChanges, renderRelease, renderRenew, renderTeardown, type DataPathPlan } from './ruleset.js';
 
 /** The data path in the kernel, through one long-lived libnftables context. */
 export function nftDataPath(nft: NftRunner, plan: DataPathPlan): DataPathPort {
@@ -45,7 +45,7 @@ function firstLine(text: string): string {
 export function inspectTable(nft: NftRunner, plan: Pick<DataPathPlan, 'table'>): DataPathState {
   const owned = nft.run(`list map netdev ${plan.table} owned`, true);
   if (owned.rc !== 0) return { installed: false, owned: [], incoming: [], draining: [], leaseRemainingMs: null };
-  const phase = nft.run(`list map ip ${ctTableName(plan.table)} phase`, true);
+  const phase = nft.run(`list map ${CT_FAMILY} ${ctTableName(plan.table)} phase`, true);
   const { incoming, draining } = phase.rc === 0 ? parsePhaseMap(phase.output) : { incoming: [], draining: [] };
   return { installed: true, owned: parseOwned(owned.output), incoming, draining, leaseRemainingMs: parseLease(nft.run(`list set netdev ${plan.table} alive`).output) };
 }

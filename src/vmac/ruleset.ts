@@ -10,12 +10,23 @@
  *       VMAC + VIP + lease alive           -> pkttype host, jhash -> vmap @owned (accept)
  *       anything else for the VMAC         -> drop (not owned, lease gone, not IPv4 to the VIP)
  *       ARP asking for / claiming the VIP  -> drop (the daemon answers, never the kernel)
+ *   first, with ICMP error steering (plan.icmpErrors): an ICMP error about a packet the VIP (VIP6)
+ *   sent, hashed on the embedded destination (and port) -> vmap @owned, before the clients' rule
+ *   would hash the router that sent it
+ *   with a VIP6 (dual stack), before the "anything else" drop:
+ *       NS / NA whose target is the VIP6   -> drop (the daemon's ND responder answers, never the
+ *                                             kernel; unicast NS to the VMAC would otherwise be
+ *                                             hashed into one node's stack)
+ *       VMAC + VIP6 + lease alive          -> pkttype host, jhash over `ip6 saddr` -> vmap @owned
+ *                                             (the same `owned` map: one bucket map for both families)
  *       everything else                    -> accept (the node's own traffic is untouched)
  *
- *   table ip vmac_<service>_ct             conntrack-aware hand-over (KERNEL-NOTES "Conntrack hand-over")
+ *   table inet vmac_<service>_ct           conntrack-aware hand-over (KERNEL-NOTES "Conntrack hand-over"),
+ *                                          family inet so one `phase` map covers IPv4 and IPv6
  *     map phase { bucket : jump draining | jump incoming }   only buckets being handed over
  *     chain pre (hook prerouting priority -150, after conntrack; policy accept)
  *       VIP from the cluster interface     -> same jhash -> vmap @phase
+ *       VIP6 from the cluster interface    -> the IPv6 jhash -> vmap @phase (dual stack only)
  *     chain draining (old owner)           established,related accepted; new flows dropped
  *     chain incoming (new owner)           established,related + new TCP SYNs + UDP accepted;
  *                                          other new packets (mid-stream TCP of connections the
@@ -39,6 +50,8 @@
  * rule miss, so the node stops answering by itself. One verdict-map lookup replaces set + jump.
  */
 import { renderFlowPhaseChains, renderFlowTable, type UdpPerFlowPlan } from './udp-flow-rules.js';
+import { parseIp } from '../util/ip.js';
+import { icmpErrorMatch } from '../hash/icmp-error-hash.js';
 
 export interface DataPathPlan {
   readonly table: string; // nft table name, e.g. vmac_web
@@ -47,6 +60,20 @@ export interface DataPathPlan {
   readonly vmac: string; // aa:bb:cc:dd:ee:ff
   readonly buckets: number;
   readonly hashExpr: string; // e.g. `jhash ip saddr mod 256 seed 0x5eed` (seed always explicit)
+  /** Dual stack: the IPv6 VIP and its hash expression (`jhash ip6 saddr … mod B seed S`, the same B and S). */
+  readonly v6?: DataPathPlan6;
+  /**
+   * ICMP errors about the VIP's packets hashed on the embedded destination (src/hash/icmp-error-hash.ts),
+   * so they reach the connection's owner; absent: they follow the clients' rule (hashed on the router).
+   */
+  readonly icmpErrors?: IcmpErrorPlan;
+  /**
+   * `address+port` only: fragmented datagrams (any fragment, the first included) hashed by the
+   * client address alone (`jhash ip saddr …` / `jhash ip6 saddr …`), so that every fragment of a
+   * datagram reaches the same node: non-first fragments carry no ports, the clients' rule cannot
+   * hash them and every node would drop them.
+   */
+  readonly fragments?: { readonly hashExpr4: string; readonly hashExpr6?: string };
   /** 0 or absent: UDP moves with the bucket's new flows. Else: one node keeps a moving bucket's UDP until it is quiet this long. */
   readonly udpFlowTimeoutMs?: number;
   /** The per-flow UDP hand-over (udp-flow-rules.ts); ignored while udpFlowTimeoutMs > 0. */
@@ -56,6 +83,16 @@ export interface DataPathPlan {
 /** The per-flow UDP hand-over is rendered (on, and the per-bucket keeper is not). */
 export function perFlowOn(plan: DataPathPlan): plan is DataPathPlan & { udpPerFlow: UdpPerFlowPlan } {
   return plan.udpPerFlow !== undefined && (plan.udpFlowTimeoutMs ?? 0) === 0;
+}
+
+export interface IcmpErrorPlan {
+  readonly hashExpr4: string;
+  readonly hashExpr6?: string; // with a VIP6
+}
+
+export interface DataPathPlan6 {
+  readonly vip6: string; // canonical IPv6 text
+  readonly hashExpr6: string;
 }
 
 /** The set of buckets whose UDP the keeper saw within the flow timeout (only with a timeout). */
@@ -77,9 +114,61 @@ export function tableName(service: string): string {
   return `vmac_${service.replace(/[^a-zA-Z0-9_]/g, '_')}`;
 }
 
-/** The conntrack hand-over table (family ip) beside the netdev table. */
+/** The conntrack hand-over table beside the netdev table. */
 export function ctTableName(table: string): string {
   return `${table}_ct`;
+}
+
+/**
+ * The hand-over table's family: `inet`, so that one table and one `phase` map decide IPv4 and
+ * IPv6 connections alike (both families' rules jump to the same chains).
+ */
+export const CT_FAMILY = 'inet';
+
+/** The VIP6 as the 128-bit hex literal nft compares raw payload with (`@th,64,128 0x…`). */
+export function ipv6Hex(vip6: string): string {
+  return `0x${Array.from(parseIp(vip6).bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * ICMP error steering: before the clients' rules (which would hash the router's address), an
+ * ICMP error whose embedded packet came from the VIP (VIP6) is hashed on the embedded destination.
+ */
+export function renderIcmpSteering(plan: DataPathPlan): string[] {
+  const e = plan.icmpErrors;
+  if (!e) return [];
+  const t = `netdev ${plan.table}`;
+  const rule = (family: string, vip: string, hashExpr: string): string =>
+    `add rule ${t} ingress ether daddr ${plan.vmac} ${family} daddr ${vip} ${icmpErrorMatch(vip)} iifname @alive meta pkttype set host ${hashExpr} vmap @owned`;
+  return [
+    rule('ip', plan.vip, e.hashExpr4),
+    ...(plan.v6 && e.hashExpr6 !== undefined ? [rule('ip6', plan.v6.vip6, e.hashExpr6)] : []),
+  ];
+}
+
+/** Fragments under `address+port` (plan.fragments): before the clients' rules, which need ports. */
+export function renderFragments(plan: DataPathPlan): string[] {
+  const f = plan.fragments;
+  if (!f) return [];
+  const t = `netdev ${plan.table}`;
+  return [
+    // MF set or a non-zero offset: any fragment of a fragmented datagram.
+    `add rule ${t} ingress ether daddr ${plan.vmac} ip daddr ${plan.vip} ip frag-off & 0x3fff != 0 iifname @alive meta pkttype set host ${f.hashExpr4} vmap @owned`,
+    ...(plan.v6 && f.hashExpr6 !== undefined ? [`add rule ${t} ingress ether daddr ${plan.vmac} ip6 daddr ${plan.v6.vip6} exthdr frag exists iifname @alive meta pkttype set host ${f.hashExpr6} vmap @owned`] : []),
+  ];
+}
+
+/**
+ * Dual stack: the netdev rules of the VIP6. ND's target address sits 8 bytes into the ICMPv6
+ * header (NS and NA alike), read as raw transport payload (nft 1.0.6 has no `icmpv6 taddr`).
+ */
+export function renderIngress6(plan: DataPathPlan): string[] {
+  if (!plan.v6) return [];
+  const t = `netdev ${plan.table}`;
+  return [
+    `add rule ${t} ingress icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } @th,64,128 ${ipv6Hex(plan.v6.vip6)} drop`,
+    `add rule ${t} ingress ether daddr ${plan.vmac} ip6 daddr ${plan.v6.vip6} iifname @alive meta pkttype set host ${plan.v6.hashExpr6} vmap @owned`,
+  ];
 }
 
 /**
@@ -112,7 +201,10 @@ export function renderInstall(plan: DataPathPlan, owned: readonly number[], leas
     `add set ${t} alive { type ifname; flags timeout; }`,
     `add map ${t} owned { typeof numgen inc mod ${plan.buckets} : verdict; ${OWNED_MAP_FLAGS} }`,
     `add chain ${t} ingress { type filter hook ingress device ${JSON.stringify(plan.ifname)} priority ${INGRESS_PRIORITY}; policy accept; }`,
+    ...renderIcmpSteering(plan),
+    ...renderFragments(plan),
     `add rule ${t} ingress ether daddr ${plan.vmac} ip daddr ${plan.vip} iifname @alive meta pkttype set host ${plan.hashExpr} vmap @owned`,
+    ...renderIngress6(plan),
     `add rule ${t} ingress ether daddr ${plan.vmac} drop`,
     `add rule ${t} ingress arp daddr ip ${plan.vip} drop`,
     `add rule ${t} ingress arp saddr ip ${plan.vip} drop`,
@@ -125,7 +217,7 @@ export function renderInstall(plan: DataPathPlan, owned: readonly number[], leas
 
 /** The hand-over table, empty `phase` map (replaced atomically like the netdev table). */
 export function renderCtTable(plan: DataPathPlan): string[] {
-  const t = `ip ${ctTableName(plan.table)}`;
+  const t = `${CT_FAMILY} ${ctTableName(plan.table)}`;
   const timeoutMs = plan.udpFlowTimeoutMs ?? 0;
   const tcpRules = (chain: string): string[] => [
     `add rule ${t} ${chain} ct state established,related accept`,
@@ -147,6 +239,7 @@ export function renderCtTable(plan: DataPathPlan): string[] {
     `add map ${t} phase { typeof numgen inc mod ${plan.buckets} : verdict; }`,
     `add chain ${t} pre { type filter hook prerouting priority ${CT_PRIORITY}; policy accept; }`,
     `add rule ${t} pre iifname ${JSON.stringify(plan.ifname)} ip daddr ${plan.vip} ${plan.hashExpr} vmap @phase`,
+    ...(plan.v6 ? [`add rule ${t} pre iifname ${JSON.stringify(plan.ifname)} ip6 daddr ${plan.v6.vip6} ${plan.v6.hashExpr6} vmap @phase`] : []),
   ];
   if (perFlowOn(plan)) return [`add table ${t}`, `delete table ${t}`, `add table ${t}`, ...renderFlowTable(plan, plan.udpPerFlow), ...renderFlowPhaseChains(plan), ...tail];
   // Not the keeper: none of the bucket's UDP (its conntrack may hold stale UDP entries of it).
@@ -178,7 +271,7 @@ const inPhaseMap = (p: BucketPhase): boolean => p === 'incoming' || p === 'drain
  */
 export function renderPhaseChanges(plan: DataPathPlan, changes: readonly PhaseChange[]): string {
   const t = `netdev ${plan.table}`;
-  const ct = `ip ${ctTableName(plan.table)}`;
+  const ct = `${CT_FAMILY} ${ctTableName(plan.table)}`;
   const ownedDel: number[] = [];
   const ownedAdd: number[] = [];
   const phaseDel: number[] = [];
@@ -204,7 +297,7 @@ export function renderPhaseChanges(plan: DataPathPlan, changes: readonly PhaseCh
 
 /** Lists the buckets whose UDP the keeper saw within the flow timeout (JSON). */
 export function renderListUdpActive(plan: Pick<DataPathPlan, 'table'>): string {
-  return `list set ip ${ctTableName(plan.table)} ${UDP_ACTIVE_SET}`;
+  return `list set ${CT_FAMILY} ${ctTableName(plan.table)} ${UDP_ACTIVE_SET}`;
 }
 
 /**
@@ -229,8 +322,11 @@ export function renderOwnedDelta(plan: DataPathPlan, add: readonly number[], rem
   return lines.join('\n');
 }
 
-/** Removes the table if present (idempotent: `add` first so `delete` cannot fail on absence). */
+/**
+ * Removes the tables if present (idempotent: `add` first so `delete` cannot fail on absence).
+ * The `ip` hand-over table of versions before dual stack goes too.
+ */
 export function renderTeardown(plan: Pick<DataPathPlan, 'table'>): string {
   const ct = ctTableName(plan.table);
-  return [`add table netdev ${plan.table}`, `delete table netdev ${plan.table}`, `add table ip ${ct}`, `delete table ip ${ct}`].join('\n');
+  return [`add table netdev ${plan.table}`, `delete table netdev ${plan.table}`, `add table ${CT_FAMILY} ${ct}`, `delete table ${CT_FAMILY} ${ct}`, `add table ip ${ct}`, `delete table ip ${ct}`].join('\n');
 }

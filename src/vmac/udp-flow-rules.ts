@@ -1,7 +1,8 @@
 /**
  * The kernel side of the per-flow UDP hand-over (src/takeover/udp-flow-handover.ts says why and
- * how the two nodes agree), rendered as nft text in the hand-over table `ip vmac_<service>_ct`.
- * A flow is `ip saddr . udp sport . udp dport` (the VIP and protocol are fixed).
+ * how the two nodes agree), rendered as nft text in the hand-over table `inet vmac_<service>_ct`.
+ * A flow is `ip saddr . udp sport . udp dport` (the VIP and protocol are fixed): IPv4 clients only;
+ * in the inet table IPv6 UDP skips these rules and moves with its bucket.
  *
  *   set keep      dynamic   the old owner's flows of its draining buckets, each refreshed on its
  *                           packets with its idle timeout: the flow is served here until it expires
@@ -25,7 +26,7 @@
  * on both nodes (frames for the VMAC are flooded to every node): the new owner's refusal outlasts
  * the old owner's keeping by `marginMs`, never the other way round.
  */
-import { ctTableName, type DataPathPlan } from './ruleset.js';
+import { CT_FAMILY, ctTableName, type DataPathPlan } from './ruleset.js';
 
 /** Per-flow UDP hand-over settings in the data-path plan. */
 export interface UdpPerFlowPlan {
@@ -55,7 +56,7 @@ export function idleFor(p: Pick<UdpPerFlowPlan, 'idleMs' | 'portIdleMs'>, dport:
 
 /** Chains and sets added to the hand-over table when the per-flow UDP hand-over is on. */
 export function renderFlowTable(plan: DataPathPlan, p: UdpPerFlowPlan): string[] {
-  const t = `ip ${ctTableName(plan.table)}`;
+  const t = `${CT_FAMILY} ${ctTableName(plan.table)}`;
   const set = (name: FlowSet, dynamic: boolean): string => `add set ${t} ${name} { typeof ${FLOW}; flags ${dynamic ? 'dynamic,' : ''}timeout; size ${p.maxFlows}; }`;
   // One refresh rule per port with its own idle timeout, then the default.
   const refresh = (chain: string, target: 'keep' | 'seen', extraMs: number, verdict: 'accept' | 'drop'): string[] => [
@@ -96,7 +97,7 @@ export function renderFlowTable(plan: DataPathPlan, p: UdpPerFlowPlan): string[]
 
 /** The per-flow `draining` and `incoming` chains (in place of the plain ones). */
 export function renderFlowPhaseChains(plan: DataPathPlan): string[] {
-  const t = `ip ${ctTableName(plan.table)}`;
+  const t = `${CT_FAMILY} ${ctTableName(plan.table)}`;
   return [
     `add chain ${t} draining`,
     `add rule ${t} draining meta l4proto udp jump kept`,
@@ -121,7 +122,7 @@ function elems(flows: readonly TimedFlow[]): string {
 
 /** Adds flows to one of the daemon-filled sets, in chunks (one transaction). */
 export function renderFlowFill(plan: DataPathPlan, set: 'keepfill' | 'listed' | 'theirs', flows: readonly TimedFlow[]): string[] {
-  const t = `ip ${ctTableName(plan.table)}`;
+  const t = `${CT_FAMILY} ${ctTableName(plan.table)}`;
   const out: string[] = [];
   for (let i = 0; i < flows.length; i += 512) out.push(`add element ${t} ${set} { ${elems(flows.slice(i, i + 512))} }`);
   return out;
@@ -129,13 +130,13 @@ export function renderFlowFill(plan: DataPathPlan, set: 'keepfill' | 'listed' | 
 
 /** Moves a bucket to another chain of its phase (adopt → draining, hold → incoming). */
 export function renderStage(plan: DataPathPlan, bucket: number, chain: 'draining' | 'incoming' | 'draining_adopt' | 'incoming_hold'): string[] {
-  const t = `ip ${ctTableName(plan.table)}`;
+  const t = `${CT_FAMILY} ${ctTableName(plan.table)}`;
   return [`delete element ${t} phase { ${bucket} }`, `add element ${t} phase { ${bucket} : jump ${chain} }`];
 }
 
 /** Lists one flow set (text: JSON rounds timeouts to seconds). */
 export function renderListFlows(plan: Pick<DataPathPlan, 'table'>, set: FlowSet): string {
-  return `list set ip ${ctTableName(plan.table)} ${set}`;
+  return `list set ${CT_FAMILY} ${ctTableName(plan.table)} ${set}`;
 }
 
 /** `1m2s345ms` → ms. */

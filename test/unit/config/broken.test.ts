@@ -90,8 +90,8 @@ describe('structural problems', () => {
     expect(messageAt(problemsOf(yamlWith({ service: 'Web_1' })), 'service')).toMatch(/^must be a service name: a lowercase letter.*got "Web_1"$/);
   });
 
-  it('IPv6 VIP: says IPv6 is not built yet', () => {
-    expect(messageAt(problemsOf(yamlWith({ vip: 'fd00::1' })), 'vip')).toBe('"fd00::1" is IPv6; IPv6 VIPs need neighbour discovery (ND) answering, which is not built yet — use an IPv4 address');
+  it('IPv6 address in vip: points at vip6', () => {
+    expect(messageAt(problemsOf(yamlWith({ vip: 'fd00::1' })), 'vip')).toBe('"fd00::1" is IPv6: vip holds the IPv4 VIP; put an IPv6 VIP in vip6 (both for dual stack)');
   });
 
   it('VIP that is not an address at all', () => {

@@ -94,7 +94,7 @@ const plan: DataPathPlan = { table: 'vmac_t', ifname: 'eth0', vip: '10.0.0.1', v
 describe('UDP keeper chains (rendered)', () => {
   it('off: the chains are as before (incoming takes new UDP), no udpactive set', () => {
     const text = renderCtTable(plan).join('\n');
-    expect(text).toContain('add rule ip vmac_t_ct incoming ct state new meta l4proto udp accept');
+    expect(text).toContain('add rule inet vmac_t_ct incoming ct state new meta l4proto udp accept');
     expect(text).not.toContain('udpactive');
     expect(renderPhaseChanges(plan, [{ bucket: 3, from: 'owned', to: 'draining', udp: true }])).toContain('3 : jump draining }');
   });
@@ -102,16 +102,16 @@ describe('UDP keeper chains (rendered)', () => {
   it('on: the keeper records and accepts all UDP while draining; other chains drop UDP first', () => {
     const p = { ...plan, udpFlowTimeoutMs: 2500 };
     const lines = renderCtTable(p);
-    expect(lines).toContain('add set ip vmac_t_ct udpactive { typeof numgen inc mod 64; flags dynamic,timeout; timeout 2500ms; }');
-    expect(lines).toContain('add rule ip vmac_t_ct draining_udp meta l4proto udp update @udpactive { jhash ip saddr mod 64 seed 0x1 } accept');
-    expect(lines).toContain('add rule ip vmac_t_ct incoming_udp meta l4proto udp accept');
+    expect(lines).toContain('add set inet vmac_t_ct udpactive { typeof numgen inc mod 64; flags dynamic,timeout; timeout 2500ms; }');
+    expect(lines).toContain('add rule inet vmac_t_ct draining_udp meta l4proto udp update @udpactive { jhash ip saddr mod 64 seed 0x1 } accept');
+    expect(lines).toContain('add rule inet vmac_t_ct incoming_udp meta l4proto udp accept');
     for (const chain of ['draining', 'incoming']) {
-      const rules = lines.filter((l) => l.startsWith(`add rule ip vmac_t_ct ${chain} `));
-      expect(rules[0]).toBe(`add rule ip vmac_t_ct ${chain} meta l4proto udp drop`);
+      const rules = lines.filter((l) => l.startsWith(`add rule inet vmac_t_ct ${chain} `));
+      expect(rules[0]).toBe(`add rule inet vmac_t_ct ${chain} meta l4proto udp drop`);
     }
     expect(lines.join('\n')).not.toContain('ct state new meta l4proto udp accept');
     expect(renderPhaseChanges(p, [{ bucket: 3, from: 'owned', to: 'draining', udp: true }, { bucket: 4, from: 'none', to: 'incoming', udp: false }]))
-      .toBe('add element ip vmac_t_ct phase { 3 : jump draining_udp, 4 : jump incoming }\nadd element netdev vmac_t owned { 4 : accept }');
+      .toBe('add element inet vmac_t_ct phase { 3 : jump draining_udp, 4 : jump incoming }\nadd element netdev vmac_t owned { 4 : accept }');
   });
 
   it('reads the keeper chains back as their phases, and the udpactive set as buckets', () => {

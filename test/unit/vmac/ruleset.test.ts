@@ -18,20 +18,20 @@ describe('ruleset rendering', () => {
       'add rule netdev vmac_web ingress arp daddr ip 10.0.0.1 drop',
       'add rule netdev vmac_web ingress arp saddr ip 10.0.0.1 drop',
       'add element netdev vmac_web owned { 1 : accept, 5 : accept }',
-      'add table ip vmac_web_ct',
-      'delete table ip vmac_web_ct',
-      'add table ip vmac_web_ct',
-      'add chain ip vmac_web_ct draining',
-      'add rule ip vmac_web_ct draining ct state established,related accept',
-      'add rule ip vmac_web_ct draining drop',
-      'add chain ip vmac_web_ct incoming',
-      'add rule ip vmac_web_ct incoming ct state established,related accept',
-      'add rule ip vmac_web_ct incoming ct state new tcp flags & (fin|syn|rst|ack) == syn accept',
-      'add rule ip vmac_web_ct incoming ct state new meta l4proto udp accept',
-      'add rule ip vmac_web_ct incoming drop',
-      'add map ip vmac_web_ct phase { typeof numgen inc mod 256 : verdict; }',
-      'add chain ip vmac_web_ct pre { type filter hook prerouting priority -160; policy accept; }',
-      'add rule ip vmac_web_ct pre iifname "eth0" ip daddr 10.0.0.1 jhash ip saddr mod 256 seed 0x0000abcd vmap @phase',
+      'add table inet vmac_web_ct',
+      'delete table inet vmac_web_ct',
+      'add table inet vmac_web_ct',
+      'add chain inet vmac_web_ct draining',
+      'add rule inet vmac_web_ct draining ct state established,related accept',
+      'add rule inet vmac_web_ct draining drop',
+      'add chain inet vmac_web_ct incoming',
+      'add rule inet vmac_web_ct incoming ct state established,related accept',
+      'add rule inet vmac_web_ct incoming ct state new tcp flags & (fin|syn|rst|ack) == syn accept',
+      'add rule inet vmac_web_ct incoming ct state new meta l4proto udp accept',
+      'add rule inet vmac_web_ct incoming drop',
+      'add map inet vmac_web_ct phase { typeof numgen inc mod 256 : verdict; }',
+      'add chain inet vmac_web_ct pre { type filter hook prerouting priority -160; policy accept; }',
+      'add rule inet vmac_web_ct pre iifname "eth0" ip daddr 10.0.0.1 jhash ip saddr mod 256 seed 0x0000abcd vmap @phase',
       'add element netdev vmac_web alive { "eth0" timeout 200ms expires 200ms }',
     ].join('\n'));
   });
@@ -52,7 +52,7 @@ describe('ruleset rendering', () => {
 
   it('release and teardown are idempotent batches', () => {
     expect(renderRelease(plan)).toBe('flush set netdev vmac_web alive');
-    expect(renderTeardown(plan)).toBe('add table netdev vmac_web\ndelete table netdev vmac_web\nadd table ip vmac_web_ct\ndelete table ip vmac_web_ct');
+    expect(renderTeardown(plan)).toBe('add table netdev vmac_web\ndelete table netdev vmac_web\nadd table inet vmac_web_ct\ndelete table inet vmac_web_ct\nadd table ip vmac_web_ct\ndelete table ip vmac_web_ct');
   });
 
   it('phase changes: owned holds every bucket not none, the phase map the hand-over ones, in one batch', () => {
@@ -63,8 +63,8 @@ describe('ruleset rendering', () => {
       { bucket: 6, from: 'draining', to: 'none' },
       { bucket: 7, from: 'none', to: 'owned' },
     ])).toBe([
-      'delete element ip vmac_web_ct phase { 5, 6 }',
-      'add element ip vmac_web_ct phase { 1 : jump draining, 4 : jump incoming }',
+      'delete element inet vmac_web_ct phase { 5, 6 }',
+      'add element inet vmac_web_ct phase { 1 : jump draining, 4 : jump incoming }',
       'delete element netdev vmac_web owned { 6 }',
       'add element netdev vmac_web owned { 4 : accept, 7 : accept }',
     ].join('\n'));
