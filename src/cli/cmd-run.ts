@@ -2,7 +2,7 @@ import { conntrackTool } from '../takeover/conntrack-tool.js';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { startDaemon, type Daemon } from '../daemon/node-daemon.js';
-import { openNftables } from '../../native-shims/nftables.js';
+import { openNetfilterSocket, openNftables } from '../../native-shims/nftables.js';
 import { openRtnetlink } from '../../native-shims/netlink.js';
 import { openPcapPort } from '../../native-shims/pcap.js';
 import { nftDataPath } from '../vmac/nft-datapath.js';
@@ -58,9 +58,11 @@ heartbeat loop runs.`)
         const log = createLogger({ service: cfg.service, node: cfg.node.name }, undefined, tap);
         let surface: OperatorSurface | null = null;
         const nft = openNftables();
+        // Lease renewals as one prebuilt netlink batch each (no ruleset re-read): src/vmac/lease-batch.ts.
+        const netfilter = openNetfilterSocket();
         const rtnl = openRtnetlink();
         daemon = await startDaemon(cfg, {
-          dataPath: (plan) => withCounterReadBeforeMove(nftDataPath(nft, plan), (remove) => surface?.beforeMove(remove)),
+          dataPath: (plan) => withCounterReadBeforeMove(nftDataPath(nft, plan, netfilter), (remove) => surface?.beforeMove(remove)),
           conntrack: (c) => conntrackTool(c.vip, c.hash, c.buckets),
           // VMAC_HANDOVER=off: planned moves break connections (only to show what the hand-over prevents).
           graceful: process.env.VMAC_HANDOVER !== 'off',
