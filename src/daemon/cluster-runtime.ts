@@ -21,6 +21,7 @@ import { quorumGate } from '../ha/quorum-policy-gate.js';
 import { initTakeover, step, targetMap, wireState, type Adoption, type TakeoverEffect, type TakeoverEvent, type TakeoverState } from '../takeover/ownership-reducer.js';
 import { inPhase, wireGrants, wireOf } from '../takeover/handover.js';
 import type { ConntrackPort } from '../takeover/conntrack-port.js';
+import { startCadence } from './cadence.js';
 
 /**
  * Default drain timeout: how long an old owner keeps a bucket's established connections before
@@ -312,8 +313,11 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   // A fence that succeeded opens the gate: decide at once, outside the fence runner's own step.
   let closed = false;
   d.fence?.onChange(() => queueMicrotask(() => { if (!closed) run('tick'); }));
-  timers.push(clock.setRepeating(cfg.timing.intervalMs, () => { run('tick'); sendHeartbeat(); }));
-  timers.push(clock.setRepeating(cfg.timing.renewMs, () => run('renew-due')));
+  // Heartbeats and renewals on as few wake-ups as their periods allow (cadence.ts).
+  timers.push(...startCadence(clock, [
+    { periodMs: cfg.timing.intervalMs, run: () => { run('tick'); sendHeartbeat(); } },
+    { periodMs: cfg.timing.renewMs, run: () => run('renew-due') },
+  ]));
   if (d.conntrack) timers.push(clock.setRepeating(CONNTRACK_POLL_MS, pollConntrack));
   sendHeartbeat();
   run('renew-due');
