@@ -15,7 +15,7 @@ describe('notify loop', () => {
       reads++;
       return { cluster: { self: { servingSinceMs: serving ? 0 : null }, heartbeats: { sent: hb }, quorum: { has: serving }, owned: serving ? [1, 2] : [] } } as unknown as DaemonStatus;
     };
-    const loop = startNotifyLoop({ socket: { send: (m: string) => void sent.push(m) } as never, status, clock, watchdogMs: 500, readyGraceMs: 60_000, log: pino({ level: 'silent' }) });
+    const loop = startNotifyLoop({ socket: { send: (m: string) => void sent.push(m) }, status, clock, watchdogMs: 500, readyGraceMs: 60_000, log: pino({ level: 'silent' }) });
     clock.advance(500);
     expect(sent.filter((m) => m.startsWith('READY'))).toEqual([]);
     serving = true;
