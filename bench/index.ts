@@ -1,17 +1,21 @@
 /**
- * `npm run bench -- [datapath|heartbeat|conntrack|drain] [--json] [--rounds N]`: benchmarks that print ratios measured
- * side by side in one run. The machine is shared and noisy: absolute numbers are context.
+ * `npm run bench -- [datapath|heartbeat|conntrack|drain|idle] [--json] [--rounds N]`: benchmarks that print ratios
+ * measured side by side in one run. The machine is shared and noisy: absolute numbers are context.
+ * idle: `[--nodes 3,8,32] [--profiles default,fast] [--seconds S] [--datapath-check]` (bench/idle.ts).
  */
 import { benchDatapath } from './datapath.js';
 import { benchHeartbeatCost } from './heartbeat-cost.js';
 import { benchConntrack } from './conntrack.js';
 import { benchDrain } from './drain.js';
+import { benchIdle, idleTable } from './idle.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const roundsArg = args.indexOf('--rounds');
 const rounds = roundsArg >= 0 ? Number(args[roundsArg + 1]) : 5;
-const which = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--rounds');
+const valueFlags = ['--rounds', '--nodes', '--seconds', '--profiles'];
+const which = args.filter((a, i) => !a.startsWith('--') && !valueFlags.includes(args[i - 1] ?? ''));
+const flag = (name: string): string | undefined => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 const selected = which.length === 0 ? ['datapath'] : which;
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
 
@@ -40,8 +44,25 @@ for (const name of selected) {
       ...rows.map((r) => `| ${r.connections} | ${r.netlinkTcpMs.toFixed(2)} | ${r.netlinkCpuMs.toFixed(2)} | ${r.netlinkUdpMs.toFixed(2)} | ${r.toolTcpMs.toFixed(2)} | ${r.toolCpuMs.toFixed(2)} | ${(r.toolTcpMs / r.netlinkTcpMs).toFixed(1)} | ${(r.toolCpuMs / r.netlinkCpuMs).toFixed(1)} |`), ''].join('\n'));
     continue;
   }
+  if (name === 'idle') {
+    const nodes = (flag('--nodes') ?? '3,8,32').split(',').map(Number);
+    const seconds = Number(flag('--seconds') ?? 10);
+    if (nodes.some((n) => !Number.isInteger(n) || n < 2 || n > 32) || !(seconds > 0 && seconds <= 120)) {
+      process.stderr.write('idle: --nodes wants node counts 2..32 (e.g. 3,8,32), --seconds 1..120\n');
+      process.exit(2);
+    }
+    const profiles = (flag('--profiles') ?? 'default,fast').split(',');
+    if (profiles.some((p) => p !== 'default' && p !== 'fast')) {
+      process.stderr.write('idle: --profiles wants default, fast or both (default,fast)\n');
+      process.exit(2);
+    }
+    const dataPathCheck = args.includes('--datapath-check');
+    const rows = await benchIdle({ nodes, profiles: profiles as ('default' | 'fast')[], seconds, dataPathCheck, log });
+    process.stdout.write(json ? `${JSON.stringify(rows, null, 2)}\n` : `\n${idleTable(rows, seconds, dataPathCheck)}`);
+    continue;
+  }
   if (name !== 'datapath') {
-    process.stderr.write(`unknown benchmark ${JSON.stringify(name)}; available: datapath, heartbeat, conntrack, drain\n`);
+    process.stderr.write(`unknown benchmark ${JSON.stringify(name)}; available: datapath, heartbeat, conntrack, drain, idle\n`);
     process.exit(2);
   }
   const r = await benchDatapath({ rounds, secondsPerTrial: 2, tcpRounds: 5, tcpSeconds: 3, log });

@@ -7,7 +7,7 @@ import { startDaemon } from '../daemon/node-daemon.js';
 import { launch } from '../daemon/launch.js';
 import { nativeNeeds, preflight } from '../daemon/preflight.js';
 import { probeNativeModule } from '../../native-shims/probe.js';
-import { openNftables } from '../../native-shims/nftables.js';
+import { openNetfilterSocket, openNftables } from '../../native-shims/nftables.js';
 import { openRtnetlink } from '../../native-shims/netlink.js';
 import { openPcapPort } from '../../native-shims/pcap.js';
 import { nftDataPath } from '../vmac/nft-datapath.js';
@@ -82,9 +82,11 @@ heartbeat loop runs.`)
           },
           start: async () => {
             const nft = openNftables();
+            // Lease renewals as one prebuilt netlink batch each (no ruleset re-read): src/vmac/lease-batch.ts.
+            const netfilter = openNetfilterSocket();
             const rtnl = openRtnetlink();
             const daemon = await startDaemon(cfg, {
-              dataPath: (plan) => withCounterReadBeforeMove(nftDataPath(nft, plan), (remove) => surface?.beforeMove(remove)),
+              dataPath: (plan) => withCounterReadBeforeMove(nftDataPath(nft, plan, netfilter), (remove) => surface?.beforeMove(remove)),
               // ctnetlink through our shim; VMAC_CONNTRACK=tool: the old `conntrack -L` child (cost
               // comparison only). The shim reads IPv4 entries: a VIP6's connections are listed by the tool.
               conntrack: (c) => {

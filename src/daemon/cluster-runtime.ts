@@ -28,6 +28,7 @@ import { udpPerFlowPlan } from '../takeover/udp-flow-plan.js';
 import { startFlowRunner, type FlowRunner } from '../takeover/udp-flow-runner.js';
 import type { FlowView } from '../takeover/udp-flow-handover.js';
 import type { WirePhase } from '../ha/heartbeat-types.js';
+import { startCadence } from './cadence.js';
 
 /**
  * Default drain timeout: how long an old owner keeps a bucket's established connections before
@@ -360,8 +361,11 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   // A fence that succeeded opens the gate: decide at once, outside the fence runner's own step.
   let closed = false;
   d.fence?.onChange(() => queueMicrotask(() => { if (!closed) run('tick'); }));
-  timers.push(clock.setRepeating(cfg.timing.intervalMs, () => { run('tick'); sendHeartbeat(); }));
-  timers.push(clock.setRepeating(cfg.timing.renewMs, () => run('renew-due')));
+  // Heartbeats and renewals on as few wake-ups as their periods allow (cadence.ts).
+  timers.push(...startCadence(clock, [
+    { periodMs: cfg.timing.intervalMs, run: () => { run('tick'); sendHeartbeat(); } },
+    { periodMs: cfg.timing.renewMs, run: () => run('renew-due') },
+  ]));
   if (d.conntrack) timers.push(clock.setRepeating(CONNTRACK_POLL_MS, pollConntrack));
   sendHeartbeat();
   run('renew-due');

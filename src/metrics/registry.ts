@@ -27,6 +27,15 @@ export interface VmacMetrics {
   bucketMoves(reason: string, count: number): void;
 }
 
+/**
+ * How often prom-client's event-loop delay monitor samples (its `nodejs_eventloop_lag_*`). Its
+ * default, 10 ms, is a timer of its own waking the daemon 100 times a second: more wake-ups than
+ * heartbeats and renewals together at the default profile (docs/performance.md). Sampled once a
+ * second it still sees every stall of a second or more, and shorter ones in proportion to their
+ * length; `nodejs_eventloop_lag_seconds` (measured at scrape time) is unchanged.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 1000;
+
 const PEER_STATUSES = ['unknown', 'alive', 'suspect', 'dead'] as const;
 const NODE_STATES = ['active', 'draining', 'standby', 'leaving'] as const;
 /** Takeover durations are ~dead time (240 ms default, 32 ms fast profile): resolve both. */
@@ -34,7 +43,7 @@ const TAKEOVER_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5];
 
 export function createMetrics(src: MetricsSource, withProcessMetrics = true): VmacMetrics {
   const registry = new Registry();
-  if (withProcessMetrics) collectDefaultMetrics({ register: registry }); // event-loop lag matters here
+  if (withProcessMetrics) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   const r = { registers: [registry] };
   const first = src.status();
   const self = first.cluster.self.name;

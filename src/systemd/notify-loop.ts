@@ -7,8 +7,13 @@ import { initNotify, notifyStep, type NotifyEvent, type NotifySnapshot, type Not
 
 export interface NotifyLoop { stopping(): void; close(): void }
 
-/** Readiness is checked this often: READY=1 follows the first serving snapshot within 50 ms. */
+/** Readiness is checked this often until READY=1: it follows the first serving snapshot within 50 ms. */
 const CHECK_MS = 50;
+/**
+ * After READY=1 the check only keeps STATUS= (read by people, `systemctl status`) up to date:
+ * once a second is soon enough for that, and an idle daemon is not woken 20 times a second for it.
+ */
+const STATUS_CHECK_MS = 1000;
 
 export function startNotifyLoop(o: { socket: NotifySocket; status: () => DaemonStatus; clock: Clock; watchdogMs: number | null; readyGraceMs: number; log: Logger }): NotifyLoop {
   const snap = (): NotifySnapshot => {
@@ -16,20 +21,30 @@ export function startNotifyLoop(o: { socket: NotifySocket; status: () => DaemonS
     return { nowMs: o.clock.nowMs(), serving: s.self.servingSinceMs !== null, heartbeatsSent: s.heartbeats.sent, quorum: s.quorum.has, owned: s.owned.length };
   };
   let st: NotifyState = initNotify(o.clock.nowMs(), snap().heartbeatsSent);
+  let check: TimerHandle | null = null;
   const run = (ev: NotifyEvent): void => {
+    const wasReady = st.ready;
     const r = notifyStep(st, ev, o.readyGraceMs);
     st = r.state;
+    if (!wasReady && st.ready && check !== null) {
+      o.clock.clear(check);
+      check = o.clock.setRepeating(STATUS_CHECK_MS, () => run({ kind: 'check', snap: snap() }));
+    }
     for (const e of r.effects) {
       if (e.outcome === 'withheld-loop-stalled') { o.log.warn({ event: 'watchdog-withheld', reason: 'no heartbeat sent since the last ping' }, 'heartbeat loop stalled: not petting the watchdog'); continue; }
       try { o.socket.send(e.message); } catch (err) { o.log.error({ err, event: 'notify-failed', reason: e.outcome }, 'sd_notify failed'); continue; }
       if (e.outcome !== 'pinged') o.log.info({ event: 'notify', reason: e.outcome }, e.message.replace(/\n/g, ' '));
     }
   };
-  const timers: TimerHandle[] = [o.clock.setRepeating(CHECK_MS, () => run({ kind: 'check', snap: snap() }))];
-  if (o.watchdogMs !== null) timers.push(o.clock.setRepeating(o.watchdogMs, () => run({ kind: 'watchdog-due', snap: snap() })));
+  check = o.clock.setRepeating(CHECK_MS, () => run({ kind: 'check', snap: snap() }));
+  const watchdog = o.watchdogMs === null ? null : o.clock.setRepeating(o.watchdogMs, () => run({ kind: 'watchdog-due', snap: snap() }));
   run({ kind: 'check', snap: snap() });
   return {
     stopping() { run({ kind: 'stopping' }); },
-    close() { for (const t of timers) o.clock.clear(t); },
+    close() {
+      if (check !== null) o.clock.clear(check);
+      check = null;
+      if (watchdog !== null) o.clock.clear(watchdog);
+    },
   };
 }

@@ -95,6 +95,12 @@ export interface PeerView {
   readonly mayTakeOrphans: boolean;
   /** The sequence number our next heartbeat will carry. */
   readonly nextSeq: number;
+  /**
+   * Every bucket some peer's latest heartbeat grants to us (a superset of those `grantOf` can
+   * name us for). Absent: unknown, every bucket is looked at. Lets a step skip, without asking
+   * who holds it, each bucket it neither targets nor was granted: most of them, every step.
+   */
+  readonly grantedToSelf?: ReadonlySet<number>;
 }
 
 export interface HandoverParams {
@@ -130,13 +136,18 @@ function wirePhases(hb: MembershipState['peers'] extends ReadonlyMap<number, inf
 export function peerView(m: MembershipState, dead: ReadonlySet<number>, mayTakeUnheld: boolean, mayTakeOrphans = mayTakeUnheld): PeerView {
   const selfId = m.cfg.selfId;
   const live = [...m.peers.values()].filter((p) => !dead.has(p.id) && p.latest !== null);
+  let grantedToSelf: Set<number> | null = null;
+  for (const p of m.peers.values()) {
+    const grants = p.latest?.handover?.grants;
+    if (grants) for (const g of grants) if (g.to === selfId) (grantedToSelf ??= new Set()).add(g.bucket);
+  }
   const phaseAt = (peer: number, bucket: number): WirePhase => {
     if (dead.has(peer)) return 'none';
     const p = m.peers.get(peer);
     return (p && wirePhases(p)?.[bucket]) ?? 'none';
   };
   return {
-    selfId, dead, phaseAt, mayTakeUnheld, mayTakeOrphans: mayTakeUnheld && mayTakeOrphans, nextSeq: m.nextSeq,
+    selfId, dead, phaseAt, mayTakeUnheld, mayTakeOrphans: mayTakeUnheld && mayTakeOrphans, nextSeq: m.nextSeq, grantedToSelf: grantedToSelf ?? NO_BUCKETS,
     serving: (peer) => !dead.has(peer) && m.peers.get(peer)?.latest?.hasQuorum === true,
     holders(bucket) {
       const out: number[] = [];
@@ -158,6 +169,8 @@ export function peerView(m: MembershipState, dead: ReadonlySet<number>, mayTakeU
     },
   };
 }
+
+const NO_BUCKETS: ReadonlySet<number> = new Set();
 
 export interface HandoverStep { readonly state: HandoverState; readonly changes: readonly PhaseChange[] }
 
@@ -208,9 +221,13 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
   };
   const useGrant = (b: number, x: number): void => void (used ??= new Map(h.usedGrants ?? [])).set(b, x);
   const current = wireOf(h, target.length); // h.phases as an array: read once per bucket per step
+  const granted = v.grantedToSelf;
   for (let b = 0; b < target.length; b++) {
     const t = target[b] as number;
     const phase: BucketPhase = current[b] ?? 'none';
+    // The steady state, decided without asking who holds the bucket: one we own and target, or
+    // one we neither hold, target nor were granted (the case below would find no grant to us).
+    if (phase === 'owned' ? t === s : phase === 'none' && t !== s && granted !== undefined && !granted.has(b)) continue;
     switch (phase) {
       case 'none': {
         // Without a lease, what we know of the others may be older than their last decisions

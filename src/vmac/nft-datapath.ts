@@ -1,11 +1,18 @@
-import type { NftRunner } from '../../native-shims/nftables.js';
+import { constants } from 'node:os';
+import { NL_NO_ANSWER, type NetfilterSocket, type NftRunner } from '../../native-shims/nftables.js';
 import { VmacError } from '../util/errors.js';
 import type { DataPathPort, DataPathState } from './datapath-port.js';
 import { parseFlowSet, renderFlowFill, renderListFlows, renderStage } from './udp-flow-rules.js';
-import { CT_FAMILY, ctTableName, renderInstall, renderListUdpActive, renderOwnedDelta, renderPhaseChanges, renderRelease, renderRenew, renderTeardown, type DataPathPlan } from './ruleset.js';
+import { leaseBatch } from './lease-batch.js';
+import { ALIVE_SET, CT_FAMILY, ctTableName, renderInstall, renderListUdpActive, renderOwnedDelta, renderPhaseChanges, renderRelease, renderRenew, renderTeardown, type DataPathPlan } from './ruleset.js';
 
-/** The data path in the kernel, through one long-lived libnftables context. */
-export function nftDataPath(nft: NftRunner, plan: DataPathPlan): DataPathPort {
+/**
+ * The data path in the kernel, through one long-lived libnftables context. With `netfilter`, a
+ * lease renewal is one prebuilt netlink batch on that socket (lease-batch.ts) instead of an
+ * nft command (which re-reads the whole ruleset first); every other change stays on
+ * libnftables, so bucket moves keep their one-transaction atomicity.
+ */
+export function nftDataPath(nft: NftRunner, plan: DataPathPlan, netfilter?: NetfilterSocket): DataPathPort {
   const exec = (what: string, script: string): void => {
     if (script === '') return;
     const r = nft.run(script);
@@ -30,11 +37,31 @@ export function nftDataPath(nft: NftRunner, plan: DataPathPlan): DataPathPort {
       if (r.rc !== 0) throw new VmacError('VMAC_NFT_FAILED', `nft udp-flow-set failed: ${firstLine(r.error)}`, { table: plan.table, what: 'udp-flow-set', nftError: r.error });
       return parseFlowSet(r.output);
     },
-    renew: (leaseMs) => exec('renew', renderRenew(plan, leaseMs)),
+    renew: netfilter ? batchRenewer(netfilter, plan) : (leaseMs) => exec('renew', renderRenew(plan, leaseMs)),
     release: () => exec('release', renderRelease(plan)),
     teardown: () => exec('teardown', renderTeardown(plan)),
     inspect: () => inspectTable(nft, plan),
   };
+}
+
+/** Renewals as prebuilt batches on one socket; a refusal throws VMAC_NFT_FAILED naming the errno. */
+function batchRenewer(netfilter: NetfilterSocket, plan: DataPathPlan): (leaseMs: number) => void {
+  const batch = leaseBatch(plan.table, ALIVE_SET, plan.ifname);
+  let seq = 1;
+  return (leaseMs) => {
+    const from = seq;
+    seq = (seq + batch.seqsPerBatch) >>> 0;
+    const rc = netfilter.talk(batch.renewal(leaseMs, from), batch.ackSeq(from));
+    if (rc !== 0) {
+      const errno = errnoName(rc);
+      throw new VmacError('VMAC_NFT_FAILED', `nft renew failed: ${errno}${rc === 2 ? ' (the table or its lease set is missing)' : ''}`, { table: plan.table, what: 'renew', errno });
+    }
+  };
+}
+
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+function errnoName(rc: number): string {
+  return rc === NL_NO_ANSWER ? 'no answer from the kernel' : (ERRNO_NAMES.get(rc) ?? `errno ${rc}`);
 }
 
 function firstLine(text: string): string {

@@ -95,6 +95,9 @@ export interface DataPathPlan6 {
   readonly hashExpr6: string;
 }
 
+/** The node's lease: one `ifname` element with a timeout (renewed by the daemon). */
+export const ALIVE_SET = 'alive';
+
 /** The set of buckets whose UDP the keeper saw within the flow timeout (only with a timeout). */
 export const UDP_ACTIVE_SET = 'udpactive';
 
@@ -198,12 +201,12 @@ export function renderInstall(plan: DataPathPlan, owned: readonly number[], leas
     `add table ${t}`,
     `delete table ${t}`,
     `add table ${t}`,
-    `add set ${t} alive { type ifname; flags timeout; }`,
+    `add set ${t} ${ALIVE_SET} { type ifname; flags timeout; }`,
     `add map ${t} owned { typeof numgen inc mod ${plan.buckets} : verdict; ${OWNED_MAP_FLAGS} }`,
     `add chain ${t} ingress { type filter hook ingress device ${JSON.stringify(plan.ifname)} priority ${INGRESS_PRIORITY}; policy accept; }`,
     ...renderIcmpSteering(plan),
     ...renderFragments(plan),
-    `add rule ${t} ingress ether daddr ${plan.vmac} ip daddr ${plan.vip} iifname @alive meta pkttype set host ${plan.hashExpr} vmap @owned`,
+    `add rule ${t} ingress ether daddr ${plan.vmac} ip daddr ${plan.vip} iifname @${ALIVE_SET} meta pkttype set host ${plan.hashExpr} vmap @owned`,
     ...renderIngress6(plan),
     `add rule ${t} ingress ether daddr ${plan.vmac} drop`,
     `add rule ${t} ingress arp daddr ip ${plan.vip} drop`,
@@ -305,12 +308,12 @@ export function renderListUdpActive(plan: Pick<DataPathPlan, 'table'>): string {
  * does not renew it in the kernel (KERNEL-NOTES.md), and the old expiry would drop packets.
  */
 export function renderRenew(plan: DataPathPlan, leaseMs: number): string {
-  return `add element netdev ${plan.table} alive { ${JSON.stringify(plan.ifname)} timeout ${leaseMs}ms expires ${leaseMs}ms }`;
+  return `add element netdev ${plan.table} ${ALIVE_SET} { ${JSON.stringify(plan.ifname)} timeout ${leaseMs}ms expires ${leaseMs}ms }`;
 }
 
 /** Drops the lease now: the node stops answering every bucket at once. */
 export function renderRelease(plan: DataPathPlan): string {
-  return `flush set netdev ${plan.table} alive`;
+  return `flush set netdev ${plan.table} ${ALIVE_SET}`;
 }
 
 /** One atomic batch moving buckets in and out of `owned`. Empty string when nothing changes. */

@@ -56,6 +56,32 @@ export function dataPathContract(name: string, make: () => Promise<DataPathSubje
       expect(port.inspect().leaseRemainingMs).toBeGreaterThan(500);
     }));
 
+    it('renewals keep the lease alive many times its length; it ends within a lease of the last one', () => withSubject(async (s) => {
+      const { port } = s;
+      port.install([1], null);
+      expect(port.inspect().leaseRemainingMs).toBeNull();
+      // A 100 ms lease renewed every 25 ms for 500 ms: never gone in between.
+      for (let i = 0; i < 20; i++) {
+        port.renew(100);
+        const left = port.inspect().leaseRemainingMs;
+        expect(left).not.toBeNull();
+        expect(left as number).toBeGreaterThan(60);
+        expect(left as number).toBeLessThanOrEqual(100);
+        await s.elapse(25);
+      }
+      expect(port.inspect().leaseRemainingMs).not.toBeNull();
+      // Renewals stop: gone one lease (and the kernel's 4 ms tick) later, the buckets still recorded.
+      await s.elapse(110);
+      expect(port.inspect()).toMatchObject({ installed: true, owned: [1], leaseRemainingMs: null });
+    }));
+
+    it('a renewal after release brings the lease back', () => withSubject(({ port }) => {
+      port.install([1], 5000);
+      port.release();
+      port.renew(2000);
+      expect(port.inspect().leaseRemainingMs).toBeGreaterThan(1000);
+    }));
+
     it('release drops the lease at once and keeps the buckets', () => withSubject(({ port }) => {
       port.install([1, 2], 5000);
       port.release();
@@ -84,6 +110,17 @@ export function dataPathContract(name: string, make: () => Promise<DataPathSubje
     it('changes on a missing filter fail with VMAC_NFT_FAILED and change nothing', () => withSubject(({ port }) => {
       let err: unknown;
       try { port.move([1], []); } catch (e) { err = e; }
+      expect(isVmacError(err, 'VMAC_NFT_FAILED')).toBe(true);
+      expect(port.inspect().installed).toBe(false);
+    }));
+
+    it('a renewal of a missing filter fails with VMAC_NFT_FAILED and creates nothing', () => withSubject(({ port }) => {
+      let err: unknown;
+      try { port.renew(1000); } catch (e) { err = e; }
+      expect(isVmacError(err, 'VMAC_NFT_FAILED')).toBe(true);
+      port.install([1], null);
+      port.teardown();
+      try { port.renew(1000); } catch (e) { err = e; }
       expect(isVmacError(err, 'VMAC_NFT_FAILED')).toBe(true);
       expect(port.inspect().installed).toBe(false);
     }));

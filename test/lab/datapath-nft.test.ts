@@ -1,6 +1,6 @@
 /** The data-path contract against the real kernel: nftables in a namespace this test makes. */
 import { afterAll } from 'vitest';
-import { openNftables } from '../../native-shims/nftables.js';
+import { openNetfilterSocket, openNftables } from '../../native-shims/nftables.js';
 import { nftDataPath } from '../../src/vmac/nft-datapath.js';
 import { dataPathContract } from '../contract/datapath.contract.js';
 import { deleteNamespaces, expectNoNamespacesLeft, uniqueLabName, vethPair } from './support.js';
@@ -8,17 +8,22 @@ import { deleteNamespaces, expectNoNamespacesLeft, uniqueLabName, vethPair } fro
 const prefix = uniqueLabName('dp');
 let n = 0;
 
-dataPathContract('nftables in a namespace', async () => {
-  const a = `${prefix}-a${++n}`;
-  const b = `${prefix}-b${n}`;
-  await vethPair(a, b);
-  const nft = openNftables(`/run/netns/${a}`);
-  const port = nftDataPath(nft, { table: 'vmac_contract', ifname: 'eth0', vip: '10.0.0.1', vmac: '02:bf:0a:00:00:01', buckets: 64, hashExpr: 'jhash ip saddr mod 64 seed 0x1' });
-  return {
-    port,
-    elapse: (ms) => new Promise((r) => setTimeout(r, ms)),
-    cleanup: () => deleteNamespaces(a, b),
-  };
-});
+const plan = { table: 'vmac_contract', ifname: 'eth0', vip: '10.0.0.1', vmac: '02:bf:0a:00:00:01', buckets: 64, hashExpr: 'jhash ip saddr mod 64 seed 0x1' };
+
+// Renewals as nft commands through libnftables, and as prebuilt netlink batches (the daemon's way).
+for (const renewals of ['nft commands', 'netlink batches'] as const) {
+  dataPathContract(`nftables in a namespace, renewals as ${renewals}`, async () => {
+    const a = `${prefix}-a${++n}`;
+    const b = `${prefix}-b${n}`;
+    await vethPair(a, b);
+    const nft = openNftables(`/run/netns/${a}`);
+    const socket = renewals === 'netlink batches' ? openNetfilterSocket(`/run/netns/${a}`) : undefined;
+    return {
+      port: nftDataPath(nft, plan, socket),
+      elapse: (ms) => new Promise((r) => setTimeout(r, ms)),
+      cleanup: async () => { socket?.close(); await deleteNamespaces(a, b); },
+    };
+  });
+}
 
 afterAll(() => expectNoNamespacesLeft(prefix));

@@ -1,7 +1,13 @@
 /**
  * Runs the data-path check: a round every `intervalMs` through the prober (never two at once),
- * the peers' health every heartbeat interval, both fed to the pure reducer (datapath-policy.ts);
- * its effects become log lines and a role callback the daemon turns into leasing or draining.
+ * the peers' health fed to the pure reducer (datapath-policy.ts) before each round and, while the
+ * role is not `serving`, every heartbeat interval; its effects become log lines and a role
+ * callback the daemon turns into leasing or draining.
+ *
+ * Why the peers are polled only off `serving`: while serving, a peers event can change no role
+ * (only a round can judge the path unreachable, and the way out of `serving` is `settling`), so
+ * the count is read where it is used, at each round, with no wake-up of its own. From `settling`
+ * on, peer changes and the settle clock decide the role: then it is polled every interval.
  */
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../util/clock.js';
@@ -49,7 +55,15 @@ export function startDataPathCheck(d: DataPathRunnerDeps): DataPathRunner {
   let s: DataPathState = initDataPath(cfg, clock.nowMs());
   let inFlight = false;
   let closed = false;
-  const feed = (e: DataPathEvent): void => {
+  let peerPoll: TimerHandle | null = null;
+  const feedPeers = (): void => feed({ kind: 'peers', healthyPeers: d.healthyPeers() });
+  /** The peer poll runs exactly while the role is not `serving` (see the header). */
+  const pollPeersIfNeeded = (): void => {
+    if (closed) return;
+    if (s.role === 'serving' && peerPoll !== null) { clock.clear(peerPoll); peerPoll = null; }
+    else if (s.role !== 'serving' && peerPoll === null) peerPoll = clock.setRepeating(d.peerPollMs, feedPeers);
+  };
+  function feed(e: DataPathEvent): void {
     const r = step(s, e, clock.nowMs(), cfg);
     s = r.state;
     for (const fx of r.effects) {
@@ -59,7 +73,8 @@ export function startDataPathCheck(d: DataPathRunnerDeps): DataPathRunner {
         d.onRole(fx.to, fx.from);
       }
     }
-  };
+    pollPeersIfNeeded();
+  }
   // A tick that finds the last round still waiting (its timeout ends with the interval) starts
   // the next round as soon as that one is judged: one round per interval, never two at once.
   let tickMissed = false;
@@ -73,18 +88,18 @@ export function startDataPathCheck(d: DataPathRunnerDeps): DataPathRunner {
       if (tickMissed) round();
     };
     d.prober.round(cfg.targets, cfg.timeoutMs).then((r) => {
-      if (!closed) feed({ kind: 'round', rttMs: r.rttMs, lateMs: r.lateMs });
+      if (!closed) {
+        feedPeers(); // the count the round's verdict may use, read now
+        feed({ kind: 'round', rttMs: r.rttMs, lateMs: r.lateMs });
+      }
       done();
     }, (err: unknown) => {
       log.error({ err, event: 'datapath-round-failed' }, 'data path round failed: not counted');
       done();
     });
   };
-  const timers: TimerHandle[] = [
-    clock.setRepeating(cfg.intervalMs, round),
-    clock.setRepeating(d.peerPollMs, () => feed({ kind: 'peers', healthyPeers: d.healthyPeers() })),
-  ];
-  feed({ kind: 'peers', healthyPeers: d.healthyPeers() });
+  const roundTimer = clock.setRepeating(cfg.intervalMs, round);
+  feedPeers();
   round();
   return {
     role: () => s.role,
@@ -103,7 +118,8 @@ export function startDataPathCheck(d: DataPathRunnerDeps): DataPathRunner {
     },
     close() {
       closed = true;
-      for (const h of timers) clock.clear(h);
+      clock.clear(roundTimer);
+      if (peerPoll !== null) clock.clear(peerPoll);
       d.prober.close();
     },
   };

@@ -95,4 +95,26 @@ describe('data-path runner', () => {
     runner.close();
     expect(clock.pending()).toBe(0);
   });
+
+  it('reads the peers once per round while serving, and every heartbeat interval once the path fails', async () => {
+    const clock = fakeClock();
+    const echo = fakeIcmpEcho(clock, ['10.0.0.254'], 1);
+    let reads = 0;
+    const runner = startDataPathCheck({ cfg, prober: icmpProber(echo, clock, 5, undefined, now), clock, log: pino({ level: 'silent' }), healthyPeers: () => { reads++; return 1; }, peerPollMs: 40, onRole: () => undefined });
+    const run = async (ms: number): Promise<void> => { for (let t = 0; t < ms; t += 5) { clock.advance(5); await flush(); } };
+    await run(500);
+    expect(runner.role()).toBe('serving');
+    reads = 0;
+    await run(1000);
+    expect(reads).toBeGreaterThanOrEqual(9); // one per round (10 rounds a second)
+    expect(reads).toBeLessThanOrEqual(11); // and no poll of its own (it was 25 more a second)
+    echo.reachable.clear();
+    await run(450);
+    expect(runner.role()).toBe('settling');
+    reads = 0;
+    await run(200);
+    expect(reads).toBeGreaterThanOrEqual(5); // 200 ms / 40 ms, plus the rounds'
+    runner.close();
+    expect(clock.pending()).toBe(0);
+  });
 });
