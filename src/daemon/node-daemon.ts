@@ -34,6 +34,7 @@ import { VmacError } from '../util/errors.js';
 import type { ConntrackPort } from '../takeover/conntrack-port.js';
 import type { Adoption } from '../takeover/ownership-reducer.js';
 import { restartStatePath, takeRestartState, writeRestartState } from './restart-state.js';
+import { fingerprintOf, keyIdentity } from '../config/fingerprint.js';
 import { leasingGate, startDataPathWiring } from './datapath-wiring.js';
 import type { DataPathStatus } from '../ha/datapath/datapath-runner.js';
 
@@ -134,7 +135,12 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     const statePath = restartStatePath(cfg.control.socket, cfg.service);
     const inherited = ports.serveControl ? takeRestartState(statePath, cfg.service) : null;
     const leftMs = inherited === null ? 0 : inherited.leaseUntilEpochMs - Date.now();
-    const adopt: Adoption | null = inherited !== null && leftMs > cfg.timing.marginMs && dp.inspect().installed
+    const fingerprint = fingerprintOf(cfg, keyIdentity(cfg.heartbeat.keyFile === null ? null : key));
+    // Another shared config than the predecessor's (another seed, buckets, VIP…): its buckets mean
+    // other clients under ours, so adopting them could answer a client twice. Rebuild instead.
+    const sameConfig = inherited?.fingerprint === undefined || inherited.fingerprint === fingerprint.digest;
+    if (inherited !== null && !sameConfig) log.error({ event: 'restart-config-changed', ours: fingerprint.digest, predecessor: inherited.fingerprint }, 'hitless restart with another shared config: not adopting the running data path (it stops answering now)');
+    const adopt: Adoption | null = inherited !== null && sameConfig && leftMs > cfg.timing.marginMs && dp.inspect().installed
       ? { phases: new Map(inherited.phases), grants: new Map(inherited.grants), untilMs: ports.clock.nowMs() + leftMs, ...(inherited.udpKept ? { udpKept: new Set(inherited.udpKept) } : {}) } : null;
     const prepared: HostChanges = await prepareHost(ports, cfg.interface, cfg.vip);
     // The VIP and sysctls the predecessor changed are ours to restore on a later stop.
@@ -170,7 +176,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     if (watchdog) cleanups.push(() => watchdog.close());
     const resources = cfg.resources ?? [];
     const cluster = startCluster({
-      cfg, key, transport, dp, announce: (reason) => announcer.announce(reason), clock: ports.clock, log: log.child({ module: 'cluster' }), incarnation: ports.incarnation,
+      cfg, key, transport, dp, announce: (reason) => announcer.announce(reason), clock: ports.clock, log: log.child({ module: 'cluster' }), incarnation: ports.incarnation, fingerprint,
       ...(fence ? { fence } : {}),
       ...(tieBreaker ? { tieBreaker: () => tieBreaker.state().state } : {}),
       startDrained: resources.length > 0,
@@ -234,6 +240,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
                 leaseUntilEpochMs: Date.now() + (a.untilMs - ports.clock.nowMs()),
                 phases: [...a.phases], grants: [...a.grants], vipAdded: host.vipAdded, sysctlsBefore: [...host.sysctlsBefore],
                 ...(a.udpKept ? { udpKept: [...a.udpKept] } : {}),
+                fingerprint: fingerprint.digest,
               });
               keepKernel = true;
             } catch (err) {
