@@ -14,6 +14,7 @@ import { createFakeNetwork, type FakeNetwork } from '../../../src/ha/fake-transp
 import { fakeDataPath, type FakeDataPath } from '../../../src/vmac/fake-datapath.js';
 import { startCluster, type ClusterRuntime } from '../../../src/daemon/cluster-runtime.js';
 import type { VmacConfig } from '../../../src/config/types.js';
+import { fingerprintOf, keyIdentity, type LocalFingerprint } from '../../../src/config/fingerprint.js';
 
 const KEY = new Uint8Array(32).fill(7);
 const BUCKETS = 32;
@@ -49,12 +50,12 @@ class Cluster {
   violations: string[] = [];
   private incarnation = 1n;
 
-  start(cfg: VmacConfig, tag: string): Proc {
+  start(cfg: VmacConfig, tag: string, fingerprint?: LocalFingerprint): Proc {
     const { log, lines } = capture();
     const dp = fakeDataPath(() => this.clock.nowMs());
     dp.install([], null);
     const transport = this.net.attach([`10.9.0.${cfg.node.id}`]);
-    const runtime = startCluster({ cfg, key: KEY, transport, dp, announce: () => undefined, clock: this.clock, log, incarnation: this.incarnation++ });
+    const runtime = startCluster({ cfg, key: KEY, transport, dp, announce: () => undefined, clock: this.clock, log, incarnation: this.incarnation++, ...(fingerprint ? { fingerprint } : {}) });
     const p: Proc = { id: cfg.node.id, tag, dp, runtime, lines };
     this.procs.push(p);
     return p;
@@ -133,6 +134,21 @@ describe('config agreement: a node restarted with another config never serves be
     for (const p of [n1, n2]) expect(events(p, 'config-agreement')).toHaveLength(1);
     expect(n3c.dp.answeringNow()?.size ?? 0).toBeGreaterThan(0);
     expect(answered([n1, n2, n3c])).toBe(BUCKETS);
+    for (const p of c.procs) p.runtime?.close();
+  });
+
+  it('negative control: a node that announces the cluster\'s fingerprint over another seed serves beside the others, and the check sees it', async () => {
+    const c = new Cluster();
+    const [n1, n2, n3] = [1, 2, 3].map((id) => c.start(config(3, id), 'A')) as [Proc, Proc, Proc];
+    await c.run(1500);
+    c.kill(n3);
+    await c.run(200);
+    // The broken variant: node 3 runs another seed but claims the others' fingerprint.
+    c.start(config(3, 3, { seed: 0x1234 }), 'B', fingerprintOf(config(3, 3), keyIdentity(KEY)));
+    await c.run(2500);
+    expect(c.violations.length).toBeGreaterThan(0);
+    expect(c.violations.some((v) => v.includes('different configs answer at once'))).toBe(true);
+    for (const p of [n1, n2]) expect(events(p, 'config-mismatch')).toHaveLength(0);
     for (const p of c.procs) p.runtime?.close();
   });
 
