@@ -16,7 +16,7 @@ import type { BucketMap } from '../hash/bucket-map.js';
 import type { Clock } from '../util/clock.js';
 import type { DataPathPort } from '../vmac/datapath-port.js';
 import { tableName, type DataPathPlan } from '../vmac/ruleset.js';
-import { prepareHost, restoreHost, type AddressPort, type HostChanges } from '../vmac/host-setup.js';
+import { prepareHost, restoreHost, type AddressPort, type HostChanges, type SysctlShare } from '../vmac/host-setup.js';
 import type { SysctlPort } from '../vmac/sysctl.js';
 import type { HeartbeatTransport } from '../ha/transport.js';
 import { arpDecider } from './ownership.js';
@@ -42,6 +42,8 @@ export interface DaemonPorts {
   readonly dataPath: (plan: DataPathPlan) => DataPathPort;
   readonly rtnl: AddressPort;
   readonly sysctl: SysctlPort;
+  /** Interface sysctls shared with the host's other vmac services (absent: this service's own before/after). */
+  readonly sysctlShare?: SysctlShare;
   readonly openPacketPort: (ifname: string) => PacketPort;
   readonly openTransport: (localAddresses: readonly string[], port: number) => Promise<HeartbeatTransport>;
   readonly loadKey: (path: string) => Uint8Array;
@@ -131,6 +133,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
   try {
     // Refuse a bad key before touching anything.
     const key = cfg.heartbeat.keyFile === null ? randomBytes(32) : ports.loadKey(cfg.heartbeat.keyFile);
+    const hostPorts = { rtnl: ports.rtnl, sysctl: ports.sysctl, ...(ports.sysctlShare ? { share: ports.sysctlShare } : {}) };
     // A hitless restart's predecessor left its table serving: adopt it instead of rebuilding.
     const statePath = restartStatePath(cfg.control.socket, cfg.service);
     const inherited = ports.serveControl ? takeRestartState(statePath, cfg.service) : null;
@@ -142,10 +145,10 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     if (inherited !== null && !sameConfig) log.error({ event: 'restart-config-changed', ours: fingerprint.digest, predecessor: inherited.fingerprint }, 'hitless restart with another shared config: not adopting the running data path (it stops answering now)');
     const adopt: Adoption | null = inherited !== null && sameConfig && leftMs > cfg.timing.marginMs && dp.inspect().installed
       ? { phases: new Map(inherited.phases), grants: new Map(inherited.grants), untilMs: ports.clock.nowMs() + leftMs, ...(inherited.udpKept ? { udpKept: new Set(inherited.udpKept) } : {}) } : null;
-    const prepared: HostChanges = await prepareHost(ports, cfg.interface, cfg.vip);
+    const prepared: HostChanges = await prepareHost(hostPorts, cfg.interface, cfg.vip);
     // The VIP and sysctls the predecessor changed are ours to restore on a later stop.
     const host: HostChanges = adopt && inherited ? { ...prepared, vipAdded: inherited.vipAdded, sysctlsBefore: new Map(inherited.sysctlsBefore) } : prepared;
-    const restore = (): Promise<void> => restoreHost(ports, host, cfg.vip);
+    const restore = (): Promise<void> => restoreHost(hostPorts, host, cfg.vip);
     const teardown = (): void => dp.teardown();
     kernelCleanups.add(restore).add(teardown);
     cleanups.push(restore, teardown);
