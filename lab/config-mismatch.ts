@@ -104,3 +104,29 @@ export async function mismatchRound(lab: LabInfo, node: LabNodeInfo, change: Mis
 }
 
 export { statusOf };
+
+export interface RollStep { readonly node: string; readonly lost: number; readonly duplicates: number; readonly probes: number }
+
+/**
+ * Rolls a shared-field change through every node, last node first (planned stop, start with the
+ * edit), probing every address every `intervalUs` during each step and until the step settled.
+ * Returns per step the probes lost and answered twice (the step that gives the new version its
+ * majority is the flip).
+ */
+export async function rollChange(lab: LabInfo, change: MismatchChange, intervalUs: number, stepMs: number): Promise<{ steps: RollStep[]; nodes: LabNodeInfo[] }> {
+  let nodes = [...lab.nodes];
+  const steps: RollStep[] = [];
+  for (const node of [...nodes].reverse()) {
+    const changed = join(lab.dir, `${node.name}-roll.yaml`);
+    writeFileSync(changed, change.edit(readFileSync(node.config, 'utf8')));
+    const probing = Promise.all(lab.clients.map((c) => probeUdp(c.ns, { vip: lab.vip, port: lab.echoPort, addrFile: c.addrFile, intervalUs, durationMs: stepMs, waitMs: 300 })));
+    await stopPid(node.daemonPid);
+    const child = spawnInNs(node.ns, process.execPath, [daemonEntry(), 'run', changed], node.log);
+    nodes = nodes.map((n) => (n.id === node.id ? { ...n, config: changed, daemonPid: child.pid ?? -1 } : n));
+    const rs = await probing;
+    let lost = 0; let duplicates = 0; let probes = 0;
+    for (const r of rs) for (const a of r.addrs) { lost += a.lost; duplicates += a.duplicates; probes += a.sent; }
+    steps.push({ node: node.name, lost, duplicates, probes });
+  }
+  return { steps, nodes };
+}

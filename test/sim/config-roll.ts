@@ -60,6 +60,9 @@ export function runRoll(seed: number, broken = false): RollResult {
   let incarnation = 1n;
 
   const start = (id: number, tag: 'A' | 'B'): void => {
+    // One kernel per node: a new process rebuilds the node's table (no adoption), which ends the
+    // lease an earlier process of this node left behind.
+    for (const old of procs) if (old.id === id) old.dp.teardown();
     const cfg = config(n, id, tag === 'A' ? 'A' : bVariant);
     const dp = fakeDataPath(() => clock.nowMs());
     dp.install([], null);
@@ -71,15 +74,15 @@ export function runRoll(seed: number, broken = false): RollResult {
   };
   const check = (): void => {
     const tags = new Set<string>();
-    const taking = new Map<number, number>();
-    for (const p of procs) {
+    const taking = new Map<number, string[]>();
+    procs.forEach((p, i) => {
       const a = p.dp.answeringNow();
       if (a && a.size > 0) tags.add(p.tag);
-      for (const b of p.dp.acceptingNewNow() ?? []) taking.set(b, (taking.get(b) ?? 0) + 1);
-    }
+      for (const b of p.dp.acceptingNewNow() ?? []) taking.set(b, [...(taking.get(b) ?? []), `${p.tag}${p.id}.${i}`]);
+    });
     const at = clock.nowMs();
     if (tags.size > 1) violations.push(`configs@${at}`);
-    for (const [b, k] of taking) if (k > 1) { violations.push(`double@${at}:b${b}`); break; }
+    for (const [b, who] of taking) if (who.length > 1) { violations.push(`double@${at}:b${b}:${who.join('+')}`); break; }
   };
   const run = (ms: number): void => { for (let i = 0; i < ms; i++) { clock.advance(1); check(); } };
 
@@ -141,6 +144,7 @@ if (process.argv[1]?.endsWith('config-roll.ts')) {
       failed++;
       if (failed <= 10) console.log(`seed ${s}: ${r.violations.join(' ')} | ${r.steps.join('; ')}`);
     }
+    if ((s - from + 1) % 250 === 0) console.log(`… seeds ${from}..${s}: ${s - from + 1 - failed} passed, ${failed} with violations (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   console.log(`${to - from + 1 - failed} passed, ${failed} with violations (seeds ${from}..${to}${broken ? ', broken variant' : ''}, ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   process.exitCode = broken ? (failed > 0 ? 0 : 1) : (failed > 0 ? 1 : 0);
