@@ -13,6 +13,7 @@ import { openPcapPort } from '../../native-shims/pcap.js';
 import { nftDataPath } from '../vmac/nft-datapath.js';
 import { procSysctl } from '../vmac/sysctl.js';
 import { udpJoinGroup6 } from '../vmac/solicited-node.js';
+import { createFileShareStore, pidAlive } from '../vmac/sysctl-share.js';
 import { systemClock } from '../util/clock.js';
 import { parseIp } from '../util/ip.js';
 import { openUdpTransport } from '../ha/transport.js';
@@ -101,6 +102,9 @@ heartbeat loop runs.`)
               ...(process.env.VMAC_RESTART_WINDOW_MS ? { restartWindowMs: Number(process.env.VMAC_RESTART_WINDOW_MS) } : {}),
               rtnl,
               sysctl: procSysctl,
+              // arp_announce of the interface is shared with the host's other vmac services: restored
+              // only when the last one stops (VMAC_RUN_DIR: where that is recorded, default /run/vmac).
+              sysctlShare: { store: createFileShareStore(process.env.VMAC_RUN_DIR ?? '/run/vmac'), service: cfg.service, pid: process.pid, isAlive: pidAlive },
               openPacketPort: (ifname) => reopeningPort((onLinkError) => openPcapPort({ ifname, filter: arpCaptureFilter(cfg.vip, cfg.vip6 ?? null), onLinkError }), systemClock, log.child({ module: 'capture', ifname })),
               joinGroup6: udpJoinGroup6,
               openTransport: (addresses, port) => openUdpTransport(addresses, port, (err) => log.error({ err, event: 'heartbeat-socket-error' }, err.message)),

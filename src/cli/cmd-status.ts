@@ -27,12 +27,24 @@ export function haLines(s: DaemonStatus): string[] {
   return out;
 }
 
+/** Config agreement: one line when all agree; else the standing and each differing peer's fields. */
+function configLines(c: DaemonStatus['cluster']): string[] {
+  const a = c.config;
+  if (!a) return [];
+  if (a.differing.length === 0) return [`config fingerprint ${a.fingerprint}: every peer heard agrees`];
+  return [
+    `CONFIG MISMATCH (fingerprint ${a.fingerprint}, standing ${a.standing}${a.standing === 'minority' || a.standing === 'yield' ? ': this node holds no bucket' : ''}):`,
+    ...a.differing.map((d) => `  node ${d.id} (fingerprint ${d.digest}, for ${d.sinceMsAgo} ms${d.serving ? ', serving' : ''}): ${d.fields.map((f) => `${f.field} ours ${f.ours}, theirs ${f.theirs}`).join('; ')}`),
+  ];
+}
+
 function render(s: DaemonStatus): string {
   const c = s.cluster;
   const lines = [
     `service ${s.service}: VIP ${s.vip}${s.vip6 === undefined ? '' : ` and VIP6 ${s.vip6}`} as ${s.vmac} (this node's MAC ${s.realMac})`,
     `node ${c.self.name} (id ${c.self.id}): ${c.self.state}; lease: ${c.quorum.lease}; quorum: ${c.quorum.has ? 'yes' : 'NO'} (needs ${c.quorum.size})`,
     `view epoch ${c.view.epoch}, agreed map ${c.view.digest}, absent: ${c.view.absent.length === 0 ? 'none' : c.view.absent.join(',')}; owns ${c.owned.length} buckets${c.view.disagreeing.length === 0 ? '' : `; MAP DISAGREEMENT with node(s) ${c.view.disagreeing.join(',')} (see the log)`}`,
+    ...configLines(c),
     '',
     '| id | node | status | state | last heard | per link (ms ago) | map |',
     '| ---: | --- | --- | --- | ---: | --- | --- |',

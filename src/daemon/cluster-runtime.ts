@@ -12,7 +12,7 @@ import type { BucketMap } from '../hash/bucket-map.js';
 import { WIRE_CODEC, type HeartbeatCodec } from '../ha/heartbeat-codec.js';
 import { receiveHeartbeat, createDropCounters, countOutcome, type DropCounters, type ReplayStates } from '../ha/heartbeat-receiver.js';
 import type { Heartbeat, PeerReport, PeerStatus } from '../ha/heartbeat-types.js';
-import { agreedDead, arpStandInFor, hasQuorum, heardByQuorumUntil, initMembership, onHeartbeat, peerStatus, proofs, recordSent, leaseVerdict, type MembershipState } from '../ha/membership.js';
+import { agreedDead, arpStandInFor, hasQuorum, heardPeers, withQuorumOverride, heardByQuorumUntil, initMembership, onHeartbeat, peerStatus, proofs, recordSent, leaseVerdict, type MembershipState } from '../ha/membership.js';
 import type { HeartbeatTransport } from '../ha/transport.js';
 import type { HeartbeatKey } from '../ha/heartbeat-auth.js';
 import { disagreeing, observeDigest, type AgreementState } from '../ha/map-agreement.js';
@@ -29,6 +29,8 @@ import { startFlowRunner, type FlowRunner } from '../takeover/udp-flow-runner.js
 import type { FlowView } from '../takeover/udp-flow-handover.js';
 import type { WirePhase } from '../ha/heartbeat-types.js';
 import { startCadence } from './cadence.js';
+import { describeFields, expireConfig, heardDiffering, holdsOut, observeConfig, standing, type ConfigAgreementState, type ConfigEvent, type Standing } from '../ha/config-agreement.js';
+import { fingerprintOf, keyIdentity, type LocalFingerprint } from '../config/fingerprint.js';
 
 /**
  * Default drain timeout: how long an old owner keeps a bucket's established connections before
@@ -74,6 +76,8 @@ export interface ClusterDeps {
   readonly graceful?: boolean;
   /** Heartbeat codec (default: the wire format; only the simulator passes another). */
   readonly codec?: HeartbeatCodec;
+  /** Our config fingerprint (default: computed from `cfg` and `key`; the simulator passes its own). */
+  readonly fingerprint?: LocalFingerprint;
 }
 
 export interface ClusterStatus {
@@ -87,6 +91,8 @@ export interface ClusterStatus {
   readonly fencing?: FenceStatus;
   readonly quorumPolicy?: { policy: string; tieBreaker: TieBreakerState | null; verdict: TwoNodeVerdict | null; holdBack: number[] };
   readonly handover: { incoming: number[]; draining: number[]; grants: { bucket: number; to: number }[]; weight: number };
+  /** Config agreement (config-agreement.ts): our fingerprint, our standing, the peers that differ. */
+  readonly config?: { fingerprint: string; standing: Standing; differing: { id: number; digest: string; sinceMsAgo: number; serving: boolean; fields: { field: string; ours: string; theirs: string }[] }[] };
 }
 
 export interface ClusterRuntime {
@@ -145,6 +151,9 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   if (d.startDrained) t = step({ ...t, healthHold: true }, { kind: 'drain-requested', m }, clock.nowMs()).state;
   let replay: ReplayStates = new Map();
   let agreement: AgreementState = new Map();
+  const fingerprint = d.fingerprint ?? fingerprintOf(cfg, keyIdentity(cfg.heartbeat.keyFile !== null && d.key instanceof Uint8Array ? d.key : null));
+  let configPeers: ConfigAgreementState = new Map();
+  let configStanding: Standing = 'agree';
   const counters = createDropCounters();
   const knownIds = new Set(cfg.nodes.map((n) => n.id));
   const linkCount = Math.max(1, cfg.node.addresses.length);
@@ -206,9 +215,10 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     const r = recordSent(m, now);
     m = r.state;
     const base: Omit<Heartbeat, 'linkId'> = {
-      version: 2, type: t.self === 'leaving' ? 'leave' : 'heartbeat', senderId: cfg.node.id, incarnation: d.incarnation, seq: r.seq,
+      version: 3, type: t.self === 'leaving' ? 'leave' : 'heartbeat', senderId: cfg.node.id, incarnation: d.incarnation, seq: r.seq,
       state: announced(), hasQuorum: t.leaseActive, weight: t.weight, mapEpoch: t.epoch >>> 0, mapDigest: t.digest, peers: reports(now),
       handover: { phases: wireOf(t.handover, cfg.buckets), grants: wireGrants(t.handover), restartWindowMs },
+      fingerprint: { layout: fingerprint.layout, digest: fingerprint.digest, slots: fingerprint.slots },
     };
     for (let link = 0; link < linkCount; link++) {
       const bytes = codec.encode({ ...base, linkId: link }, d.key);
@@ -273,16 +283,46 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     }
   }
 
+  function logConfig(e: ConfigEvent): void {
+    if (e.kind === 'config-mismatch') {
+      const text = describeFields(e.fields);
+      log.error({ event: 'config-mismatch', node: e.peerId, ours: fingerprint.digest, theirs: e.theirs, fields: e.fields.map((f) => f.field), differences: e.fields }, `node ${e.peerId} has another config than ours: ${text}; it is not a member while this lasts`);
+    } else {
+      log.info({ event: 'config-agreement', node: e.peerId, reason: e.reason, durationMs: Math.round(e.forMs) }, `config mismatch with node ${e.peerId} ended (${e.reason}) after ${Math.round(e.forMs)} ms`);
+    }
+  }
+
+  /** Config agreement (config-agreement.ts): who may serve while a peer's config differs. */
+  function configGate(now: number): void {
+    const x = expireConfig(configPeers, now, deadMs);
+    configPeers = x.state;
+    x.events.forEach(logConfig);
+    const differing = heardDiffering(configPeers, now, deadMs);
+    // A peer whose latest heartbeat differs is not agreeing, even while membership still hears
+    // its last agreeing one (its previous process).
+    const agreeing = heardPeers(m, now).filter((id) => !configPeers.has(id)).length;
+    const next = standing({ selfId: cfg.node.id, nodeCount: cfg.nodes.length, selfServing: t.leaseActive, agreeingHeard: agreeing, differing });
+    if (next !== configStanding) log[next === 'agree' || next === 'majority' ? 'info' : 'error']({ event: 'config-standing', standing: next, was: configStanding, differing: differing.map((p) => p.id) }, `config agreement: ${next}${holdsOut(next) ? ' (this node holds no bucket while it lasts)' : ''}`);
+    configStanding = next;
+    if ((t.configHold === true) !== holdsOut(next)) t = { ...t, configHold: holdsOut(next) };
+    // Two nodes, the peer differs and we are the side that serves: alone (it never serves).
+    if (next === 'win') m = withQuorumOverride(m, 'solo');
+    else if (cfg.quorum?.policy !== 'two-node' && m.override === 'solo') m = withQuorumOverride(m, 'none');
+  }
+
   let verdict: TwoNodeVerdict | null = null;
   /** The quorum policy and the fence gate, applied before every decision (quorum-policy-gate.ts). */
   function gate(now: number): void {
-    if (cfg.quorum?.policy !== 'two-node' && !d.fence) return;
-    const g = quorumGate({ policy: cfg.quorum ?? { policy: 'majority' }, m, nowMs: now, fencing: d.fence !== undefined, fenced: (id) => d.fence?.allowed(id) ?? false, tieBreaker: d.tieBreaker?.() ?? 'unknown' });
-    m = g.m;
-    verdict = g.verdict;
-    if (t.holdBack !== g.holdBack) t = { ...t, holdBack: g.holdBack };
-    for (const id of g.heard) d.fence?.peerHeard(id);
-    for (const f of g.fence) d.fence?.require(f.target, f.reason);
+    if (cfg.quorum?.policy === 'two-node' || d.fence) {
+      const notServing = new Set(heardDiffering(configPeers, now, deadMs).filter((p) => !p.serving).map((p) => p.id));
+      const g = quorumGate({ policy: cfg.quorum ?? { policy: 'majority' }, m, nowMs: now, fencing: d.fence !== undefined, fenced: (id) => d.fence?.allowed(id) ?? false, tieBreaker: d.tieBreaker?.() ?? 'unknown', notServing });
+      m = g.m;
+      verdict = g.verdict;
+      if (t.holdBack !== g.holdBack) t = { ...t, holdBack: g.holdBack };
+      for (const id of g.heard) d.fence?.peerHeard(id);
+      for (const f of g.fence) d.fence?.require(f.target, f.reason);
+    }
+    configGate(now);
   }
 
   function run(kind: 'tick' | 'renew-due' | 'stop-requested' | 'resume-requested' | 'drain-requested'): void {
@@ -338,6 +378,11 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     if (links && linkId < links.length) links[linkId] = clock.nowMs();
     if (linkId < perLinkReceived.length) perLinkReceived[linkId] = (perLinkReceived[linkId] ?? 0) + 1;
     if (r.outcome === 'duplicate') return;
+    const c = observeConfig(configPeers, r.hb.senderId, r.hb, fingerprint, clock.nowMs());
+    configPeers = c.state;
+    if (c.event) logConfig(c.event);
+    // Another config: never a member (config-agreement.ts); only the standing may change.
+    if (c.differs) { if (c.event) run('tick'); return; }
     m = onHeartbeat(m, r.hb, clock.nowMs());
     restartWaiter?.();
     // Decide before anything else runs: a peer that came back must find our release done
@@ -393,6 +438,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
         ...(d.fence ? { fencing: d.fence.status() } : {}),
         ...(cfg.quorum?.policy === 'two-node' || d.fence ? { quorumPolicy: { policy: cfg.quorum?.policy ?? 'majority', tieBreaker: d.tieBreaker?.() ?? null, verdict, holdBack: [...(t.holdBack ?? [])] } } : {}),
         handover: { incoming: inPhase(t.handover, 'incoming'), draining: inPhase(t.handover, 'draining'), grants: wireGrants(t.handover), weight: t.weight },
+        config: { fingerprint: fingerprint.digest, standing: configStanding, differing: [...configPeers].map(([id, p]) => ({ id, digest: p.digest, sinceMsAgo: Math.round(now - p.sinceMs), serving: p.serving, fields: p.fields.map((f) => ({ ...f })) })) },
       };
     },
     currentMap: () => targetMap(t),

@@ -20,7 +20,7 @@ import type { Clock } from '../util/clock.js';
 import type { DataPathPort } from '../vmac/datapath-port.js';
 import { tableName, type DataPathPlan } from '../vmac/ruleset.js';
 import { udpPerFlowPlan } from '../takeover/udp-flow-plan.js';
-import { prepareHost, restoreHost, type AddressPort, type HostChanges } from '../vmac/host-setup.js';
+import { prepareHost, restoreHost, type AddressPort, type HostChanges, type SysctlShare } from '../vmac/host-setup.js';
 import type { SysctlPort } from '../vmac/sysctl.js';
 import type { HeartbeatTransport } from '../ha/transport.js';
 import { arpDecider } from './ownership.js';
@@ -39,6 +39,7 @@ import type { ConntrackPort } from '../takeover/conntrack-port.js';
 import type { Adoption } from '../takeover/ownership-reducer.js';
 import { restartStatePath, takeRestartState, writeRestartState } from './restart-state.js';
 import { hostRecordPath, mergeHostChanges, readHostRecord, removeHostRecord, writeHostRecord } from './host-record.js';
+import { fingerprintOf, keyIdentity } from '../config/fingerprint.js';
 import { leasingGate, startDataPathWiring } from './datapath-wiring.js';
 import type { DataPathStatus } from '../ha/datapath/datapath-runner.js';
 
@@ -46,6 +47,8 @@ export interface DaemonPorts {
   readonly dataPath: (plan: DataPathPlan) => DataPathPort;
   readonly rtnl: AddressPort;
   readonly sysctl: SysctlPort;
+  /** Interface sysctls shared with the host's other vmac services (absent: this service's own before/after). */
+  readonly sysctlShare?: SysctlShare;
   readonly openPacketPort: (ifname: string) => PacketPort;
   /** Dual stack: joins the VIP6's solicited-node group on the cluster interface (absent: not joined, e.g. unit tests). */
   readonly joinGroup6?: JoinGroup6;
@@ -154,22 +157,28 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
   try {
     // Refuse a bad key before touching anything.
     const key = cfg.heartbeat.keyFile === null ? randomBytes(32) : ports.loadKey(cfg.heartbeat.keyFile);
+    const hostPorts = { rtnl: ports.rtnl, sysctl: ports.sysctl, ...(ports.sysctlShare ? { share: ports.sysctlShare } : {}) };
     // A hitless restart's predecessor left its table serving: adopt it instead of rebuilding.
     const statePath = restartStatePath(cfg.control.socket, cfg.service);
     const inherited = ports.serveControl ? takeRestartState(statePath, cfg.service) : null;
     const leftMs = inherited === null ? 0 : inherited.leaseUntilEpochMs - Date.now();
-    const adopt: Adoption | null = inherited !== null && leftMs > cfg.timing.marginMs && dp.inspect().installed
+    const fingerprint = fingerprintOf(cfg, keyIdentity(cfg.heartbeat.keyFile === null ? null : key));
+    // Another shared config than the predecessor's (another seed, buckets, VIP…): its buckets mean
+    // other clients under ours, so adopting them could answer a client twice. Rebuild instead.
+    const sameConfig = inherited?.fingerprint === undefined || inherited.fingerprint === fingerprint.digest;
+    if (inherited !== null && !sameConfig) log.error({ event: 'restart-config-changed', ours: fingerprint.digest, predecessor: inherited.fingerprint }, 'hitless restart with another shared config: not adopting the running data path (it stops answering now)');
+    const adopt: Adoption | null = inherited !== null && sameConfig && leftMs > cfg.timing.marginMs && dp.inspect().installed
       ? { phases: new Map(inherited.phases), grants: new Map(inherited.grants), untilMs: ports.clock.nowMs() + leftMs, ...(inherited.udpKept ? { udpKept: new Set(inherited.udpKept) } : {}) } : null;
     // What a predecessor that died without stopping had changed (host-record.ts), read before ours.
     const recordPath = hostRecordPath(cfg.control.socket, cfg.service);
     const record = ports.serveControl ? readHostRecord(recordPath, cfg.service) : null;
     const vip6 = cfg.vip6 ?? null;
-    const prepared: HostChanges = mergeHostChanges(await prepareHost(ports, cfg.interface, cfg.vip, vip6), record, cfg.interface, cfg.vip);
+    const prepared: HostChanges = mergeHostChanges(await prepareHost(hostPorts, cfg.interface, cfg.vip, vip6), record, cfg.interface, cfg.vip);
     // The VIP and sysctls the predecessor changed are ours to restore on a later stop.
     const host: HostChanges = adopt && inherited ? { ...prepared, vipAdded: inherited.vipAdded, ...(vip6 !== null ? { vip6Added: inherited.vip6Added === true } : {}), sysctlsBefore: new Map(inherited.sysctlsBefore) } : prepared;
     if (ports.serveControl) writeHostRecord(recordPath, { version: 1, service: cfg.service, ifname: cfg.interface, vip: cfg.vip, vipAdded: host.vipAdded, sysctlsBefore: [...host.sysctlsBefore] });
     const restore = async (): Promise<void> => {
-      await restoreHost(ports, host, cfg.vip, vip6);
+      await restoreHost(hostPorts, host, cfg.vip, vip6);
       if (ports.serveControl) removeHostRecord(recordPath);
     };
     const teardown = (): void => dp.teardown();
@@ -206,7 +215,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     if (watchdog) cleanups.push(() => watchdog.close());
     const resources = cfg.resources ?? [];
     const cluster = startCluster({
-      cfg, key, transport, dp, announce: (reason) => announcer.announce(reason), clock: ports.clock, log: log.child({ module: 'cluster' }), incarnation: ports.incarnation,
+      cfg, key, transport, dp, announce: (reason) => announcer.announce(reason), clock: ports.clock, log: log.child({ module: 'cluster' }), incarnation: ports.incarnation, fingerprint,
       ...(fence ? { fence } : {}),
       ...(tieBreaker ? { tieBreaker: () => tieBreaker.state().state } : {}),
       startDrained: resources.length > 0,
@@ -274,6 +283,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
                 leaseUntilEpochMs: Date.now() + (a.untilMs - ports.clock.nowMs()),
                 phases: [...a.phases], grants: [...a.grants], vipAdded: host.vipAdded, ...(host.vip6Added !== undefined ? { vip6Added: host.vip6Added } : {}), sysctlsBefore: [...host.sysctlsBefore],
                 ...(a.udpKept ? { udpKept: [...a.udpKept] } : {}),
+                fingerprint: fingerprint.digest,
               });
               keepKernel = true;
             } catch (err) {

@@ -23,6 +23,12 @@ export interface RestartState {
   readonly sysctlsBefore: readonly (readonly [string, string])[];
   /** Buckets whose UDP the old process kept (UDP flow timeout; absent in older files). */
   readonly udpKept?: readonly number[];
+  /**
+   * The old process's config fingerprint digest (src/config/fingerprint.ts; absent in older
+   * files). A successor whose config differs in a shared field does not adopt: it rebuilds an
+   * empty table (no lease) and stays out of the cluster until the configs agree.
+   */
+  readonly fingerprint?: string;
 }
 
 export function restartStatePath(controlSocket: string, service: string): string {
@@ -46,7 +52,8 @@ export function takeRestartState(path: string, service: string): RestartState | 
     const ok = st.version === 1 && st.service === service && Number.isFinite(st.leaseUntilEpochMs) &&
       Array.isArray(st.phases) && st.phases.every(([b, p]: readonly [unknown, unknown]) => Number.isInteger(b) && BUCKET_PHASES.includes(p as BucketPhase)) &&
       Array.isArray(st.grants) && Array.isArray(st.sysctlsBefore) &&
-      (st.udpKept === undefined || (Array.isArray(st.udpKept) && st.udpKept.every((b) => Number.isInteger(b))));
+      (st.udpKept === undefined || (Array.isArray(st.udpKept) && st.udpKept.every((b) => Number.isInteger(b)))) &&
+      (st.fingerprint === undefined || typeof st.fingerprint === 'string');
     return ok ? st : null;
   } catch {
     return null;

@@ -36,6 +36,23 @@
  * ```
  * B and g are read before authentication, for framing only (like the peer count).
  *
+ * Version 3 (config agreement) is version 2 plus a fingerprint section between the hand-over
+ * section and the MAC (src/config/fingerprint.ts says what the slots hold):
+ *
+ * ```
+ * off     size      field
+ * q       1         layout (≥ 1; 1 = src/config/fingerprint.ts FINGERPRINT_FIELDS)
+ * q+1     1         slot count k (1..64)
+ * q+2     2         reserved, 0
+ * q+4     8         config digest (over every field's full value)
+ * q+12    4·k       slots u32, one per field in the layout's order
+ * then    32        HMAC-SHA256 over everything before it
+ * ```
+ * k is read before authentication, for framing only. A layout this build does not know is
+ * decoded all the same (the receiver reports the peer as differing in `fingerprint layout`).
+ * Version 1 and 2 messages are still accepted; they carry no fingerprint, and the receiver
+ * treats their sender as a node whose config it cannot check (config-agreement.ts).
+ *
  * Decoding never throws: datagrams come from the network, and a bad one is a named outcome that
  * the daemon counts. Check order, and why:
  *  1. magic, version — they say whose protocol and which layout this is; checking them before any
@@ -47,13 +64,17 @@
  */
 import { VmacError } from '../util/errors.js';
 import { MAC_SIZE, checkMac, computeMac, type HeartbeatKey } from './heartbeat-auth.js';
-import type { Grant, HandoverSection, Heartbeat, NodeState, PeerReport, PeerStatus, WirePhase } from './heartbeat-types.js';
+import type { Grant, HandoverSection, Heartbeat, NodeState, PeerReport, PeerStatus, WireFingerprint, WirePhase } from './heartbeat-types.js';
 
 export { MAC_SIZE } from './heartbeat-auth.js';
 export const HEARTBEAT_MAGIC = 0x56;
 export const HEARTBEAT_VERSION = 1;
 /** The hand-over version: v1 plus the section above. Both are accepted; we send 2. */
 export const HEARTBEAT_VERSION_HANDOVER = 2;
+/** The config-agreement version: v2 plus the fingerprint section. Accepted with 1 and 2; we send 3. */
+export const HEARTBEAT_VERSION_FINGERPRINT = 3;
+export const FINGERPRINT_FIXED_SIZE = 12;
+export const MAX_FINGERPRINT_SLOTS = 64;
 /** Bucket count a v2 message can carry: 1024 buckets is 256 bytes of phases, below any MTU with 32 peers. */
 export const MAX_WIRE_BUCKETS = 1024;
 export const HANDOVER_FIXED_SIZE = 8;
@@ -69,6 +90,14 @@ export const MAX_MESSAGE_SIZE = HEADER_SIZE + MAX_PEERS * PEER_ENTRY_SIZE + MAC_
 /** Largest valid v2 message: 32 peers, 1024 buckets, every one granted (4,044 bytes; IP fragments it). */
 export const MAX_MESSAGE_SIZE_V2 = MAX_MESSAGE_SIZE + HANDOVER_FIXED_SIZE + MAX_WIRE_BUCKETS / 4 + MAX_WIRE_BUCKETS * GRANT_SIZE;
 const WIRE_PHASES: readonly WirePhase[] = ['none', 'owned', 'incoming', 'draining'];
+
+/** Largest valid v3 message: the largest v2 one plus a fingerprint of 64 slots. */
+export const MAX_MESSAGE_SIZE_V3 = MAX_MESSAGE_SIZE_V2 + FINGERPRINT_FIXED_SIZE + 4 * MAX_FINGERPRINT_SLOTS;
+
+/** Size of the v3 fingerprint section for k slots. */
+export function fingerprintSize(slots: number): number {
+  return FINGERPRINT_FIXED_SIZE + 4 * slots;
+}
 
 /** Size of the v2 section for B buckets and g grants. */
 export function handoverSize(buckets: number, grants: number): number {
@@ -126,13 +155,15 @@ export interface HeartbeatCodec {
  */
 export function encodeHeartbeat(hb: Heartbeat, key: HeartbeatKey): Uint8Array {
   validateHeartbeat(hb);
-  const ext = hb.handover ? handoverSize(hb.handover.phases.length, hb.handover.grants.length) : 0;
+  const hoSize = hb.handover ? handoverSize(hb.handover.phases.length, hb.handover.grants.length) : 0;
+  const ext = hoSize + (hb.fingerprint ? fingerprintSize(hb.fingerprint.slots.length) : 0);
   const size = messageSize(hb.peers.length) + ext;
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
   writeHeader(view, bytes, hb);
   hb.peers.forEach((p, i) => writePeer(view, HEADER_SIZE + i * PEER_ENTRY_SIZE, p));
   if (hb.handover) writeHandover(view, HEADER_SIZE + hb.peers.length * PEER_ENTRY_SIZE, hb.handover);
+  if (hb.fingerprint) writeFingerprint(view, bytes, HEADER_SIZE + hb.peers.length * PEER_ENTRY_SIZE + hoSize, hb.fingerprint);
   const macAt = size - MAC_SIZE;
   bytes.set(computeMac(key, bytes.subarray(0, macAt)), macAt);
   return bytes;
@@ -181,12 +212,32 @@ function writeHandover(view: DataView, at: number, h: HandoverSection): void {
   });
 }
 
-function validateHandover(h: HandoverSection | undefined, version: number): void {
-  if (version === HEARTBEAT_VERSION) {
-    if (h !== undefined) invalid('handover (only in version 2)', 'present');
+function writeFingerprint(view: DataView, bytes: Uint8Array, at: number, f: WireFingerprint): void {
+  view.setUint8(at, f.layout);
+  view.setUint8(at + 1, f.slots.length);
+  view.setUint16(at + 2, 0);
+  bytes.set(Buffer.from(f.digest, 'hex'), at + 4);
+  f.slots.forEach((v, i) => view.setUint32(at + FINGERPRINT_FIXED_SIZE + 4 * i, v));
+}
+
+function validateFingerprint(f: WireFingerprint | undefined, version: number): void {
+  if (version !== HEARTBEAT_VERSION_FINGERPRINT) {
+    if (f !== undefined) invalid('fingerprint (only in version 3)', 'present');
     return;
   }
-  if (h === undefined) invalid('handover (required in version 2)', 'absent');
+  if (f === undefined) invalid('fingerprint (required in version 3)', 'absent');
+  checkInt('fingerprint.layout', f.layout, 1, 0xff);
+  checkInt('fingerprint.slots.length', f.slots.length, 1, MAX_FINGERPRINT_SLOTS);
+  for (const v of f.slots) checkInt('fingerprint.slots[]', v, 0, U32_MAX);
+  if (!/^[0-9a-f]{16}$/.test(f.digest)) invalid('fingerprint.digest (16 lowercase hex digits)', f.digest);
+}
+
+function validateHandover(h: HandoverSection | undefined, version: number): void {
+  if (version === HEARTBEAT_VERSION) {
+    if (h !== undefined) invalid('handover (only in versions 2 and 3)', 'present');
+    return;
+  }
+  if (h === undefined) invalid('handover (required in versions 2 and 3)', 'absent');
   checkInt('handover.phases.length', h.phases.length, 1, MAX_WIRE_BUCKETS);
   for (const p of h.phases) if (!WIRE_PHASES.includes(p)) invalid('handover.phases[]', p);
   if (h.grants.length > h.phases.length) invalid('handover.grants.length', h.grants.length);
@@ -201,8 +252,9 @@ function validateHandover(h: HandoverSection | undefined, version: number): void
 
 /** Enforces exactly the rules the decoder enforces, so encode → decode always round-trips. */
 function validateHeartbeat(hb: Heartbeat): void {
-  if (hb.version !== HEARTBEAT_VERSION && hb.version !== HEARTBEAT_VERSION_HANDOVER) invalid('version', hb.version);
+  if (hb.version !== HEARTBEAT_VERSION && hb.version !== HEARTBEAT_VERSION_HANDOVER && hb.version !== HEARTBEAT_VERSION_FINGERPRINT) invalid('version', hb.version);
   validateHandover(hb.handover, hb.version);
+  validateFingerprint(hb.fingerprint, hb.version);
   if (!TYPES.includes(hb.type)) invalid('type', hb.type);
   if (!STATES.includes(hb.state)) invalid('state', hb.state);
   checkInt('senderId', hb.senderId, 1, MAX_NODE_ID);
@@ -254,14 +306,14 @@ export function decodeHeartbeat(bytes: Uint8Array, key: HeartbeatKey): DecodeRes
 function checkFraming(bytes: Uint8Array): DropReason | undefined {
   if (bytes.length >= 1 && bytes[OFF.magic] !== HEARTBEAT_MAGIC) return 'bad-magic';
   const version = bytes[OFF.version];
-  if (bytes.length >= 2 && version !== HEARTBEAT_VERSION && version !== HEARTBEAT_VERSION_HANDOVER) return 'bad-version';
+  if (bytes.length >= 2 && version !== HEARTBEAT_VERSION && version !== HEARTBEAT_VERSION_HANDOVER && version !== HEARTBEAT_VERSION_FINGERPRINT) return 'bad-version';
   if (bytes.length < MIN_MESSAGE_SIZE) return 'truncated';
-  if (bytes.length > (version === HEARTBEAT_VERSION ? MAX_MESSAGE_SIZE : MAX_MESSAGE_SIZE_V2)) return 'oversized';
+  if (bytes.length > (version === HEARTBEAT_VERSION ? MAX_MESSAGE_SIZE : version === HEARTBEAT_VERSION_HANDOVER ? MAX_MESSAGE_SIZE_V2 : MAX_MESSAGE_SIZE_V3)) return 'oversized';
   const peerCount = bytes[OFF.peerCount] ?? 0;
   // More than 32 peers can never fit in a valid message: it declares an oversized one.
   if (peerCount > MAX_PEERS) return 'oversized';
   let declared = messageSize(peerCount);
-  if (version === HEARTBEAT_VERSION_HANDOVER) {
+  if (version === HEARTBEAT_VERSION_HANDOVER || version === HEARTBEAT_VERSION_FINGERPRINT) {
     const at = HEADER_SIZE + peerCount * PEER_ENTRY_SIZE;
     if (bytes.length < declared + HANDOVER_FIXED_SIZE) return 'truncated';
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
@@ -269,6 +321,13 @@ function checkFraming(bytes: Uint8Array): DropReason | undefined {
     const grants = view.getUint16(at + 2);
     if (buckets > MAX_WIRE_BUCKETS || grants > MAX_WIRE_BUCKETS) return 'oversized';
     declared += handoverSize(buckets, grants);
+    if (version === HEARTBEAT_VERSION_FINGERPRINT) {
+      const fpAt = at + handoverSize(buckets, grants);
+      if (bytes.length < declared + FINGERPRINT_FIXED_SIZE) return 'truncated';
+      const slots = view.getUint8(fpAt + 1);
+      if (slots > MAX_FINGERPRINT_SLOTS) return 'oversized';
+      declared += fingerprintSize(slots);
+    }
   }
   if (bytes.length < declared) return 'truncated';
   if (bytes.length > declared) return 'oversized';
@@ -288,11 +347,18 @@ function parseAuthentic(view: DataView, bytes: Uint8Array): DecodeResult {
   if (!headerOk) return fail('malformed');
   const peers = parsePeers(view, senderId);
   if (peers === undefined) return fail('malformed');
-  const version = view.getUint8(OFF.version) === HEARTBEAT_VERSION_HANDOVER ? HEARTBEAT_VERSION_HANDOVER : HEARTBEAT_VERSION;
+  const wireVersion = view.getUint8(OFF.version);
+  const version = wireVersion === HEARTBEAT_VERSION_FINGERPRINT ? HEARTBEAT_VERSION_FINGERPRINT : wireVersion === HEARTBEAT_VERSION_HANDOVER ? HEARTBEAT_VERSION_HANDOVER : HEARTBEAT_VERSION;
   let handover: HandoverSection | undefined;
-  if (version === HEARTBEAT_VERSION_HANDOVER) {
-    handover = parseHandover(view, HEADER_SIZE + peers.length * PEER_ENTRY_SIZE);
+  let fingerprint: WireFingerprint | undefined;
+  if (version !== HEARTBEAT_VERSION) {
+    const at = HEADER_SIZE + peers.length * PEER_ENTRY_SIZE;
+    handover = parseHandover(view, at);
     if (handover === undefined) return fail('malformed');
+    if (version === HEARTBEAT_VERSION_FINGERPRINT) {
+      fingerprint = parseFingerprint(view, bytes, at + handoverSize(handover.phases.length, handover.grants.length));
+      if (fingerprint === undefined) return fail('malformed');
+    }
   }
   const hb: Heartbeat = {
     version, type, senderId, incarnation,
@@ -305,8 +371,20 @@ function parseAuthentic(view: DataView, bytes: Uint8Array): DecodeResult {
     linkId: view.getUint8(OFF.linkId),
     peers,
     ...(handover ? { handover } : {}),
+    ...(fingerprint ? { fingerprint } : {}),
   };
   return { ok: true, hb };
+}
+
+/** The v3 fingerprint section (length already framed), or undefined if a field is out of range. */
+function parseFingerprint(view: DataView, bytes: Uint8Array, at: number): WireFingerprint | undefined {
+  const layout = view.getUint8(at);
+  const count = view.getUint8(at + 1);
+  if (layout < 1 || count < 1 || view.getUint16(at + 2) !== 0) return undefined;
+  const digest = Buffer.from(bytes.buffer, bytes.byteOffset + at + 4, DIGEST_SIZE).toString('hex');
+  const slots: number[] = [];
+  for (let i = 0; i < count; i++) slots.push(view.getUint32(at + FINGERPRINT_FIXED_SIZE + 4 * i));
+  return { layout, digest, slots };
 }
 
 /** The v2 section (lengths already framed), or undefined if any field is out of range. */

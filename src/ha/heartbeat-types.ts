@@ -34,8 +34,15 @@ export interface HandoverSection {
   readonly restartWindowMs: number;
 }
 
+/** v3 only: the sender's config fingerprint (src/config/fingerprint.ts). */
+export interface WireFingerprint {
+  readonly layout: number; // u8 ≥ 1
+  readonly digest: string; // 16 hex digits (8 bytes)
+  readonly slots: readonly number[]; // u32 each, 1..64
+}
+
 export interface Heartbeat {
-  readonly version: 1 | 2; // 2 carries `handover`
+  readonly version: 1 | 2 | 3; // 2 carries `handover`; 3 carries `handover` and `fingerprint`
   readonly type: 'heartbeat' | 'leave';
   readonly senderId: number; // 1..32
   readonly incarnation: bigint; // u64, changes on every restart (ms since the epoch at start)
@@ -47,5 +54,6 @@ export interface Heartbeat {
   readonly mapDigest: string; // 16 hex digits (8 bytes)
   readonly linkId: number; // u8, which heartbeat link the sender sent this copy on
   readonly peers: readonly PeerReport[]; // at most 32
-  readonly handover?: HandoverSection; // present exactly when version is 2
+  readonly handover?: HandoverSection; // present exactly when version is 2 or 3
+  readonly fingerprint?: WireFingerprint; // present exactly when version is 3
 }

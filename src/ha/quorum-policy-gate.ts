@@ -21,6 +21,11 @@ export interface GateInput {
   readonly fencing: boolean; // a fence agent is configured
   readonly fenced: (id: number) => boolean; // the fence gate per peer
   readonly tieBreaker: TieBreakerState;
+  /**
+   * Peers heard with another config that announce they serve nothing (config-agreement.ts): not
+   * silent, not holding buckets, so never fenced and never waited for (absent: none).
+   */
+  readonly notServing?: ReadonlySet<number>;
 }
 
 export interface GateResult {
@@ -33,7 +38,8 @@ export interface GateResult {
 
 const NONE: ReadonlySet<number> = new Set();
 
-function handedOver(m: MembershipState, id: number): boolean {
+function handedOver(m: MembershipState, id: number, notServing?: ReadonlySet<number>): boolean {
+  if (notServing?.has(id) === true) return true;
   const hb = m.peers.get(id)?.latest;
   return hb !== null && hb !== undefined && (hb.type === 'leave' || hb.state === 'leaving' || hb.state === 'draining');
 }
@@ -48,7 +54,7 @@ export function quorumGate(g: GateInput): GateResult {
     if (peer !== undefined) {
       const gate: FenceGate = !g.fencing ? 'not-configured' : g.fenced(peer) ? 'fenced' : 'pending';
       verdict = twoNodeVerdict(heard.includes(peer), g.tieBreaker, gate);
-      if (fenceWanted(verdict, gate, heard.includes(peer)) && m.peers.get(peer)?.lastHeardMs != null && !handedOver(m, peer)) {
+      if (fenceWanted(verdict, gate, heard.includes(peer)) && m.peers.get(peer)?.lastHeardMs != null && !handedOver(m, peer, g.notServing)) {
         fence.push({ target: peer, reason: `two-node split: peer silent, tie-breaker ${g.policy.tieBreaker.target} reachable` });
       }
     }
@@ -57,7 +63,7 @@ export function quorumGate(g: GateInput): GateResult {
   if (!g.fencing) return { m, verdict, holdBack: NONE, fence, heard };
   const hold = new Set<number>();
   for (const id of agreedDead(m, g.nowMs)) {
-    if (handedOver(m, id) || g.fenced(id)) continue;
+    if (handedOver(m, id, g.notServing) || g.fenced(id)) continue;
     hold.add(id);
     // Never heard since our start counts too (startup fencing): it may have been serving before.
     if (!fence.some((f) => f.target === id)) fence.push({ target: id, reason: m.peers.get(id)?.lastHeardMs == null ? 'never heard since our start (startup fencing)' : 'dead while holding buckets' });

@@ -38,6 +38,7 @@ export const EVENT_LOOP_SAMPLE_MS = 1000;
 
 const PEER_STATUSES = ['unknown', 'alive', 'suspect', 'dead'] as const;
 const NODE_STATES = ['active', 'draining', 'standby', 'leaving'] as const;
+const CONFIG_STANDINGS = ['agree', 'majority', 'minority', 'win', 'yield'] as const;
 /** Takeover durations are ~dead time (240 ms default, 32 ms fast profile): resolve both. */
 const TAKEOVER_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5];
 
@@ -56,6 +57,10 @@ export function createMetrics(src: MetricsSource, withProcessMetrics = true): Vm
   new Gauge({ ...r, name: 'vmac_quorum', help: '1 while this node sees a majority of the configured nodes.', collect() { this.set(snap.cluster.quorum.has ? 1 : 0); } });
   new Gauge({ ...r, name: 'vmac_quorum_size_nodes', help: 'Nodes needed for a majority.', collect() { this.set(snap.cluster.quorum.size); } });
   new Gauge({ ...r, name: 'vmac_lease_active', help: '1 while this node renews its kernel lease (answers its buckets).', collect() { this.set(snap.cluster.self.servingSinceMs === null ? 0 : 1); } });
+  new Gauge({ ...r, name: 'vmac_config_mismatch_peers', help: 'Peers heard whose shared config (fingerprint) differs from ours: never members while it lasts (see the log for the fields).',
+    collect() { this.set(snap.cluster.config?.differing.length ?? 0); } });
+  new Gauge({ ...r, name: 'vmac_config_standing', help: 'Config agreement standing of this node (one-hot): agree, majority (differing peers kept out), minority/yield (holds no bucket), win (two nodes: serves alone).', labelNames: ['standing'],
+    collect() { this.reset(); for (const st of CONFIG_STANDINGS) this.set({ standing: st }, (snap.cluster.config?.standing ?? 'agree') === st ? 1 : 0); } });
   new Gauge({ ...r, name: 'vmac_view_epoch', help: 'Epoch of this node\'s bucket map view.', collect() { this.set(snap.cluster.view.epoch); } });
   new Gauge({ ...r, name: 'vmac_node_status', help: 'Membership status of each node in this node\'s view (one-hot).', labelNames: ['node', 'status'],
     collect() { this.reset(); for (const n of snap.cluster.nodes) for (const s of PEER_STATUSES) this.set({ node: n.name, status: s }, n.id === snap.cluster.self.id ? (s === 'alive' ? 1 : 0) : n.status === s ? 1 : 0); } });

@@ -114,6 +114,11 @@ export interface TakeoverState {
    * nobody holds, so one misconfigured node does not stop every failover. Set by the runtime.
    */
   readonly mapOutliers?: ReadonlySet<number>;
+  /**
+   * This node's config differs from its peers' and it is not the side that serves
+   * (config-agreement.ts `standing`: minority or yield): never renew the lease. Set by the runtime.
+   */
+  readonly configHold?: boolean;
 }
 
 /** What a restarting daemon hands to its successor (through a state file). */
@@ -151,8 +156,11 @@ export type TakeoverEffect =
 
 export interface Step { readonly state: TakeoverState; readonly effects: readonly TakeoverEffect[] }
 
-/** 'draining': drained for the service's health (healthHold) and holding nothing: no lease until it is healthy. */
-export type RenewVerdict = LeaseVerdict | 'awaiting-release' | 'draining';
+/**
+ * 'draining': drained for the service's health (healthHold) and holding nothing: no lease until it is healthy.
+ * 'config-mismatch': our config differs from the side that serves (configHold): no lease at all.
+ */
+export type RenewVerdict = LeaseVerdict | 'awaiting-release' | 'draining' | 'config-mismatch';
 
 function baseFor(params: TakeoverParams, weights: ReadonlyMap<number, number>): BucketMap {
   return balancedMap(params.nodes.map((n) => ({ id: n.id, weight: weights.get(n.id) ?? n.weight })), params.buckets);
@@ -380,7 +388,7 @@ function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step 
   const grant = s.params.mutation === 'lease-past-quorum-proof' ? fullLeaseWhileQuorum(m, nowMs) : leaseGrant(m, nowMs);
   // Drained for the service's health (not an operator's drain): no lease until it is healthy.
   const drained = s.healthHold === true && s.self === 'draining' && s.handover.phases.size === 0;
-  const verdict: RenewVerdict = drained ? 'draining' : grant.verdict === 'renew' && s.reclaimFromMs !== null && !released(m, nowMs, s.reclaimFromMs) ? 'awaiting-release' : grant.verdict;
+  const verdict: RenewVerdict = s.configHold === true ? 'config-mismatch' : drained ? 'draining' : grant.verdict === 'renew' && s.reclaimFromMs !== null && !released(m, nowMs, s.reclaimFromMs) ? 'awaiting-release' : grant.verdict;
   if (verdict === 'renew') {
     // A lease shorter than leaseMs when proofs are getting old: never past the moment a quorum
     // could call us dead. Between two positive grants no peer can have taken our buckets.

@@ -20,9 +20,43 @@ import type { Rtnetlink, LinkInfo } from '../../native-shims/netlink.js';
 import { VmacError } from '../util/errors.js';
 import { parseIp } from '../util/ip.js';
 import type { SysctlPort } from './sysctl.js';
+import { acquireShare, releaseShare, type ShareStore } from './sysctl-share.js';
 
 /** rtnetlink as the host setup uses it; the shim's `Rtnetlink` satisfies it, and so does a fake. */
 export type AddressPort = Pick<Rtnetlink, 'getLink' | 'addAddress' | 'deleteAddress'>;
+
+/**
+ * Host-wide settings shared by the vmac services of this host (arp_announce of an interface):
+ * the value before the first service is recorded once, and restored only when the last one stops.
+ */
+export interface SysctlShare {
+  readonly store: ShareStore;
+  readonly service: string;
+  readonly pid: number;
+  readonly isAlive: (pid: number) => boolean;
+}
+
+const shareKey = (key: string): string => key.replace(/[^a-zA-Z0-9_.-]/g, '_');
+
+type HostPorts = { rtnl: AddressPort; sysctl: SysctlPort; share?: SysctlShare };
+
+/** Takes our part of a shared setting: the value to restore some day (the first service's `before`). */
+function acquire(ports: HostPorts, key: string, current: string): string {
+  const sh = ports.share;
+  if (!sh) return current;
+  return sh.store.update(shareKey(key), (s) => { const st = acquireShare(s, sh.service, sh.pid, current, sh.isAlive); return { state: st, result: st.before ?? current }; });
+}
+
+/**
+ * Gives our part back: writes `before` only when no other live vmac service still uses the
+ * setting. `write: false`: our write never happened (it failed), so only the share is dropped.
+ */
+function release(ports: HostPorts, key: string, before: string, o: { write: boolean } = { write: true }): void {
+  const sh = ports.share;
+  if (!sh) { if (o.write) ports.sysctl.write(key, before); return; }
+  const restore = sh.store.update(shareKey(key), (s) => { const r = releaseShare(s, sh.service, sh.isAlive); return { state: r.state, result: r.restore }; });
+  if (restore !== null && o.write) ports.sysctl.write(key, restore);
+}
 
 /** Where the VIP6 is bound (see the header). */
 export const VIP6_DEVICE = 'lo';
@@ -53,22 +87,22 @@ function checkIpv6Enabled(sysctl: SysctlPort, ifname: string): void {
 }
 
 /** All or nothing: when a step fails, what was changed before it is undone, then it throws. */
-export async function prepareHost(ports: { rtnl: AddressPort; sysctl: SysctlPort }, ifname: string, vip: string, vip6: string | null = null): Promise<HostChanges> {
+export async function prepareHost(ports: HostPorts, ifname: string, vip: string, vip6: string | null = null): Promise<HostChanges> {
   const link = await ports.rtnl.getLink(ifname);
   if (vip6 !== null) checkIpv6Enabled(ports.sysctl, ifname);
   const sysctlsBefore = new Map<string, string>();
   let changes: HostChanges;
   try {
     for (const [key, value] of nodeSysctls(ifname)) {
-      const before = ports.sysctl.read(key);
-      ports.sysctl.write(key, value);
+      const before = acquire(ports, key, ports.sysctl.read(key));
+      try { ports.sysctl.write(key, value); } catch (err) { release(ports, key, before, { write: false }); throw err; }
       sysctlsBefore.set(key, before);
     }
     const outcome = await ports.rtnl.addAddress(link.index, parseIp(vip).bytes, 32);
     changes = { link, vipAdded: outcome === 'added', sysctlsBefore };
   } catch (err) {
     for (const [key, value] of sysctlsBefore) {
-      try { ports.sysctl.write(key, value); } catch { /* the original error is the one to report */ }
+      try { release(ports, key, value); } catch { /* the original error is the one to report */ }
     }
     throw err;
   }
@@ -84,11 +118,12 @@ export async function prepareHost(ports: { rtnl: AddressPort; sysctl: SysctlPort
   }
 }
 
-export async function restoreHost(ports: { rtnl: AddressPort; sysctl: SysctlPort }, changes: HostChanges, vip: string, vip6: string | null = null): Promise<void> {
+export async function restoreHost(ports: HostPorts, changes: HostChanges, vip: string, vip6: string | null = null): Promise<void> {
   if (vip6 !== null && changes.vip6Added === true) {
     const lo = await ports.rtnl.getLink(VIP6_DEVICE);
     await ports.rtnl.deleteAddress(lo.index, parseIp(vip6).bytes, 128);
   }
   if (changes.vipAdded) await ports.rtnl.deleteAddress(changes.link.index, parseIp(vip).bytes, 32);
-  for (const [key, value] of changes.sysctlsBefore) ports.sysctl.write(key, value);
+  // Another vmac service may still use a shared setting: release() leaves it in force for it.
+  for (const [key, value] of changes.sysctlsBefore) release(ports, key, value);
 }

@@ -9,6 +9,7 @@ import { startCluster, type ClusterRuntime } from '../../../src/daemon/cluster-r
 import type { VmacConfig } from '../../../src/config/types.js';
 import { simConfig, SIM_KEY } from '../../sim/sim-cluster.js';
 import { PROFILES } from '../../sim/schedule.js';
+import { fingerprintOf, type LocalFingerprint } from '../../../src/config/fingerprint.js';
 
 function capture(): { log: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
@@ -16,7 +17,7 @@ function capture(): { log: Logger; lines: Record<string, unknown>[] } {
   return { log: pino({ level: 'info' }, stream), lines };
 }
 
-function boot(cfgs: VmacConfig[]): { runtimes: ClusterRuntime[]; logs: Record<string, unknown>[][]; advance: (ms: number) => Promise<void> } {
+function boot(cfgs: VmacConfig[], fingerprint?: LocalFingerprint): { runtimes: ClusterRuntime[]; logs: Record<string, unknown>[][]; advance: (ms: number) => Promise<void> } {
   const clock = fakeClock(1_000);
   const net = createFakeNetwork(clock);
   const logs: Record<string, unknown>[][] = [];
@@ -26,7 +27,7 @@ function boot(cfgs: VmacConfig[]): { runtimes: ClusterRuntime[]; logs: Record<st
     const dp = fakeDataPath(() => clock.nowMs());
     dp.install([], null);
     const transport = net.attach([`10.9.0.${cfg.node.id}`, `10.10.0.${cfg.node.id}`]);
-    return startCluster({ cfg, key: SIM_KEY, transport, dp, announce: () => undefined, clock, log, incarnation: BigInt(i + 1) });
+    return startCluster({ cfg, key: SIM_KEY, transport, dp, announce: () => undefined, clock, log, incarnation: BigInt(i + 1), ...(fingerprint ? { fingerprint } : {}) });
   });
   const advance = async (ms: number): Promise<void> => {
     for (let t = 0; t < ms; t++) clock.advance(1);
@@ -49,7 +50,10 @@ describe('map agreement in the runtime', () => {
     const timing = PROFILES.default;
     // (Weights would not do: they travel in the heartbeats, and every node uses the announced ones.)
     const cfgs = [simConfig(3, 1, timing), simConfig(3, 2, timing), simConfig(3, 3, timing, 32)];
-    const c = boot(cfgs);
+    // The config fingerprint would catch this first (config-agreement.test.ts) and keep node 3 out
+    // of membership: here every node announces the same fingerprint, as a bug computing another
+    // map from equal configs would, so the map digest is what tells them apart.
+    const c = boot(cfgs, fingerprintOf(simConfig(3, 1, timing), 'none'));
     await c.advance(2_000);
     const reports = c.logs.map((lines) => lines.filter((l) => l.event === 'map-disagreement'));
     expect(reports[0]).toHaveLength(1);

@@ -94,7 +94,8 @@ describe('heartbeat wire format v2 (hand-over section)', () => {
     // bucket count larger than the bytes: truncated; larger than 1024: oversized
     expect(decodeHeartbeat(patched(sectionAt, [0, 9]), KEY)).toEqual({ ok: false, reason: 'truncated' });
     expect(decodeHeartbeat(patched(sectionAt, [0x04, 0x01]), KEY)).toEqual({ ok: false, reason: 'oversized' });
-    // version 3
-    expect(decodeHeartbeat(patched(1, [3]), KEY)).toEqual({ ok: false, reason: 'bad-version' });
+    // version 4 (unknown); a v2 message relabelled 3 lacks the fingerprint section
+    expect(decodeHeartbeat(patched(1, [4]), KEY)).toEqual({ ok: false, reason: 'bad-version' });
+    expect(decodeHeartbeat(patched(1, [3]), KEY)).toEqual({ ok: false, reason: 'truncated' });
   });
 });
