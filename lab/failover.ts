@@ -41,6 +41,8 @@ export interface RunResult {
   victimMoved: number;
   /** Victim's client addresses that the victim itself answered at least once in the window (rejoin: after its start). */
   victimAnswered: number;
+  /** From the fault to the victim's first `serving` log line after it (null: none; restarted only by the restore). */
+  victimServingAfterFaultMs: number | null;
   victimLastAnswerAfterFaultMs: number | null; // when the victim itself went silent (max over its clients)
   proberBehind: number;
   leaseStops: string[]; // nodes other than the victim that stopped renewing during the run (should be none)
@@ -244,6 +246,7 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
   const warmupMs = 300 + rnd() * 300;
   await new Promise((r) => setTimeout(r, warmupMs));
   const faultMono = monoMs();
+  const faultWallMs = Date.now();
   const victimLogFrom = readFileSync(o.victim.log, 'utf8').length;
   const pidAtFault = o.victim.daemonPid;
   if (o.ops) await o.ops.inject();
@@ -279,9 +282,13 @@ export async function failoverRun(lab: LabInfo, o: FailoverRunOptions): Promise<
     const b = await waitBalanced(lab.nodes, restoreMs, 100);
     rebalancedAfterMs = b.ok ? b.afterMs : null;
   }
+  const servingLine = readFileSync(o.victim.log, 'utf8').slice(victimLogFrom).split('\n').find((l) => l.includes('"event":"serving"'));
+  const servingTime = servingLine === undefined ? undefined : (JSON.parse(servingLine) as { time?: string | number }).time;
+  const servingAtMs = typeof servingTime === 'number' ? servingTime : Date.parse(servingTime ?? ''); // epoch ms or ISO
+  const victimServingAfterFaultMs = Number.isFinite(servingAtMs) ? servingAtMs - faultWallMs : null;
   const timelines = o.timeline === true ? files.map((f, i) => ({ file: f.timeline, startMonoNs: results[i]?.startMonoNs ?? 0, addrs: f.addrs })) : undefined;
   return {
-    run: o.run, fault: o.fault, victim: o.victim.name, faultAtMs, gapsMs, lostVictim, duplicates, lostSurvivors, falseTakeovers, victimMoved, victimAnswered,
+    run: o.run, fault: o.fault, victim: o.victim.name, faultAtMs, gapsMs, lostVictim, duplicates, lostSurvivors, falseTakeovers, victimMoved, victimAnswered, victimServingAfterFaultMs,
     victimLastAnswerAfterFaultMs: victimSilent, proberBehind: behind, leaseStops, leaseGoneAfterMs, takeoverAfterMs, takeoverLog,
     ...(tcpResult ? { tcp: tcpResult } : {}),
     ...(rebalancedAfterMs !== undefined ? { rebalancedAfterMs } : {}),

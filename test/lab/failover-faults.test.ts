@@ -23,7 +23,9 @@ async function once(fault: FaultKind, victimIndex: number, timeline = false): Pr
 }
 
 describe('failover faults on a 3-node lab', () => {
-  useLab(name, (l) => (lab = l), { addrs: 40 });
+  // udpIdleMs as `vmac lab failover` sets it: the probed flows of a rejoined node's buckets are let go
+  // 1 s after the probes end, not after the 30 s default (per-flow UDP hand-over).
+  useLab(name, (l) => (lab = l), { addrs: 40, udpIdleMs: 1000 });
 
   it('partition: the cut-off node stops before the majority answers — no duplicates; the fault table is gone afterwards', async () => {
     const r = await once('partition', 0);
@@ -62,7 +64,11 @@ describe('failover faults on a 3-node lab', () => {
     const pidBefore = victim.daemonPid;
     const r = await once('rejoin', 0);
     expect(r.gapsMs.length).toBeGreaterThan(0);
-    expect(r.victimAnswered).toBe(r.gapsMs.length); // every client of the victim answered by the new process in the window
+    // The new process served within the probe window (a broken rejoin is started only by the
+    // restore, after the window). Its clients' running UDP flows stay with the survivors that
+    // took them (the per-flow hand-over keeps a live flow on its node), so it need not answer them.
+    expect(r.victimServingAfterFaultMs).not.toBeNull();
+    expect(r.victimServingAfterFaultMs!).toBeLessThan(probeWindowMs('rejoin'));
     expect(victim.daemonPid).not.toBe(pidBefore); // a new process…
     expect(() => process.kill(victim.daemonPid, 0)).not.toThrow(); // …that is still running,
     expect(readFileSync(victim.log, 'utf8').slice(logFrom)).toContain('"event":"serving"'); // served after this run's kill,
