@@ -25,8 +25,13 @@ export interface HandoverConfig {
 
 export interface RawHandover { udpFlowTimeoutMs?: number; udpPerFlow?: boolean; udpIdleMs?: number; udpPortIdleMs?: Record<string, number> }
 
-/** On: UDP and QUIC flows survive planned moves without duplicate answers. */
-export const DEFAULT_UDP_PER_FLOW = true;
+/**
+ * Off until a health drain lets its flows go: the per-flow hand-over keeps every live UDP flow on
+ * its old owner, also when the drain is for health (a dead service, a lost data path), where the
+ * flows would then never be answered (the resource and data-path-check labs show it). Turn it on
+ * (`udpPerFlow: true`) where drains are planned ones: UDP and QUIC flows then survive them.
+ */
+export const DEFAULT_UDP_PER_FLOW = false;
 
 /**
  * 30 s: QUIC's max_idle_timeout as HTTP/3 servers and browsers commonly set it (both ends close a

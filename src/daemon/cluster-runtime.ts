@@ -369,7 +369,8 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
 
   d.transport.onMessage((bytes, linkId) => {
     // Flow publications share the heartbeat sockets; their own codec and replay window.
-    if (isFlowMessage(bytes)) { flows?.onDatagram(bytes, linkId, flowView()); return; }
+    // Without the per-flow hand-over such a datagram is no protocol of ours: the heartbeat decoder counts it.
+    if (flows !== null && isFlowMessage(bytes)) { flows.onDatagram(bytes, linkId, flowView()); return; }
     const r = receiveHeartbeat(bytes, { key: d.key, selfId: cfg.node.id, knownIds, replay, decode: codec.decode });
     replay = r.replay;
     countOutcome(counters, r.outcome);

@@ -38,9 +38,9 @@ describe('long-lived UDP flows through a drain', () => {
     expect(r.drainMs ?? 0).toBeGreaterThanOrEqual(r.flowsStoppedAfterMs ?? Infinity);
   }, 120_000);
 
-  it('per-flow hand-over (the default, idle timeout 1000 ms): one node per flow, nothing lost or doubled; the drain ends after the last old flow', async () => {
+  it('per-flow hand-over (udpPerFlow, idle timeout 1000 ms): one node per flow, nothing lost or doubled; the drain ends after the last old flow', async () => {
     current = uniqueLabName('up');
-    const lab = await labUp({ name: current, seed: randomInt(1, 2 ** 31), ...spec, udpIdleMs: 1000 });
+    const lab = await labUp({ name: current, seed: randomInt(1, 2 ** 31), ...spec, udpPerFlow: true, udpIdleMs: 1000 });
     const r = await udpFlowsThroughDrain(lab, opts);
     process.stdout.write(`[udp-flows per-flow idle 1000 ms] ${JSON.stringify(r)}\n`);
     expect(r.flows).toBe(200);
