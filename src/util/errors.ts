@@ -31,7 +31,9 @@ export type ErrorCode =
   | 'VMAC_START_FAILED'
   | 'VMAC_CONNTRACK_FAILED'
   | 'VMAC_IPV6_DISABLED'
-  | 'VMAC_MLD_FAILED';
+  | 'VMAC_MLD_FAILED'
+  | 'VMAC_XDP_UNAVAILABLE'
+  | 'VMAC_XDP_BUSY';
 
 export class VmacError extends Error {
   readonly code: ErrorCode;
