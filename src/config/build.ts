@@ -4,7 +4,7 @@
  * whole thing deeply frozen so no component can change what every other one relies on.
  */
 import { formatMac, parseIp, parseMac } from '../util/ip.js';
-import { profileDefaults } from './defaults.js';
+import { DEFAULT_DATAPATH, profileDefaults } from './defaults.js';
 import type { RawConfig, RawNode } from './raw.js';
 import type { NodeSpec, VmacConfig } from './types.js';
 import { buildHa } from './ha-build.js';
@@ -46,6 +46,7 @@ export function buildConfig(raw: RawConfig, file: string): VmacConfig {
     // resources, fencing, quorum policy (ha-build.ts)
     ...buildHa(raw),
     dataPathCheck: buildDataPathCheck(raw.dataPathCheck),
+    datapath: raw.datapath ?? DEFAULT_DATAPATH,
   });
 }
 

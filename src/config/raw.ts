@@ -37,4 +37,5 @@ export interface RawConfig extends RawHaSections {
   metrics?: { listen?: string };
   arp?: { garpCount?: number; garpIntervalMs?: number; refreshMs?: number };
   handover?: RawHandover;
+  datapath?: 'nft' | 'xdp';
 }

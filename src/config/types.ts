@@ -70,7 +70,12 @@ export interface VmacConfig extends Partial<HaConfig> {
   readonly handover?: HandoverConfig;
   /** The data-path check (src/ha/datapath); null or absent: off. */
   readonly dataPathCheck?: DataPathCheckConfig | null;
+  /** The kernel backend of the data path (optional in the type for older callers; the loader fills it). */
+  readonly datapath?: DataPathBackend;
 }
+
+/** nft: netdev ingress table (src/vmac/nft-datapath.ts); xdp: XDP program (src/vmac/xdp-datapath.ts). */
+export type DataPathBackend = 'nft' | 'xdp';
 
 /** The operator HTTP endpoint (metrics + dashboard); `listen: null` = off. */
 export interface MetricsConfig {

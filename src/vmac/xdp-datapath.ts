@@ -120,6 +120,9 @@ export function xdpDataPath(xdp: XdpShim, nft: NftRunner, plan: DataPathPlan, op
   };
   /** Writes the inactive bank, then flips: packets see the old set or the new one, never a mix. */
   const flip = (what: string, a: Attached, owned: Set<number>): void => {
+    // A bucket coming in counts from zero, as nft's re-created element does (bucket-totals.ts relies on it).
+    const incoming = [...owned].filter((b) => !a.owned.has(b));
+    if (incoming.length > 0) write(what, a.maps.vmac_count, Uint32Array.from(incoming), Buffer.alloc(incoming.length * COUNTER_BYTES * cpus));
     const next: 0 | 1 = a.bank === 0 ? 1 : 0;
     const u = bankUpdate(next, B, owned);
     write(what, a.maps.vmac_owned, u.keys, u.values);
