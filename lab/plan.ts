@@ -66,6 +66,8 @@ export interface LabSpec {
   readonly clientMtu?: number;
   /** hash.prefixLength6 in every node's config (network affinity over IPv6 clients; absent: the default /64). */
   readonly prefixLength6?: number;
+  /** `datapath` in every node's config (absent: the product default, nft). */
+  readonly datapath?: 'nft' | 'xdp';
 }
 
 export const TIMING_KEYS = ['leaseMs', 'renewMs', 'intervalMs', 'suspectAfter', 'deadAfter', 'marginMs'] as const;
@@ -230,6 +232,7 @@ export function nodeConfigYaml(plan: LabPlan, node: LabNodePlan, keyFile: string
     ...handoverLines(plan.spec),
     // The product defaults (interval 100 ms, fall 3, rise 5): what an operator would start with.
     ...(plan.spec.dataPathCheck === false ? [] : [`dataPathCheck: { targets: [${plan.gateway}] }`]),
+    ...(plan.spec.datapath === undefined ? [] : [`datapath: ${plan.spec.datapath}`]),
     '',
   ].join('\n');
 }
