@@ -95,6 +95,12 @@ export function xdpDataPath(xdp: XdpShim, nft: NftRunner, plan: DataPathPlan, op
     const cfg = complete && found.name === XDP_PROG_NAME ? xdp.mapLookup(m.vmac_cfg, 0, CFG_BYTES) : null;
     if (!complete || cfg === null || cfgTag(cfg) !== tag || cfg.readUInt32LE(56) !== B) { closeMaps(m); return 'foreign'; }
     const maps = m as unknown as XdpMaps;
+    if (att) closeMaps(att.maps);
+    att = { progId: id, maps, ...readOwned(maps) };
+    return att;
+  };
+  /** The active bank and the buckets it owns, as the kernel holds them. */
+  const readOwned = (maps: XdpMaps): { bank: 0 | 1; owned: Set<number> } => {
     const bankBuf = xdp.mapLookup(maps.vmac_state, STATE_BANK, 8);
     const bank: 0 | 1 = bankBuf !== null && bankBuf.readBigUInt64LE() === 1n ? 1 : 0;
     const owned = new Set<number>();
@@ -102,9 +108,7 @@ export function xdpDataPath(xdp: XdpShim, nft: NftRunner, plan: DataPathPlan, op
       const v = xdp.mapLookup(maps.vmac_owned, bank * B + b, 4);
       if (v !== null && v.readUInt32LE() !== 0) owned.add(b);
     }
-    if (att) closeMaps(att.maps);
-    att = { progId: id, maps, bank, owned };
-    return att;
+    return { bank, owned };
   };
   const need = (what: string): Attached => {
     const a = att ?? findOurs();
@@ -222,6 +226,7 @@ export function xdpDataPath(xdp: XdpShim, nft: NftRunner, plan: DataPathPlan, op
       let a: Attached | 'foreign' | null;
       try { a = findOurs(); } catch { a = null; }
       if (a === null || a === 'foreign') return { installed: false, owned: [], incoming: [], draining: [], leaseRemainingMs: null };
+      Object.assign(a, readOwned(a.maps)); // the kernel's word, not our memory of it
       const d = xdp.mapLookup(a.maps.vmac_state, STATE_DEADLINE, 8);
       const leftNs = d === null ? 0n : d.readBigUInt64LE() - nowNs();
       return { installed: true, owned: [...a.owned].sort((x, y) => x - y), ...inspectPhases(nft, plan), leaseRemainingMs: leftNs > 0n ? Number(leftNs) / 1e6 : null };
