@@ -13,6 +13,7 @@
  *   xdp          the vmac frames through the XDP backend, all buckets owned
  *   drop-nft     the vmac frames, no bucket owned (lease live): every frame dropped by the nft chain
  *   drop-xdp     the same through the XDP program: dropped before a socket buffer would exist
+ *   xdp-generic, drop-xdp-generic   the XDP program attached in generic (skb) mode
  * Sender and receiver share the machine's cores, so the ratio is of the whole path; the
  * per-packet difference (1/pps_vmac - 1/pps_plain) is the filter's own cost.
  * Dropped frames never reach the counter: their rate is the frames the sender's veth handed to
@@ -47,19 +48,23 @@ export interface DatapathResult {
   ppsRounds: Record<Mode, number[]>;
   pps: Record<Mode, number>;
   ppsRatio: number; // vmac / plain
+  /** Per mode: the median over rounds of (mode / plain of the same round): robust when the machine's load swings between rounds. */
+  pairedRatio: Record<Mode, number>;
   filterNsPerPacket: number;
-  tcpGbps: { plain: number[]; vip: number[]; 'vip-xdp': number[] };
+  tcpGbps: { plain: number[]; vip: number[]; 'vip-xdp': number[]; 'vip-xdp-generic': number[] };
   tcpRatio: number; // vip / plain
   xdpPpsRatio: number; // xdp / plain
   tcpXdpRatio: number; // vip-xdp / plain
+  xdpGenericPpsRatio: number;
+  tcpXdpGenericRatio: number;
   /** Whole-path ns per dropped frame (foreign bucket), nft and XDP, and xdp/nft. */
-  dropNs: { nft: number; xdp: number; ratio: number };
+  dropNs: { nft: number; xdp: number; ratio: number; xdpGeneric: number; genericRatio: number };
 }
 
-type Mode = 'plain' | 'plain+table' | 'floor' | 'vmac' | 'plain+xdp' | 'xdp' | 'drop-nft' | 'drop-xdp';
-const MODES: Mode[] = ['plain', 'plain+table', 'floor', 'vmac', 'plain+xdp', 'xdp', 'drop-nft', 'drop-xdp'];
-const VMAC_FRAMES: ReadonlySet<Mode> = new Set(['floor', 'vmac', 'xdp', 'drop-nft', 'drop-xdp']);
-const DROPS: ReadonlySet<Mode> = new Set(['drop-nft', 'drop-xdp']);
+type Mode = 'plain' | 'plain+table' | 'floor' | 'vmac' | 'plain+xdp' | 'xdp' | 'xdp-generic' | 'drop-nft' | 'drop-xdp' | 'drop-xdp-generic';
+const MODES: Mode[] = ['plain', 'plain+table', 'floor', 'vmac', 'plain+xdp', 'xdp', 'xdp-generic', 'drop-nft', 'drop-xdp', 'drop-xdp-generic'];
+const VMAC_FRAMES: ReadonlySet<Mode> = new Set(['floor', 'vmac', 'xdp', 'xdp-generic', 'drop-nft', 'drop-xdp', 'drop-xdp-generic']);
+const DROPS: ReadonlySet<Mode> = new Set(['drop-nft', 'drop-xdp', 'drop-xdp-generic']);
 
 function trafgenConfig(dstMac: string, dstIp: string, sources: number): string {
   const lines: string[] = [];
@@ -79,7 +84,9 @@ const FLOOR_TABLE = [
   `add rule netdev vmac_floor ingress ether daddr ${VMAC} meta pkttype set host accept`,
 ].join('\n');
 
-function setTable(nft: ReturnType<typeof openNftables>, xdp: XdpDataPath, mode: Mode): void {
+function setTable(nft: ReturnType<typeof openNftables>, xdps: { native: XdpDataPath; generic: XdpDataPath }, mode: Mode): void {
+  const xdp = xdps.native;
+  xdps.generic.teardown();
   xdp.teardown();
   const script = [renderTeardown(plan), renderTeardown({ table: 'vmac_floor' })];
   if (mode === 'plain+table' || mode === 'vmac') script.push(renderInstall(plan, allBuckets, 600_000));
@@ -89,6 +96,8 @@ function setTable(nft: ReturnType<typeof openNftables>, xdp: XdpDataPath, mode: 
   if (r.rc !== 0) throw new Error(`nft: ${r.error}`);
   if (mode === 'plain+xdp' || mode === 'xdp') xdp.install(allBuckets, 600_000);
   if (mode === 'drop-xdp') xdp.install([], 600_000);
+  if (mode === 'xdp-generic') xdps.generic.install(allBuckets, 600_000);
+  if (mode === 'drop-xdp-generic') xdps.generic.install([], 600_000);
 }
 
 /** Frames the sender's veth handed over (its tx counter). */
@@ -125,7 +134,7 @@ export async function benchDatapath(o: DatapathBenchOptions): Promise<DatapathRe
       await run('ip', ['-n', p.tx, 'neigh', 'replace', VIP, 'lladdr', VMAC, 'dev', 'eth0', 'nud', 'permanent']);
       const nft = openNftables(`/run/netns/${p.rx}`);
       const netnsPath = `/run/netns/${p.rx}`;
-      const xdp = xdpDataPath(openXdp(), nft, plan, { hash: HASH, netnsPath });
+      const xdp = { native: xdpDataPath(openXdp(), nft, plan, { hash: HASH, netnsPath }), generic: xdpDataPath(openXdp(), nft, plan, { hash: HASH, netnsPath, mode: 'generic' }) };
       const counter = nft.run('add table ip bench\nadd chain ip bench pre { type filter hook prerouting priority -300; }\nadd rule ip bench pre meta l4proto udp udp dport 9 counter drop');
       if (counter.rc !== 0) throw new Error(`nft: ${counter.error}`);
       const confPlain = join(dir, 'plain.cfg');
@@ -144,11 +153,11 @@ export async function benchDatapath(o: DatapathBenchOptions): Promise<DatapathRe
       const pps = Object.fromEntries(MODES.map((m) => [m, median(ppsRounds[m])])) as Record<Mode, number>;
       const server = spawnInNs(p.rx, 'iperf3', ['-s'], join(dir, 'iperf3.log'));
       await new Promise((r) => setTimeout(r, 300));
-      const tcpGbps = { plain: [] as number[], vip: [] as number[], 'vip-xdp': [] as number[] };
+      const tcpGbps = { plain: [] as number[], vip: [] as number[], 'vip-xdp': [] as number[], 'vip-xdp-generic': [] as number[] };
       try {
         for (let r = 1; r <= o.tcpRounds; r++) {
-          for (const which of ['plain', 'vip', 'vip-xdp'] as const) {
-            setTable(nft, xdp, which === 'vip-xdp' ? 'xdp' : 'vmac');
+          for (const which of ['plain', 'vip', 'vip-xdp', 'vip-xdp-generic'] as const) {
+            setTable(nft, xdp, which === 'vip-xdp' ? 'xdp' : which === 'vip-xdp-generic' ? 'xdp-generic' : 'vmac');
             const g = await iperf(p, which === 'plain' ? RX_IP : VIP, o.tcpSeconds);
             tcpGbps[which].push(g);
             o.log(`tcp round ${r}/${o.tcpRounds} ${which.padEnd(5)} ${g.toFixed(2)} Gbit/s`);
@@ -156,18 +165,22 @@ export async function benchDatapath(o: DatapathBenchOptions): Promise<DatapathRe
         }
       } finally {
         server.kill('SIGTERM');
-        xdp.teardown();
+        xdp.native.teardown();
+        xdp.generic.teardown();
       }
       return {
         ppsRounds,
         pps,
         ppsRatio: pps.vmac / pps.plain,
+        pairedRatio: Object.fromEntries(MODES.map((m) => [m, median(ppsRounds[m].map((v, i) => v / (ppsRounds.plain[i] ?? v)))])) as Record<Mode, number>,
         filterNsPerPacket: (1 / pps.vmac - 1 / pps.plain) * 1e9,
         tcpGbps,
         tcpRatio: median(tcpGbps.vip) / median(tcpGbps.plain),
         xdpPpsRatio: pps.xdp / pps.plain,
         tcpXdpRatio: median(tcpGbps['vip-xdp']) / median(tcpGbps.plain),
-        dropNs: { nft: 1e9 / pps['drop-nft'], xdp: 1e9 / pps['drop-xdp'], ratio: pps['drop-nft'] / pps['drop-xdp'] },
+        dropNs: { nft: 1e9 / pps['drop-nft'], xdp: 1e9 / pps['drop-xdp'], ratio: pps['drop-nft'] / pps['drop-xdp'], xdpGeneric: 1e9 / pps['drop-xdp-generic'], genericRatio: pps['drop-nft'] / pps['drop-xdp-generic'] },
+        xdpGenericPpsRatio: pps['xdp-generic'] / pps.plain,
+        tcpXdpGenericRatio: median(tcpGbps['vip-xdp-generic']) / median(tcpGbps.plain),
       };
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -14,17 +14,17 @@ export type XdpMapName = 'vmac_cfg' | 'vmac_state' | 'vmac_owned' | 'vmac_count'
 export type XdpMaps = Readonly<Record<XdpMapName, number>>;
 
 export interface XdpLoaded { readonly prog: number; readonly progId: number; readonly tcProg: number; readonly maps: XdpMaps }
-export interface XdpIfInfo { readonly ifindex: number; readonly mac: Buffer; readonly progId: number; readonly driver: string }
+export interface XdpIfInfo { readonly ifindex: number; readonly mac: Buffer; readonly progId: number; readonly generic: number; readonly driver: string }
 
 export interface XdpShim {
   /** Loads (verifies) the program with vmac_owned sized 2*buckets and vmac_count buckets; nothing is attached. */
   load(buckets: number): XdpLoaded;
   /** The interface's index, MAC and attached native XDP program id (0: none); throws ENODEV. */
   ifInfo(netnsPath: string | null, ifname: string): XdpIfInfo;
-  /** Attaches natively: oldProgId 0 only if none is attached, else atomically replaces exactly that one. Returns errno. */
-  attach(netnsPath: string | null, ifname: string, progFd: number, oldProgId: number): number;
-  /** Detaches exactly that program. Returns errno. */
-  detach(netnsPath: string | null, ifname: string, progId: number): number;
+  /** Attaches natively (generic: skb mode): oldProgId 0 only if none is attached, else atomically replaces exactly that one. Returns errno. */
+  attach(netnsPath: string | null, ifname: string, progFd: number, oldProgId: number, generic: boolean): number;
+  /** Detaches exactly that program (attached in that mode). Returns errno. */
+  detach(netnsPath: string | null, ifname: string, progId: number, generic: boolean): number;
   /** The veth pkt_type fix-up (vmac_tc_host) at tc ingress, replacing ours; createdQdisc: clsact was made for it. */
   tcAttach(netnsPath: string | null, ifname: string, tcProgFd: number): { rc: number; createdQdisc: boolean };
   /** Removes our tc filter (and the clsact qdisc when destroyQdisc). Returns errno. */
@@ -37,13 +37,15 @@ export interface XdpShim {
   mapLookup(fd: number, key: number, valueBytes: number): Buffer | null;
   closeFd(fd: number): void;
   possibleCpus(): number;
+  /** Runs the loaded program once on `frame` (BPF_PROG_TEST_RUN): its verdict and the frame after it. */
+  testRun(progFd: number, frame: Buffer): { retval: number; frame: Buffer };
 }
 
 interface NativeModule {
   load(objPath: string, buckets: number): XdpLoaded;
   ifInfo(netnsPath: string | null, ifname: string): XdpIfInfo;
-  attach(netnsPath: string | null, ifname: string, progFd: number, oldProgId: number): number;
-  detach(netnsPath: string | null, ifname: string, progId: number): number;
+  attach(netnsPath: string | null, ifname: string, progFd: number, oldProgId: number, generic: boolean): number;
+  detach(netnsPath: string | null, ifname: string, progId: number, generic: boolean): number;
   progMaps(progId: number): { name: string; maps: Record<string, number> } | null;
   tcAttach(netnsPath: string | null, ifname: string, tcProgFd: number): { rc: number; createdQdisc: boolean };
   tcDetach(netnsPath: string | null, ifname: string, destroyQdisc: boolean): number;
@@ -51,9 +53,10 @@ interface NativeModule {
   mapLookup(fd: number, key: number, valueBytes: number): Buffer | null;
   closeFd(fd: number): void;
   possibleCpus(): number;
+  testRun(progFd: number, frame: Buffer): { retval: number; frame: Buffer };
 }
 
-const FUNCTIONS = ['load', 'ifInfo', 'attach', 'detach', 'tcAttach', 'tcDetach', 'progMaps', 'mapUpdate', 'mapLookup', 'closeFd', 'possibleCpus'] as const;
+const FUNCTIONS = ['load', 'ifInfo', 'attach', 'detach', 'tcAttach', 'tcDetach', 'progMaps', 'mapUpdate', 'mapLookup', 'closeFd', 'possibleCpus', 'testRun'] as const;
 const OBJECT = 'vmac_xdp.bpf.o';
 
 let loaded: { mod: NativeModule; object: string } | undefined;
@@ -89,8 +92,8 @@ export function openXdp(): XdpShim {
       }
     },
     ifInfo: (ns, ifname) => mod.ifInfo(ns, ifname),
-    attach: (ns, ifname, fd, old) => mod.attach(ns, ifname, fd, old),
-    detach: (ns, ifname, id) => mod.detach(ns, ifname, id),
+    attach: (ns, ifname, fd, old, generic) => mod.attach(ns, ifname, fd, old, generic),
+    detach: (ns, ifname, id, generic) => mod.detach(ns, ifname, id, generic),
     tcAttach: (ns, ifname, fd) => mod.tcAttach(ns, ifname, fd),
     tcDetach: (ns, ifname, destroy) => mod.tcDetach(ns, ifname, destroy),
     progMaps: (id) => mod.progMaps(id),
@@ -98,5 +101,6 @@ export function openXdp(): XdpShim {
     mapLookup: (fd, k, n) => mod.mapLookup(fd, k, n),
     closeFd: (fd) => mod.closeFd(fd),
     possibleCpus: () => mod.possibleCpus(),
+    testRun: (fd, frame) => mod.testRun(fd, frame),
   };
 }

@@ -4,13 +4,13 @@
  *   load(objPath, buckets) -> { prog, progId, tcProg, maps: { vmac_cfg: fd, ... } }
  *       opens the object, sizes vmac_owned (2*buckets) and vmac_count (buckets), loads it
  *       (verifier) and returns duplicated fds; the libbpf object is closed again.
- *   ifInfo(netnsPath|null, ifname) -> { ifindex, mac: Buffer(6), progId, driver }   progId: the native
- *       XDP program attached now (0: none)
- *   attach(netnsPath|null, ifname, progFd, oldProgId) -> errno (0 ok)
- *       native (driver) mode. oldProgId 0: only if none is attached (XDP_FLAGS_UPDATE_IF_NOEXIST);
+ *   ifInfo(netnsPath|null, ifname) -> { ifindex, mac: Buffer(6), progId, generic, driver }   progId: the
+ *       XDP program attached now in either mode (0: none), generic 1 when in skb mode
+ *   attach(netnsPath|null, ifname, progFd, oldProgId, generic) -> errno (0 ok)
+ *       native (driver) mode, or generic (skb) mode with `generic`. oldProgId 0: only if none is attached (XDP_FLAGS_UPDATE_IF_NOEXIST);
  *       else an atomic replace of exactly that program (XDP_FLAGS_REPLACE): EEXIST / EBUSY when
  *       another one is there.
- *   detach(netnsPath|null, ifname, progId) -> errno     removes exactly that program
+ *   detach(netnsPath|null, ifname, progId, generic) -> errno     removes exactly that program
  *   tcAttach(netnsPath|null, ifname, tcProgFd) -> { rc, createdQdisc }   tcDetach(ns, ifname,
  *       destroyQdisc) -> errno: the veth-only pkt_type fix-up (vmac_tc_host in the BPF object)
  *   progMaps(progId) -> { name, maps: { <name>: fd } } | null     an attached program's maps
@@ -19,6 +19,7 @@
  *       (one syscall; ARRAY maps), value i at values[i*valueSize]
  *   mapLookup(fd, key, valueBytes) -> Buffer | null    (per-CPU maps: valueBytes for all CPUs)
  *   closeFd(fd)   possibleCpus() -> number
+ *   testRun(progFd, frame) -> { retval, frame }   BPF_PROG_TEST_RUN: the program on one frame (tests)
  *
  * The program is attached through netlink, not a bpf_link: like the nft table it stays when the
  * process dies, so a crashed daemon's node still drops foreign buckets, hides the VIP from the
@@ -119,7 +120,6 @@ static napi_value js_load(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "VMAC_XDP_SHIM", "load(objPath, buckets)");
     return NULL;
   }
-  libbpf_set_print(NULL);
   struct bpf_object *obj = bpf_object__open_file(path, NULL);
   free(path);
   int err = libbpf_get_error(obj);
@@ -170,6 +170,7 @@ static napi_value js_if_info(napi_env env, napi_callback_info info) {
   unsigned char mac[6] = {0};
   char driver[32] = {0};
   __u32 prog_id = 0;
+  __u8 mode = 0;
   if (ifindex > 0) {
     struct ifreq ifr;
     memset(&ifr, 0, sizeof(ifr));
@@ -183,7 +184,8 @@ static napi_value js_if_info(napi_env env, napi_callback_info info) {
     ifr.ifr_data = (void *)&drv;
     if (s >= 0 && ioctl(s, SIOCETHTOOL, &ifr) == 0) memcpy(driver, drv.driver, sizeof(drv.driver) - 1);
     if (s >= 0) close(s);
-    if (bpf_xdp_query_id(ifindex, XDP_FLAGS_DRV_MODE, &prog_id) != 0) prog_id = 0;
+    LIBBPF_OPTS(bpf_xdp_query_opts, q);
+    if (bpf_xdp_query(ifindex, 0, &q) == 0) { prog_id = q.prog_id; mode = q.attach_mode; }
   }
   leave_netns(self);
   free(ifname);
@@ -195,6 +197,7 @@ static napi_value js_if_info(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, out, "ifindex", num(env, ifindex));
   napi_set_named_property(env, out, "mac", buf);
   napi_set_named_property(env, out, "progId", num(env, prog_id));
+  napi_set_named_property(env, out, "generic", num(env, mode == XDP_ATTACHED_SKB ? 1 : 0));
   napi_value drvname;
   CHECK(napi_create_string_utf8(env, driver, NAPI_AUTO_LENGTH, &drvname));
   napi_set_named_property(env, out, "driver", drvname);
@@ -203,8 +206,8 @@ static napi_value js_if_info(napi_env env, napi_callback_info info) {
 
 /* attach(ns, ifname, progFd, oldProgId) / detach(ns, ifname, progId): returns errno. */
 static napi_value xdp_set(napi_env env, napi_callback_info info, int attaching) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int ok;
   char *ns = opt_string(env, argv[0], &ok);
@@ -212,11 +215,14 @@ static napi_value xdp_set(napi_env env, napi_callback_info info, int attaching) 
   int32_t prog_fd = -1;
   uint32_t old_id = 0;
   if (!ok || !ifname) { free(ns); free(ifname); napi_throw_type_error(env, "VMAC_XDP_SHIM", "attach/detach(netnsPath, ifname, ...)"); return NULL; }
+  bool generic = false;
   if (attaching) {
     napi_get_value_int32(env, argv[2], &prog_fd);
     napi_get_value_uint32(env, argv[3], &old_id);
+    napi_get_value_bool(env, argv[4], &generic);
   } else {
     napi_get_value_uint32(env, argv[2], &old_id);
+    napi_get_value_bool(env, argv[3], &generic);
   }
   int old_fd = -1;
   int rc = 0;
@@ -232,7 +238,7 @@ static napi_value xdp_set(napi_env env, napi_callback_info info, int attaching) 
     if (ifindex <= 0) rc = errno ? errno : ENODEV;
     else {
       LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old_fd);
-      __u32 flags = XDP_FLAGS_DRV_MODE | (old_id != 0 ? XDP_FLAGS_REPLACE : XDP_FLAGS_UPDATE_IF_NOEXIST);
+      __u32 flags = (generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE) | (old_id != 0 ? XDP_FLAGS_REPLACE : XDP_FLAGS_UPDATE_IF_NOEXIST);
       int r = attaching ? bpf_xdp_attach(ifindex, prog_fd, flags, old_id != 0 ? &opts : NULL)
                         : bpf_xdp_detach(ifindex, flags, old_id != 0 ? &opts : NULL);
       rc = r < 0 ? -r : 0;
@@ -381,6 +387,27 @@ static napi_value js_map_lookup(napi_env env, napi_callback_info info) {
   return buf;
 }
 
+/* testRun(progFd, frame) -> { retval, frame }: BPF_PROG_TEST_RUN (unit tests of the program, no link needed). */
+static napi_value js_test_run(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], out, buf;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  void *in;
+  size_t len;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  CHECK(napi_get_buffer_info(env, argv[1], &in, &len));
+  unsigned char outbuf[2048];
+  LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = (__u32)len, .data_out = outbuf, .data_size_out = sizeof(outbuf), .repeat = 1);
+  if (bpf_prog_test_run_opts(fd, &opts) != 0) { napi_throw_error(env, "VMAC_XDP_TEST_RUN", strerror(errno)); return NULL; }
+  void *p;
+  CHECK(napi_create_buffer_copy(env, opts.data_size_out, outbuf, &p, &buf));
+  CHECK(napi_create_object(env, &out));
+  napi_set_named_property(env, out, "retval", num(env, opts.retval));
+  napi_set_named_property(env, out, "frame", buf);
+  return out;
+}
+
 static napi_value js_close_fd(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -397,6 +424,7 @@ static napi_value js_possible_cpus(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
+  libbpf_set_print(NULL); /* errors come back as errno; TypeScript names them */
   napi_property_descriptor d[] = {
     {"load", NULL, js_load, NULL, NULL, NULL, napi_default, NULL},
     {"ifInfo", NULL, js_if_info, NULL, NULL, NULL, napi_default, NULL},
@@ -407,6 +435,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"progMaps", NULL, js_prog_maps, NULL, NULL, NULL, napi_default, NULL},
     {"mapUpdate", NULL, js_map_update, NULL, NULL, NULL, napi_default, NULL},
     {"mapLookup", NULL, js_map_lookup, NULL, NULL, NULL, napi_default, NULL},
+    {"testRun", NULL, js_test_run, NULL, NULL, NULL, napi_default, NULL},
     {"closeFd", NULL, js_close_fd, NULL, NULL, NULL, napi_default, NULL},
     {"possibleCpus", NULL, js_possible_cpus, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -124,6 +124,7 @@ heartbeat loop runs.`)
               incarnation: BigInt(Date.now()),
               serveControl,
               openIcmpEcho: () => openIcmpEcho((err) => log.error({ err, event: 'icmp-socket-error' }, err.message)),
+              backendStatus: () => (xdpPort ? { kind: 'xdp', frames: xdpPort.outcomes() } : { kind: 'nft' }),
               openDataPathEcho: (ifname) => openIcmpEcho((err) => log.error({ err, event: 'icmp-socket-error', module: 'datapath' }, err.message), { device: ifname }),
             }, log);
             return Object.assign(daemon, { nft, rtnl });

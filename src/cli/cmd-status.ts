@@ -54,6 +54,7 @@ function render(s: DaemonStatus): string {
       Object.entries(c.heartbeats.received).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', '),
     `arp: ${Object.entries(s.arp).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'no requests yet'}`,
     ...(s.nd === undefined ? [] : [`nd: ${Object.entries(s.nd).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'no solicitations yet'}`]),
+    ...(s.backend === undefined ? [] : [`data path backend: ${s.backend.kind}${s.backend.frames === undefined ? '' : `; frames ${Object.entries(s.backend.frames).map(([k, v]) => `${k} ${v}`).join(', ')}`}`]),
 
     ...haLines(s),
     ...dataPathLines(s),

@@ -78,7 +78,11 @@ export interface DaemonPorts {
   /** Replace the configured resource drivers and health checks (tests). */
   readonly resourceDriver?: ResourceSetDeps['driver'];
   readonly resourceCheck?: ResourceSetDeps['check'];
+  /** The kernel backend and what its program did with frames (XDP: per outcome), for `vmac status`. */
+  readonly backendStatus?: () => BackendStatus;
 }
+
+export interface BackendStatus { readonly kind: 'nft' | 'xdp'; readonly frames?: Readonly<Record<string, number>> }
 
 export type StopReason = 'signal' | 'error' | 'request' | 'restart';
 
@@ -103,6 +107,7 @@ export interface DaemonStatus {
   readonly resources?: ResourceStatus[];
   readonly watchdog?: { armed: boolean; kicks: number };
   readonly dataPath?: DataPathStatus;
+  readonly backend?: BackendStatus;
 }
 
 export interface Daemon {
@@ -256,6 +261,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       ...(resourceSet ? { resources: resourceSet.status() } : {}),
       ...(watchdog ? { watchdog: { armed: watchdog.armed, kicks: watchdog.kicks() } } : {}),
       ...(dataPath ? { dataPath: dataPath.status() } : {}),
+      ...(ports.backendStatus ? { backend: ports.backendStatus() } : {}),
     });
     if (ports.serveControl) {
       const control = await ports.serveControl(cfg.control.socket, (req) => {

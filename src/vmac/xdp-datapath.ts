@@ -46,6 +46,12 @@ export interface XdpDataPathOptions {
   readonly netnsPath?: string;
   /** CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() (libuv's hrtime is CLOCK_MONOTONIC). */
   readonly nowNs?: () => bigint;
+  /**
+   * native (default): in the driver, before a socket buffer exists. generic: XDP in the stack's
+   * receive path (skb mode). On veth generic keeps the sender's TSO and needs no tc fix-up
+   * (docs/xdp.md has the measurements); a NIC wants native.
+   */
+  readonly mode?: 'native' | 'generic';
 }
 
 export interface XdpDataPath extends DataPathPort {
@@ -55,7 +61,7 @@ export interface XdpDataPath extends DataPathPort {
   outcomes(): Record<XdpOutcome, number>;
 }
 
-interface Attached { progId: number; maps: XdpMaps; bank: 0 | 1; owned: Set<number> }
+interface Attached { progId: number; generic: boolean; maps: XdpMaps; bank: 0 | 1; owned: Set<number> }
 
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 const errnoName = (rc: number): string => ERRNO_NAMES.get(rc) ?? `errno ${rc}`;
@@ -80,12 +86,16 @@ export function xdpDataPath(xdp: XdpShim, nft: NftRunner, plan: DataPathPlan, op
     const r = nft.run(script);
     if (r.rc !== 0) fail(what, r.error.split('\n').find((l) => l.trim() !== '') ?? 'nft error', { nftError: r.error });
   };
-  const attachedId = (): number => {
-    try { return xdp.ifInfo(ns, plan.ifname).progId; } catch (err) { return fail('query', `interface ${plan.ifname}: ${(err as Error).message}`); }
+  const generic = opts.mode === 'generic';
+  const attached = (): { id: number; generic: boolean } => {
+    try {
+      const i = xdp.ifInfo(ns, plan.ifname);
+      return { id: i.progId, generic: i.generic === 1 };
+    } catch (err) { return fail('query', `interface ${plan.ifname}: ${(err as Error).message}`); }
   };
   /** The program attached to the interface now, if it is this service's; 'foreign' if another. */
   const findOurs = (): Attached | 'foreign' | null => {
-    const id = attachedId();
+    const { id, generic: inSkbMode } = attached();
     if (id === 0) return null;
     if (att?.progId === id) return att;
     const found = xdp.progMaps(id);
@@ -96,7 +106,7 @@ export function xdpDataPath(xdp: XdpShim, nft: NftRunner, plan: DataPathPlan, op
     if (!complete || cfg === null || cfgTag(cfg) !== tag || cfg.readUInt32LE(56) !== B) { closeMaps(m); return 'foreign'; }
     const maps = m as unknown as XdpMaps;
     if (att) closeMaps(att.maps);
-    att = { progId: id, maps, ...readOwned(maps) };
+    att = { progId: id, generic: inSkbMode, maps, ...readOwned(maps) };
     return att;
   };
   /** The active bank and the buckets it owns, as the kernel holds them. */
@@ -148,19 +158,26 @@ export function xdpDataPath(xdp: XdpShim, nft: NftRunner, plan: DataPathPlan, op
       const info = xdp.ifInfo(ns, plan.ifname);
       const loaded = xdp.load(B);
       try {
-        const fresh: Attached = { progId: loaded.progId, maps: loaded.maps, bank: 0, owned: new Set(owned) };
+        const fresh: Attached = { progId: loaded.progId, generic, maps: loaded.maps, bank: 0, owned: new Set(owned) };
         write('install', loaded.maps.vmac_cfg, Uint32Array.of(0), encodeCfg({ table: plan.table, vip: plan.vip, vip6: plan.v6?.vip6 ?? null, vmac: plan.vmac, hostMac: info.mac, buckets: B, hash: opts.hash }));
         const u = bankUpdate(0, B, fresh.owned);
         write('install', loaded.maps.vmac_owned, u.keys, u.values);
         setDeadline('install', fresh, leaseMs);
         // The hand-over table (and no nft netdev table of ours: one filter, never two).
         nftRun('install', [`add table netdev ${plan.table}`, `delete table netdev ${plan.table}`, ...renderCtTable(plan)].join('\n'));
-        if (info.driver === 'veth') {
+        if (info.driver === 'veth' && !generic) {
           const tc = xdp.tcAttach(ns, plan.ifname, loaded.tcProg);
           if (tc.rc !== 0) fail('install', `tc fix-up on ${plan.ifname}: ${errnoName(tc.rc)}`, { errno: errnoName(tc.rc) });
           createdQdisc ||= tc.createdQdisc;
         }
-        const rc = xdp.attach(ns, plan.ifname, loaded.prog, before?.progId ?? 0);
+        // Another attach mode than the running program's cannot replace it atomically: remove it first.
+        let replacing = before?.progId ?? 0;
+        if (before && before.generic !== generic) {
+          const rc = xdp.detach(ns, plan.ifname, before.progId, before.generic);
+          if (rc !== 0) fail('install', `detach the ${before.generic ? 'generic' : 'native'} program from ${plan.ifname}: ${errnoName(rc)}`, { errno: errnoName(rc) });
+          replacing = 0;
+        }
+        const rc = xdp.attach(ns, plan.ifname, loaded.prog, replacing, generic);
         if (rc !== 0) fail('install', `attach to ${plan.ifname}: ${errnoName(rc)}${rc === constants.errno.EEXIST || rc === constants.errno.EBUSY ? ' (another XDP program was attached meanwhile)' : ''}`, { errno: errnoName(rc) });
         if (before) closeMaps(before.maps);
         att = fresh;
@@ -208,7 +225,7 @@ export function xdpDataPath(xdp: XdpShim, nft: NftRunner, plan: DataPathPlan, op
     teardown() {
       const a = findOurs();
       if (a !== null && a !== 'foreign') {
-        const rc = xdp.detach(ns, plan.ifname, a.progId);
+        const rc = xdp.detach(ns, plan.ifname, a.progId, a.generic);
         if (rc !== 0 && rc !== constants.errno.ENOENT) fail('teardown', `detach from ${plan.ifname}: ${errnoName(rc)}`, { errno: errnoName(rc) });
         closeMaps(a.maps);
       }

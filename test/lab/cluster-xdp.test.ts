@@ -15,7 +15,8 @@ import { openNftables } from '../../native-shims/nftables.js';
 import { openXdp } from '../../native-shims/xdp.js';
 import { xdpDataPath } from '../../src/vmac/xdp-datapath.js';
 import { loadConfig } from '../../src/config/load.js';
-import { dataPathPlan } from '../../src/daemon/node-daemon.js';
+import { dataPathPlan, type DaemonStatus } from '../../src/daemon/node-daemon.js';
+import { requestControl } from '../../src/daemon/control-socket.js';
 import { uniqueLabName, useLab } from './support.js';
 
 const name = uniqueLabName('cx');
@@ -42,6 +43,13 @@ describe('3-node lab on the XDP backend, 300 client addresses', () => {
     expect(r.duplicates).toBe(0);
     expect(r.lost).toBe(0);
     for (const n of lab.nodes) expect(r.perNode[n.name] ?? 0).toBeGreaterThan(60);
+    // `vmac status` names the backend and what the program did (its status is the control socket's).
+    for (const n of lab.nodes) {
+      const st = await requestControl(loadConfig(n.config).control.socket, { cmd: 'status' }) as DaemonStatus;
+      expect(st.backend?.kind).toBe('xdp');
+      expect(st.backend?.frames?.passed ?? 0).toBeGreaterThan(0);
+      expect(st.backend?.frames?.['foreign-bucket'] ?? 0).toBeGreaterThan(0);
+    }
   }, 60_000);
 
   it('every client resolved the VIP to the VMAC through ARP answered by the daemon (the kernel never answered)', async () => {

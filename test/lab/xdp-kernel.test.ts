@@ -78,7 +78,10 @@ describe('XDP program = user-space hash, lease and ARP, packet by packet', () =>
     await vethPair(sender, node);
     const v4 = Array.from(new Set(Array.from({ length: 200 }, randomV4)));
     const v6 = Array.from(new Set(Array.from({ length: 60 }, randomV6)));
-    await ipBatch(node, [`addr add ${VIP}/8 dev eth0`, `addr add ${VIP6}/8 dev eth0 nodad`]);
+    // As the daemon's host set-up: a real address beside the VIP and arp_announce=2, so that the
+    // node's own ARP requests never claim the VIP.
+    await ipBatch(node, [`addr add 10.9.0.2/8 dev eth0`, `addr add ${VIP}/32 dev eth0`, `addr add ${VIP6}/8 dev eth0 nodad`]);
+    for (const conf of ['all', 'eth0']) await nsRun(node, 'sysctl', ['-q', '-w', `net.ipv4.conf.${conf}.arp_announce=2`]);
     await ipBatch(sender, [...v4.map((a) => `addr add ${a}/8 dev eth0`), ...v6.map((a) => `addr add ${a}/8 dev eth0 nodad`), `neigh replace ${VIP} lladdr ${VMAC} dev eth0 nud permanent`, `neigh replace ${VIP6} lladdr ${VMAC} dev eth0 nud permanent`]);
     writeFileSync(join(dir, 'v4'), v4.join('\n'));
     writeFileSync(join(dir, 'v6'), v6.join('\n'));
