@@ -235,7 +235,7 @@ int vmac_xdp(struct xdp_md *ctx) {
   __u32 k0 = 0;
   const struct vmac_cfg *cfg = bpf_map_lookup_elem(&vmac_cfg, &k0);
   if (!cfg || cfg->buckets == 0) return XDP_PASS;
-  __u64 bytes = (__u64)(end - data);
+  __u64 bytes = (__u64)(end - data) - sizeof(struct ethhdr); /* IP length, as nft counts at ingress */
   int to_vmac = mac_eq(eth->h_dest, cfg->vmac);
   if (eth->h_proto == bpf_htons(ETH_P_IP)) {
     if (to_vmac) return ipv4(eth, end, cfg, bytes);
