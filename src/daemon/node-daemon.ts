@@ -173,10 +173,10 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     const recordPath = hostRecordPath(cfg.control.socket, cfg.service);
     const record = ports.serveControl ? readHostRecord(recordPath, cfg.service) : null;
     const vip6 = cfg.vip6 ?? null;
-    const prepared: HostChanges = mergeHostChanges(await prepareHost(hostPorts, cfg.interface, cfg.vip, vip6), record, cfg.interface, cfg.vip);
+    const prepared: HostChanges = mergeHostChanges(await prepareHost(hostPorts, cfg.interface, cfg.vip, vip6), record, cfg.interface, cfg.vip, vip6);
     // The VIP and sysctls the predecessor changed are ours to restore on a later stop.
     const host: HostChanges = adopt && inherited ? { ...prepared, vipAdded: inherited.vipAdded, ...(vip6 !== null ? { vip6Added: inherited.vip6Added === true } : {}), sysctlsBefore: new Map(inherited.sysctlsBefore) } : prepared;
-    if (ports.serveControl) writeHostRecord(recordPath, { version: 1, service: cfg.service, ifname: cfg.interface, vip: cfg.vip, vipAdded: host.vipAdded, sysctlsBefore: [...host.sysctlsBefore] });
+    if (ports.serveControl) writeHostRecord(recordPath, { version: 1, service: cfg.service, ifname: cfg.interface, vip: cfg.vip, vipAdded: host.vipAdded, ...(vip6 !== null ? { vip6, vip6Added: host.vip6Added === true } : {}), sysctlsBefore: [...host.sysctlsBefore] });
     const restore = async (): Promise<void> => {
       await restoreHost(hostPorts, host, cfg.vip, vip6);
       if (ports.serveControl) removeHostRecord(recordPath);
