@@ -14,7 +14,8 @@ export interface HostRecord {
   readonly version: 1;
   readonly service: string;
   readonly ifname: string;
-  readonly vip: string;
+  /** null: an IPv6-only service. */
+  readonly vip: string | null;
   readonly vipAdded: boolean;
   /** The VIP6 (on `lo`) and whether this service added it; absent in records of IPv4-only services. */
   readonly vip6?: string | null;
