@@ -143,11 +143,11 @@ export function renderIcmpSteering(plan: DataPathPlan): string[] {
   const e = plan.icmpErrors;
   if (!e) return [];
   const t = `netdev ${plan.table}`;
-  const rule = (family: string, vip: string, hashExpr: string): string =>
-    `add rule ${t} ingress ether daddr ${plan.vmac} ${family} daddr ${vip} ${icmpErrorMatch(vip)} iifname @alive meta pkttype set host ${hashExpr} vmap @owned`;
+  const rule = (family: string, vip: string, hashExpr: string): string[] =>
+    terminal(t, `ether daddr ${plan.vmac} ${family} daddr ${vip} ${icmpErrorMatch(vip)}`, hashExpr);
   return [
-    ...(plan.vip !== null ? [rule('ip', plan.vip, e.hashExpr4)] : []),
-    ...(plan.v6 && e.hashExpr6 !== undefined ? [rule('ip6', plan.v6.vip6, e.hashExpr6)] : []),
+    ...(plan.vip !== null ? rule('ip', plan.vip, e.hashExpr4) : []),
+    ...(plan.v6 && e.hashExpr6 !== undefined ? rule('ip6', plan.v6.vip6, e.hashExpr6) : []),
   ];
 }
 
@@ -158,8 +158,23 @@ export function renderFragments(plan: DataPathPlan): string[] {
   const t = `netdev ${plan.table}`;
   return [
     // MF set or a non-zero offset: any fragment of a fragmented datagram.
-    ...(plan.vip !== null ? [`add rule ${t} ingress ether daddr ${plan.vmac} ip daddr ${plan.vip} ip frag-off & 0x3fff != 0 iifname @alive meta pkttype set host ${f.hashExpr4} vmap @owned`] : []),
-    ...(plan.v6 && f.hashExpr6 !== undefined ? [`add rule ${t} ingress ether daddr ${plan.vmac} ip6 daddr ${plan.v6.vip6} exthdr frag exists iifname @alive meta pkttype set host ${f.hashExpr6} vmap @owned`] : []),
+    ...(plan.vip !== null ? terminal(t, `ether daddr ${plan.vmac} ip daddr ${plan.vip} ip frag-off & 0x3fff != 0`, f.hashExpr4) : []),
+    ...(plan.v6 && f.hashExpr6 !== undefined ? terminal(t, `ether daddr ${plan.vmac} ip6 daddr ${plan.v6.vip6} exthdr frag exists`, f.hashExpr6) : []),
+  ];
+}
+
+/**
+ * A rule that hashes other fields than the clients' rule (ICMP errors, fragments) must decide
+ * alone: a `vmap` whose bucket this node does not own (or with the lease gone) falls through to
+ * the next rule, and the clients' rule would then hash the same packet on its outer source (the
+ * router) or its port and hand it to a second node. So each such rule is followed by a drop of
+ * what it matched: found in a three-node lab, where every ICMP error also reached the owner of
+ * the router's bucket and a first fragment under address+port the owner of its port.
+ */
+function terminal(t: string, match: string, hashExpr: string): string[] {
+  return [
+    `add rule ${t} ingress ${match} iifname @alive meta pkttype set host ${hashExpr} vmap @owned`,
+    `add rule ${t} ingress ${match} drop`,
   ];
 }
 

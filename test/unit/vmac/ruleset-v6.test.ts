@@ -60,7 +60,9 @@ describe('IPv6-only ruleset (vip null)', () => {
     const ingress = lines.filter((l) => l.startsWith('add rule netdev vmac_web ingress'));
     expect(ingress.map((l) => l.replace(/^add rule netdev vmac_web ingress /, '').split(' iifname')[0])).toEqual([
       expect.stringMatching(/^ether daddr 02:bf:0a:00:00:01 ip6 daddr fd00:200::1 icmpv6 type/) as string,
+      expect.stringMatching(/^ether daddr 02:bf:0a:00:00:01 ip6 daddr fd00:200::1 icmpv6 type .* drop$/) as string,
       'ether daddr 02:bf:0a:00:00:01 ip6 daddr fd00:200::1 exthdr frag exists',
+      'ether daddr 02:bf:0a:00:00:01 ip6 daddr fd00:200::1 exthdr frag exists drop',
       'icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } @th,64,128 0xfd000200000000000000000000000001 drop',
       'ether daddr 02:bf:0a:00:00:01 ip6 daddr fd00:200::1',
       'ether daddr 02:bf:0a:00:00:01 drop',
