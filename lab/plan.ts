@@ -140,10 +140,11 @@ export const ROUTER_ADDRESS6 = 'fd00:200::fe';
 /**
  * Dual-stack routed labs: client j's link to the router is fd00:209:<j+1>::/64 (router ::1,
  * client ::2); its IPv6 source addresses come from fd00:<224+j>::/32 (`prefix` + three groups),
- * on its lo, routed to it as its IPv4 net is.
+ * on its lo, routed to it as its IPv4 net is. Addresses are written in canonical text (`::`):
+ * the probers report canonical text, and the failover analysis looks addresses up by text.
  */
 export const routedClientLink6 = (j: number): { router: string; client: string; net: string; prefix: string } =>
-  ({ router: `fd00:209:${j + 1}::1`, client: `fd00:209:${j + 1}::2`, net: `fd00:${224 + j}::/32`, prefix: `fd00:${224 + j}:0:0:1` });
+  ({ router: `fd00:209:${j + 1}::1`, client: `fd00:209:${j + 1}::2`, net: `fd00:${224 + j}::/32`, prefix: `fd00:${224 + j}::1` });
 export const routedClientLink = (j: number): { router: string; client: string; net: string } =>
   ({ router: `10.209.${j + 1}.1`, client: `10.209.${j + 1}.2`, net: `10.${224 + j}.0.0/16` });
 

@@ -1,6 +1,7 @@
 /** Pure: the lab plan's topologies (--hb-link, --router) and the fault rulesets, before any namespace exists. */
 import { describe, expect, it } from 'vitest';
 import { nodeConfigYaml, parseTimingOverrides, planLab, routedClientLink, routedClientLink6, type LabSpec } from '../../lab/plan.js';
+import { parseIp } from '../../src/util/ip.js';
 import { FAULTS, partitionRuleset, probeWindowMs } from '../../lab/faults.js';
 
 const base: LabSpec = { name: 'tplan', nodes: 3, clients: 2, addrs: 10, seed: 7, buckets: 256, profile: 'default', affinity: 'address' };
@@ -27,9 +28,11 @@ describe('lab plan topologies', () => {
     const plan = planLab({ ...base, router: true, ipv6: true });
     plan.clients.forEach((c, j) => {
       expect(c.addresses6).toHaveLength(base.addrs);
-      for (const a of c.addresses6) expect(a.startsWith(`fd00:${224 + j}:0:0:1:`)).toBe(true);
+      for (const a of c.addresses6) expect(a.startsWith(`fd00:${224 + j}::1:`)).toBe(true);
+      // Canonical text: the probers report canonical text and the failover analysis matches by text.
+      for (const a of c.addresses6) expect(parseIp(a).text).toBe(a);
     });
-    expect(routedClientLink6(1)).toEqual({ router: 'fd00:209:2::1', client: 'fd00:209:2::2', net: 'fd00:225::/32', prefix: 'fd00:225:0:0:1' });
+    expect(routedClientLink6(1)).toEqual({ router: 'fd00:209:2::1', client: 'fd00:209:2::2', net: 'fd00:225::/32', prefix: 'fd00:225::1' });
     const only = planLab({ ...base, ipv6: true, ipv6Only: true });
     const yaml = nodeConfigYaml(only, only.nodes[0]!, 'k/cluster.key');
     expect(yaml).toContain('vip6: fd00:200::1');
