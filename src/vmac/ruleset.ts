@@ -12,7 +12,8 @@
  *       ARP asking for / claiming the VIP  -> drop (the daemon answers, never the kernel)
  *   first, with ICMP error steering (plan.icmpErrors): an ICMP error about a packet the VIP (VIP6)
  *   sent, hashed on the embedded destination (and port) -> vmap @owned, before the clients' rule
- *   would hash the router that sent it
+ *   would hash the router that sent it; then the same match -> drop (a bucket this node does not
+ *   own must not fall through to the clients' rule); fragments under address+port alike
  *   an IPv6-only service (vip null) has no IPv4 clients' rule and no ARP drops, only the VIP6's:
  *   with a VIP6 (dual stack or IPv6 only), before the "anything else" drop:
  *       NS / NA whose target is the VIP6   -> drop (the daemon's ND responder answers, never the
