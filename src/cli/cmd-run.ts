@@ -34,15 +34,17 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_RESTART, reportError } from './output.js';
  * target is the VIP6 (ICMPv6 right after the IPv6 header, as ND always is; NA so that a conflict
  * is seen): the kernel filters the rest.
  */
-export function arpCaptureFilter(vip: string, vip6: string | null = null): string {
-  const hex = Array.from(parseIp(vip).bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+export function arpCaptureFilter(vip: string | null, vip6: string | null = null): string {
+  const hex = vip === null ? '' : Array.from(parseIp(vip).bytes, (b) => b.toString(16).padStart(2, '0')).join('');
   const arp = `arp and arp[6:2] == 1 and arp[24:4] == 0x${hex}`;
   if (vip6 === null) return arp;
   const b = parseIp(vip6).bytes;
   const word = (i: number): string => `0x${Array.from(b.subarray(i, i + 4), (x) => x.toString(16).padStart(2, '0')).join('')}`;
   // ip6[40] is the ICMPv6 type, ip6[48..63] the ND target address.
   const target = [0, 4, 8, 12].map((i) => `ip6[${48 + i}:4] == ${word(i)}`).join(' and ');
-  return `(${arp}) or (ip6 and ip6[6] == 58 and (ip6[40] == 135 or ip6[40] == 136) and ${target})`;
+  const nd = `ip6 and ip6[6] == 58 and (ip6[40] == 135 or ip6[40] == 136) and ${target}`;
+  // An IPv6-only service captures no ARP at all.
+  return vip === null ? nd : `(${arp}) or (${nd})`;
 }
 
 export function registerRun(program: Command): void {
@@ -91,6 +93,8 @@ heartbeat loop runs.`)
               // ctnetlink through our shim; VMAC_CONNTRACK=tool: the old `conntrack -L` child (cost
               // comparison only). The shim reads IPv4 entries: a VIP6's connections are listed by the tool.
               conntrack: (c) => {
+                // An IPv6-only service: the VIP6's connections through the tool alone.
+                if (c.vip === null) return conntrackTool(c.vip6 ?? [], c.hash, c.buckets);
                 const v4 = process.env.VMAC_CONNTRACK === 'tool' ? conntrackTool(c.vip, c.hash, c.buckets) : conntrackNetlink(c.vip, c.hash, c.buckets);
                 return c.vip6 ? withVip6Connections(v4, conntrackTool(c.vip6, c.hash, c.buckets)) : v4;
               },
