@@ -139,6 +139,7 @@ static __always_inline int decide(struct ethhdr *eth, const struct vmac_cfg *cfg
 /* ARP (Ethernet/IPv4): sender IP at 14, target IP at 24 bytes into the ARP header. */
 static __always_inline int arp(void *data, void *end, const struct vmac_cfg *cfg) {
   __u8 *a = data + sizeof(struct ethhdr);
+  if (cfg->vip == 0) return XDP_PASS; /* IPv6-only service: never touch ARP (probes come from 0.0.0.0) */
   if ((void *)(a + 28) > end) return XDP_PASS;
   if (a[4] != 6 || a[5] != 4) return XDP_PASS;
   __u32 sip, tip;
@@ -235,6 +236,7 @@ int vmac_xdp(struct xdp_md *ctx) {
   __u32 k0 = 0;
   const struct vmac_cfg *cfg = bpf_map_lookup_elem(&vmac_cfg, &k0);
   if (!cfg || cfg->buckets == 0) return XDP_PASS;
+  /* vip 0.0.0.0 (IPv6-only service): IPv4 to the VMAC matches no VIP and is dropped below. */
   __u64 bytes = (__u64)(end - data) - sizeof(struct ethhdr); /* IP length, as nft counts at ingress */
   int to_vmac = mac_eq(eth->h_dest, cfg->vmac);
   if (eth->h_proto == bpf_htons(ETH_P_IP)) {

@@ -5,6 +5,7 @@
  * one node of the cluster replies — and every frame ends in one named outcome that is counted
  * and logged with the same word.
  */
+import { captureOwner } from './shared-capture.js';
 import type { Logger } from 'pino';
 import { arpReply, decodeArpFrame, isUnicastMac, type ArpDecodeFailure, type ArpFrame } from './arp-frame.js';
 import { validateArpIdentity, type ArpIdentity } from './arp-identity.js';
@@ -123,6 +124,8 @@ export function createArpResponder(options: ArpResponderOptions): ArpResponder {
   }
 
   function handle(bytes: Uint8Array): void {
+    // The ND responder's frames on the shared capture are not ours to count (shared-capture.ts).
+    if (captureOwner(bytes) === 'nd') return;
     const c = classifyArpFrame(bytes, id);
     if (c.kind === 'drop') return record(c.reason, c.request);
     const decision = askPolicy(c.request.senderIp);

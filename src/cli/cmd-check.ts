@@ -42,7 +42,7 @@ Examples:
           valid.push(cfg);
           if (!opts.json) {
             const owned = ownedBuckets(staticMap(cfg), cfg.node.id).length;
-            process.stdout.write(`${file}: ok — service ${cfg.service}, VIP ${cfg.vip}${cfg.vip6 ? `, VIP6 ${cfg.vip6}` : ''}, VMAC ${cfg.vmac}, node ${cfg.node.name} (id ${cfg.node.id}) of ${cfg.nodes.length}, ${owned}/${cfg.buckets} buckets, ${cfg.hash.affinity} affinity, lease ${cfg.timing.leaseMs} ms renewed every ${cfg.timing.renewMs} ms\n`);
+            process.stdout.write(`${file}: ok — service ${cfg.service}, ${cfg.vip === null ? `VIP6 ${cfg.vip6 ?? '?'} (IPv6 only)` : `VIP ${cfg.vip}${cfg.vip6 ? `, VIP6 ${cfg.vip6}` : ''}`}, VMAC ${cfg.vmac}, node ${cfg.node.name} (id ${cfg.node.id}) of ${cfg.nodes.length}, ${owned}/${cfg.buckets} buckets, ${cfg.hash.affinity} affinity, lease ${cfg.timing.leaseMs} ms renewed every ${cfg.timing.renewMs} ms\n`);
           }
         } catch (err) {
           code = Math.max(code, reportError(err));

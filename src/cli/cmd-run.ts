@@ -37,8 +37,8 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_RESTART, reportError } from './output.js';
  * target is the VIP6 (ICMPv6 right after the IPv6 header, as ND always is; NA so that a conflict
  * is seen): the kernel filters the rest.
  */
-export function arpCaptureFilter(vip: string, vip6: string | null = null, xdpMarked = false): string {
-  const hex = Array.from(parseIp(vip).bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+export function arpCaptureFilter(vip: string | null, vip6: string | null = null, xdpMarked = false): string {
+  const hex = vip === null ? '' : Array.from(parseIp(vip).bytes, (b) => b.toString(16).padStart(2, '0')).join('');
   // The XDP backend passes these frames marked so that the kernel ignores them (src/vmac/xdp-frame-mark.ts).
   const arp = `arp and ${xdpMarked ? '(arp[6:2] == 1 or arp[6:2] == 0x8001)' : 'arp[6:2] == 1'} and arp[24:4] == 0x${hex}`;
   if (vip6 === null) return arp;
@@ -47,7 +47,9 @@ export function arpCaptureFilter(vip: string, vip6: string | null = null, xdpMar
   // ip6[40] is the ICMPv6 type, ip6[48..63] the ND target address.
   const target = [0, 4, 8, 12].map((i) => `ip6[${48 + i}:4] == ${word(i)}`).join(' and ');
   const types = xdpMarked ? '(ip6[40] == 135 or ip6[40] == 136 or ip6[40] == 200 or ip6[40] == 201)' : '(ip6[40] == 135 or ip6[40] == 136)';
-  return `(${arp}) or (ip6 and ip6[6] == 58 and ${types} and ${target})`;
+  const nd = `ip6 and ip6[6] == 58 and ${types} and ${target}`;
+  // An IPv6-only service captures no ARP at all.
+  return vip === null ? nd : `(${arp}) or (${nd})`;
 }
 
 export function registerRun(program: Command): void {
@@ -99,6 +101,8 @@ heartbeat loop runs.`)
               // ctnetlink through our shim; VMAC_CONNTRACK=tool: the old `conntrack -L` child (cost
               // comparison only). The shim reads IPv4 entries: a VIP6's connections are listed by the tool.
               conntrack: (c) => {
+                // An IPv6-only service: the VIP6's connections through the tool alone.
+                if (c.vip === null) return conntrackTool(c.vip6 ?? [], c.hash, c.buckets);
                 const v4 = process.env.VMAC_CONNTRACK === 'tool' ? conntrackTool(c.vip, c.hash, c.buckets) : conntrackNetlink(c.vip, c.hash, c.buckets);
                 return c.vip6 ? withVip6Connections(v4, conntrackTool(c.vip6, c.hash, c.buckets)) : v4;
               },

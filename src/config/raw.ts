@@ -18,7 +18,7 @@ export interface RawConfig extends RawHaSections {
   dataPathCheck?: RawDataPathCheck;
   service: string;
   interface: string;
-  vip: string;
+  vip?: string; // absent: an IPv6-only service (vip6 required then; semantic-check.ts)
   vip6?: string;
   vmac?: string;
   mode?: 'unicast';

@@ -18,7 +18,9 @@ import { dataPathProblems } from './datapath-config.js';
 export function semanticProblems(raw: RawConfig, structural: readonly ConfigProblem[]): ConfigProblem[] {
   const clean = (prefix: string): boolean => !structural.some((p) => isWithin(p.path, prefix));
   return [
-    ...(clean('vip') ? vipProblems(raw.vip) : []),
+    ...(clean('vip') && raw.vip !== undefined ? vipProblems(raw.vip) : []),
+    ...(raw.vip === undefined && raw.vip6 === undefined ? [{ path: 'vip', message: 'required — the shared IPv4 address, e.g. 10.200.0.1; or vip6 alone for an IPv6-only service (both for dual stack)' }] : []),
+    ...(raw.vip === undefined && raw.vip6 !== undefined ? ipv6OnlyProblems(raw) : []),
     ...(clean('vip6') && raw.vip6 !== undefined ? vip6Problems(raw.vip6) : []),
     ...(clean('vmac') && raw.vmac !== undefined ? vmacProblems(raw.vmac) : []),
     ...nodeProblems(raw, clean),
@@ -83,6 +85,18 @@ export function vip6Problems(vip6: string): ConfigProblem[] {
   return what === undefined ? [] : [{ path: 'vip6', message: `must be a global or unique-local unicast IPv6 address a client can reach, got ${ip.text}, which is ${what}` }];
 }
 
+/**
+ * An IPv6-only service (vip6 without vip): the UDP hand-over variants that track IPv4 flows
+ * (the per-flow sets and the per-bucket keeper hash `ip saddr`) have nothing to track.
+ */
+function ipv6OnlyProblems(raw: RawConfig): ConfigProblem[] {
+  const h = raw.handover;
+  const out: ConfigProblem[] = [];
+  if (h?.udpPerFlow === true) out.push({ path: 'handover.udpPerFlow', message: 'the per-flow UDP hand-over tracks IPv4 flows only; an IPv6-only service (vip6 without vip) must leave it off' });
+  if ((h?.udpFlowTimeoutMs ?? 0) > 0) out.push({ path: 'handover.udpFlowTimeoutMs', message: 'the per-bucket UDP keeper tracks IPv4 flows only; an IPv6-only service (vip6 without vip) must leave it 0' });
+  return out;
+}
+
 /** In unicast mode clients must be able to send to the VMAC as to any host. */
 function vmacProblems(vmac: string): ConfigProblem[] {
   if (vmac === 'auto') return [];
@@ -114,7 +128,7 @@ function nodeProblems(raw: RawConfig, clean: (prefix: string) => boolean): Confi
   if (Array.isArray(peers)) peers.forEach((p, i) => isMapping(p) && entries.push([`peers[${i}]`, p]));
   const usable = (field: 'id' | 'name'): Entry[] => entries.filter(([path, n]) => n[field] !== undefined && clean(`${path}.${field}`));
   const hasPeers = Array.isArray(peers) && peers.length > 0;
-  const vip = clean('vip') ? canonicalIp(raw.vip) : undefined;
+  const vip = clean('vip') && raw.vip !== undefined ? canonicalIp(raw.vip) : undefined;
   const vip6 = clean('vip6') && typeof raw.vip6 === 'string' ? canonicalIp(raw.vip6) : undefined;
   return [
     ...duplicates(usable('id'), 'id'),

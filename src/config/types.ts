@@ -51,7 +51,8 @@ export interface VmacConfig extends Partial<HaConfig> {
   readonly file: string; // where it was read from (for messages)
   readonly service: string;
   readonly interface: string;
-  readonly vip: string; // canonical IPv4 text
+  /** Canonical IPv4 text; null: an IPv6-only service (vip6 only). */
+  readonly vip: string | null;
   /** The IPv6 VIP (dual stack), canonical text; null or absent: IPv4 only. */
   readonly vip6?: string | null;
   readonly vmac: string; // resolved aa:bb:cc:dd:ee:ff (never "auto" here)

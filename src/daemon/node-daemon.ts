@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { VmacConfig } from '../config/types.js';
 import type { PacketPort } from '../arp/packet-port.js';
-import { createArpResponder, type ArpResponder } from '../arp/responder.js';
+import { createArpCounters, createArpResponder, type ArpResponder } from '../arp/responder.js';
 import { createNdResponder, type NdResponder } from '../arp/nd-responder.js';
 import { joinSolicitedNode, type JoinGroup6 } from '../vmac/solicited-node.js';
 import { createGarpAnnouncer } from '../arp/garp-announcer.js';
@@ -95,7 +95,8 @@ export const DEFAULT_RESTART_WINDOW_MS = 15_000;
 
 export interface DaemonStatus {
   readonly service: string;
-  readonly vip: string;
+  /** null: an IPv6-only service (vip6 only). */
+  readonly vip: string | null;
   /** Dual stack: the VIP6 (absent: IPv4 only). */
   readonly vip6?: string;
   readonly vmac: string;
@@ -178,10 +179,10 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     const recordPath = hostRecordPath(cfg.control.socket, cfg.service);
     const record = ports.serveControl ? readHostRecord(recordPath, cfg.service) : null;
     const vip6 = cfg.vip6 ?? null;
-    const prepared: HostChanges = mergeHostChanges(await prepareHost(hostPorts, cfg.interface, cfg.vip, vip6), record, cfg.interface, cfg.vip);
+    const prepared: HostChanges = mergeHostChanges(await prepareHost(hostPorts, cfg.interface, cfg.vip, vip6), record, cfg.interface, cfg.vip, vip6);
     // The VIP and sysctls the predecessor changed are ours to restore on a later stop.
     const host: HostChanges = adopt && inherited ? { ...prepared, vipAdded: inherited.vipAdded, ...(vip6 !== null ? { vip6Added: inherited.vip6Added === true } : {}), sysctlsBefore: new Map(inherited.sysctlsBefore) } : prepared;
-    if (ports.serveControl) writeHostRecord(recordPath, { version: 1, service: cfg.service, ifname: cfg.interface, vip: cfg.vip, vipAdded: host.vipAdded, sysctlsBefore: [...host.sysctlsBefore] });
+    if (ports.serveControl) writeHostRecord(recordPath, { version: 1, service: cfg.service, ifname: cfg.interface, vip: cfg.vip, vipAdded: host.vipAdded, ...(vip6 !== null ? { vip6, vip6Added: host.vip6Added === true } : {}), sysctlsBefore: [...host.sysctlsBefore] });
     const restore = async (): Promise<void> => {
       await restoreHost(hostPorts, host, cfg.vip, vip6);
       if (ports.serveControl) removeHostRecord(recordPath);
@@ -250,13 +251,14 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       resourceSet.start();
       cleanups.push(() => resourceSet.close());
     }
-    const responder = createArpResponder({ port: packets, ...identity, decide: arpDecider(cfg, () => cluster.currentMap(), () => cluster.serving(), () => cluster.arpStandInFor()), log: arpLog });
-    cleanups.push(() => responder.close());
+    // An IPv6-only service has no ARP to answer: no ARP responder (its counters stay zero).
+    const responder = cfg.vip === null ? null : createArpResponder({ port: packets, ...identity, vip: cfg.vip, decide: arpDecider(cfg, () => cluster.currentMap(), () => cluster.serving(), () => cluster.arpStandInFor()), log: arpLog });
+    if (responder) cleanups.push(() => responder.close());
     // Neighbour Discovery answers with the same policy: the owner of the soliciting address's bucket.
     const nd = vip6 === null ? null : createNdResponder({ port: packets, vip6, vmac: cfg.vmac, realMac: host.link.mac, decide: arpDecider(cfg, () => cluster.currentMap(), () => cluster.serving(), () => cluster.arpStandInFor()), log: log.child({ module: 'nd', ifname: cfg.interface }) });
     if (nd) cleanups.push(() => nd.close());
     const status = (): DaemonStatus => ({
-      service: cfg.service, vip: cfg.vip, ...(vip6 !== null ? { vip6 } : {}), vmac: cfg.vmac, realMac: host.link.mac, cluster: cluster.status(), arp: responder.stats(),
+      service: cfg.service, vip: cfg.vip, ...(vip6 !== null ? { vip6 } : {}), vmac: cfg.vmac, realMac: host.link.mac, cluster: cluster.status(), arp: responder?.stats() ?? createArpCounters(),
       ...(nd ? { nd: nd.stats() } : {}),
       ...(resourceSet ? { resources: resourceSet.status() } : {}),
       ...(watchdog ? { watchdog: { armed: watchdog.armed, kicks: watchdog.kicks() } } : {}),

@@ -12,8 +12,10 @@
  *       ARP asking for / claiming the VIP  -> drop (the daemon answers, never the kernel)
  *   first, with ICMP error steering (plan.icmpErrors): an ICMP error about a packet the VIP (VIP6)
  *   sent, hashed on the embedded destination (and port) -> vmap @owned, before the clients' rule
- *   would hash the router that sent it
- *   with a VIP6 (dual stack), before the "anything else" drop:
+ *   would hash the router that sent it; then the same match -> drop (a bucket this node does not
+ *   own must not fall through to the clients' rule); fragments under address+port alike
+ *   an IPv6-only service (vip null) has no IPv4 clients' rule and no ARP drops, only the VIP6's:
+ *   with a VIP6 (dual stack or IPv6 only), before the "anything else" drop:
  *       NS / NA whose target is the VIP6   -> drop (the daemon's ND responder answers, never the
  *                                             kernel; unicast NS to the VMAC would otherwise be
  *                                             hashed into one node's stack)
@@ -56,7 +58,8 @@ import { icmpErrorMatch } from '../hash/icmp-error-hash.js';
 export interface DataPathPlan {
   readonly table: string; // nft table name, e.g. vmac_web
   readonly ifname: string;
-  readonly vip: string; // IPv4 text
+  /** IPv4 text; null: an IPv6-only service (only `v6` rules, no IPv4 or ARP rules). */
+  readonly vip: string | null;
   readonly vmac: string; // aa:bb:cc:dd:ee:ff
   readonly buckets: number;
   readonly hashExpr: string; // e.g. `jhash ip saddr mod 256 seed 0x5eed` (seed always explicit)
@@ -141,11 +144,11 @@ export function renderIcmpSteering(plan: DataPathPlan): string[] {
   const e = plan.icmpErrors;
   if (!e) return [];
   const t = `netdev ${plan.table}`;
-  const rule = (family: string, vip: string, hashExpr: string): string =>
-    `add rule ${t} ingress ether daddr ${plan.vmac} ${family} daddr ${vip} ${icmpErrorMatch(vip)} iifname @alive meta pkttype set host ${hashExpr} vmap @owned`;
+  const rule = (family: string, vip: string, hashExpr: string): string[] =>
+    terminal(t, `ether daddr ${plan.vmac} ${family} daddr ${vip} ${icmpErrorMatch(vip)}`, hashExpr);
   return [
-    rule('ip', plan.vip, e.hashExpr4),
-    ...(plan.v6 && e.hashExpr6 !== undefined ? [rule('ip6', plan.v6.vip6, e.hashExpr6)] : []),
+    ...(plan.vip !== null ? rule('ip', plan.vip, e.hashExpr4) : []),
+    ...(plan.v6 && e.hashExpr6 !== undefined ? rule('ip6', plan.v6.vip6, e.hashExpr6) : []),
   ];
 }
 
@@ -156,8 +159,23 @@ export function renderFragments(plan: DataPathPlan): string[] {
   const t = `netdev ${plan.table}`;
   return [
     // MF set or a non-zero offset: any fragment of a fragmented datagram.
-    `add rule ${t} ingress ether daddr ${plan.vmac} ip daddr ${plan.vip} ip frag-off & 0x3fff != 0 iifname @alive meta pkttype set host ${f.hashExpr4} vmap @owned`,
-    ...(plan.v6 && f.hashExpr6 !== undefined ? [`add rule ${t} ingress ether daddr ${plan.vmac} ip6 daddr ${plan.v6.vip6} exthdr frag exists iifname @alive meta pkttype set host ${f.hashExpr6} vmap @owned`] : []),
+    ...(plan.vip !== null ? terminal(t, `ether daddr ${plan.vmac} ip daddr ${plan.vip} ip frag-off & 0x3fff != 0`, f.hashExpr4) : []),
+    ...(plan.v6 && f.hashExpr6 !== undefined ? terminal(t, `ether daddr ${plan.vmac} ip6 daddr ${plan.v6.vip6} exthdr frag exists`, f.hashExpr6) : []),
+  ];
+}
+
+/**
+ * A rule that hashes other fields than the clients' rule (ICMP errors, fragments) must decide
+ * alone: a `vmap` whose bucket this node does not own (or with the lease gone) falls through to
+ * the next rule, and the clients' rule would then hash the same packet on its outer source (the
+ * router) or its port and hand it to a second node. So each such rule is followed by a drop of
+ * what it matched: found in a three-node lab, where every ICMP error also reached the owner of
+ * the router's bucket and a first fragment under address+port the owner of its port.
+ */
+function terminal(t: string, match: string, hashExpr: string): string[] {
+  return [
+    `add rule ${t} ingress ${match} iifname @alive meta pkttype set host ${hashExpr} vmap @owned`,
+    `add rule ${t} ingress ${match} drop`,
   ];
 }
 
@@ -194,6 +212,16 @@ function elements(buckets: readonly number[]): string {
   return buckets.map((b) => `${b} : accept`).join(', ');
 }
 
+/** The IPv4 clients' rule (none for an IPv6-only service). */
+function renderIngress4(plan: DataPathPlan, t: string): string[] {
+  return plan.vip === null ? [] : [`add rule ${t} ingress ether daddr ${plan.vmac} ip daddr ${plan.vip} iifname @${ALIVE_SET} meta pkttype set host ${plan.hashExpr} vmap @owned`];
+}
+
+/** ARP for the VIP never reaches the kernel (none for an IPv6-only service: no ARP at all). */
+function renderArpDrops(plan: DataPathPlan, t: string): string[] {
+  return plan.vip === null ? [] : [`add rule ${t} ingress arp daddr ip ${plan.vip} drop`, `add rule ${t} ingress arp saddr ip ${plan.vip} drop`];
+}
+
 /** The whole table, replacing any previous one atomically (add+delete+create in one batch). */
 export function renderInstall(plan: DataPathPlan, owned: readonly number[], leaseMs: number | null): string {
   const t = `netdev ${plan.table}`;
@@ -206,11 +234,10 @@ export function renderInstall(plan: DataPathPlan, owned: readonly number[], leas
     `add chain ${t} ingress { type filter hook ingress device ${JSON.stringify(plan.ifname)} priority ${INGRESS_PRIORITY}; policy accept; }`,
     ...renderIcmpSteering(plan),
     ...renderFragments(plan),
-    `add rule ${t} ingress ether daddr ${plan.vmac} ip daddr ${plan.vip} iifname @${ALIVE_SET} meta pkttype set host ${plan.hashExpr} vmap @owned`,
+    ...renderIngress4(plan, t),
     ...renderIngress6(plan),
     `add rule ${t} ingress ether daddr ${plan.vmac} drop`,
-    `add rule ${t} ingress arp daddr ip ${plan.vip} drop`,
-    `add rule ${t} ingress arp saddr ip ${plan.vip} drop`,
+    ...renderArpDrops(plan, t),
   ];
   if (owned.length > 0) lines.push(`add element ${t} owned { ${elements(owned)} }`);
   lines.push(...renderCtTable(plan));
@@ -241,7 +268,7 @@ export function renderCtTable(plan: DataPathPlan): string[] {
   const tail = [
     `add map ${t} phase { typeof numgen inc mod ${plan.buckets} : verdict; }`,
     `add chain ${t} pre { type filter hook prerouting priority ${CT_PRIORITY}; policy accept; }`,
-    `add rule ${t} pre iifname ${JSON.stringify(plan.ifname)} ip daddr ${plan.vip} ${plan.hashExpr} vmap @phase`,
+    ...(plan.vip !== null ? [`add rule ${t} pre iifname ${JSON.stringify(plan.ifname)} ip daddr ${plan.vip} ${plan.hashExpr} vmap @phase`] : []),
     ...(plan.v6 ? [`add rule ${t} pre iifname ${JSON.stringify(plan.ifname)} ip6 daddr ${plan.v6.vip6} ${plan.v6.hashExpr6} vmap @phase`] : []),
   ];
   if (perFlowOn(plan)) return [`add table ${t}`, `delete table ${t}`, `add table ${t}`, ...renderFlowTable(plan, plan.udpPerFlow), ...renderFlowPhaseChains(plan), ...tail];

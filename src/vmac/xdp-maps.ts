@@ -28,7 +28,8 @@ const AFFINITY: Record<HashConfig['affinity'], number> = { address: 0, 'address+
 
 export interface XdpConfig {
   readonly table: string;
-  readonly vip: string;
+  /** null: an IPv6-only service (0.0.0.0 in the map: no IPv4 frame is let in, no ARP is marked). */
+  readonly vip: string | null;
   readonly vip6: string | null;
   readonly vmac: string;
   /** The cluster interface's own MAC: an owned frame's new destination (the stack takes it as host traffic). */
@@ -55,7 +56,7 @@ export function encodeCfg(c: XdpConfig): Buffer {
   b.set(macBytes(c.vmac), 0);
   if (c.hostMac.length !== 6) throw new RangeError('host MAC must be 6 bytes');
   b.set(c.hostMac, 6);
-  b.set(parseIp(c.vip).bytes, 12);
+  if (c.vip !== null) b.set(parseIp(c.vip).bytes, 12);
   if (c.vip6 !== null) {
     b.set(parseIp(c.vip6).bytes, 16);
     b.set(maskPrefix(new Uint8Array(16).fill(0xff), c.hash.prefixLength6), 32);
