@@ -6,7 +6,8 @@
 import { formatMac, parseIp, parseMac } from '../util/ip.js';
 import { profileDefaults } from './defaults.js';
 import type { RawConfig, RawNode } from './raw.js';
-import type { NodeSpec, VmacConfig } from './types.js';
+import type { Mode, NodeSpec, VmacConfig } from './types.js';
+import { autoVmacFor } from '../modes/mode-addresses.js';
 import { buildHa } from './ha-build.js';
 import { buildHandover } from './handover-config.js';
 import { buildDataPathCheck } from './datapath-config.js';
@@ -24,7 +25,7 @@ export function buildConfig(raw: RawConfig, file: string): VmacConfig {
     interface: raw.interface,
     vip,
     vip6: raw.vip6 === undefined ? null : parseIp(raw.vip6).text,
-    vmac: resolveVmac(raw.vmac ?? d.vmac, vip),
+    vmac: resolveVmac(raw.vmac ?? d.vmac, vip, raw.mode ?? d.mode),
     mode: raw.mode ?? d.mode,
     buckets: raw.buckets ?? d.buckets,
     hash: {
@@ -57,8 +58,8 @@ export function autoVmac(vip: string): string {
   return formatMac(Uint8Array.from([0x02, 0xbf, ...parseIp(vip).bytes]));
 }
 
-function resolveVmac(vmac: string, vip: string): string {
-  return vmac === 'auto' ? autoVmac(vip) : formatMac(parseMac(vmac));
+function resolveVmac(vmac: string, vip: string, mode: Mode): string {
+  return vmac === 'auto' ? autoVmacFor(mode, vip) : formatMac(parseMac(vmac));
 }
 
 /** "host:port" / "[v6]:port" / "off" (the schema checked the shape; semantic-check the port). */

@@ -11,6 +11,8 @@ import { type ConfigProblem, isWithin } from './problems.js';
 import type { RawConfig, RawNode } from './raw.js';
 import type { TimingProfile, VmacConfig } from './types.js';
 import { haProblems } from './ha-check.js';
+import { groupVmacProblems, modeProblems } from '../modes/mode-config.js';
+import { usesGroupMac } from '../modes/mode-addresses.js';
 import { handoverProblems } from './handover-config.js';
 import { dataPathProblems } from './datapath-config.js';
 
@@ -20,7 +22,8 @@ export function semanticProblems(raw: RawConfig, structural: readonly ConfigProb
   return [
     ...(clean('vip') ? vipProblems(raw.vip) : []),
     ...(clean('vip6') && raw.vip6 !== undefined ? vip6Problems(raw.vip6) : []),
-    ...(clean('vmac') && raw.vmac !== undefined ? vmacProblems(raw.vmac) : []),
+    ...(clean('vmac') && clean('mode') && clean('vip') && raw.vmac !== undefined ? (usesGroupMac(raw.mode ?? 'unicast') ? groupVmacProblems(raw.vmac, raw.mode ?? 'unicast', raw.vip) : vmacProblems(raw.vmac)) : []),
+    ...(clean('mode') && clean('hash') ? modeProblems(raw) : []),
     ...nodeProblems(raw, clean),
     ...heartbeatProblems(raw, clean),
     ...(clean('timing') ? timingProblems(raw.timing ?? {}) : []),

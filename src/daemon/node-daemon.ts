@@ -129,6 +129,7 @@ export function dataPathPlan(cfg: VmacConfig, icmpSteering = true): DataPathPlan
     ...(icmpSteering ? { icmpErrors: { hashExpr4: nftIcmpErrorHashExpr(cfg.hash, 4, cfg.buckets), ...(vip6 !== null ? { hashExpr6: nftIcmpErrorHashExpr(cfg.hash, 6, cfg.buckets) } : {}) } } : {}),
     ...(udpFlowTimeoutMs > 0 ? { udpFlowTimeoutMs } : {}),
     ...(perFlow ? { udpPerFlow: perFlow } : {}),
+    ...(cfg.mode !== 'unicast' ? { mode: cfg.mode } : {}),
   };
 }
 

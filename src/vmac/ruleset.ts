@@ -52,6 +52,7 @@
 import { renderFlowPhaseChains, renderFlowTable, type UdpPerFlowPlan } from './udp-flow-rules.js';
 import { parseIp } from '../util/ip.js';
 import { icmpErrorMatch } from '../hash/icmp-error-hash.js';
+import { frameMatch, otherFramesDrop, type DataPathMode } from '../modes/frame-match.js';
 
 export interface DataPathPlan {
   readonly table: string; // nft table name, e.g. vmac_web
@@ -78,6 +79,11 @@ export interface DataPathPlan {
   readonly udpFlowTimeoutMs?: number;
   /** The per-flow UDP hand-over (udp-flow-rules.ts); ignored while udpFlowTimeoutMs > 0. */
   readonly udpPerFlow?: UdpPerFlowPlan;
+  /**
+   * How the VIP's frames are addressed (src/modes/frame-match.ts); absent: `unicast`. In `arp-steer`
+   * they arrive to the node's own MAC, so the rules match `meta pkttype host` instead of the VMAC.
+   */
+  readonly mode?: DataPathMode;
 }
 
 /** The per-flow UDP hand-over is rendered (on, and the per-bucket keeper is not). */
@@ -142,7 +148,7 @@ export function renderIcmpSteering(plan: DataPathPlan): string[] {
   if (!e) return [];
   const t = `netdev ${plan.table}`;
   const rule = (family: string, vip: string, hashExpr: string): string =>
-    `add rule ${t} ingress ether daddr ${plan.vmac} ${family} daddr ${vip} ${icmpErrorMatch(vip)} iifname @alive meta pkttype set host ${hashExpr} vmap @owned`;
+    `add rule ${t} ingress ${frameMatch(plan).match} ${family} daddr ${vip} ${icmpErrorMatch(vip)} iifname @alive ${frameMatch(plan).accept}${hashExpr} vmap @owned`;
   return [
     rule('ip', plan.vip, e.hashExpr4),
     ...(plan.v6 && e.hashExpr6 !== undefined ? [rule('ip6', plan.v6.vip6, e.hashExpr6)] : []),
@@ -156,8 +162,8 @@ export function renderFragments(plan: DataPathPlan): string[] {
   const t = `netdev ${plan.table}`;
   return [
     // MF set or a non-zero offset: any fragment of a fragmented datagram.
-    `add rule ${t} ingress ether daddr ${plan.vmac} ip daddr ${plan.vip} ip frag-off & 0x3fff != 0 iifname @alive meta pkttype set host ${f.hashExpr4} vmap @owned`,
-    ...(plan.v6 && f.hashExpr6 !== undefined ? [`add rule ${t} ingress ether daddr ${plan.vmac} ip6 daddr ${plan.v6.vip6} exthdr frag exists iifname @alive meta pkttype set host ${f.hashExpr6} vmap @owned`] : []),
+    `add rule ${t} ingress ${frameMatch(plan).match} ip daddr ${plan.vip} ip frag-off & 0x3fff != 0 iifname @alive ${frameMatch(plan).accept}${f.hashExpr4} vmap @owned`,
+    ...(plan.v6 && f.hashExpr6 !== undefined ? [`add rule ${t} ingress ${frameMatch(plan).match} ip6 daddr ${plan.v6.vip6} exthdr frag exists iifname @alive ${frameMatch(plan).accept}${f.hashExpr6} vmap @owned`] : []),
   ];
 }
 
@@ -170,7 +176,7 @@ export function renderIngress6(plan: DataPathPlan): string[] {
   const t = `netdev ${plan.table}`;
   return [
     `add rule ${t} ingress icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } @th,64,128 ${ipv6Hex(plan.v6.vip6)} drop`,
-    `add rule ${t} ingress ether daddr ${plan.vmac} ip6 daddr ${plan.v6.vip6} iifname @alive meta pkttype set host ${plan.v6.hashExpr6} vmap @owned`,
+    `add rule ${t} ingress ${frameMatch(plan).match} ip6 daddr ${plan.v6.vip6} iifname @alive ${frameMatch(plan).accept}${plan.v6.hashExpr6} vmap @owned`,
   ];
 }
 
@@ -206,9 +212,9 @@ export function renderInstall(plan: DataPathPlan, owned: readonly number[], leas
     `add chain ${t} ingress { type filter hook ingress device ${JSON.stringify(plan.ifname)} priority ${INGRESS_PRIORITY}; policy accept; }`,
     ...renderIcmpSteering(plan),
     ...renderFragments(plan),
-    `add rule ${t} ingress ether daddr ${plan.vmac} ip daddr ${plan.vip} iifname @${ALIVE_SET} meta pkttype set host ${plan.hashExpr} vmap @owned`,
+    `add rule ${t} ingress ${frameMatch(plan).match} ip daddr ${plan.vip} iifname @${ALIVE_SET} ${frameMatch(plan).accept}${plan.hashExpr} vmap @owned`,
     ...renderIngress6(plan),
-    `add rule ${t} ingress ether daddr ${plan.vmac} drop`,
+    ...otherFramesDrop(plan).map((m) => `add rule ${t} ingress ${m} drop`),
     `add rule ${t} ingress arp daddr ip ${plan.vip} drop`,
     `add rule ${t} ingress arp saddr ip ${plan.vip} drop`,
   ];
