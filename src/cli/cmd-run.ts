@@ -1,4 +1,6 @@
 import { conntrackTool } from '../takeover/conntrack-tool.js';
+import { systemMembership } from '../modes/group-membership.js';
+import { ipNeighbours } from '../modes/mode-wiring.js';
 import { conntrackNetlink } from '../takeover/conntrack-netlink.js';
 import { withVip6Connections } from '../takeover/conntrack-dual.js';
 import type { Command } from 'commander';
@@ -107,6 +109,11 @@ heartbeat loop runs.`)
               sysctlShare: { store: createFileShareStore(process.env.VMAC_RUN_DIR ?? '/run/vmac'), service: cfg.service, pid: process.pid, isAlive: pidAlive },
               openPacketPort: (ifname) => reopeningPort((onLinkError) => openPcapPort({ ifname, filter: arpCaptureFilter(cfg.vip, cfg.vip6 ?? null), onLinkError }), systemClock, log.child({ module: 'capture', ifname })),
               joinGroup6: udpJoinGroup6,
+              // Modes (issue 17): the group MAC's membership; arp-steer's directed ARP and neighbour table.
+              membership: systemMembership,
+              // VMAC_STEER_ANNOUNCE=off: arp-steer sends no directed ARP on takeover (only to show the gap it prevents).
+              steerAnnounce: process.env.VMAC_STEER_ANNOUNCE !== 'off',
+              readNeighbours: ipNeighbours(cfg.interface),
               openTransport: (addresses, port) => openUdpTransport(addresses, port, (err) => log.error({ err, event: 'heartbeat-socket-error' }, err.message)),
               loadKey: loadKeyFile,
               clock: systemClock,

@@ -31,9 +31,11 @@ export function groupVmacProblems(vmac: string, mode: Mode, vip: string): Config
  * arp-steer answers each requester by its address: only an address hash can be steered by ARP
  * (`address+port` would put one client's flows on several nodes, which ARP cannot express).
  */
-export function modeProblems(raw: Pick<RawConfig, 'mode' | 'hash'>): ConfigProblem[] {
-  if (raw.mode === 'arp-steer' && raw.hash.affinity === 'address+port') {
-    return [{ path: 'hash.affinity', message: 'arp-steer steers each client by ARP to one node: it needs affinity address or network, not address+port' }];
-  }
-  return [];
+export function modeProblems(raw: Pick<RawConfig, 'mode' | 'hash' | 'vip6'>): ConfigProblem[] {
+  if (raw.mode !== 'arp-steer') return [];
+  return [
+    ...(raw.hash.affinity === 'address+port' ? [{ path: 'hash.affinity', message: 'arp-steer steers each client by ARP to one node: it needs affinity address or network, not address+port' }] : []),
+    // Neighbour Discovery steering (NA with the node's own MAC, directed NAs on takeover) is not built.
+    ...(raw.vip6 !== undefined ? [{ path: 'mode', message: 'arp-steer is IPv4 only for now (ND steering for vip6 is not built): remove vip6 or use another mode' }] : []),
+  ];
 }
