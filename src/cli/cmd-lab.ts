@@ -7,6 +7,7 @@ import { EXIT_FAILURE, printJson, reportError } from './output.js';
 import { failoverSeries, failoverTable, registerLabFailover } from './cmd-lab-failover.js';
 import { summarize } from '../../lab/failover.js';
 import { registerLabCompare } from './cmd-lab-compare.js';
+import { registerLabModes } from './cmd-lab-modes.js';
 import { LAB_SUMMARY } from './lab-entry.js';
 
 interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean; router?: boolean; hbLink?: string; timing?: string; timingScale?: string; ipv6?: boolean; affinity?: string }
@@ -94,6 +95,7 @@ clients <prefix>-c1..cC with many source addresses. Needs root and \`make setup\
   registerLabDemo(lab);
   registerLabFailover(lab);
   registerLabCompare(lab);
+  registerLabModes(lab);
 
   lab.command('answers')
     .description('probe every client address of a running lab once: who answers, against `vmac which`')
