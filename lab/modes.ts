@@ -52,6 +52,13 @@ export interface ModesCell {
   bystanderFrames: number;
   members?: { before: string[]; afterStop: string[]; stopped: string };
   elapsedMs: number;
+  /** The cell could not be measured (the lab did not come up twice): why. */
+  error?: string;
+}
+
+/** A row for a cell that failed to build or measure (kept in the table, never silently dropped). */
+export function failedCell(o: Pick<ModesCellOptions, 'mode' | 'switchMode' | 'steerAnnounce'>, err: unknown): ModesCell {
+  return { mode: o.mode, switchMode: o.switchMode, steerAnnounce: o.steerAnnounce !== false, clients: 0, answered: 0, wrongNode: 0, duplicates: 0, lostProbes: 0, runs: 0, gapMs: null, failoverDuplicates: 0, lostVictim: 0, bystanderFrames: 0, elapsedMs: 0, error: (err as Error).message.split('\n')[0] ?? String(err) };
 }
 
 /** A snooping querier prunes only after its start-up delay (the query response interval, 10 s). */
@@ -135,7 +142,7 @@ export function modesTable(cells: readonly ModesCell[]): string {
   return [
     '| mode | switch | answered by the node `vmac which` names | duplicates | kill gap p50 | kill gap p99 | failover duplicates | frames at the bystander |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...cells.map((c) => `| ${c.mode}${c.steerAnnounce ? '' : ' (no directed ARP)'} | ${c.switchMode} | ${c.answered}/${c.clients} | ${c.duplicates} | ${c.gapMs ? f(c.gapMs.p50) : 'n/a'} | ${c.gapMs ? f(c.gapMs.p99) : 'n/a'} | ${c.runs > 0 ? c.failoverDuplicates : 'n/a'} | ${c.bystanderFrames} |`),
+    ...cells.map((c) => c.error !== undefined ? `| ${c.mode}${c.steerAnnounce ? '' : ' (no directed ARP)'} | ${c.switchMode} | not measured: ${c.error.replaceAll('|', '/')} | | | | | |` : `| ${c.mode}${c.steerAnnounce ? '' : ' (no directed ARP)'} | ${c.switchMode} | ${c.answered}/${c.clients} | ${c.duplicates} | ${c.gapMs ? f(c.gapMs.p50) : 'n/a'} | ${c.gapMs ? f(c.gapMs.p99) : 'n/a'} | ${c.runs > 0 ? c.failoverDuplicates : 'n/a'} | ${c.bystanderFrames} |`),
   ].join('\n');
 }
 

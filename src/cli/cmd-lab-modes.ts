@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { Mode } from '../config/types.js';
-import { LAB_MODES, modesCell, modesTable, randomSeed, type ModesCell } from '../../lab/modes.js';
+import { LAB_MODES, failedCell, modesCell, modesTable, randomSeed, type ModesCell } from '../../lab/modes.js';
 import { SWITCH_MODES, type SwitchMode } from '../../lab/switch.js';
 import { withLabCleanup } from '../../lab/guard.js';
 import { printJson, reportError, EXIT_BAD_INPUT } from './output.js';
@@ -61,11 +61,13 @@ Example:
           if (Date.now() - t0 > limitMs) { log(`[modes] time limit reached: ${plan.length - i} cells not run`); break; }
           log(`[modes] cell ${i + 1}/${plan.length}`);
           const name = `${process.env.VMAC_LAB_TAG ?? ''}${o.name}${i}`.slice(0, 12);
-          // Removed however the cell ends, Ctrl-C included (lab/guard.ts).
-          cells.push(await withLabCleanup(name, () => modesCell({
+          const measure = (): Promise<ModesCell> => withLabCleanup(name, () => modesCell({ // removed however the cell ends, Ctrl-C included
             name, mode: p.mode, switchMode: p.sw, nodes: Number(o.nodes), clients: Number(o.clients),
             runs: p.announce ? Number(o.runs) : Math.min(1, Number(o.runs)), seed, steerAnnounce: p.announce, ...(p.announce ? {} : { windowMs: Number(o.contrastWindowS) * 1000 }), log,
-          })));
+          }));
+          // A lab that did not come up (a daemon starved on a loaded machine) is built once more; a second failure is a row.
+          cells.push(await measure().catch((err: unknown) => { log(`[modes] cell failed, once more: ${(err as Error).message.split('\n')[0] ?? ''}`); return measure(); })
+            .catch((err: unknown) => failedCell({ mode: p.mode, switchMode: p.sw, steerAnnounce: p.announce }, err)));
         }
         if (o.json === true) { printJson({ seed, cells }); return; }
         process.stdout.write(`${modesTable(cells)}\n\nseed ${seed}, ${o.nodes} nodes, ${o.clients} client namespaces with one address each; ${Math.round((Date.now() - t0) / 1000)} s.\n`);

@@ -59,3 +59,15 @@ describe('mode configuration', () => {
     expect(a.digest).not.toBe(b.digest); // same VMAC (02:bf…), only the mode differs
   });
 });
+
+describe('vmac check advice for arp-steer', () => {
+  it('warns when the configured gateway would carry the clients; not in other modes, not without a gateway', async () => {
+    const { steerWarnings } = await import('../../../src/modes/steer-check.js');
+    const steer = parseConfig(yamlWith({ mode: 'arp-steer', dataPathCheck: { targets: ['10.200.0.254'] } }), 'web.yaml');
+    const w = steerWarnings(steer);
+    expect(w).toHaveLength(1);
+    expect(w[0]).toMatch(/^mode arp-steer: clients behind the gateway 10\.200\.0\.254 reach the VIP with its MAC, so ARP steers them all to n[12] .*about 1\/2/);
+    expect(steerWarnings(parseConfig(yamlWith({ dataPathCheck: { targets: ['10.200.0.254'] } }), 'web.yaml'))).toEqual([]);
+    expect(steerWarnings(parseConfig(yamlWith({ mode: 'arp-steer' }), 'web.yaml'))).toEqual([]);
+  });
+});
