@@ -17,7 +17,9 @@ import { checkAnswers, predictor } from './answers.js';
 import { failoverRun, percentile } from './failover.js';
 import { probeWindowMs } from './faults.js';
 import { labDown, labUp, type LabInfo } from './lab.js';
-import { bystanderFrames, groupMembers, type SwitchMode } from './switch.js';
+import { bystanderFrames, groupMembers, SWITCH_MODES, type SwitchMode } from './switch.js';
+import type { LabSpec } from './plan.js';
+import { VmacError } from '../src/util/errors.js';
 
 export const LAB_MODES: readonly Mode[] = ['unicast', 'multicast', 'igmp', 'arp-steer'];
 
@@ -148,4 +150,24 @@ export function modesTable(cells: readonly ModesCell[]): string {
 
 export function randomSeed(): number {
   return randomInt(1, 2 ** 31);
+}
+
+/** `--mode`, `--switch`, `--bystander` of `vmac lab up|failover` as LabSpec fields; bad values name the flag. */
+export function modeSpecOf(o: { mode?: string; switch?: string; bystander?: boolean }): Pick<LabSpec, 'mode' | 'switchMode' | 'bystander'> {
+  if (o.mode !== undefined && !(LAB_MODES as readonly string[]).includes(o.mode)) throw new VmacError('VMAC_LAB_BAD_OPTION', `--mode: ${JSON.stringify(o.mode)} is not one of ${LAB_MODES.join(', ')}`, { mode: o.mode });
+  if (o.switch !== undefined && !(SWITCH_MODES as readonly string[]).includes(o.switch)) throw new VmacError('VMAC_LAB_BAD_OPTION', `--switch: ${JSON.stringify(o.switch)} is not one of ${SWITCH_MODES.join(', ')}`, { switch: o.switch });
+  return {
+    ...(o.mode !== undefined ? { mode: o.mode as Mode } : {}),
+    ...(o.switch !== undefined ? { switchMode: o.switch as SwitchMode } : {}),
+    ...(o.bystander === true ? { bystander: true } : {}),
+  };
+}
+
+/** The options that go with `modeSpecOf`. */
+export function modeOptionHelp(): { mode: string; switch: string; bystander: string } {
+  return {
+    mode: `cluster mode written into every node config: ${LAB_MODES.join(' | ')} (docs/switch-modes.md)`,
+    switch: `lab switch setting: ${SWITCH_MODES.join(' | ')} (default: a plain flooding bridge)`,
+    bystander: 'add a bystander namespace on the bridge that counts the VIP\'s frames reaching it',
+  };
 }

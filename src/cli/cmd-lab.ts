@@ -8,9 +8,10 @@ import { failoverSeries, failoverTable, registerLabFailover } from './cmd-lab-fa
 import { summarize } from '../../lab/failover.js';
 import { registerLabCompare } from './cmd-lab-compare.js';
 import { registerLabModes } from './cmd-lab-modes.js';
+import { modeOptionHelp, modeSpecOf } from '../../lab/modes.js';
 import { LAB_SUMMARY } from './lab-entry.js';
 
-interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean; router?: boolean; hbLink?: string; timing?: string; timingScale?: string; ipv6?: boolean; affinity?: string }
+interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean; router?: boolean; hbLink?: string; timing?: string; timingScale?: string; ipv6?: boolean; affinity?: string; mode?: string; switch?: string; bystander?: boolean }
 
 function specOf(o: UpOptions): LabSpec {
   return {
@@ -27,6 +28,7 @@ function specOf(o: UpOptions): LabSpec {
     hbLink: (o.hbLink ?? 'data') as HbLink,
     ...(o.timing === undefined ? {} : { timing: parseTimingOverrides(o.timing) }),
     ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}),
+    ...modeSpecOf(o),
   };
 }
 
@@ -46,7 +48,10 @@ function labOptions(cmd: Command, defaults: { nodes: string; clients: string; ad
     .option('--hb-link <where>', `heartbeats on: ${HB_LINKS.join(' | ')} (separate: their own bridge; both: two links)`, 'data')
     .option('--timing-scale <k>', 'multiply the profile\'s heartbeat interval, lease and renewal period by k in every node config (large labs on few cores)')
     .option('--ipv6', 'dual stack: the cluster also serves the VIP6 fd00:200::1 and every client gets as many IPv6 source addresses as IPv4 ones (flat topology)')
-    .option('--affinity <a>', 'hash affinity written into every node config: address | address+port | network', 'address');
+    .option('--affinity <a>', 'hash affinity written into every node config: address | address+port | network', 'address')
+    .option('--mode <m>', modeOptionHelp().mode)
+    .option('--switch <s>', modeOptionHelp().switch)
+    .option('--bystander', modeOptionHelp().bystander);
 }
 
 export function summarizeAnswers(lab: LabInfo, r: AnswerReport): string {

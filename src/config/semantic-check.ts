@@ -47,6 +47,8 @@ function metricsProblems(listen: string | undefined): ConfigProblem[] {
  * today only a universally administered VMAC, which could collide with a real NIC's address.
  */
 export function configWarnings(config: VmacConfig): ConfigProblem[] {
+  // igmp's VMAC is the IEEE IPv4 group range 01:00:5e by definition (src/modes/mode-addresses.ts).
+  if (config.mode === 'igmp') return [];
   const first = parseMac(config.vmac)[0] ?? 0;
   if ((first & 0x02) !== 0) return [];
   return [{

@@ -71,3 +71,12 @@ describe('vmac check advice for arp-steer', () => {
     expect(steerWarnings(parseConfig(yamlWith({ mode: 'arp-steer' }), 'web.yaml'))).toEqual([]);
   });
 });
+
+describe('config warnings per mode', () => {
+  it('igmp\'s 01:00:5e VMAC is not called a vendor address; a vendor unicast VMAC still is', async () => {
+    const { configWarnings } = await import('../../../src/config/semantic-check.js');
+    expect(configWarnings(parseConfig(yamlWith({ mode: 'igmp' }), 'web.yaml'))).toEqual([]);
+    expect(configWarnings(parseConfig(yamlWith({ mode: 'multicast' }), 'web.yaml'))).toEqual([]);
+    expect(configWarnings(parseConfig(yamlWith({ vmac: '00:16:3e:00:00:01' }), 'web.yaml'))).toHaveLength(1);
+  });
+});
