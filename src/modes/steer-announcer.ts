@@ -1,6 +1,6 @@
 /**
  * arp-steer's announcements (issue 17): no broadcast gratuitous ARP (it would steer every client
- * to one node), but a directed ARP reply "VIP is-at <this node's MAC>" to each known client of
+ * to one node), but a directed gratuitous ARP "VIP is-at <this node's MAC>" to each known client of
  * the buckets this node just started to answer (gain-watch.ts), repeated `count` times
  * `intervalMs` apart like a gratuitous burst. Linux clients update an existing neighbour entry
  * from such a reply with the default arp_accept=0, so a dead node's clients re-learn at once
@@ -8,10 +8,22 @@
  * unicast probes to the dead MAC).
  */
 import type { Logger } from 'pino';
-import { arpReply, decodeArpFrame } from '../arp/arp-frame.js';
+import { decodeArpFrame, encodeArpFrame } from '../arp/arp-frame.js';
 import type { Schedule } from '../arp/garp-burst.js';
 import type { PacketPort } from '../arp/packet-port.js';
 import { parseNeighJson, SteerClients, type SteerClient } from './steer-clients.js';
+
+/**
+ * The directed announcement: a gratuitous ARP reply (sender IP = target IP = VIP, sender MAC =
+ * target MAC = ours) sent by unicast to one client. The gratuitous form matters: Linux ignores an
+ * ordinary reply that would change an entry updated less than `locktime` (1 s) ago, so a client
+ * re-steered by the previous move would keep the dead node's MAC; a GARP overrides the locktime
+ * (arp_is_garp: sip == tip, and for a reply tha == sha). Unicast to the client, it is PACKET_HOST
+ * there, so the entry becomes REACHABLE at once.
+ */
+export function directedGarp(o: { realMac: string; vip: string }, clientMac: string): Uint8Array {
+  return encodeArpFrame({ ethDst: clientMac, ethSrc: o.realMac, op: 'reply', senderMac: o.realMac, senderIp: o.vip, targetMac: o.realMac, targetIp: o.vip });
+}
 
 export interface SteerAnnouncerOptions {
   readonly port: PacketPort;
@@ -53,7 +65,7 @@ export function createSteerAnnouncer(o: SteerAnnouncerOptions): SteerAnnouncer {
   function sendTo(list: readonly SteerClient[]): void {
     for (const c of list) {
       try {
-        o.port.send(arpReply({ ethSrc: o.realMac, ethDst: c.mac, senderMac: o.realMac, senderIp: o.vip, targetMac: c.mac, targetIp: c.ip }));
+        o.port.send(directedGarp(o, c.mac));
         sent += 1;
       } catch {
         failed += 1;
