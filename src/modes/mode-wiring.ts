@@ -7,6 +7,8 @@
  *   - multicast / igmp: the group membership (group-membership.ts) is joined after the host set-up.
  */
 import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { VmacConfig } from '../config/types.js';
 import { bucketOf } from '../hash/bucket-of.js';
@@ -14,7 +16,8 @@ import type { Schedule } from '../arp/garp-burst.js';
 import type { PacketPort } from '../arp/packet-port.js';
 import type { DataPathPort } from '../vmac/datapath-port.js';
 import { watchGains } from './gain-watch.js';
-import { createSteerAnnouncer, type SteerAnnouncer } from './steer-announcer.js';
+import { createSteerAnnouncer, type SteerAnnouncer, type SteerClientStore } from './steer-announcer.js';
+import type { SteerClient } from './steer-clients.js';
 
 export interface SteerHook {
   /** The data-path port, watched for gained buckets. */
@@ -36,6 +39,7 @@ export function createSteerHook(): SteerHook {
         port: o.port, vip: o.cfg.vip, realMac: o.realMac, bucketOf: (ip) => bucketOf({ addr: ip }, o.cfg.hash, o.cfg.buckets),
         count: o.cfg.arp.garpCount, intervalMs: o.cfg.arp.garpIntervalMs, schedule: o.schedule, log: o.log, enabled: o.enabled,
         ...(o.readNeighbours ? { readNeighbours: o.readNeighbours } : {}),
+        store: fileClientStore(join(dirname(o.cfg.control.socket), `${o.cfg.service}.steer-clients.json`)),
       });
       announcer = a;
       if (early.size > 0) { a.gained([...early].sort((x, y) => x - y)); early.clear(); }
@@ -50,4 +54,20 @@ export function ipNeighbours(ifname: string): () => Promise<string> {
   return () => new Promise((resolve, reject) => {
     execFile('ip', ['-j', '-4', 'neigh', 'show', 'dev', ifname], { timeout: 5000 }, (err, out) => (err ? reject(new Error(`ip neigh show dev ${ifname}: ${err.message}`)) : resolve(out)));
   });
+}
+
+/** The known clients in a small JSON file beside the control socket (written whole, then renamed). */
+export function fileClientStore(path: string): SteerClientStore {
+  return {
+    load: () => {
+      let doc: unknown;
+      try { doc = JSON.parse(readFileSync(path, 'utf8')); } catch { return []; }
+      return Array.isArray(doc) ? (doc as SteerClient[]).filter((c) => typeof c.ip === 'string' && typeof c.mac === 'string') : [];
+    },
+    save: (clients) => {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(`${path}.tmp`, JSON.stringify(clients));
+      renameSync(`${path}.tmp`, path);
+    },
+  };
 }

@@ -19,8 +19,9 @@ export class SteerClients {
   constructor(private readonly max = MAX_STEER_CLIENTS) {}
 
   /** Records (or refreshes) a client; group, zero or malformed MACs are ignored. */
-  see(ip: string, mac: string): void {
-    if (!isUnicastMac(mac)) return;
+  see(ip: string, mac: string): boolean {
+    if (!isUnicastMac(mac)) return false;
+    const changed = this.byIp.get(ip) !== mac;
     this.byIp.delete(ip); // re-insert: the map's order is age
     this.byIp.set(ip, mac);
     while (this.byIp.size > this.max) {
@@ -28,9 +29,15 @@ export class SteerClients {
       if (oldest.done === true) break;
       this.byIp.delete(oldest.value);
     }
+    return changed;
   }
 
   get size(): number { return this.byIp.size; }
+
+  /** Every known client, oldest first (what the daemon keeps across restarts). */
+  all(): SteerClient[] {
+    return [...this.byIp].map(([ip, mac]) => ({ ip, mac }));
+  }
 
   /** The known clients whose bucket is in `buckets`. */
   inBuckets(buckets: ReadonlySet<number>, bucketOfIp: (ip: string) => number): SteerClient[] {

@@ -115,3 +115,27 @@ describe('the directed announcer', () => {
     expect(a.stats().clients).toBe(1);
   });
 });
+
+describe('known clients across a restart', () => {
+  it('are saved once, shortly after they change, and loaded by the next announcer', () => {
+    const port = createFakePacketPort();
+    const sch = createFakeScheduler();
+    let saved: { ip: string; mac: string }[] = [];
+    let saves = 0;
+    const store = { load: () => saved, save: (c: readonly { ip: string; mac: string }[]) => { saved = [...c]; saves += 1; } };
+    const a = createSteerAnnouncer({ port, vip: VIP, realMac: ME, bucketOf: () => 0, count: 1, intervalMs: 100, schedule: sch.schedule, log, store });
+    port.inject(request(1));
+    port.inject(request(2));
+    port.inject(request(1)); // unchanged: no new save
+    sch.advance(1000);
+    expect(saves).toBe(1);
+    expect(saved.map((c) => c.ip)).toEqual(['192.0.2.101', '192.0.2.102']);
+    a.close();
+    // The restarted daemon re-steers them on its first gain although it saw no request.
+    const port2 = createFakePacketPort();
+    const b = createSteerAnnouncer({ port: port2, vip: VIP, realMac: ME, bucketOf: () => 0, count: 1, intervalMs: 100, schedule: sch.schedule, log, store });
+    b.gained([0]);
+    expect(port2.sent.length).toBe(2);
+    b.close();
+  });
+});
