@@ -129,7 +129,7 @@ describe('known clients across a restart', () => {
     port.inject(request(1)); // unchanged: no new save
     sch.advance(1000);
     expect(saves).toBe(1);
-    expect(saved.map((c) => c.ip)).toEqual(['192.0.2.101', '192.0.2.102']);
+    expect(saved.map((c) => c.ip).sort()).toEqual(['192.0.2.101', '192.0.2.102']);
     a.close();
     // The restarted daemon re-steers them on its first gain although it saw no request.
     const port2 = createFakePacketPort();
