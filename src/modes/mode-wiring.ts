@@ -39,7 +39,8 @@ export function createSteerHook(): SteerHook {
         port: o.port, vip: o.cfg.vip, realMac: o.realMac, bucketOf: (ip) => bucketOf({ addr: ip }, o.cfg.hash, o.cfg.buckets),
         count: o.cfg.arp.garpCount, intervalMs: o.cfg.arp.garpIntervalMs, schedule: o.schedule, log: o.log, enabled: o.enabled,
         ...(o.readNeighbours ? { readNeighbours: o.readNeighbours } : {}),
-        store: fileClientStore(join(dirname(o.cfg.control.socket), `${o.cfg.service}.steer-clients.json`)),
+        // Per service and node: nodes that share a run directory (the lab) keep their own file.
+        store: fileClientStore(join(dirname(o.cfg.control.socket), `${o.cfg.service}.n${o.cfg.node.id}.steer-clients.json`)),
       });
       announcer = a;
       if (early.size > 0) { a.gained([...early].sort((x, y) => x - y)); early.clear(); }
