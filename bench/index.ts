@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [datapath|heartbeat|conntrack|drain|idle] [--json] [--rounds N]`: benchmarks that print ratios
+ * `npm run bench -- [datapath|modes|heartbeat|conntrack|drain|idle] [--json] [--rounds N]`: benchmarks that print ratios
  * measured side by side in one run. The machine is shared and noisy: absolute numbers are context.
  * idle: `[--nodes 3,8,32] [--profiles default,fast] [--seconds S] [--datapath-check]` (bench/idle.ts).
  */
@@ -8,6 +8,7 @@ import { benchHeartbeatCost } from './heartbeat-cost.js';
 import { benchConntrack } from './conntrack.js';
 import { benchDrain } from './drain.js';
 import { benchIdle, idleTable } from './idle.js';
+import { benchModes, modesBenchTable } from './datapath-modes.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -61,8 +62,14 @@ for (const name of selected) {
     process.stdout.write(json ? `${JSON.stringify(rows, null, 2)}\n` : `\n${idleTable(rows, seconds, dataPathCheck)}`);
     continue;
   }
+  if (name === 'modes') {
+    // The kernel receive cost of each mode (issue 17), as ratios to the unicast mode in one run.
+    const r = await benchModes({ rounds, secondsPerTrial: 2, log });
+    process.stdout.write(json ? `${JSON.stringify(r, null, 2)}\n` : modesBenchTable(r, rounds));
+    continue;
+  }
   if (name !== 'datapath') {
-    process.stderr.write(`unknown benchmark ${JSON.stringify(name)}; available: datapath, heartbeat, conntrack, drain, idle\n`);
+    process.stderr.write(`unknown benchmark ${JSON.stringify(name)}; available: datapath, modes, heartbeat, conntrack, drain, idle\n`);
     process.exit(2);
   }
   const r = await benchDatapath({ rounds, secondsPerTrial: 2, tcpRounds: 5, tcpSeconds: 3, log });

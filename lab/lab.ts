@@ -15,7 +15,11 @@ import { ipBatch, nsRun, run, spawnInNs } from './exec.js';
 import { labBinary, labStateDir, vmacCommand } from './paths.js';
 import { LAB_PREFIX6, nodeConfigYaml, planLab, routedClientLink, routedClientLink6, ROUTER_ADDRESS6, type HbLink, type LabPlan, type LabSpec } from './plan.js';
 import { generateKey } from '../src/ha/key-file.js';
+import { bridgeCreate, bystanderRuleset, configureSwitch, type SwitchMode } from './switch.js';
 import { waitBalanced } from './balance.js';
+
+/** The bystander's address: on the segment, not a node, client or gateway (lab/switch.ts). */
+export const BYSTANDER_ADDRESS = '10.200.0.250';
 
 export interface LabNodeInfo { id: number; name: string; ns: string; address: string; mac: string; config: string; log: string; daemonPid: number; echoPid: number }
 export interface LabInfo {
@@ -38,6 +42,11 @@ export interface LabInfo {
   gateway?: string | null;
   echoFreezeMs?: number;
   daemons: boolean;
+  /** Modes lab (issue 17): the cluster's mode, the switch setting, the bystander namespace, when the bridge came up (epoch ms). */
+  mode?: string;
+  switchMode?: SwitchMode;
+  bystanderNs?: string | null;
+  switchSinceMs?: number;
   /** Build started → every daemon serving → every node holding exactly its buckets (ms). */
   upMs?: { serving: number; balanced: number };
 }
@@ -147,7 +156,8 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
     await addNs(plan.switchNs, v6);
     // Dual stack: the switch snoops MLD and is the querier, so a group's frames reach only the
     // ports that joined it: nodes must be members of the VIP6's solicited-node group.
-    const bridge0 = v6 ? 'link add br0 type bridge mcast_snooping 1 mcast_querier 1' : 'link add br0 type bridge';
+    const bridge0 = spec.switchMode !== undefined ? bridgeCreate(spec.switchMode) : v6 ? 'link add br0 type bridge mcast_snooping 1 mcast_querier 1' : 'link add br0 type bridge';
+    const switchSinceMs = Date.now();
     await ipBatch(plan.switchNs, [bridge0, 'link set br0 up', ...(plan.hbLink === 'data' ? [] : ['link add br1 type bridge', 'link set br1 up'])]);
     // Flat topology: the segment's gateway (the data-path check's target) lives on the switch.
     if (!plan.router) await run('ip', ['-n', plan.switchNs, 'addr', 'add', `${plan.gateway}/${plan.prefixLength}`, 'dev', 'br0']);
@@ -199,6 +209,24 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
         clients.push({ ns: c.ns, addresses: [...c.addresses], addrFile, addresses6: [...c.addresses6], addrFile6 });
       } else clients.push({ ns: c.ns, addresses: [...c.addresses], addrFile });
     }
+    const bystanderNs = spec.bystander === true ? `${spec.name}-by` : null;
+    if (bystanderNs !== null) {
+      progress(`bystander ${bystanderNs}`);
+      await addNs(bystanderNs, v6);
+      await plug(plan.switchNs, bystanderNs, 'by');
+      await run('ip', ['-n', bystanderNs, 'addr', 'add', `${BYSTANDER_ADDRESS}/${plan.prefixLength}`, 'dev', 'eth0']);
+      await nsRun(bystanderNs, 'nft', ['-f', '-'], { input: bystanderRuleset(plan.vip) });
+    }
+    if (spec.switchMode !== undefined) {
+      progress(`switch setting ${spec.switchMode}`);
+      const ports = [
+        ...nodes.map((n) => ({ port: n.name, mac: n.mac, cluster: true })),
+        ...await Promise.all(plan.clients.map(async (c, j) => ({ port: `c${j + 1}`, mac: plan.router ? '' : await readMac(c.ns), cluster: false }))).then((l) => (plan.router ? [] : l)),
+        ...(plan.router ? [{ port: 'r0', mac: await readMac(plan.router.ns), cluster: false }] : []),
+        ...(bystanderNs !== null ? [{ port: 'by', mac: await readMac(bystanderNs), cluster: false }] : []),
+      ];
+      await configureSwitch(plan.switchNs, spec.switchMode, ports);
+    }
     progress(withDaemons ? 'waiting for the daemons to be ready' : 'no vmac daemons (comparison lab)');
     // Node start-up is CPU bound (one Node.js process each): allow 3 s more per node on a busy machine (32 nodes converge slowly under load).
     const readyBudgetMs = 15_000 + 3000 * nodes.length;
@@ -215,7 +243,8 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
       }
     }
     const upMs = { serving: servingMs, balanced: Date.now() - t0 };
-    const info: LabInfo = { name: spec.name, dir, vip: plan.vip, ...(plan.vip6 !== null ? { vip6: plan.vip6 } : {}), ...(spec.ipv6Only === true ? { ipv6Only: true } : {}), vmac, echoPort: plan.echoPort, hashSeed: plan.hashSeed, switchNs: plan.switchNs, nodes, clients, hbLink: plan.hbLink, routerNs: plan.router?.ns ?? null, gateway: spec.dataPathCheck === false ? null : plan.gateway, daemons: withDaemons, ...(withDaemons ? { upMs } : {}), ...(spec.echoFreezeMs !== undefined ? { echoFreezeMs: spec.echoFreezeMs } : {}) };
+    const info: LabInfo = { name: spec.name, dir, vip: plan.vip, ...(plan.vip6 !== null ? { vip6: plan.vip6 } : {}), ...(spec.ipv6Only === true ? { ipv6Only: true } : {}), vmac, echoPort: plan.echoPort, hashSeed: plan.hashSeed, switchNs: plan.switchNs, nodes, clients, hbLink: plan.hbLink, routerNs: plan.router?.ns ?? null, gateway: spec.dataPathCheck === false ? null : plan.gateway, daemons: withDaemons, ...(withDaemons ? { upMs } : {}), ...(spec.echoFreezeMs !== undefined ? { echoFreezeMs: spec.echoFreezeMs } : {}),
+      ...(spec.mode !== undefined ? { mode: spec.mode } : {}), ...(spec.switchMode !== undefined ? { switchMode: spec.switchMode, switchSinceMs } : {}), bystanderNs };
     writeFileSync(join(dir, 'lab.json'), JSON.stringify(info, null, 2));
     return info;
   } catch (err) {

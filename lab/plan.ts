@@ -7,6 +7,8 @@
  * `--hb-link separate|both`: a second bridge 10.201.0.0/16 (node i at 10.201.0.(10+i)) carries
  * the heartbeats. `--router`: client j draws from 10.(224+j).16.0/… behind a router at 10.200.0.254.
  */
+import type { Mode } from '../src/config/types.js';
+import type { SwitchMode } from './switch.js';
 import { parseConfig } from '../src/config/load.js';
 import { VmacError } from '../src/util/errors.js';
 import { mulberry32 } from '../src/util/prng.js';
@@ -74,6 +76,12 @@ export interface LabSpec {
   readonly prefixLength6?: number;
   /** `datapath` in every node's config (absent: the product default, nft). */
   readonly datapath?: 'nft' | 'xdp';
+  /** The cluster's mode (issue 17; absent: unicast). */
+  readonly mode?: Mode;
+  /** How the lab switch is configured (lab/switch.ts; absent: a plain flooding bridge). */
+  readonly switchMode?: SwitchMode;
+  /** A bystander namespace on the bridge that counts the VIP's frames reaching it (lab/switch.ts). */
+  readonly bystander?: boolean;
 }
 
 export const TIMING_KEYS = ['leaseMs', 'renewMs', 'intervalMs', 'suspectAfter', 'deadAfter', 'marginMs'] as const;
@@ -232,7 +240,7 @@ export function nodeConfigYaml(plan: LabPlan, node: LabNodePlan, keyFile: string
     ...(plan.spec.ipv6Only === true ? [] : [`vip: ${plan.vip}`]),
     ...(plan.vip6 === null ? [] : [`vip6: ${plan.vip6}`]),
     `vmac: auto`,
-    `mode: unicast`,
+    `mode: ${plan.spec.mode ?? 'unicast'}`,
     `buckets: ${plan.spec.buckets}`,
     `hash:`,
     `  affinity: ${plan.spec.affinity}`,

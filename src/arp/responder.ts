@@ -55,7 +55,8 @@ export function classifyArpFrame(bytes: Uint8Array, id: ArpIdentity): ArpClassif
   if (!decoded.ok) return { kind: 'drop', reason: decoded.reason };
   const f = decoded.frame;
   const drop = (reason: FrameDropReason): ArpClassification => ({ kind: 'drop', reason, request: f });
-  if (f.senderIp === id.vip && f.senderMac !== id.vmac) return drop('vip-conflict');
+  // arp-steer: every node claims the VIP with its own MAC, so another MAC is a peer, not a conflict.
+  if (f.senderIp === id.vip && f.senderMac !== id.vmac && id.steer !== true) return drop('vip-conflict');
   if (f.ethSrc === id.realMac) return drop('from-self');
   if (f.op !== 'request') return drop('reply-not-request');
   if (f.targetIp !== id.vip) return drop('not-for-vip');
@@ -84,6 +85,8 @@ export interface ArpResponderOptions {
   readonly vip: string;
   readonly vmac: string;
   readonly realMac: string;
+  /** arp-steer: answer with the node's own MAC (`vmac` = `realMac`). */
+  readonly steer?: boolean;
   /** Policy: must be fast and synchronous; a throw counts as 'policy-failed', never crashes. */
   readonly decide: (senderIp: string) => ArpDecision;
   /** A child logger, e.g. `logger.child({ module: 'arp', ifname })`. */

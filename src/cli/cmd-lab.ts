@@ -7,9 +7,11 @@ import { EXIT_FAILURE, printJson, reportError } from './output.js';
 import { failoverSeries, failoverTable, registerLabFailover } from './cmd-lab-failover.js';
 import { summarize } from '../../lab/failover.js';
 import { registerLabCompare } from './cmd-lab-compare.js';
+import { registerLabModes } from './cmd-lab-modes.js';
+import { modeOptionHelp, modeSpecOf } from '../../lab/modes.js';
 import { LAB_SUMMARY } from './lab-entry.js';
 
-interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean; router?: boolean; hbLink?: string; timing?: string; timingScale?: string; ipv6?: boolean; affinity?: string; ipv6Only?: boolean; clientMtu?: string }
+interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean; router?: boolean; hbLink?: string; timing?: string; timingScale?: string; ipv6?: boolean; affinity?: string; ipv6Only?: boolean; clientMtu?: string; mode?: string; switch?: string; bystander?: boolean }
 
 function specOf(o: UpOptions): LabSpec {
   return {
@@ -28,6 +30,7 @@ function specOf(o: UpOptions): LabSpec {
     hbLink: (o.hbLink ?? 'data') as HbLink,
     ...(o.timing === undefined ? {} : { timing: parseTimingOverrides(o.timing) }),
     ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}),
+    ...modeSpecOf(o),
   };
 }
 
@@ -49,7 +52,10 @@ function labOptions(cmd: Command, defaults: { nodes: string; clients: string; ad
     .option('--ipv6', 'dual stack: the cluster also serves the VIP6 fd00:200::1 and every client gets as many IPv6 source addresses as IPv4 ones (with --router: routed, like the IPv4 ones)')
     .option('--affinity <a>', 'hash affinity written into every node config: address | address+port | network', 'address')
     .option('--ipv6-only', 'with --ipv6: an IPv6-only service (vip6 and no vip in the node configs; nothing serves the IPv4 VIP)')
-    .option('--client-mtu <n>', 'with --router: the MTU of every client\'s link to the router, the clients advertising a 1500-byte MSS (a hop with a smaller next link: path-MTU discovery)');
+    .option('--client-mtu <n>', 'with --router: the MTU of every client\'s link to the router, the clients advertising a 1500-byte MSS (a hop with a smaller next link: path-MTU discovery)')
+    .option('--mode <m>', modeOptionHelp().mode)
+    .option('--switch <s>', modeOptionHelp().switch)
+    .option('--bystander', modeOptionHelp().bystander);
 }
 
 export function summarizeAnswers(lab: LabInfo, r: AnswerReport): string {
@@ -98,6 +104,7 @@ clients <prefix>-c1..cC with many source addresses. Needs root and \`make setup\
   registerLabDemo(lab);
   registerLabFailover(lab);
   registerLabCompare(lab);
+  registerLabModes(lab);
 
   lab.command('answers')
     .description('probe every client address of a running lab once: who answers, against `vmac which`')

@@ -1,4 +1,6 @@
 import { conntrackTool } from '../takeover/conntrack-tool.js';
+import { systemMembership } from '../modes/group-membership.js';
+import { ipNeighbours } from '../modes/mode-wiring.js';
 import { conntrackNetlink } from '../takeover/conntrack-netlink.js';
 import { withVip6Connections } from '../takeover/conntrack-dual.js';
 import type { Command } from 'commander';
@@ -122,6 +124,11 @@ heartbeat loop runs.`)
                 return xdp ? unmarkingPort(port) : port;
               },
               joinGroup6: udpJoinGroup6,
+              // Modes (issue 17): the group MAC's membership; arp-steer's directed ARP and neighbour table.
+              membership: systemMembership,
+              // VMAC_STEER_ANNOUNCE=off: arp-steer sends no directed ARP on takeover (only to show the gap it prevents).
+              steerAnnounce: process.env.VMAC_STEER_ANNOUNCE !== 'off',
+              readNeighbours: ipNeighbours(cfg.interface),
               openTransport: (addresses, port) => openUdpTransport(addresses, port, (err) => log.error({ err, event: 'heartbeat-socket-error' }, err.message)),
               loadKey: loadKeyFile,
               clock: systemClock,

@@ -6,7 +6,8 @@
 import { formatMac, parseIp, parseMac } from '../util/ip.js';
 import { DEFAULT_DATAPATH, profileDefaults } from './defaults.js';
 import type { RawConfig, RawNode } from './raw.js';
-import type { NodeSpec, VmacConfig } from './types.js';
+import type { Mode, NodeSpec, VmacConfig } from './types.js';
+import { autoVmacFor } from '../modes/mode-addresses.js';
 import { buildHa } from './ha-build.js';
 import { buildHandover } from './handover-config.js';
 import { buildDataPathCheck } from './datapath-config.js';
@@ -25,7 +26,7 @@ export function buildConfig(raw: RawConfig, file: string): VmacConfig {
     interface: raw.interface,
     vip,
     vip6,
-    vmac: resolveVmac(raw.vmac ?? d.vmac, vip, vip6),
+    vmac: resolveVmac(raw.vmac ?? d.vmac, vip, vip6, raw.mode ?? d.mode),
     mode: raw.mode ?? d.mode,
     buckets: raw.buckets ?? d.buckets,
     hash: {
@@ -59,9 +60,10 @@ export function autoVmac(vip: string): string {
   return formatMac(Uint8Array.from([0x02, 0xbf, ...parseIp(vip).bytes]));
 }
 
-function resolveVmac(vmac: string, vip: string | null, vip6: string | null): string {
+function resolveVmac(vmac: string, vip: string | null, vip6: string | null, mode: Mode): string {
   if (vmac !== 'auto') return formatMac(parseMac(vmac));
-  return vip !== null ? autoVmac(vip) : autoVmac6(vip6 ?? '');
+  // An IPv6-only service is unicast (semantic-check refuses the other modes without a vip).
+  return vip !== null ? autoVmacFor(mode, vip) : autoVmac6(vip6 ?? '');
 }
 
 /**

@@ -21,7 +21,7 @@ export interface RawConfig extends RawHaSections {
   vip?: string; // absent: an IPv6-only service (vip6 required then; semantic-check.ts)
   vip6?: string;
   vmac?: string;
-  mode?: 'unicast';
+  mode?: 'unicast' | 'multicast' | 'igmp' | 'arp-steer';
   buckets?: number;
   hash: {
     affinity?: 'address' | 'address+port' | 'network';

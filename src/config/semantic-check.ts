@@ -11,6 +11,8 @@ import { type ConfigProblem, isWithin } from './problems.js';
 import type { RawConfig, RawNode } from './raw.js';
 import type { TimingProfile, VmacConfig } from './types.js';
 import { haProblems } from './ha-check.js';
+import { groupVmacProblems, modeProblems } from '../modes/mode-config.js';
+import { usesGroupMac } from '../modes/mode-addresses.js';
 import { handoverProblems } from './handover-config.js';
 import { dataPathProblems } from './datapath-config.js';
 
@@ -22,7 +24,8 @@ export function semanticProblems(raw: RawConfig, structural: readonly ConfigProb
     ...(raw.vip === undefined && raw.vip6 === undefined ? [{ path: 'vip', message: 'required — the shared IPv4 address, e.g. 10.200.0.1; or vip6 alone for an IPv6-only service (both for dual stack)' }] : []),
     ...(raw.vip === undefined && raw.vip6 !== undefined ? ipv6OnlyProblems(raw) : []),
     ...(clean('vip6') && raw.vip6 !== undefined ? vip6Problems(raw.vip6) : []),
-    ...(clean('vmac') && raw.vmac !== undefined ? vmacProblems(raw.vmac) : []),
+    ...(clean('vmac') && clean('mode') && clean('vip') && raw.vmac !== undefined ? (usesGroupMac(raw.mode ?? 'unicast') && raw.vip !== undefined ? groupVmacProblems(raw.vmac, raw.mode ?? 'unicast', raw.vip) : vmacProblems(raw.vmac)) : []),
+    ...(clean('mode') && clean('hash') ? modeProblems(raw) : []),
     ...nodeProblems(raw, clean),
     ...heartbeatProblems(raw, clean),
     ...(clean('timing') ? timingProblems(raw.timing ?? {}) : []),
@@ -46,6 +49,8 @@ function metricsProblems(listen: string | undefined): ConfigProblem[] {
  * today only a universally administered VMAC, which could collide with a real NIC's address.
  */
 export function configWarnings(config: VmacConfig): ConfigProblem[] {
+  // igmp's VMAC is the IEEE IPv4 group range 01:00:5e by definition (src/modes/mode-addresses.ts).
+  if (config.mode === 'igmp') return [];
   const first = parseMac(config.vmac)[0] ?? 0;
   if ((first & 0x02) !== 0) return [];
   return [{

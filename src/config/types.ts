@@ -3,7 +3,8 @@
  * everything else in the daemon sees only this object, never the raw YAML.
  */
 export type Affinity = 'address' | 'address+port' | 'network';
-export type Mode = 'unicast';
+/** How the VIP's frames reach the nodes (src/modes/mode-addresses.ts, docs/switch-modes.md). */
+export type Mode = 'unicast' | 'multicast' | 'igmp' | 'arp-steer';
 export type TimingProfile = 'default' | 'fast';
 
 export interface NodeSpec {

@@ -24,6 +24,8 @@ import { prepareHost, restoreHost, type AddressPort, type HostChanges, type Sysc
 import type { SysctlPort } from '../vmac/sysctl.js';
 import type { HeartbeatTransport } from '../ha/transport.js';
 import { arpDecider } from './ownership.js';
+import { createSteerHook } from '../modes/mode-wiring.js';
+import { joinModeGroup, type MembershipPorts } from '../modes/group-membership.js';
 import { startCluster, type ClusterStatus } from './cluster-runtime.js';
 import { serveControl } from './control-socket.js';
 import type { IcmpEchoPort } from '../../native-shims/raw-socket.js';
@@ -52,6 +54,12 @@ export interface DaemonPorts {
   readonly openPacketPort: (ifname: string) => PacketPort;
   /** Dual stack: joins the VIP6's solicited-node group on the cluster interface (absent: not joined, e.g. unit tests). */
   readonly joinGroup6?: JoinGroup6;
+  /** multicast / igmp modes: how the node receives the group MAC (absent: not joined, e.g. unit tests). */
+  readonly membership?: MembershipPorts;
+  /** arp-steer: false sends no directed ARP on gains (VMAC_STEER_ANNOUNCE=off, only to show the gap it prevents). */
+  readonly steerAnnounce?: boolean;
+  /** arp-steer: the interface's IPv4 neighbours as `ip -j -4 neigh` JSON (absent: ARP requests seen only). */
+  readonly readNeighbours?: () => Promise<string>;
   readonly openTransport: (localAddresses: readonly string[], port: number) => Promise<HeartbeatTransport>;
   readonly loadKey: (path: string) => Uint8Array;
   readonly clock: Clock;
@@ -135,6 +143,7 @@ export function dataPathPlan(cfg: VmacConfig, icmpSteering = true): DataPathPlan
     ...(icmpSteering ? { icmpErrors: { hashExpr4: nftIcmpErrorHashExpr(cfg.hash, 4, cfg.buckets), ...(vip6 !== null ? { hashExpr6: nftIcmpErrorHashExpr(cfg.hash, 6, cfg.buckets) } : {}) } } : {}),
     ...(udpFlowTimeoutMs > 0 ? { udpFlowTimeoutMs } : {}),
     ...(perFlow ? { udpPerFlow: perFlow } : {}),
+    ...(cfg.mode !== 'unicast' ? { mode: cfg.mode } : {}),
   };
 }
 
@@ -149,7 +158,9 @@ export function scheduleOn(clock: Clock): Schedule {
 const NO_TRANSPORT: HeartbeatTransport = { send: () => undefined, onMessage: () => undefined, close: () => undefined };
 
 export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logger): Promise<Daemon> {
-  const dp = ports.dataPath(dataPathPlan(cfg, ports.icmpSteering !== false));
+  // arp-steer watches the data path for gained buckets (src/modes/mode-wiring.ts).
+  const steer = cfg.mode === 'arp-steer' ? createSteerHook() : null;
+  const dp = steer ? steer.wrap(ports.dataPath(dataPathPlan(cfg, ports.icmpSteering !== false))) : ports.dataPath(dataPathPlan(cfg, ports.icmpSteering !== false));
   const cleanups: (() => Promise<void> | void)[] = [];
   const kernelCleanups = new Set<() => Promise<void> | void>(); // skipped on a hitless restart
   let keepKernel = false;
@@ -199,12 +210,17 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     const packets = ports.openPacketPort(cfg.interface);
     cleanups.push(() => packets.close());
     const arpLog = log.child({ module: 'arp', ifname: cfg.interface });
-    const identity = { vip: cfg.vip, vmac: cfg.vmac, realMac: host.link.mac };
+    const identity = { vip: cfg.vip, vmac: steer ? host.link.mac : cfg.vmac, realMac: host.link.mac, ...(steer ? { steer: true } : {}) };
+    // multicast / igmp: receive the group MAC (group-membership.ts); left again on stop.
+    const group = ports.membership && cfg.vip !== null ? await joinModeGroup(ports.membership, cfg.mode, { ifname: cfg.interface, vip: cfg.vip, vmac: cfg.vmac }) : null;
+    if (group) { cleanups.push(() => group.leave()); log.info({ event: 'group-joined', group: group.what }, `receiving the group MAC: ${group.what}`); }
     if (vip6 !== null && ports.joinGroup6) {
       const membership = await joinSolicitedNode(ports.joinGroup6, cfg.interface, vip6);
       cleanups.push(() => membership.leave());
     }
-    const announcer = createGarpAnnouncer({ port: packets, ...identity, vip6, count: cfg.arp.garpCount, intervalMs: cfg.arp.garpIntervalMs, refreshMs: cfg.arp.refreshMs, schedule: scheduleOn(ports.clock), log: arpLog });
+    const announcer = steer
+      ? steer.start({ cfg, port: packets, realMac: host.link.mac, schedule: scheduleOn(ports.clock), log: arpLog, enabled: ports.steerAnnounce !== false, ...(ports.readNeighbours ? { readNeighbours: ports.readNeighbours } : {}) })
+      : createGarpAnnouncer({ port: packets, ...identity, vip6, count: cfg.arp.garpCount, intervalMs: cfg.arp.garpIntervalMs, refreshMs: cfg.arp.refreshMs, schedule: scheduleOn(ports.clock), log: arpLog });
     cleanups.push(() => announcer.close());
     const transport = cfg.peers.length === 0 ? NO_TRANSPORT : await ports.openTransport(cfg.node.addresses, cfg.heartbeat.port);
     // Fencing, the two-node tie-breaker and the watchdog (issue 5), before the cluster uses them.

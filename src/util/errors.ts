@@ -33,7 +33,8 @@ export type ErrorCode =
   | 'VMAC_IPV6_DISABLED'
   | 'VMAC_MLD_FAILED'
   | 'VMAC_XDP_UNAVAILABLE'
-  | 'VMAC_XDP_BUSY';
+  | 'VMAC_XDP_BUSY'
+  | 'VMAC_IGMP_FAILED';
 
 export class VmacError extends Error {
   readonly code: ErrorCode;

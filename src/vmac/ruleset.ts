@@ -54,6 +54,7 @@
 import { renderFlowPhaseChains, renderFlowTable, type UdpPerFlowPlan } from './udp-flow-rules.js';
 import { parseIp } from '../util/ip.js';
 import { icmpErrorMatch } from '../hash/icmp-error-hash.js';
+import { frameMatch, otherFramesDrop, type DataPathMode } from '../modes/frame-match.js';
 
 export interface DataPathPlan {
   readonly table: string; // nft table name, e.g. vmac_web
@@ -81,6 +82,11 @@ export interface DataPathPlan {
   readonly udpFlowTimeoutMs?: number;
   /** The per-flow UDP hand-over (udp-flow-rules.ts); ignored while udpFlowTimeoutMs > 0. */
   readonly udpPerFlow?: UdpPerFlowPlan;
+  /**
+   * How the VIP's frames are addressed (src/modes/frame-match.ts); absent: `unicast`. In `arp-steer`
+   * they arrive to the node's own MAC, so the rules match `meta pkttype host` instead of the VMAC.
+   */
+  readonly mode?: DataPathMode;
 }
 
 /** The per-flow UDP hand-over is rendered (on, and the per-bucket keeper is not). */
@@ -145,7 +151,7 @@ export function renderIcmpSteering(plan: DataPathPlan): string[] {
   if (!e) return [];
   const t = `netdev ${plan.table}`;
   const rule = (family: string, vip: string, hashExpr: string): string[] =>
-    terminal(t, `ether daddr ${plan.vmac} ${family} daddr ${vip} ${icmpErrorMatch(vip)}`, hashExpr);
+    terminal(t, plan, `${family} daddr ${vip} ${icmpErrorMatch(vip)}`, hashExpr);
   return [
     ...(plan.vip !== null ? rule('ip', plan.vip, e.hashExpr4) : []),
     ...(plan.v6 && e.hashExpr6 !== undefined ? rule('ip6', plan.v6.vip6, e.hashExpr6) : []),
@@ -159,8 +165,8 @@ export function renderFragments(plan: DataPathPlan): string[] {
   const t = `netdev ${plan.table}`;
   return [
     // MF set or a non-zero offset: any fragment of a fragmented datagram.
-    ...(plan.vip !== null ? terminal(t, `ether daddr ${plan.vmac} ip daddr ${plan.vip} ip frag-off & 0x3fff != 0`, f.hashExpr4) : []),
-    ...(plan.v6 && f.hashExpr6 !== undefined ? terminal(t, `ether daddr ${plan.vmac} ip6 daddr ${plan.v6.vip6} exthdr frag exists`, f.hashExpr6) : []),
+    ...(plan.vip !== null ? terminal(t, plan, `ip daddr ${plan.vip} ip frag-off & 0x3fff != 0`, f.hashExpr4) : []),
+    ...(plan.v6 && f.hashExpr6 !== undefined ? terminal(t, plan, `ip6 daddr ${plan.v6.vip6} exthdr frag exists`, f.hashExpr6) : []),
   ];
 }
 
@@ -172,10 +178,11 @@ export function renderFragments(plan: DataPathPlan): string[] {
  * what it matched: found in a three-node lab, where every ICMP error also reached the owner of
  * the router's bucket and a first fragment under address+port the owner of its port.
  */
-function terminal(t: string, match: string, hashExpr: string): string[] {
+function terminal(t: string, plan: DataPathPlan, match: string, hashExpr: string): string[] {
+  const f = frameMatch(plan);
   return [
-    `add rule ${t} ingress ${match} iifname @alive meta pkttype set host ${hashExpr} vmap @owned`,
-    `add rule ${t} ingress ${match} drop`,
+    `add rule ${t} ingress ${f.match} ${match} iifname @alive ${f.accept}${hashExpr} vmap @owned`,
+    `add rule ${t} ingress ${f.match} ${match} drop`,
   ];
 }
 
@@ -188,7 +195,7 @@ export function renderIngress6(plan: DataPathPlan): string[] {
   const t = `netdev ${plan.table}`;
   return [
     `add rule ${t} ingress icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } @th,64,128 ${ipv6Hex(plan.v6.vip6)} drop`,
-    `add rule ${t} ingress ether daddr ${plan.vmac} ip6 daddr ${plan.v6.vip6} iifname @alive meta pkttype set host ${plan.v6.hashExpr6} vmap @owned`,
+    `add rule ${t} ingress ${frameMatch(plan).match} ip6 daddr ${plan.v6.vip6} iifname @alive ${frameMatch(plan).accept}${plan.v6.hashExpr6} vmap @owned`,
   ];
 }
 
@@ -214,7 +221,8 @@ function elements(buckets: readonly number[]): string {
 
 /** The IPv4 clients' rule (none for an IPv6-only service). */
 function renderIngress4(plan: DataPathPlan, t: string): string[] {
-  return plan.vip === null ? [] : [`add rule ${t} ingress ether daddr ${plan.vmac} ip daddr ${plan.vip} iifname @${ALIVE_SET} meta pkttype set host ${plan.hashExpr} vmap @owned`];
+  const f = frameMatch(plan);
+  return plan.vip === null ? [] : [`add rule ${t} ingress ${f.match} ip daddr ${plan.vip} iifname @${ALIVE_SET} ${f.accept}${plan.hashExpr} vmap @owned`];
 }
 
 /** ARP for the VIP never reaches the kernel (none for an IPv6-only service: no ARP at all). */
@@ -236,7 +244,7 @@ export function renderInstall(plan: DataPathPlan, owned: readonly number[], leas
     ...renderFragments(plan),
     ...renderIngress4(plan, t),
     ...renderIngress6(plan),
-    `add rule ${t} ingress ether daddr ${plan.vmac} drop`,
+    ...otherFramesDrop(plan).map((m) => `add rule ${t} ingress ${m} drop`),
     ...renderArpDrops(plan, t),
   ];
   if (owned.length > 0) lines.push(`add element ${t} owned { ${elements(owned)} }`);

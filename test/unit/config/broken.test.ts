@@ -104,8 +104,8 @@ describe('structural problems', () => {
     expect(messageAt(problemsOf(yamlWith({ vip: '10.0.0.256' })), 'vip')).toBe('must be an IPv4 address like 10.200.0.1, got "10.0.0.256"');
   });
 
-  it('multicast mode: planned, not built', () => {
-    expect(messageAt(problemsOf(yamlWith({ mode: 'multicast' })), 'mode')).toBe('must be "unicast", got "multicast" — multicast mode (the VMAC is a multicast address the nodes join) is planned but not built yet');
+  it('unknown mode', () => {
+    expect(messageAt(problemsOf(yamlWith({ mode: 'broadcast' })), 'mode')).toBe('must be one of "unicast", "multicast", "igmp", "arp-steer", got "broadcast"');
   });
 
   it('seed out of u32 range or not hex', () => {
