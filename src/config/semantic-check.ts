@@ -26,6 +26,8 @@ export function semanticProblems(raw: RawConfig, structural: readonly ConfigProb
     ...(clean('vip6') && raw.vip6 !== undefined ? vip6Problems(raw.vip6) : []),
     ...(clean('vmac') && clean('mode') && clean('vip') && raw.vmac !== undefined ? (usesGroupMac(raw.mode ?? 'unicast') && raw.vip !== undefined ? groupVmacProblems(raw.vmac, raw.mode ?? 'unicast', raw.vip) : vmacProblems(raw.vmac)) : []),
     ...(clean('mode') && clean('hash') ? modeProblems(raw) : []),
+    // The XDP program matches the unicast VMAC (native-shims/xdp): the other modes run on nft.
+    ...(raw.datapath === 'xdp' && (raw.mode ?? 'unicast') !== 'unicast' ? [{ path: 'datapath', message: `xdp serves mode unicast only for now (the program matches the shared unicast VMAC); mode ${raw.mode ?? ''} runs with datapath nft` }] : []),
     ...nodeProblems(raw, clean),
     ...heartbeatProblems(raw, clean),
     ...(clean('timing') ? timingProblems(raw.timing ?? {}) : []),

@@ -80,3 +80,15 @@ describe('config warnings per mode', () => {
     expect(configWarnings(parseConfig(yamlWith({ vmac: '00:16:3e:00:00:01' }), 'web.yaml'))).toHaveLength(1);
   });
 });
+
+describe('modes beside the other data-path choices', () => {
+  it('refuses the XDP backend outside unicast mode, and a group mode without an IPv4 VIP', () => {
+    const base = 'service: web\ninterface: eth0\nhash: { seed: 1 }\nnode: { id: 1, name: n1 }\n';
+    const problems = (text: string): string[] => {
+      try { parseConfig(text, 'web.yaml'); return []; } catch (err) { return ((err as { details: { problems: { path: string; message: string }[] } }).details.problems).map((p) => `${p.path}: ${p.message}`); }
+    };
+    expect(problems(`${base}vip: 10.0.0.1\nmode: multicast\ndatapath: xdp\n`).join('\n')).toMatch(/^datapath: xdp serves mode unicast only/m);
+    expect(problems(`${base}vip: 10.0.0.1\nmode: unicast\ndatapath: xdp\n`)).toEqual([]);
+    expect(problems(`${base}vip6: fd00::1\nmode: igmp\n`).join('\n')).toMatch(/^mode: igmp needs an IPv4 vip/m);
+  });
+});
