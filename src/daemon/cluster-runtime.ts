@@ -26,7 +26,8 @@ import { startFlowRunner, type FlowRunner } from '../takeover/udp-flow-runner.js
 import { startCadence } from './cadence.js';
 import { fingerprintOf, keyIdentity, type LocalFingerprint } from '../config/fingerprint.js';
 import { deadMsOf, initNode, step, type NodeEffect, type NodeEvent, type NodeInputs, type NodeState } from '../node/node-reducer.js';
-import { flowViewOf, healthyPeersOf } from '../node/cluster-view.js';
+import { flowViewOf, healthyPeersOf } from '../node/node-views.js';
+import { clusterView } from '../ha/cluster-view.js';
 import { statusOf, type ClusterStatus } from '../node/node-status.js';
 
 export type { ClusterStatus } from '../node/node-status.js';
@@ -251,7 +252,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   d.transport.onMessage((bytes, linkId) => {
     // Flow publications share the heartbeat sockets; their own codec and replay window.
     // Without the per-flow hand-over such a datagram is no protocol of ours: the heartbeat decoder counts it.
-    if (flows !== null && isFlowMessage(bytes)) { flows.onDatagram(bytes, linkId, flowViewOf(s, clock.nowMs())); return; }
+    if (flows !== null && isFlowMessage(bytes)) { flows.onDatagram(bytes, linkId, flowViewOf(clusterView(s.m, clock.nowMs()), s.t)); return; }
     dispatch({ kind: 'datagram', bytes, linkId });
   });
 

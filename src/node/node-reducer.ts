@@ -20,13 +20,14 @@ import { heardPeers, withQuorumOverride, heardByQuorumUntil, initMembership, onH
 import { disagreeing, observeDigest, type AgreementState } from '../ha/map-agreement.js';
 import type { QuorumPolicyConfig, TieBreakerState, TwoNodeVerdict } from '../ha/quorum-policy.js';
 import { quorumGate } from '../ha/quorum-policy-gate.js';
+import { clusterView, type ClusterView } from '../ha/cluster-view.js';
 import { describeFields, expireConfig, heardDiffering, holdsOut, observeConfig, standing, type ConfigAgreementState, type ConfigEvent, type Standing } from '../ha/config-agreement.js';
 import type { LocalFingerprint } from '../config/fingerprint.js';
 import { initTakeover, step as stepTakeover, wireState, type Adoption, type MoveReason, type TakeoverEffect, type TakeoverEvent, type TakeoverParams, type TakeoverState } from '../takeover/ownership-reducer.js';
 import { wireGrants, wireOf } from '../takeover/handover.js';
 import type { PhaseChange } from '../model/phases.js';
 import type { FlowView } from '../takeover/udp-flow-handover.js';
-import { flowViewOf } from './cluster-view.js';
+import { flowViewOf } from './node-views.js';
 
 export interface NodeParams {
   readonly selfId: number;
@@ -146,7 +147,7 @@ export function initNode(p: NodeParams, nowMs: number, o: { startDrained?: boole
   }, p.incarnation, nowMs);
   let t = initTakeover(p.takeover, p.selfId, nowMs, o.adopt ?? null);
   // Resources configured: start drained, lease only once they are healthy.
-  if (o.startDrained === true) t = stepTakeover({ ...t, healthHold: true }, { kind: 'drain-requested', m }, nowMs).state;
+  if (o.startDrained === true) t = stepTakeover({ ...t, healthHold: true }, { kind: 'drain-requested', view: clusterView(m, nowMs) }, nowMs).state;
   return {
     p, m, t, replay: new Map(), agreement: new Map(), configPeers: new Map(), configStanding: 'agree', verdict: null,
     counters: createDropCounters(),
@@ -201,16 +202,20 @@ export function step(s: NodeState, e: NodeEvent & { readonly inputs: NodeInputs 
   return { state: a.s, effects: a.effects };
 }
 
-type Decision = TakeoverEvent extends infer E ? (E extends { readonly m: MembershipState } ? Omit<E, 'm'> : never) : never;
+type Decision = TakeoverEvent extends infer E ? (E extends { readonly view: ClusterView } ? Omit<E, 'view'> : never) : never;
 
 /** The gate, then one takeover step on the membership the gate left, then its effects. */
 function decide(a: Acc, e: Decision): void {
   gate(a);
   const s = a.s;
-  const r = stepTakeover(s.t, { ...e, m: s.m }, a.nowMs);
+  // The gate may have replaced the membership (quorum override): decide on the current one,
+  // through one view of it for the whole takeover step.
+  const view = clusterView(s.m, a.nowMs);
+  const r = stepTakeover(s.t, { ...e, view }, a.nowMs);
   a.s = { ...s, t: r.state };
   for (const eff of r.effects) takeoverEffect(a, eff);
-  if (a.s.p.perFlow) a.effects.push({ kind: 'flows-sync', view: flowViewOf(a.s, a.nowMs) });
+  // (Heartbeats sent meanwhile change no part of the view the flow runner reads.)
+  if (a.s.p.perFlow) a.effects.push({ kind: 'flows-sync', view: flowViewOf(view, a.s.t) });
 }
 
 function takeoverEffect(a: Acc, e: TakeoverEffect): void {

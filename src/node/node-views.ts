@@ -1,24 +1,23 @@
 /**
- * Views of the cluster computed from one node's state, for the consumers outside the node
- * reducer: the per-flow UDP runner's view of who holds a moving bucket. Pure functions of the
- * state and the time; the membership is queried once per view.
+ * What consumers outside the node reducer see of it: the per-flow UDP runner's view of who holds
+ * a moving bucket (from the cluster view, ha/cluster-view.ts), and the healthy peers count.
+ * Pure functions of the state and the time.
  */
-import { agreedDead } from '../ha/membership.js';
+import type { ClusterView } from '../ha/cluster-view.js';
 import type { BucketPhase } from '../model/phases.js';
 import { inPhase } from '../takeover/handover.js';
+import type { TakeoverState } from '../takeover/ownership-reducer.js';
 import type { FlowView } from '../takeover/udp-flow-handover.js';
 import type { NodeState } from './node-reducer.js';
 
 /** Our moving buckets and the live peers holding each, for the flow runner. */
-export function flowViewOf(s: Pick<NodeState, 'm' | 't' | 'p'>, nowMs: number): FlowView {
-  const { m, t } = s;
-  const dead = agreedDead(m, nowMs);
+export function flowViewOf(v: ClusterView, t: TakeoverState): FlowView {
   return {
-    selfId: s.p.selfId, draining: new Set(inPhase(t.handover, 'draining')), incoming: new Set(inPhase(t.handover, 'incoming')),
+    selfId: v.selfId, draining: new Set(inPhase(t.handover, 'draining')), incoming: new Set(inPhase(t.handover, 'incoming')),
     holders(b) {
       const out: { id: number; phase: BucketPhase }[] = [];
-      for (const p of m.peers.values()) {
-        const ph = dead.has(p.id) ? 'none' : (p.latest?.handover?.phases[b] ?? 'none');
+      for (const p of v.announced.values()) {
+        const ph = v.dead.has(p.id) ? 'none' : (p.phases?.[b] ?? 'none');
         if (ph !== 'none') out.push({ id: p.id, phase: ph });
       }
       return out;
