@@ -158,10 +158,16 @@ export function initNode(p: NodeParams, nowMs: number, o: { startDrained?: boole
   };
 }
 
-/** Collects effects while the state moves through one event. */
+type Draft = { -readonly [K in keyof NodeState]: NodeState[K] };
+
+/**
+ * One event's work: a copy of the state that the step's parts update in turn (the state passed
+ * in is never changed), and the effects in the order they are to be carried out.
+ */
 class Acc {
   readonly effects: NodeEffect[] = [];
-  constructor(public s: NodeState, readonly inputs: NodeInputs, readonly nowMs: number) {}
+  readonly s: Draft;
+  constructor(s: NodeState, readonly inputs: NodeInputs, readonly nowMs: number) { this.s = { ...s }; }
   log(level: LogLevel, fields: Record<string, unknown>, msg: string): void { this.effects.push({ kind: 'log', level, fields, msg }); }
 }
 
@@ -175,7 +181,7 @@ export function step(s: NodeState, e: NodeEvent & { readonly inputs: NodeInputs 
     case 'datagram': onDatagram(a, e.bytes, e.linkId); break;
     case 'conntrack': decide(a, { kind: 'conntrack', busy: e.busy, atMs: e.atMs, udpActive: e.udpActive }); break;
     case 'health':
-      a.s = { ...a.s, t: { ...a.s.t, healthHold: !e.leasing } };
+      Object.assign(a.s, { t: { ...a.s.t, healthHold: !e.leasing } });
       decide(a, e.leasing ? { kind: 'resume-requested' } : { kind: 'drain-requested', drainTimeoutMs: e.drainTimeoutMs });
       break;
     case 'drain': decide(a, { kind: 'drain-requested', drainTimeoutMs: e.drainTimeoutMs }); break;
@@ -184,17 +190,17 @@ export function step(s: NodeState, e: NodeEvent & { readonly inputs: NodeInputs 
     case 'stop': decide(a, { kind: 'stop-requested' }); break;
     case 'degraded':
       if (e.degraded === a.s.degraded) break;
-      a.s = { ...a.s, degraded: e.degraded };
+      Object.assign(a.s, { degraded: e.degraded });
       sendHeartbeat(a);
       break;
     case 'restart-requested':
-      a.s = { ...a.s, restart: { windowMs: e.windowMs, sentAtMs: null } };
+      Object.assign(a.s, { restart: { windowMs: e.windowMs, sentAtMs: null } });
       sendHeartbeat(a);
-      a.s = { ...a.s, restart: { windowMs: e.windowMs, sentAtMs: nowMs } };
+      Object.assign(a.s, { restart: { windowMs: e.windowMs, sentAtMs: nowMs } });
       break;
     case 'restart-timeout':
       if (a.s.restart.sentAtMs === null) break;
-      a.s = { ...a.s, restart: { windowMs: 0, sentAtMs: null } };
+      Object.assign(a.s, { restart: { windowMs: 0, sentAtMs: null } });
       a.effects.push({ kind: 'restart-refused' });
       break;
     case 'lease-renewed': onLeaseRenewed(a, e.leaseMs); break;
@@ -212,7 +218,7 @@ function decide(a: Acc, e: Decision): void {
   // through one view of it for the whole takeover step.
   const view = clusterView(s.m, a.nowMs);
   const r = stepTakeover(s.t, { ...e, view }, a.nowMs);
-  a.s = { ...s, t: r.state };
+  a.s.t = r.state;
   for (const eff of r.effects) takeoverEffect(a, eff);
   // (Heartbeats sent meanwhile change no part of the view the flow runner reads.)
   if (a.s.p.perFlow) a.effects.push({ kind: 'flows-sync', view: flowViewOf(view, a.s.t) });
@@ -228,7 +234,7 @@ function takeoverEffect(a: Acc, e: TakeoverEffect): void {
       break;
     }
     case 'lease-lost':
-      a.s = { ...a.s, wasServing: false, servingSinceMs: null };
+      Object.assign(a.s, { wasServing: false, servingSinceMs: null });
       a.log('warn', { event: 'lease-stopped', reason: e.verdict }, 'not renewing the lease: this node stops answering when it runs out');
       break;
     case 'send-heartbeat-now':
@@ -247,7 +253,7 @@ function onLeaseRenewed(a: Acc, leaseMs: number): void {
     a.log('warn', { event: 'lease-short', leaseMs, proofAgesMs: [...proofs(s.m)].map(([id, p]) => [id, p === null ? null : Math.round(a.nowMs - (p - deadMs))]) }, 'proofs of being heard are getting old: lease shortened');
   }
   if (!s.wasServing) a.log('info', { event: 'serving', owned: s.t.owned.length, epoch: s.t.epoch }, 'lease active: answering our buckets');
-  a.s = { ...s, shortLease: short, wasServing: true, servingSinceMs: s.wasServing ? s.servingSinceMs : a.nowMs };
+  Object.assign(a.s, { shortLease: short, servingSinceMs: s.wasServing ? s.servingSinceMs : a.nowMs, wasServing: true });
 }
 
 /** What we announce: a degraded active node says `standby`, so peers do not count it as healthy. */
@@ -276,13 +282,12 @@ function sendHeartbeat(a: Acc): void {
   const s = a.s;
   const r = recordSent(s.m, a.nowMs);
   const { t, p } = s;
-  const next = { ...s, m: r.state };
-  a.s = next;
+  a.s.m = r.state;
   a.effects.push({
     kind: 'send',
     hb: {
       version: 3, type: t.self === 'leaving' ? 'leave' : 'heartbeat', senderId: p.selfId, incarnation: p.incarnation, seq: r.seq,
-      state: announced(s), hasQuorum: t.leaseActive, weight: t.weight, mapEpoch: t.epoch >>> 0, mapDigest: t.digest, peers: reports(next, a.nowMs),
+      state: announced(s), hasQuorum: t.leaseActive, weight: t.weight, mapEpoch: t.epoch >>> 0, mapDigest: t.digest, peers: reports(a.s, a.nowMs),
       handover: { phases: wireOf(t.handover, p.buckets), grants: wireGrants(t.handover), restartWindowMs: s.restart.windowMs },
       fingerprint: { layout: p.fingerprint.layout, digest: p.fingerprint.digest, slots: p.fingerprint.slots },
     },
@@ -303,7 +308,7 @@ function configGate(a: Acc): void {
   const now = a.nowMs;
   const deadMs = deadMsOf(a.s.p);
   const x = expireConfig(a.s.configPeers, now, deadMs);
-  a.s = { ...a.s, configPeers: x.state };
+  Object.assign(a.s, { configPeers: x.state });
   for (const ev of x.events) logConfig(a, ev);
   const { p, m, t, configPeers, configStanding } = a.s;
   const differing = heardDiffering(configPeers, now, deadMs);
@@ -318,7 +323,7 @@ function configGate(a: Acc): void {
   let nm = m;
   if (next === 'win') nm = withQuorumOverride(m, 'solo');
   else if (p.quorum?.policy !== 'two-node' && m.override === 'solo') nm = withQuorumOverride(m, 'none');
-  a.s = { ...a.s, configStanding: next, t: nt, m: nm };
+  Object.assign(a.s, { configStanding: next, t: nt, m: nm });
 }
 
 /** The quorum policy and the fence gate, applied before every decision (quorum-policy-gate.ts). */
@@ -330,7 +335,7 @@ function gate(a: Acc): void {
     const fenced = a.inputs.fenced;
     const g = quorumGate({ policy: p.quorum ?? { policy: 'majority' }, m: a.s.m, nowMs: now, fencing: p.fencing, fenced: (id) => fenced.has(id), tieBreaker: a.inputs.tieBreaker, notServing });
     const t = a.s.t.holdBack !== g.holdBack ? { ...a.s.t, holdBack: g.holdBack } : a.s.t;
-    a.s = { ...a.s, m: g.m, verdict: g.verdict, t };
+    Object.assign(a.s, { m: g.m, verdict: g.verdict, t });
     if (p.fencing) {
       for (const id of g.heard) a.effects.push({ kind: 'fence-peer-heard', target: id });
       for (const f of g.fence) a.effects.push({ kind: 'fence-require', target: f.target, reason: f.reason });
@@ -343,34 +348,35 @@ function onDatagram(a: Acc, bytes: Uint8Array, linkId: number): void {
   const s0 = a.s;
   const { p } = s0;
   const r = receiveHeartbeat(bytes, { key: p.key, selfId: p.selfId, knownIds: p.knownIds, replay: s0.replay, decode: p.decode });
-  const counters = { ...s0.counters, [r.outcome]: s0.counters[r.outcome] + 1 };
-  a.s = { ...s0, replay: r.replay, counters };
+  const counters = { ...s0.counters };
+  counters[r.outcome] += 1;
+  Object.assign(a.s, { replay: r.replay, counters });
   if (r.outcome !== 'accepted' && r.outcome !== 'duplicate') return;
   const hb = r.hb;
   const links = a.s.linkHeard.get(hb.senderId);
   if (links && linkId < links.length) {
     const next = [...links];
     next[linkId] = a.nowMs;
-    a.s = { ...a.s, linkHeard: new Map(a.s.linkHeard).set(hb.senderId, next) };
+    Object.assign(a.s, { linkHeard: new Map(a.s.linkHeard).set(hb.senderId, next) });
   }
   if (linkId < a.s.perLinkReceived.length) {
     const per = [...a.s.perLinkReceived];
     per[linkId] = (per[linkId] ?? 0) + 1;
-    a.s = { ...a.s, perLinkReceived: per };
+    Object.assign(a.s, { perLinkReceived: per });
   }
   if (r.outcome === 'duplicate') return;
   const c = observeConfig(a.s.configPeers, hb.senderId, hb, p.fingerprint, a.nowMs);
-  a.s = { ...a.s, configPeers: c.state };
+  Object.assign(a.s, { configPeers: c.state });
   if (c.event) logConfig(a, c.event);
   // Another config: never a member (config-agreement.ts); only the standing may change.
   if (c.differs) { if (c.event) decide(a, { kind: 'tick' }); return; }
-  a.s = { ...a.s, m: onHeartbeat(a.s.m, hb, a.nowMs) };
+  Object.assign(a.s, { m: onHeartbeat(a.s.m, hb, a.nowMs) });
   restartAcknowledged(a);
   // Decide before anything else runs: a peer that came back must find our release done
   // before our next heartbeat acknowledges it.
   decide(a, { kind: 'tick' });
   const d = observeDigest(a.s.agreement, hb.senderId, hb.mapDigest, a.s.t.digest, a.nowMs, deadMsOf(p));
-  a.s = { ...a.s, agreement: d.state };
+  Object.assign(a.s, { agreement: d.state });
   const ev = d.event;
   if (ev?.kind === 'map-disagreement') {
     a.log('error', { event: 'map-disagreement', node: ev.peerId, ours: ev.ours, theirs: ev.theirs, durationMs: Math.round(ev.forMs), epoch: a.s.t.epoch }, `node ${ev.peerId} computes another bucket map than ours for ${Math.round(ev.forMs)} ms: check that every node has the same nodes, weights, buckets and hash`);
@@ -380,7 +386,7 @@ function onDatagram(a: Acc, bytes: Uint8Array, linkId: number): void {
   if (ev != null) {
     // A lasting disagreement is a misconfigured node, not a weight change in flight: do not
     // wait for it before taking buckets nobody holds (see TakeoverState.mapOutliers).
-    a.s = { ...a.s, t: { ...a.s.t, mapOutliers: new Set(disagreeing(a.s.agreement)) } };
+    Object.assign(a.s, { t: { ...a.s.t, mapOutliers: new Set(disagreeing(a.s.agreement)) } });
     decide(a, { kind: 'tick' });
   }
 }
@@ -396,7 +402,7 @@ function restartAcknowledged(a: Acc): void {
   const deadMs = deadMsOf(p);
   if (sentAtMs === null || heardByQuorumUntil(m) - deadMs < sentAtMs) return;
   const leaseMs = Math.max(0, Math.floor(restart.windowMs + Math.min(0, sentAtMs + deadMs - p.marginMs - a.nowMs)));
-  a.s = { ...a.s, restart: { windowMs: restart.windowMs, sentAtMs: null } };
+  Object.assign(a.s, { restart: { windowMs: restart.windowMs, sentAtMs: null } });
   a.effects.push({
     kind: 'restart-ready', leaseMs, owned: t.owned.length,
     adoption: { phases: t.handover.phases, grants: new Map([...t.handover.grants].map(([b, g]) => [b, g.to])), untilMs: a.nowMs + leaseMs, udpKept: t.handover.udpKept },
