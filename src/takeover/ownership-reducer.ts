@@ -21,13 +21,16 @@
  * live peer acknowledged it.
  */
 import type { BucketMap } from '../hash/bucket-map.js';
-import { afterFailure, balancedMap, mapDigest } from '../hash/bucket-map.js';
+import { balancedMap } from '../hash/bucket-map.js';
+import { digestOf, newMemo, targetView, type TakeoverMemo } from './target-map.js';
 import type { NodeState } from '../ha/heartbeat-types.js';
 import type { ProtocolMutation } from './mutations.js';
 import { MIN_LEASE_MS, type LeaseVerdict } from '../ha/membership.js';
 import type { ClusterView } from '../ha/cluster-view.js';
 import type { BucketPhase, PhaseChange } from '../model/phases.js';
 import { EMPTY_HANDOVER, peerView, stepHandover, type GrantState, type HandoverState } from './handover.js';
+
+export type { TakeoverMemo } from './target-map.js';
 
 export type SelfState = Extract<NodeState, 'active' | 'leaving' | 'draining'> | 'joining' | 'stopped';
 
@@ -120,22 +123,9 @@ export interface TakeoverState {
    * (config-agreement.ts `standing`: minority or yield): never renew the lease. Set by the runtime.
    */
   readonly configHold?: boolean;
-  /** Memoised target maps and digests of this node (pure functions of their keys; see TakeoverMemo). */
+  /** Memoised target maps and digests of this node (pure functions of their keys; target-map.ts). */
   readonly memo: TakeoverMemo;
 }
-
-/**
- * Target maps per (base, absent set) and digests per map, memoised for one node's state and the
- * states that follow from it (a map is rebuilt only when the absent set or a weight changes).
- * Every value is a pure function of its key, so the memo never changes a result; it lives in
- * the state, not in the module, so nodes in one process (the simulator) share nothing.
- */
-export interface TakeoverMemo {
-  readonly views: WeakMap<BucketMap, Map<string, { map: BucketMap }>>;
-  readonly digests: WeakMap<BucketMap, string>;
-}
-
-const newMemo = (): TakeoverMemo => ({ views: new WeakMap(), digests: new WeakMap() });
 
 /** What a restarting daemon hands to its successor (through a state file). */
 export interface Adoption {
@@ -251,26 +241,6 @@ function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
   return true;
 }
 
-/** The target map for one absent set, memoised per base (the absent set rarely changes). */
-const MAX_VIEWS = 256; // distinct absent sets kept per base; beyond that the cache starts over
-
-function targetView(s: TakeoverState, absent: ReadonlySet<number>): { map: BucketMap } {
-  const { views } = s.memo;
-  let byFailed = views.get(s.base);
-  if (!byFailed) views.set(s.base, (byFailed = new Map<string, { map: BucketMap }>()));
-  const failed = [...absent].sort((a, b) => a - b);
-  const key = failed.join(',');
-  let view = byFailed.get(key);
-  if (!view) {
-    if (byFailed.size >= MAX_VIEWS) byFailed.clear();
-    // Everyone absent (a lone node draining): the map stays as the base, nobody takes anything.
-    const everyone = s.params.nodes.every((n) => absent.has(n.id));
-    view = { map: everyone ? s.base : afterFailure(s.base, new Set(failed), s.weights) };
-    byFailed.set(key, view);
-  }
-  return view;
-}
-
 /** The owners of every bucket in this node's current view. */
 export function targetMap(s: TakeoverState): BucketMap {
   return targetView(s, s.absent).map;
@@ -300,13 +270,6 @@ function reasonFor(changes: readonly PhaseChange[], prevAbsent: ReadonlySet<numb
   if (self === 'leaving') return 'leaving';
   const newlyAbsent = [...absent].some((id) => !prevAbsent.has(id));
   return newlyAbsent && changes.some((c) => c.from === 'none' && c.to === 'owned') ? 'takeover' : 'handover';
-}
-
-/** Map digests, memoised per map (views and bases are memoised maps). */
-function digestOf(memo: TakeoverMemo, map: BucketMap): string {
-  let d = memo.digests.get(map);
-  if (d === undefined) memo.digests.set(map, (d = mapDigest(map)));
-  return d;
 }
 
 /** The digest of the agreed map: the view without the nodes only failures took out. */
