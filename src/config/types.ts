@@ -2,7 +2,10 @@
  * The validated, immutable configuration of one vmac service. Produced once by `loadConfig`;
  * everything else in the daemon sees only this object, never the raw YAML.
  */
-export type Affinity = 'address' | 'address+port' | 'network';
+import type { Affinity, HashConfig } from '../model/hash-config.js';
+
+// Client → bucket vocabulary (model/hash-config.ts), re-exported for the config's readers.
+export type { Affinity, HashConfig };
 /** How the VIP's frames reach the nodes (src/modes/mode-addresses.ts, docs/switch-modes.md). */
 export type Mode = 'unicast' | 'multicast' | 'igmp' | 'arp-steer';
 export type TimingProfile = 'default' | 'fast';
@@ -15,12 +18,6 @@ export interface NodeSpec {
   readonly addresses: readonly string[]; // heartbeat address per link (link 0 first); empty: none
 }
 
-export interface HashConfig {
-  readonly affinity: Affinity;
-  readonly prefixLength: number; // IPv4 prefix for `network` affinity
-  readonly prefixLength6: number; // IPv6 prefix for `network` affinity
-  readonly seed: number; // u32; always written into the kernel rule
-}
 
 export interface TimingConfig {
   readonly profile: TimingProfile;

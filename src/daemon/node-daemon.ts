@@ -178,7 +178,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     // A hitless restart's predecessor left its table serving: adopt it instead of rebuilding.
     const statePath = restartStatePath(cfg.control.socket, cfg.service);
     const inherited = ports.serveControl ? takeRestartState(statePath, cfg.service) : null;
-    const leftMs = inherited === null ? 0 : inherited.leaseUntilEpochMs - Date.now();
+    const leftMs = inherited === null ? 0 : inherited.leaseUntilEpochMs - ports.clock.wallMs();
     const fingerprint = fingerprintOf(cfg, keyIdentity(cfg.heartbeat.keyFile === null ? null : key));
     // Another shared config than the predecessor's (another seed, buckets, VIP…): its buckets mean
     // other clients under ours, so adopting them could answer a client twice. Rebuild instead.
@@ -304,7 +304,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
               const a = await cluster.prepareRestart(ports.restartWindowMs ?? DEFAULT_RESTART_WINDOW_MS);
               writeRestartState(statePath, {
                 version: 1, service: cfg.service, incarnation: ports.incarnation.toString(),
-                leaseUntilEpochMs: Date.now() + (a.untilMs - ports.clock.nowMs()),
+                leaseUntilEpochMs: ports.clock.wallMs() + (a.untilMs - ports.clock.nowMs()),
                 phases: [...a.phases], grants: [...a.grants], vipAdded: host.vipAdded, ...(host.vip6Added !== undefined ? { vip6Added: host.vip6Added } : {}), sysctlsBefore: [...host.sysctlsBefore],
                 ...(a.udpKept ? { udpKept: [...a.udpKept] } : {}),
                 fingerprint: fingerprint.digest,

@@ -53,6 +53,7 @@
  */
 import { renderFlowPhaseChains, renderFlowTable, type UdpPerFlowPlan } from './udp-flow-rules.js';
 import { parseIp } from '../util/ip.js';
+import { BUCKET_PHASES, type BucketPhase, type PhaseChange } from '../model/phases.js';
 import { icmpErrorMatch } from '../hash/icmp-error-hash.js';
 import { frameMatch, otherFramesDrop, type DataPathMode } from '../modes/frame-match.js';
 
@@ -199,21 +200,9 @@ export function renderIngress6(plan: DataPathPlan): string[] {
   ];
 }
 
-/**
- * What the kernel does with one bucket's packets on this node:
- *   none     - dropped at ingress;
- *   owned    - all accepted;
- *   incoming - new owner during a hand-over: established,related, new TCP SYNs and UDP;
- *   draining - old owner during a hand-over: established,related only.
- */
-export type BucketPhase = 'none' | 'owned' | 'incoming' | 'draining';
-export const BUCKET_PHASES: readonly BucketPhase[] = ['none', 'owned', 'incoming', 'draining'];
-
-/**
- * `udp`: with a UDP flow timeout, this node keeps the bucket's UDP in its new phase (it owned the
- * bucket before it started moving): the kernel then uses the `<phase>_udp` chain.
- */
-export interface PhaseChange { readonly bucket: number; readonly from: BucketPhase; readonly to: BucketPhase; readonly udp?: boolean }
+// The phase vocabulary lives in model/phases.ts (shared with the wire and the reducers).
+export type { BucketPhase, PhaseChange };
+export { BUCKET_PHASES };
 
 function elements(buckets: readonly number[]): string {
   return buckets.map((b) => `${b} : accept`).join(', ');
