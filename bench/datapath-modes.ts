@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { openNftables } from '../native-shims/nftables.js';
 import { renderInstall, renderTeardown, type DataPathPlan } from '../src/vmac/ruleset.js';
 import { nftHashExpr } from '../src/hash/bucket-of.js';
-import { autoVmacFor } from '../src/modes/mode-addresses.js';
+import { autoVmacFor } from '../src/model/mode-addresses.js';
 import { nsRun, run } from '../lab/exec.js';
 import { median, withPair, type Pair } from './netns-pair.js';
 

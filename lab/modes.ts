@@ -12,7 +12,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Mode } from '../src/config/types.js';
-import { igmpGroup } from '../src/modes/mode-addresses.js';
+import { igmpGroup } from '../src/model/mode-addresses.js';
 import { checkAnswers, predictor } from './answers.js';
 import { failoverRun, percentile } from './failover.js';
 import { probeWindowMs } from './faults.js';

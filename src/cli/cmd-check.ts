@@ -6,7 +6,7 @@ import { crossCheck, type CheckedFile } from '../config/cross-check.js';
 import { keyIdentity } from '../config/fingerprint.js';
 import { loadKeyFile } from '../ha/key-file.js';
 import type { VmacConfig } from '../config/types.js';
-import { steerWarnings } from '../modes/steer-check.js';
+import { steerWarnings } from './steer-check.js';
 
 /** The key's identity for comparing files; the path when the key cannot be read here (not root). */
 function keyIdOf(cfg: VmacConfig): string {

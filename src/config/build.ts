@@ -7,7 +7,7 @@ import { formatMac, parseIp, parseMac } from '../util/ip.js';
 import { DEFAULT_DATAPATH, profileDefaults } from './defaults.js';
 import type { RawConfig, RawNode } from './raw.js';
 import type { Mode, NodeSpec, VmacConfig } from './types.js';
-import { autoVmacFor } from '../modes/mode-addresses.js';
+import { autoVmacFor } from '../model/mode-addresses.js';
 import { buildHa } from './ha-build.js';
 import { buildHandover } from './handover-config.js';
 import { buildDataPathCheck } from './datapath-config.js';

@@ -28,7 +28,7 @@ interface FieldSpec {
 }
 
 const AFFINITIES = ['address', 'address+port', 'network'];
-// Codes are positions: append only (src/modes/mode-addresses.ts MODES is the same list).
+// Codes are positions: append only (src/model/mode-addresses.ts MODES is the same list).
 const MODES = ['unicast', 'multicast', 'arp-steer', 'igmp'];
 const PROFILES = ['default', 'fast'];
 const POLICIES = ['majority', 'two-node'];

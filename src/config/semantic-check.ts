@@ -11,8 +11,8 @@ import { type ConfigProblem, isWithin } from './problems.js';
 import type { RawConfig, RawNode } from './raw.js';
 import type { TimingProfile, VmacConfig } from './types.js';
 import { haProblems } from './ha-check.js';
-import { groupVmacProblems, modeProblems } from '../modes/mode-config.js';
-import { usesGroupMac } from '../modes/mode-addresses.js';
+import { groupVmacProblems, modeProblems } from './mode-check.js';
+import { usesGroupMac } from '../model/mode-addresses.js';
 import { handoverProblems } from './handover-config.js';
 import { dataPathProblems } from './datapath-config.js';
 
@@ -51,7 +51,7 @@ function metricsProblems(listen: string | undefined): ConfigProblem[] {
  * today only a universally administered VMAC, which could collide with a real NIC's address.
  */
 export function configWarnings(config: VmacConfig): ConfigProblem[] {
-  // igmp's VMAC is the IEEE IPv4 group range 01:00:5e by definition (src/modes/mode-addresses.ts).
+  // igmp's VMAC is the IEEE IPv4 group range 01:00:5e by definition (src/model/mode-addresses.ts).
   if (config.mode === 'igmp') return [];
   const first = parseMac(config.vmac)[0] ?? 0;
   if ((first & 0x02) !== 0) return [];

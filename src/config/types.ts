@@ -6,8 +6,9 @@ import type { Affinity, HashConfig } from '../model/hash-config.js';
 
 // Client → bucket vocabulary (model/hash-config.ts), re-exported for the config's readers.
 export type { Affinity, HashConfig };
-/** How the VIP's frames reach the nodes (src/modes/mode-addresses.ts, docs/switch-modes.md). */
-export type Mode = 'unicast' | 'multicast' | 'igmp' | 'arp-steer';
+// How the VIP's frames reach the nodes (model/mode.ts), re-exported for the config's readers.
+import type { Mode } from '../model/mode.js';
+export type { Mode };
 export type TimingProfile = 'default' | 'fast';
 
 export interface NodeSpec {

@@ -15,7 +15,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { execFile } from 'node:child_process';
 import type { Mode } from '../config/types.js';
 import { VmacError } from '../util/errors.js';
-import { igmpGroup } from './mode-addresses.js';
+import { igmpGroup } from '../model/mode-addresses.js';
 
 export interface ModeMembership {
   /** What was joined, for logs: `igmp 239.255.0.1` or `maddr 03:bf:…`. */

@@ -6,7 +6,7 @@
  *
  * The socket belongs to the network namespace it was opened in (the daemon's, or `netnsPath`).
  */
-import type { HashConfig } from '../config/types.js';
+import type { HashConfig } from '../model/hash-config.js';
 import { jhash, jhashTwoWords, reciprocalScale } from '../hash/jhash.js';
 import { CT_RECORD_SIZE, IPPROTO_TCP, IPPROTO_UDP, openConntrack, type ConntrackSocket } from '../../native-shims/conntrack.js';
 import type { ConntrackPort, UdpFlowEntry } from './conntrack-port.js';

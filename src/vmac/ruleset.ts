@@ -55,7 +55,7 @@ import { renderFlowPhaseChains, renderFlowTable, type UdpPerFlowPlan } from './u
 import { parseIp } from '../util/ip.js';
 import { BUCKET_PHASES, type BucketPhase, type PhaseChange } from '../model/phases.js';
 import { icmpErrorMatch } from '../hash/icmp-error-hash.js';
-import { frameMatch, otherFramesDrop, type DataPathMode } from '../modes/frame-match.js';
+import { frameMatch, otherFramesDrop, type DataPathMode } from './frame-match.js';
 
 export interface DataPathPlan {
   readonly table: string; // nft table name, e.g. vmac_web
@@ -84,7 +84,7 @@ export interface DataPathPlan {
   /** The per-flow UDP hand-over (udp-flow-rules.ts); ignored while udpFlowTimeoutMs > 0. */
   readonly udpPerFlow?: UdpPerFlowPlan;
   /**
-   * How the VIP's frames are addressed (src/modes/frame-match.ts); absent: `unicast`. In `arp-steer`
+   * How the VIP's frames are addressed (src/vmac/frame-match.ts); absent: `unicast`. In `arp-steer`
    * they arrive to the node's own MAC, so the rules match `meta pkttype host` instead of the VMAC.
    */
   readonly mode?: DataPathMode;

@@ -30,7 +30,7 @@
 import { constants } from 'node:os';
 import type { NftRunner } from '../../native-shims/nftables.js';
 import type { XdpMaps, XdpShim } from '../../native-shims/xdp.js';
-import type { HashConfig } from '../config/types.js';
+import type { HashConfig } from '../model/hash-config.js';
 import { VmacError } from '../util/errors.js';
 import type { DataPathPort, DataPathState, PhaseChange } from './datapath-port.js';
 import { phasesOf } from './datapath-port.js';

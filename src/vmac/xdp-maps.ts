@@ -12,7 +12,7 @@
  *   vmac_count  per-CPU { u64 packets, u64 bytes } per bucket
  *   vmac_stats  per-CPU u64 per outcome (XDP_OUTCOMES)
  */
-import type { HashConfig } from '../config/types.js';
+import type { HashConfig } from '../model/hash-config.js';
 import { maskPrefix, parseIp } from '../util/ip.js';
 
 export const CFG_BYTES = 72;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { fingerprintOf } from '../../../src/config/fingerprint.js';
-import { autoVmacFor, groupMac, igmpGroup, igmpVmac, multicastVmac, MODES } from '../../../src/modes/mode-addresses.js';
+import { autoVmacFor, groupMac, igmpGroup, igmpVmac, multicastVmac, MODES } from '../../../src/model/mode-addresses.js';
 import { messageAt, problemsOf, yamlWith } from '../config/helpers.js';
 
 describe('mode addresses', () => {
@@ -62,7 +62,7 @@ describe('mode configuration', () => {
 
 describe('vmac check advice for arp-steer', () => {
   it('warns when the configured gateway would carry the clients; not in other modes, not without a gateway', async () => {
-    const { steerWarnings } = await import('../../../src/modes/steer-check.js');
+    const { steerWarnings } = await import('../../../src/cli/steer-check.js');
     const steer = parseConfig(yamlWith({ mode: 'arp-steer', dataPathCheck: { targets: ['10.200.0.254'] } }), 'web.yaml');
     const w = steerWarnings(steer);
     expect(w).toHaveLength(1);

@@ -18,7 +18,7 @@
  * services on distinct segments, or accept that their frames reach both clusters (each cluster's
  * filter drops the other's VIP).
  */
-import type { Mode } from '../config/types.js';
+import type { Mode } from './mode.js';
 import { formatMac, parseIp } from '../util/ip.js';
 
 /** Every mode, in the order of their fingerprint codes (append only: the code is on the wire). */

@@ -2,11 +2,11 @@
  * The configuration rules of the switch-friendly modes (issue 17), beside the loader's other
  * cross-field rules (src/config/semantic-check.ts calls these).
  */
-import type { ConfigProblem } from '../config/problems.js';
-import type { RawConfig } from '../config/raw.js';
-import type { Mode } from '../config/types.js';
+import type { ConfigProblem } from './problems.js';
+import type { RawConfig } from './raw.js';
+import type { Mode } from '../model/mode.js';
 import { formatMac, parseMac } from '../util/ip.js';
-import { igmpGroup, igmpVmac } from './mode-addresses.js';
+import { igmpGroup, igmpVmac } from '../model/mode-addresses.js';
 
 /** multicast / igmp: the VMAC must be a group address every node can receive. */
 export function groupVmacProblems(vmac: string, mode: Mode, vip: string): ConfigProblem[] {

@@ -13,7 +13,10 @@
  *       client so). Nothing to rewrite; the hash still decides, so a client whose bucket moved
  *       but whose ARP entry still names this node is dropped here, never answered twice.
  */
-export type DataPathMode = 'unicast' | 'multicast' | 'igmp' | 'arp-steer';
+import type { Mode } from '../model/mode.js';
+
+/** The cluster's mode as the renderer sees it (model/mode.ts). */
+export type DataPathMode = Mode;
 
 export interface FrameMatch {
   /** The rule's link-layer match. */
