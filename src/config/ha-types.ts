@@ -6,6 +6,7 @@ import type { HealthCheckSpec } from '../ha/resources/health-check.js';
 import type { DampingPolicy } from '../ha/resources/resource-policy.js';
 import type { QuorumPolicyConfig } from '../ha/quorum-policy.js';
 import type { FenceAction } from '../ha/fencing/fence-machine.js';
+import type { CrmModel } from '../crm/model.js';
 
 export type ResourceDriverSpec =
   | { readonly kind: 'command'; readonly start: string; readonly stop: string; readonly monitor: string }
@@ -47,4 +48,6 @@ export interface HaConfig {
   readonly resources: readonly ResourceConfig[];
   readonly fencing: FencingConfig | null;
   readonly quorum: QuorumPolicyConfig;
+  /** Every resource with its cluster placement (clones included); optional in the type for older callers. */
+  readonly crm?: CrmModel;
 }
