@@ -23,6 +23,9 @@ cd "$(dirname "$0")/.."
 #   systemd-container, debootstrap, dpkg-repack   `make test-systemd`: a Debian 12 root booted with
 #                               systemd-nspawn, Node 20 repacked from this machine's nodejs package
 PACKAGES=(nftables libnftables-dev libpcap-dev iproute2 conntrack netsniff-ng iperf3 build-essential python3 procps psmisc keepalived ucarp chromium curl resource-agents dpkg-dev libxml2-utils fence-agents systemd-container debootstrap dpkg-repack)
+# pacemaker-cli-utils: crm_simulate, Pacemaker's scheduler run offline; the differential test of the
+# cluster resource placement (test/unit/crm/crm-diff.test.ts, npm run crm-diff) compares against it.
+PACKAGES+=(pacemaker-cli-utils)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
