@@ -33,3 +33,13 @@ describe('placement case table', () => {
     expect(b).toEqual(a);
   });
 });
+
+describe('docs/crm.md', () => {
+  it('shows the case table as it is', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { caseTableMarkdown } = await import('../../crm/cases-doc.js');
+    const doc = readFileSync(new URL('../../../docs/crm.md', import.meta.url), 'utf8');
+    const m = /<!-- case-table:start -->\n([\s\S]*?)\n<!-- case-table:end -->/.exec(doc);
+    expect(m?.[1]).toBe(caseTableMarkdown());
+  });
+});
