@@ -36,6 +36,8 @@ export interface PolicyInput {
   readonly failures: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Nodes that serve the shared VIP (for colocations with @serving). */
   readonly serving?: readonly string[];
+  /** Location scores added at run time: operator move (+INFINITY) / ban (-INFINITY), stop or start failures (-INFINITY). Resource or group → node → score. */
+  readonly extraScores?: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 /** Why a placed resource does not run. */
@@ -90,6 +92,8 @@ class Engine {
       // A group's location scores go to its first member only: the others follow it (+INFINITY).
       const first = u.parent === null || owner.members[0] === u.r.name;
       if (first) for (const [node, s] of Object.entries(owner.location)) this.addAt(u, node, s);
+      if (first) for (const [node, s] of Object.entries(input.extraScores?.[owner.name] ?? {})) this.addAt(u, node, s);
+      if (u.parent !== null) for (const [node, s] of Object.entries(input.extraScores?.[u.r.name] ?? {})) this.addAt(u, node, s);
       const at = input.active[u.r.name];
       if (at !== undefined && owner.stickiness > 0) this.addAt(u, at, owner.stickiness);
       const fails = input.failures[u.r.name] ?? {};
