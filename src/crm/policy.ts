@@ -65,6 +65,7 @@ interface Unit {
   thisWith: Coloc[]; // colocations where this unit is the dependent
   withThis: Coloc[]; // colocations where this unit is the primary
   parent: string | null; // the group of a member
+  spliced: boolean; // a group whose assignment began: its colocations now live on its first/last member
 }
 
 class Engine {
@@ -83,7 +84,7 @@ class Engine {
     for (const r of input.model.resources) if (r.kind === 'group') for (const m of r.members) parentOf.set(m, r.name);
     for (const r of input.model.resources) {
       if (r.kind === 'clone') continue;
-      this.units.set(r.name, { r, weights: new Map(this.nodeNames.map((n) => [n, 0])), assigned: undefined, allocating: false, merging: false, thisWith: [], withThis: [], parent: parentOf.get(r.name) ?? null });
+      this.units.set(r.name, { r, weights: new Map(this.nodeNames.map((n) => [n, 0])), assigned: undefined, allocating: false, merging: false, thisWith: [], withThis: [], parent: parentOf.get(r.name) ?? null, spliced: false });
     }
     for (const u of this.units.values()) {
       if (u.r.kind === 'group') continue;
@@ -187,7 +188,9 @@ class Engine {
 
   private colocationsAsPrimary(u: Unit): Coloc[] {
     const g = u.parent !== null ? this.unit(u.parent) : null;
-    return g !== null && g.r.members[g.r.members.length - 1] === u.r.name ? this.sortedMerge(u.withThis, g.withThis, 'dependent') : u.withThis;
+    // Pacemaker moves a group's colocations onto its members when the group's assignment begins;
+    // before that, what is colocated with the group is not folded in through it at all.
+    return g !== null && g.spliced && g.r.members[g.r.members.length - 1] === u.r.name ? this.sortedMerge(u.withThis, g.withThis, 'dependent') : u.withThis;
   }
 
   private sortedMerge(a: readonly Coloc[], b: readonly Coloc[], key: 'primary' | 'dependent'): Coloc[] {
@@ -195,6 +198,7 @@ class Engine {
   }
 
   private assignGroup(g: Unit): void {
+    g.spliced = true;
     let first: string | null | undefined;
     for (const m of g.r.members) {
       const mu = this.unit(m);
@@ -234,8 +238,9 @@ class Engine {
     let work: Weights;
     let withThis: readonly Coloc[];
     if (dep.r.kind === 'group') {
-      // A group: its first member (and, through the internal colocations, the others), then what
-      // is colocated with the group (its last member's list, so those count twice, as in Pacemaker).
+      // A group: its first member (and, through the internal colocations, the others), then its
+      // last member's list (once the group's assignment began, that holds what is colocated with
+      // the group, which is then counted twice, as in Pacemaker).
       const first = dep.r.members[0];
       const last = dep.r.members[dep.r.members.length - 1];
       work = first === undefined ? new Map(nodes) : this.merge(this.unit(first), nodes, factor);
@@ -308,7 +313,9 @@ class Engine {
     for (let changed = true; changed;) {
       changed = false;
       for (const u of this.units.values()) {
-        if (u.parent !== null || !u.r.after.some((a) => !runs(a))) continue;
+        // A mandatory order, or a +INFINITY colocation, with something that does not run blocks it (Pacemaker blocks colocated dependents of an unrunnable start).
+        const blocked = u.r.after.some((a) => !runs(a)) || u.r.colocations.some((c) => c.score >= INFINITY && c.with !== SERVING && !runs(c.with));
+        if (u.parent !== null || !blocked) continue;
         const targets = u.r.kind === 'group' ? u.r.members : [u.r.name];
         for (const t of targets) if (nodeOf[t] !== null) { nodeOf[t] = null; reason[t] = 'blocked-by-order'; changed = true; }
       }
