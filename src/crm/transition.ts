@@ -22,7 +22,7 @@ import { INFINITY } from './score.js';
 /** `claiming`: this node asked its peers for the right to start it (nothing runs yet). */
 export type LocalPhase = 'stopped' | 'claiming' | 'starting' | 'started' | 'failed' | 'stopping' | 'stop-failed';
 
-/** What a node says about itself (carried to its peers; see src/crm/report-codec.ts). */
+/** What a node says about itself, carried to its peers with its heartbeats (the wire format is part of the runtime wiring, not built yet). */
 export interface NodeReport {
   readonly epoch: number; // the sender's start time: a restarted node's reports supersede its old ones
   readonly seq: number; // per epoch, increasing; an older report is ignored
