@@ -255,7 +255,8 @@ function reconcile(o: Out, nowMs: number): void {
       // node claims it too), then start once every member granted this claim.
       const broken = o.s.cfg.mutation === 'start-without-stop-proof';
       const elsewhereDown = broken || o.s.cfg.nodes.every((n) => n === self || knownStoppedOn(o.s, r, n));
-      const predsUp = o.s.cfg.mutation === 'ignore-order' || preds.every((p) => settled(o.s, p));
+      // Settled all the way up: a predecessor that itself must restart would take this one down again.
+      const predsUp = o.s.cfg.mutation === 'ignore-order' || preds.every((p) => !unsettled(o.s, p, new Set()));
       const rival = lowestClaim(o.s, r);
       const yields = rival !== null && rival.node < self;
       if (phase === 'stopped' && elsewhereDown && predsUp && !yields) {

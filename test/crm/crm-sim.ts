@@ -193,6 +193,7 @@ export function runCrmSeed(seed: number, opts: SimOptions = {}): SimResult {
     const ev = queue.shift();
     if (!ev) break;
     now = ev.at;
+    if (now > horizon + 60_000) { violation = `settles: still busy ${now - horizon} ms after the faults (actions or reports keep changing)`; break; }
     ev.run();
   }
   // Settles: once healed (no stop faults, no broken fencing), everything placed runs where placed.
