@@ -27,6 +27,9 @@ cd "$(dirname "$0")/.."
 #                               libbpf's bpf_helpers.h; our libbpf shim links against libbpf
 #   bpftool                     inspecting the attached XDP program and its maps (docs/xdp.md)
 PACKAGES=(nftables libnftables-dev libpcap-dev iproute2 conntrack netsniff-ng iperf3 build-essential python3 procps psmisc keepalived ucarp chromium curl resource-agents dpkg-dev libxml2-utils fence-agents systemd-container debootstrap dpkg-repack clang libbpf-dev linux-libc-dev bpftool)
+# pacemaker-cli-utils: crm_simulate, Pacemaker's scheduler run offline; the differential test of the
+# cluster resource placement (test/unit/crm/crm-diff.test.ts, npm run crm-diff) compares against it.
+PACKAGES+=(pacemaker-cli-utils)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

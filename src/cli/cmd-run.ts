@@ -5,6 +5,7 @@ import { conntrackNetlink } from '../takeover/conntrack-netlink.js';
 import { withVip6Connections } from '../takeover/conntrack-dual.js';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
+import { refuseUnrunPlacement } from '../crm/run-guard.js';
 import { startDaemon } from '../daemon/node-daemon.js';
 import { launch } from '../daemon/launch.js';
 import { nativeNeeds, preflight } from '../daemon/preflight.js';
@@ -81,6 +82,7 @@ heartbeat loop runs.`)
     .action(async (file: string) => {
       try {
         const cfg = loadConfig(file);
+        refuseUnrunPlacement(cfg.crm, file);
         const tap = createEventTap();
         const log = createLogger({ service: cfg.service, node: cfg.node.name }, undefined, tap);
         let surface: OperatorSurface | null = null;

@@ -2,7 +2,7 @@
  * The config fingerprint, pure: everything of a service file that must be equal on every node of
  * a cluster, as one digest plus one 4-byte slot per field, so a receiver can name what differs.
  *
- * Layout 1 (the order is the wire order; never reorder, only append under a new layout number):
+ * Layout 1, then 2 (the order is the wire order; never reorder, only append under a new layout number):
  * a slot holds the field's value itself where the value is a u32 (numbers, an IPv4 VIP, an enum
  * code), so both nodes' logs can print the peer's value; otherwise the first 4 bytes of
  * SHA-256 over the field's canonical text (node list, VMAC, hand-over, key identity). The key
@@ -14,8 +14,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { VmacConfig } from './types.js';
+import { crmText } from './crm-config.js';
+import { EMPTY_MODEL } from '../crm/model.js';
 
-export const FINGERPRINT_LAYOUT = 1;
+// Layout 2 appended `resources` (the cluster resource model, issue 19) after layout 1's fields.
+export const FINGERPRINT_LAYOUT = 2;
 
 /** How a slot is filled and shown. */
 type SlotKind = 'u32' | 'ipv4' | 'enum' | 'digest';
@@ -64,6 +67,7 @@ export const FINGERPRINT_FIELDS: readonly FieldSpec[] = [
   { name: 'handover', kind: 'digest', value: (c) => handoverText(c) },
   { name: 'quorum.policy', kind: 'enum', codes: POLICIES, value: (c) => c.quorum?.policy ?? 'majority' },
   { name: 'heartbeat.keyFile (key identity)', kind: 'digest', value: (_c, keyId) => keyId },
+  { name: 'resources', kind: 'digest', value: (c) => crmText(c.crm ?? EMPTY_MODEL) },
 ];
 
 export const FINGERPRINT_FIELD_COUNT = FINGERPRINT_FIELDS.length;

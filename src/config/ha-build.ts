@@ -4,6 +4,7 @@
  */
 import type { RawHaSections, RawHealthCheck, RawResource } from './ha-raw.js';
 import type { FenceAgentSpec, FencingConfig, HaConfig, HealthCheckConfig, HealthCheckSpec, QuorumPolicyConfig, ResourceConfig, ResourceDriverSpec } from './ha-types.js';
+import { buildCrm } from './crm-config.js';
 
 export const HA_DEFAULTS = {
   // Service managers commonly give units 90 s; 20 s bounds a hung start script without cutting
@@ -50,7 +51,7 @@ export const HA_DEFAULTS = {
   pingRise: 2,
 } as const;
 
-function driverOf(r: RawResource): ResourceDriverSpec {
+export function driverOf(r: RawResource): ResourceDriverSpec {
   if (r.command) return { kind: 'command', ...r.command };
   if (r.systemd) return { kind: 'systemd', unit: r.systemd.unit, systemctl: r.systemd.systemctl ?? HA_DEFAULTS.systemctl };
   const o = r.ocf as NonNullable<RawResource['ocf']>; // the semantic check guarantees exactly one
@@ -102,10 +103,12 @@ function quorumConfig(q: RawHaSections['quorum']): QuorumPolicyConfig {
   return { policy: 'two-node', tieBreaker: { target: t.ping, intervalMs: t.intervalMs ?? HA_DEFAULTS.pingIntervalMs, timeoutMs: t.timeoutMs ?? HA_DEFAULTS.pingTimeoutMs, fall: t.fall ?? HA_DEFAULTS.pingFall, rise: t.rise ?? HA_DEFAULTS.pingRise } };
 }
 
-export function buildHa(raw: RawHaSections): HaConfig {
+export function buildHa(raw: RawHaSections & { interface?: string }): HaConfig {
   const checks = raw.healthChecks ?? [];
   return {
-    resources: (raw.resources ?? []).map((r) => resourceConfig(r, checks)),
+    // The local resource set runs the clones; singletons and groups are placed cluster-wide (crm).
+    resources: (raw.resources ?? []).filter((r) => (r.kind ?? 'clone') === 'clone').map((r) => resourceConfig(r, checks)),
+    crm: buildCrm(raw.resources ?? [], raw.interface ?? '', driverOf),
     fencing: raw.fencing ? fencingConfig(raw.fencing) : null,
     quorum: quorumConfig(raw.quorum),
   };

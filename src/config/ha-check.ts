@@ -7,6 +7,7 @@
 import { parseIp } from '../util/ip.js';
 import type { ConfigProblem } from './problems.js';
 import type { RawHaSections } from './ha-raw.js';
+import { crmProblems } from './crm-config.js';
 
 type Clean = (prefix: string) => boolean;
 
@@ -20,7 +21,7 @@ function resourceProblems(raw: RawHaSections): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   const seen = new Map<string, number>();
   (raw.resources ?? []).forEach((r, i) => {
-    out.push(...exactlyOne(r, ['command', 'systemd', 'ocf'], `resources[${i}]`, 'how the service is started, stopped and monitored'));
+    if (r.kind !== 'group') out.push(...exactlyOne(r, r.kind === 'singleton' ? ['command', 'systemd', 'ocf', 'vip'] : ['command', 'systemd', 'ocf'], `resources[${i}]`, 'how the service is started, stopped and monitored'));
     const first = seen.get(r.name);
     if (first !== undefined) out.push({ path: `resources[${i}].name`, message: `"${r.name}" is already used by resources[${first}]; resource names must be unique` });
     else seen.set(r.name, i);
@@ -38,6 +39,7 @@ function checkProblems(raw: RawHaSections): ConfigProblem[] {
     const at = `healthChecks[${i}]`;
     out.push(...exactlyOne(c, ['http', 'tcp', 'command', 'monitor'], at, 'what the check does'));
     if (!names.has(c.resource)) out.push({ path: `${at}.resource`, message: `"${c.resource}" is not a configured resource (resources: ${[...names].join(', ') || 'none'})` });
+    else if ((raw.resources ?? []).some((r) => r.name === c.resource && (r.kind ?? 'clone') !== 'clone')) out.push({ path: `${at}.resource`, message: `"${c.resource}" is not a clone: health checks gate this node's buckets; a singleton or group is watched by its driver's monitor (docs/crm.md)` });
     if (c.timeoutMs !== undefined && c.intervalMs !== undefined && c.timeoutMs > c.intervalMs) out.push({ path: `${at}.timeoutMs`, message: `must be at most intervalMs (${c.intervalMs}), got ${c.timeoutMs}: checks never overlap` });
     if (c.monitor === false) out.push({ path: `${at}.monitor`, message: 'must be true when given (it selects the driver\'s monitor action as the check)' });
     if (c.http) {
@@ -101,6 +103,7 @@ export function haProblems(raw: RawHaSections & { node?: { name?: unknown }; pee
   const nodeCount = 1 + (Array.isArray(raw.peers) ? raw.peers.length : 0);
   return [
     ...(clean('resources') ? resourceProblems(raw) : []),
+    ...(clean('resources') && clean('node') && clean('peers') ? crmProblems(raw.resources ?? [], nodes) : []),
     ...(clean('healthChecks') && clean('resources') ? checkProblems(raw) : []),
     ...(clean('fencing') && clean('node') && clean('peers') ? fencingProblems(raw, nodes) : []),
     ...(clean('quorum') && clean('peers') ? quorumProblems(raw, nodeCount) : []),

@@ -1,4 +1,6 @@
 /** The issue-5 sections of a service file as written (what the schema accepts). */
+import type { RawScore } from '../crm/score.js';
+
 export interface RawResource {
   name: string;
   command?: { start: string; stop: string; monitor: string };
@@ -7,6 +9,17 @@ export interface RawResource {
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
   damping?: { holdBaseMs?: number; holdMaxMs?: number; decayMs?: number };
+  // Cluster placement (issue 19; src/config/crm-config.ts builds and checks these).
+  kind?: 'clone' | 'singleton' | 'group';
+  members?: string[];
+  vip?: { address: string; interface?: string };
+  prefer?: Record<string, RawScore>;
+  avoid?: Record<string, RawScore>;
+  stickiness?: number;
+  colocate?: { with: string; score?: RawScore }[];
+  after?: string[];
+  migrationThreshold?: number;
+  failureTimeoutMs?: number;
 }
 
 export interface RawHealthCheck {

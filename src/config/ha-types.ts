@@ -34,6 +34,7 @@ export type QuorumPolicyConfig =
   | { readonly policy: 'two-node'; readonly tieBreaker: TieBreakerConfig };
 
 export type FenceAction = 'off' | 'reboot';
+import type { CrmModel } from '../crm/model.js';
 
 export type ResourceDriverSpec =
   | { readonly kind: 'command'; readonly start: string; readonly stop: string; readonly monitor: string }
@@ -75,4 +76,6 @@ export interface HaConfig {
   readonly resources: readonly ResourceConfig[];
   readonly fencing: FencingConfig | null;
   readonly quorum: QuorumPolicyConfig;
+  /** Every resource with its cluster placement (clones included); optional in the type for older callers. */
+  readonly crm?: CrmModel;
 }

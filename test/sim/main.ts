@@ -16,6 +16,8 @@
  * --freeze SEED… prints those seeds' schedules as JSON (for test/sim/regressions.json, which the
  * tests replay so that a change of the generator does not change what they test).
  *
+ * --resources runs the cluster resource simulator instead (test/crm/crm-sim.ts, docs/crm.md).
+ *
  * --mutation NAME runs the same schedules with a deliberate protocol fault in every node
  * (src/takeover/mutations.ts) and succeeds when a check catches it: it prints the first seed
  * that fails and which check fired, and exits 1 if none of the N seeds caught it.
@@ -25,6 +27,12 @@ import { runSeeds, type SeedFailure } from './run-seeds.js';
 import { runSeedRange } from './pool.js';
 import type { MakeScheduleOptions, RunOptions } from './schedule.js';
 import { PROTOCOL_MUTATIONS, isProtocolMutation } from '../../src/takeover/mutations.js';
+
+// --resources: the cluster resource simulator instead (test/crm/sim-main.ts; its own --seeds, --start, --mutation).
+if (process.argv.includes('--resources')) {
+  const { crmSimMain } = await import('../crm/sim-main.js');
+  process.exit(crmSimMain(process.argv.slice(2)));
+}
 
 const args = process.argv.slice(2);
 const num = (flag: string, dflt: number): number => {
