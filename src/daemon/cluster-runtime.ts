@@ -162,7 +162,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   const flows: FlowRunner | null = perFlow === null ? null : startFlowRunner({
     selfId: cfg.node.id, incarnation: d.incarnation, key: d.key, hash: cfg.hash, buckets: cfg.buckets,
     params: { idleMs: perFlow.idleMs, portIdleMs: perFlow.portIdleMs, marginMs: perFlow.marginMs, resendMs: FLOW_RESEND_MS, listedMs: FLOW_LISTED_MS },
-    dp: d.dp, ...(d.conntrack ? { conntrack: d.conntrack } : {}), knownIds, nowMs: () => clock.nowMs(), log: log.child({ module: 'udp-flows' }),
+    dp: d.dp, ...(d.conntrack ? { conntrack: d.conntrack } : {}), knownIds, nowMs: () => clock.nowMs(), log: log.child({ module: 'udp-flows' }), view: () => flowView(),
     send(peerId, bytes) {
       const peer = cfg.peers.find((p) => p.id === peerId);
       for (let link = 0; link < linkCount; link++) { const a = peer?.addresses[link]; if (a !== undefined) d.transport.send(link, a, bytes); }
@@ -172,7 +172,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   const flowView = (): FlowView => {
     const dead = agreedDead(m, clock.nowMs());
     return {
-      selfId: cfg.node.id, draining: new Set(inPhase(t.handover, 'draining')), incoming: new Set(inPhase(t.handover, 'incoming')),
+      selfId: cfg.node.id, draining: new Set(inPhase(t.handover, 'draining')), incoming: new Set(inPhase(t.handover, 'incoming')), release: t.healthHold === true,
       holders(b) {
         const out: { id: number; phase: WirePhase }[] = [];
         for (const p of m.peers.values()) {

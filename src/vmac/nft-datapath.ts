@@ -2,7 +2,7 @@ import { constants } from 'node:os';
 import { NL_NO_ANSWER, type NetfilterSocket, type NftRunner } from '../../native-shims/nftables.js';
 import { VmacError } from '../util/errors.js';
 import type { DataPathPort, DataPathState } from './datapath-port.js';
-import { parseFlowSet, renderFlowFill, renderListFlows, renderStage } from './udp-flow-rules.js';
+import { parseFlowSet, renderFlowExpire, renderFlowFill, renderListFlows, renderStage } from './udp-flow-rules.js';
 import { leaseBatch } from './lease-batch.js';
 import { ALIVE_SET, CT_FAMILY, ctTableName, renderInstall, renderListUdpActive, renderOwnedDelta, renderPhaseChanges, renderRelease, renderRenew, renderTeardown, type DataPathPlan } from './ruleset.js';
 
@@ -31,6 +31,7 @@ export function nftDataPath(nft: NftRunner, plan: DataPathPlan, netfilter?: Netf
       return parseUdpActive(r.output);
     },
     udpFlowStage: (bucket, stage, fills) => exec('udp-flow-stage', [...fills.flatMap((f) => renderFlowFill(plan, f.set, f.flows)), ...renderStage(plan, bucket, stage)].join('\n')),
+    udpFlowExpire: (sets) => { const cmds = renderFlowExpire(plan, sets); if (cmds.length > 0) exec('udp-flow-expire', cmds.join('\n')); },
     udpFlowSet: (set) => {
       // Text, not JSON: JSON rounds `expires` to whole seconds.
       const r = nft.run(renderListFlows(plan, set));

@@ -16,6 +16,8 @@
  *                           kept flows, and any flow conntrack already knew (`ct status confirmed`)
  *                           is adopted into `keep`; new UDP dropped
  *   chain draining          old owner afterwards: kept flows only
+ *   chain draining_release  old owner draining for health (dead service, lost data path): no UDP
+ *                           of the bucket at all; the new owner takes every flow at once
  *   chain incoming_hold     new owner until the old owner's list arrived: no UDP accepted, every
  *                           UDP flow recorded in `seen`
  *   chain incoming          new owner afterwards: a listed flow is refused while the old owner
@@ -87,6 +89,11 @@ export function renderFlowTable(plan: DataPathPlan, p: UdpPerFlowPlan): string[]
     `add rule ${t} draining_adopt meta l4proto udp drop`,
     `add rule ${t} draining_adopt ct state established,related accept`,
     `add rule ${t} draining_adopt drop`,
+    `add chain ${t} draining_release`,
+    `add rule ${t} draining_release ${FLOW} @listed jump refuse`,
+    `add rule ${t} draining_release meta l4proto udp drop`,
+    `add rule ${t} draining_release ct state established,related accept`,
+    `add rule ${t} draining_release drop`,
     `add chain ${t} incoming_hold`,
     `add rule ${t} incoming_hold meta l4proto udp jump kept`,
     `add rule ${t} incoming_hold meta l4proto udp goto seen_refuse`,
@@ -128,8 +135,22 @@ export function renderFlowFill(plan: DataPathPlan, set: 'keepfill' | 'listed' | 
   return out;
 }
 
+/**
+ * Ends flows at once (1 ms left) in any of the sets: the flows of buckets that left the hand-over.
+ * Re-adding an element with another timeout renews it (KERNEL-NOTES), so this also shortens live
+ * elements, and never fails on one that expired meanwhile (a `delete` would).
+ */
+export function renderFlowExpire(plan: DataPathPlan, sets: readonly { readonly set: FlowSet; readonly flows: readonly UdpFlowKey[] }[]): string[] {
+  const t = `${CT_FAMILY} ${ctTableName(plan.table)}`;
+  const out: string[] = [];
+  for (const { set, flows } of sets) {
+    for (let i = 0; i < flows.length; i += 512) out.push(`add element ${t} ${set} { ${elems(flows.slice(i, i + 512).map((f) => ({ ...f, timeoutMs: 1 })))} }`);
+  }
+  return out;
+}
+
 /** Moves a bucket to another chain of its phase (adopt → draining, hold → incoming). */
-export function renderStage(plan: DataPathPlan, bucket: number, chain: 'draining' | 'incoming' | 'draining_adopt' | 'incoming_hold'): string[] {
+export function renderStage(plan: DataPathPlan, bucket: number, chain: 'draining' | 'incoming' | 'draining_adopt' | 'incoming_hold' | 'draining_release'): string[] {
   const t = `${CT_FAMILY} ${ctTableName(plan.table)}`;
   return [`delete element ${t} phase { ${bucket} }`, `add element ${t} phase { ${bucket} : jump ${chain} }`];
 }
