@@ -32,12 +32,12 @@ export function nftDataPath(nft: NftRunner, plan: DataPathPlan, netfilter?: Netf
     },
     udpFlowStage: (bucket, stage, fills) => exec('udp-flow-stage', [...fills.flatMap((f) => renderFlowFill(plan, f.set, f.flows)), ...renderStage(plan, bucket, stage)].join('\n')),
     udpFlowExpire: (sets) => { const cmds = renderFlowExpire(plan, sets); if (cmds.length > 0) exec('udp-flow-expire', cmds.join('\n')); },
-    udpFlowSet: (set) => {
+    udpFlowSet: (set) => ([4, 6] as const).flatMap((family) => {
       // Text, not JSON: JSON rounds `expires` to whole seconds.
-      const r = nft.run(renderListFlows(plan, set));
+      const r = nft.run(renderListFlows(plan, set, family));
       if (r.rc !== 0) throw new VmacError('VMAC_NFT_FAILED', `nft udp-flow-set failed: ${firstLine(r.error)}`, { table: plan.table, what: 'udp-flow-set', nftError: r.error });
       return parseFlowSet(r.output);
-    },
+    }),
     renew: netfilter ? batchRenewer(netfilter, plan) : (leaseMs) => exec('renew', renderRenew(plan, leaseMs)),
     release: () => exec('release', renderRelease(plan)),
     teardown: () => exec('teardown', renderTeardown(plan)),

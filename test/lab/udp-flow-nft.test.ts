@@ -49,7 +49,7 @@ async function subject(owned: number[]): Promise<Subject> {
     passed: () => Number(/packets (\d+)/.exec(nft.run('list chain ip ufprobe c').output)?.[1] ?? NaN),
     setPhases: (c) => dp.setPhases(c),
     exec(lines) { const r = nft.run(lines.join('\n')); expect(r.error).toBe(''); expect(r.rc).toBe(0); },
-    list: (set) => parseFlowSet(nft.run(renderListFlows(plan, set)).output),
+    list: (set) => [4, 6].flatMap((family) => parseFlowSet(nft.run(renderListFlows(plan, set, family as 4 | 6)).output)),
   };
 }
 
