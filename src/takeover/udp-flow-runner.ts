@@ -75,11 +75,45 @@ export function startFlowRunner(d: FlowRunnerDeps): FlowRunner {
     apply(r.effects);
   }
 
+  /**
+   * The kernel stages of one step (fills, opens, releases) in one nft transaction: a drain or a
+   * takeover moves many buckets at once, and one libnftables run per bucket (each re-reads the
+   * ruleset) kept a real-time daemon busy for tens of ms on a 2-core machine, starving the
+   * services and clients beside it. Falls back to one run per bucket if the batch fails.
+   */
+  function stageBatch(effects: readonly FlowEffect[]): Set<FlowEffect> {
+    const done = new Set<FlowEffect>();
+    if (d.dp.udpFlowStages === undefined) return done;
+    const batch: { e: FlowEffect; bucket: number; stage: 'draining' | 'incoming' | 'draining_release'; fills: { set: 'keepfill' | 'listed' | 'theirs'; flows: readonly TimedFlow[] }[] }[] = [];
+    for (const e of effects) {
+      if (e.kind === 'fill-keep') batch.push({ e, bucket: e.bucket, stage: 'draining', fills: [{ set: 'keepfill', flows: e.flows }] });
+      else if (e.kind === 'open') batch.push({ e, bucket: e.bucket, stage: 'incoming', fills: [{ set: 'listed', flows: e.listed }, { set: 'theirs', flows: e.theirs }] });
+      else if (e.kind === 'release') batch.push({ e, bucket: e.bucket, stage: 'draining_release', fills: [] });
+    }
+    if (batch.length < 2) return done;
+    try {
+      d.dp.udpFlowStages(batch);
+    } catch (err) {
+      d.log.warn({ err, event: 'udp-flow-batch-failed', buckets: batch.length }, 'one transaction for the flow stages failed: one per bucket');
+      return done;
+    }
+    for (const x of batch) {
+      done.add(x.e);
+      if (x.e.kind === 'fill-keep') counts.filled = (counts.filled ?? 0) + x.e.flows.length;
+      if (x.e.kind === 'open') counts.opened = (counts.opened ?? 0) + 1;
+      if (x.e.kind === 'release') counts.released = (counts.released ?? 0) + 1;
+    }
+    d.log.debug({ event: 'udp-flow-stages', buckets: batch.length }, 'flow stages of several buckets in one transaction');
+    return done;
+  }
+
   function apply(effects: readonly FlowEffect[]): void {
     // Our flow sets, read at most once per batch of publications.
     let sets: FlowSetsRead | null = null;
     const pubs = new Map<boolean, Map<number, WireFlow[]>>();
+    const staged = stageBatch(effects);
     for (const e of effects) {
+      if (staged.has(e)) continue;
       try {
         switch (e.kind) {
           case 'dump-udp':

@@ -34,6 +34,8 @@ export interface DataPathPort {
    * no UDP of the bucket accepted here). Absent: the adapter has no per-flow sets.
    */
   udpFlowStage?(bucket: number, stage: 'draining' | 'incoming' | 'draining_release', fills: readonly { readonly set: 'keepfill' | 'listed' | 'theirs'; readonly flows: readonly TimedFlow[] }[]): void;
+  /** Per-flow UDP: several buckets' udpFlowStage in one transaction (a drain start moves many at once). */
+  udpFlowStages?(stages: readonly { readonly bucket: number; readonly stage: 'draining' | 'incoming' | 'draining_release'; readonly fills: readonly { readonly set: 'keepfill' | 'listed' | 'theirs'; readonly flows: readonly TimedFlow[] }[] }[]): void;
   /** Per-flow UDP: ends these flows in these sets at once (buckets that left the hand-over), one transaction. */
   udpFlowExpire?(sets: readonly { readonly set: FlowSet; readonly flows: readonly UdpFlowKey[] }[]): void;
   /** Per-flow UDP: the elements of one flow set with the time each has left. */

@@ -31,6 +31,7 @@ export function nftDataPath(nft: NftRunner, plan: DataPathPlan, netfilter?: Netf
       return parseUdpActive(r.output);
     },
     udpFlowStage: (bucket, stage, fills) => exec('udp-flow-stage', [...fills.flatMap((f) => renderFlowFill(plan, f.set, f.flows)), ...renderStage(plan, bucket, stage)].join('\n')),
+    udpFlowStages: (stages) => { if (stages.length > 0) exec('udp-flow-stage', stages.flatMap((x) => [...x.fills.flatMap((f) => renderFlowFill(plan, f.set, f.flows)), ...renderStage(plan, x.bucket, x.stage)]).join('\n')); },
     udpFlowExpire: (sets) => { const cmds = renderFlowExpire(plan, sets); if (cmds.length > 0) exec('udp-flow-expire', cmds.join('\n')); },
     udpFlowSet: (set) => ([4, 6] as const).flatMap((family) => {
       // Text, not JSON: JSON rounds `expires` to whole seconds.

@@ -32,6 +32,7 @@ function rig(conntrack?: { flows: { saddr: string; sport: number; dport: number;
     udpFlowStage: (b: number, stage: string) => { calls.push(`${stage} ${b}`); },
     udpFlowSet: (set: FlowSet) => sets[set],
     udpFlowExpire: (x: readonly { set: FlowSet; flows: readonly UdpFlowKey[] }[]) => { expired.push(...x); },
+    udpFlowStages: (x: readonly { bucket: number; stage: string }[]) => { calls.push(`batch ${x.map((y) => `${y.stage} ${y.bucket}`).join(',')}`); },
   } as unknown as DataPathPort;
   let view: FlowView = { selfId: 1, draining: new Set(), incoming: new Set(), holders: () => [] };
   const runner = startFlowRunner({
@@ -84,5 +85,15 @@ describe('per-flow UDP runner', () => {
     await new Promise((res) => setImmediate(res));
     expect(r.calls).toEqual([`draining ${b}`]);
     expect(r.sent).toHaveLength(1);
+  });
+
+  it('the stages of several buckets go to the kernel in one transaction (a drain start moves many at once)', async () => {
+    const r = rig({ flows: [] });
+    r.runner.sync(r.setView([3, 4, 5], [], {}));
+    await new Promise((res) => setImmediate(res));
+    expect(r.calls).toEqual(['batch draining 3,draining 4,draining 5']);
+    const h = rig();
+    h.runner.sync(h.setView([3, 4], [], {}, true));
+    expect(h.calls).toEqual(['batch draining_release 3,draining_release 4']);
   });
 });
