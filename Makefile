@@ -3,7 +3,7 @@
 #   make test   set up (first time only), typecheck, lint and run every test (needs root)
 SHELL := /bin/bash
 STAMP := node_modules/.vmac-setup-stamp
-SETUP_INPUTS := scripts/setup.sh package.json package-lock.json native-shims/nftables/nftables_shim.c native-shims/nftables/binding.gyp native-shims/realtime/realtime_shim.c native-shims/realtime/binding.gyp native-shims/sdnotify/sdnotify_shim.c native-shims/sdnotify/binding.gyp native-shims/conntrack/conntrack_shim.c native-shims/conntrack/binding.gyp native-shims/cap/src/binding.cc native-shims/cap/binding.gyp $(wildcard lab/c/*.c lab/c/*.h lab/c/Makefile)
+SETUP_INPUTS := scripts/setup.sh package.json package-lock.json native-shims/nftables/nftables_shim.c native-shims/nftables/binding.gyp native-shims/realtime/realtime_shim.c native-shims/realtime/binding.gyp native-shims/sdnotify/sdnotify_shim.c native-shims/sdnotify/binding.gyp native-shims/conntrack/conntrack_shim.c native-shims/conntrack/binding.gyp native-shims/cap/src/binding.cc native-shims/cap/binding.gyp $(wildcard lab/c/*.c lab/c/*.h lab/c/Makefile) native-shims/xdp/xdp_shim.c native-shims/xdp/vmac_xdp.bpf.c native-shims/xdp/binding.gyp native-shims/xdp/Makefile
 
 .PHONY: setup build test test-unit test-lab test-systemd lint typecheck demo bench sim clean install deb docs
 
@@ -64,4 +64,4 @@ test-systemd: build
 	npx tsx test/systemd/run.ts
 
 clean:
-	rm -rf dist native-shims/nftables/build native-shims/realtime/build native-shims/sdnotify/build native-shims/conntrack/build native-shims/cap/build lab/bin $(STAMP)
+	rm -rf dist native-shims/nftables/build native-shims/realtime/build native-shims/sdnotify/build native-shims/conntrack/build native-shims/cap/build native-shims/xdp/build lab/bin $(STAMP)

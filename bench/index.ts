@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [datapath|heartbeat|conntrack|drain|idle] [--json] [--rounds N]`: benchmarks that print ratios
+ * `npm run bench -- [datapath|modes|heartbeat|conntrack|drain|idle] [--json] [--rounds N]`: benchmarks that print ratios
  * measured side by side in one run. The machine is shared and noisy: absolute numbers are context.
  * idle: `[--nodes 3,8,32] [--profiles default,fast] [--seconds S] [--datapath-check]` (bench/idle.ts).
  */
@@ -8,6 +8,7 @@ import { benchHeartbeatCost } from './heartbeat-cost.js';
 import { benchConntrack } from './conntrack.js';
 import { benchDrain } from './drain.js';
 import { benchIdle, idleTable } from './idle.js';
+import { benchModes, modesBenchTable } from './datapath-modes.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -61,8 +62,14 @@ for (const name of selected) {
     process.stdout.write(json ? `${JSON.stringify(rows, null, 2)}\n` : `\n${idleTable(rows, seconds, dataPathCheck)}`);
     continue;
   }
+  if (name === 'modes') {
+    // The kernel receive cost of each mode (issue 17), as ratios to the unicast mode in one run.
+    const r = await benchModes({ rounds, secondsPerTrial: 2, log });
+    process.stdout.write(json ? `${JSON.stringify(r, null, 2)}\n` : modesBenchTable(r, rounds));
+    continue;
+  }
   if (name !== 'datapath') {
-    process.stderr.write(`unknown benchmark ${JSON.stringify(name)}; available: datapath, heartbeat, conntrack, drain, idle\n`);
+    process.stderr.write(`unknown benchmark ${JSON.stringify(name)}; available: datapath, modes, heartbeat, conntrack, drain, idle\n`);
     process.exit(2);
   }
   const r = await benchDatapath({ rounds, secondsPerTrial: 2, tcpRounds: 5, tcpSeconds: 3, log });
@@ -75,13 +82,27 @@ for (const name of selected) {
     '',
     `## datapath (medians of ${rounds} alternated rounds; 60-byte UDP frames, trafgen over a veth)`,
     '',
-    '| receive path at the node | pps | ratio to plain |',
-    '| --- | ---: | ---: |',
-    `| plain unicast to the node's own MAC/IP | ${k(r.pps.plain)} | 1.00 |`,
-    `| plain unicast, vmac table present | ${k(r.pps['plain+table'])} | ${(r.pps['plain+table'] / r.pps.plain).toFixed(2)} |`,
-    `| VMAC, one-rule netdev chain (the floor of any ingress filter) | ${k(r.pps.floor)} | ${(r.pps.floor / r.pps.plain).toFixed(2)} |`,
-    `| VMAC + jhash + verdict map (all buckets owned) | ${k(r.pps.vmac)} | ${r.ppsRatio.toFixed(2)} |`,
+    '| receive path at the node | pps | ratio to plain | paired ratio |',
+    '| --- | ---: | ---: | ---: |',
+    `| plain unicast to the node's own MAC/IP | ${k(r.pps.plain)} | 1.00 | 1.00 |`,
+    `| plain unicast, vmac table present | ${k(r.pps['plain+table'])} | ${(r.pps['plain+table'] / r.pps.plain).toFixed(2)} | ${r.pairedRatio['plain+table'].toFixed(2)} |`,
+    `| VMAC, one-rule netdev chain (the floor of any ingress filter) | ${k(r.pps.floor)} | ${(r.pps.floor / r.pps.plain).toFixed(2)} | ${r.pairedRatio.floor.toFixed(2)} |`,
+    `| VMAC + jhash + verdict map (all buckets owned) | ${k(r.pps.vmac)} | ${r.ppsRatio.toFixed(2)} | ${r.pairedRatio.vmac.toFixed(2)} |`,
+    `| plain unicast, XDP program attached | ${k(r.pps['plain+xdp'])} | ${(r.pps['plain+xdp'] / r.pps.plain).toFixed(2)} | ${r.pairedRatio['plain+xdp'].toFixed(2)} |`,
+    `| VMAC + jhash + owned bank, XDP backend (all buckets owned) | ${k(r.pps.xdp)} | ${r.xdpPpsRatio.toFixed(2)} | ${r.pairedRatio.xdp.toFixed(2)} |`,
+    `| the same, XDP in generic (skb) mode | ${k(r.pps['xdp-generic'])} | ${r.xdpGenericPpsRatio.toFixed(2)} | ${r.pairedRatio['xdp-generic'].toFixed(2)} |`,
     '',
+    '(paired ratio: the median over rounds of the mode\'s pps over plain\'s in the same round)',
+    '',
+    '| foreign-bucket frame (dropped), whole path | frames/s | ns per frame |',
+    '| --- | ---: | ---: |',
+    `| nft backend (netdev chain) | ${k(r.pps['drop-nft'])} | ${r.dropNs.nft.toFixed(0)} |`,
+    `| XDP backend | ${k(r.pps['drop-xdp'])} | ${r.dropNs.xdp.toFixed(0)} |`,
+    `| XDP backend, generic mode | ${k(r.pps['drop-xdp-generic'])} | ${r.dropNs.xdpGeneric.toFixed(0)} |`,
+    '',
+    `XDP backend: owned frames ${r.xdpPpsRatio.toFixed(3)}x plain (paired ${r.pairedRatio.xdp.toFixed(3)}; target >= 0.90); a dropped frame costs ${r.dropNs.ratio.toFixed(3)}x the nft backend's (paired ${(r.pairedRatio['drop-nft'] / r.pairedRatio['drop-xdp']).toFixed(3)})`,
+    `TCP through the VIP, XDP backend: ${Math.max(...r.tcpGbps['vip-xdp']).toFixed(1)} Gbit/s best; ratio of medians ${r.tcpXdpRatio.toFixed(3)} (target >= 0.95); generic mode ${Math.max(...r.tcpGbps['vip-xdp-generic']).toFixed(1)} Gbit/s best, ratio ${r.tcpXdpGenericRatio.toFixed(3)}`,
+    `dropped frame, generic mode: ${r.dropNs.genericRatio.toFixed(3)}x the nft backend's cost`,
     `filter cost: ${r.filterNsPerPacket.toFixed(0)} ns per packet; pps ratio ${r.ppsRatio.toFixed(3)} (target >= 0.85); vmac/floor ${(r.pps.vmac / r.pps.floor).toFixed(3)}`,
     `TCP through the VIP: ${Math.max(...r.tcpGbps.vip).toFixed(1)} Gbit/s best vs ${Math.max(...r.tcpGbps.plain).toFixed(1)} plain; ratio of medians ${r.tcpRatio.toFixed(3)} (target >= 0.95)`,
     '',

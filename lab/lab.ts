@@ -13,9 +13,13 @@ import { join } from 'node:path';
 import { VmacError } from '../src/util/errors.js';
 import { ipBatch, nsRun, run, spawnInNs } from './exec.js';
 import { labBinary, labStateDir, vmacCommand } from './paths.js';
-import { LAB_PREFIX6, nodeConfigYaml, planLab, routedClientLink, type HbLink, type LabPlan, type LabSpec } from './plan.js';
+import { LAB_PREFIX6, nodeConfigYaml, planLab, routedClientLink, routedClientLink6, ROUTER_ADDRESS6, type HbLink, type LabPlan, type LabSpec } from './plan.js';
 import { generateKey } from '../src/ha/key-file.js';
+import { bridgeCreate, bystanderRuleset, configureSwitch, type SwitchMode } from './switch.js';
 import { waitBalanced } from './balance.js';
+
+/** The bystander's address: on the segment, not a node, client or gateway (lab/switch.ts). */
+export const BYSTANDER_ADDRESS = '10.200.0.250';
 
 export interface LabNodeInfo { id: number; name: string; ns: string; address: string; mac: string; config: string; log: string; daemonPid: number; echoPid: number }
 export interface LabInfo {
@@ -24,6 +28,8 @@ export interface LabInfo {
   vip: string;
   /** Dual stack: the VIP6 (absent or null: IPv4 only). */
   vip6?: string | null;
+  /** An IPv6-only service: `vip` is then not served (no node holds it). */
+  ipv6Only?: boolean;
   vmac: string;
   echoPort: number;
   hashSeed: number;
@@ -36,6 +42,11 @@ export interface LabInfo {
   gateway?: string | null;
   echoFreezeMs?: number;
   daemons: boolean;
+  /** Modes lab (issue 17): the cluster's mode, the switch setting, the bystander namespace, when the bridge came up (epoch ms). */
+  mode?: string;
+  switchMode?: SwitchMode;
+  bystanderNs?: string | null;
+  switchSinceMs?: number;
   /** Build started → every daemon serving → every node holding exactly its buckets (ms). */
   upMs?: { serving: number; balanced: number };
 }
@@ -90,12 +101,23 @@ async function plug(hostNs: string, ns: string, port: string, bridge = 'br0', de
 async function addRouter(plan: LabPlan): Promise<void> {
   const r = plan.router;
   if (!r) return;
-  await addNs(r.ns);
-  await nsRun(r.ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
-  // A hop with a smaller next link sends every "fragmentation needed" (no rate limit): the PMTU test counts on them.
-  if (plan.spec.clientMtu !== undefined) await nsRun(r.ns, 'sysctl', ['-qw', 'net.ipv4.icmp_ratelimit=0']);
+  const v6 = plan.vip6 !== null;
+  await addNs(r.ns, v6);
+  await nsRun(r.ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1', ...(v6 ? ['net.ipv6.conf.all.forwarding=1'] : [])]);
+  // A hop with a smaller next link sends every "fragmentation needed" / "packet too big" (no rate limit): the PMTU test counts on them.
+  if (plan.spec.clientMtu !== undefined) await nsRun(r.ns, 'sysctl', ['-qw', 'net.ipv4.icmp_ratelimit=0', ...(v6 ? ['net.ipv6.icmp.ratelimit=0'] : [])]);
   await plug(plan.switchNs, r.ns, 'r0');
   await run('ip', ['-n', r.ns, 'addr', 'add', `${r.address}/${plan.prefixLength}`, 'dev', 'eth0']);
+  if (v6) await run('ip', ['-n', r.ns, 'addr', 'add', `${ROUTER_ADDRESS6}/${LAB_PREFIX6}`, 'dev', 'eth0', 'nodad']);
+}
+
+/** Dual stack behind the router: client j's IPv6 link, its IPv6 sources on lo, routed both ways. */
+async function plugRoutedClient6(routerNs: string, ns: string, j: number, addresses6: readonly string[], mtu?: number): Promise<void> {
+  const l = routedClientLink6(j);
+  await ipBatch(routerNs, [`addr add ${l.router}/64 dev c${j + 1} nodad`, `route add ${l.net} via ${l.client}`]);
+  // As for IPv4: with a client MTU the client still advertises an MSS as if its link were 1500 (1440 = 1500 - 60).
+  const defaultRoute = mtu === undefined ? `route add ::/0 via ${l.router}` : `route add ::/0 via ${l.router} advmss 1440`;
+  await ipBatch(ns, [`addr add ${l.client}/64 dev eth0 nodad`, defaultRoute, ...addresses6.map((a) => `addr add ${a}/128 dev lo nodad`)]);
 }
 
 /** Client j behind the router: a veth link 10.209.(j+1).0/24, its source addresses on lo, routed. */
@@ -134,7 +156,8 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
     await addNs(plan.switchNs, v6);
     // Dual stack: the switch snoops MLD and is the querier, so a group's frames reach only the
     // ports that joined it: nodes must be members of the VIP6's solicited-node group.
-    const bridge0 = v6 ? 'link add br0 type bridge mcast_snooping 1 mcast_querier 1' : 'link add br0 type bridge';
+    const bridge0 = spec.switchMode !== undefined ? bridgeCreate(spec.switchMode) : v6 ? 'link add br0 type bridge mcast_snooping 1 mcast_querier 1' : 'link add br0 type bridge';
+    const switchSinceMs = Date.now();
     await ipBatch(plan.switchNs, [bridge0, 'link set br0 up', ...(plan.hbLink === 'data' ? [] : ['link add br1 type bridge', 'link set br1 up'])]);
     // Flat topology: the segment's gateway (the data-path check's target) lives on the switch.
     if (!plan.router) await run('ip', ['-n', plan.switchNs, 'addr', 'add', `${plan.gateway}/${plan.prefixLength}`, 'dev', 'br0']);
@@ -152,18 +175,20 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
         await run('ip', ['-n', n.ns, 'addr', 'add', `${n.hbAddress}/${plan.prefixLength}`, 'dev', 'eth1']);
       }
       if (plan.router) await run('ip', ['-n', n.ns, 'route', 'add', plan.router.clientNet, 'via', plan.router.address]);
+      if (plan.router && v6) await ipBatch(n.ns, plan.clients.map((_c, j) => `route add ${routedClientLink6(j).net} via ${ROUTER_ADDRESS6}`));
       const config = join(dir, `${n.name}.yaml`);
       writeFileSync(config, nodeConfigYaml(plan, n, keyFile));
       const log = join(dir, `${n.name}.log`);
       const echoArgs = ['--name', n.name, '--addr', plan.vip, '--udp', String(plan.echoPort), '--tcp', String(plan.echoPort)];
       if (spec.echoFreezeMs !== undefined) echoArgs.push('--freeze-ms', String(spec.echoFreezeMs));
-      const echoChild = spawnInNs(n.ns, echo, echoArgs, join(dir, `${n.name}-echo.log`));
+      // An IPv6-only service: nothing listens on the IPv4 VIP (no node holds it).
+      const echoChild = spec.ipv6Only === true ? null : spawnInNs(n.ns, echo, echoArgs, join(dir, `${n.name}-echo.log`));
       // Dual stack: a second echo on the VIP6 (same port, other family); labDown ends it with the namespace.
       if (plan.vip6 !== null) spawnInNs(n.ns, echo, ['--name', n.name, '--addr', plan.vip6, '--udp', String(plan.echoPort), '--tcp', String(plan.echoPort)], join(dir, `${n.name}-echo6.log`));
       const late = spec.lateNodes?.includes(n.id) === true;
       const daemon = withDaemons && !late ? spawnInNs(n.ns, vmacCmd.file, [...vmacCmd.args, 'run', config], log) : null;
       if (!daemon) writeFileSync(log, '');
-      nodes.push({ id: n.id, name: n.name, ns: n.ns, address: n.address, mac: await readMac(n.ns), config, log, daemonPid: daemon?.pid ?? -1, echoPid: echoChild.pid ?? -1 });
+      nodes.push({ id: n.id, name: n.name, ns: n.ns, address: n.address, mac: await readMac(n.ns), config, log, daemonPid: daemon?.pid ?? -1, echoPid: echoChild?.pid ?? -1 });
     }
     const clients = [];
     for (const [j, c] of plan.clients.entries()) {
@@ -177,11 +202,30 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
       const addrFile = join(dir, `c${j + 1}.addrs`);
       writeFileSync(addrFile, `${c.addresses.join('\n')}\n`);
       if (c.addresses6.length > 0) {
-        await ipBatch(c.ns, c.addresses6.map((a) => `addr add ${a}/${LAB_PREFIX6} dev eth0 nodad`));
+        if (plan.router) await plugRoutedClient6(plan.router.ns, c.ns, j, c.addresses6, spec.clientMtu);
+        else await ipBatch(c.ns, c.addresses6.map((a) => `addr add ${a}/${LAB_PREFIX6} dev eth0 nodad`));
         const addrFile6 = join(dir, `c${j + 1}.addrs6`);
         writeFileSync(addrFile6, `${c.addresses6.join('\n')}\n`);
         clients.push({ ns: c.ns, addresses: [...c.addresses], addrFile, addresses6: [...c.addresses6], addrFile6 });
       } else clients.push({ ns: c.ns, addresses: [...c.addresses], addrFile });
+    }
+    const bystanderNs = spec.bystander === true ? `${spec.name}-by` : null;
+    if (bystanderNs !== null) {
+      progress(`bystander ${bystanderNs}`);
+      await addNs(bystanderNs, v6);
+      await plug(plan.switchNs, bystanderNs, 'by');
+      await run('ip', ['-n', bystanderNs, 'addr', 'add', `${BYSTANDER_ADDRESS}/${plan.prefixLength}`, 'dev', 'eth0']);
+      await nsRun(bystanderNs, 'nft', ['-f', '-'], { input: bystanderRuleset(plan.vip) });
+    }
+    if (spec.switchMode !== undefined) {
+      progress(`switch setting ${spec.switchMode}`);
+      const ports = [
+        ...nodes.map((n) => ({ port: n.name, mac: n.mac, cluster: true })),
+        ...await Promise.all(plan.clients.map(async (c, j) => ({ port: `c${j + 1}`, mac: plan.router ? '' : await readMac(c.ns), cluster: false }))).then((l) => (plan.router ? [] : l)),
+        ...(plan.router ? [{ port: 'r0', mac: await readMac(plan.router.ns), cluster: false }] : []),
+        ...(bystanderNs !== null ? [{ port: 'by', mac: await readMac(bystanderNs), cluster: false }] : []),
+      ];
+      await configureSwitch(plan.switchNs, spec.switchMode, ports);
     }
     progress(withDaemons ? 'waiting for the daemons to be ready' : 'no vmac daemons (comparison lab)');
     // Node start-up is CPU bound (one Node.js process each): allow 3 s more per node on a busy machine (32 nodes converge slowly under load).
@@ -199,7 +243,8 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
       }
     }
     const upMs = { serving: servingMs, balanced: Date.now() - t0 };
-    const info: LabInfo = { name: spec.name, dir, vip: plan.vip, ...(plan.vip6 !== null ? { vip6: plan.vip6 } : {}), vmac, echoPort: plan.echoPort, hashSeed: plan.hashSeed, switchNs: plan.switchNs, nodes, clients, hbLink: plan.hbLink, routerNs: plan.router?.ns ?? null, gateway: spec.dataPathCheck === false ? null : plan.gateway, daemons: withDaemons, ...(withDaemons ? { upMs } : {}), ...(spec.echoFreezeMs !== undefined ? { echoFreezeMs: spec.echoFreezeMs } : {}) };
+    const info: LabInfo = { name: spec.name, dir, vip: plan.vip, ...(plan.vip6 !== null ? { vip6: plan.vip6 } : {}), ...(spec.ipv6Only === true ? { ipv6Only: true } : {}), vmac, echoPort: plan.echoPort, hashSeed: plan.hashSeed, switchNs: plan.switchNs, nodes, clients, hbLink: plan.hbLink, routerNs: plan.router?.ns ?? null, gateway: spec.dataPathCheck === false ? null : plan.gateway, daemons: withDaemons, ...(withDaemons ? { upMs } : {}), ...(spec.echoFreezeMs !== undefined ? { echoFreezeMs: spec.echoFreezeMs } : {}),
+      ...(spec.mode !== undefined ? { mode: spec.mode } : {}), ...(spec.switchMode !== undefined ? { switchMode: spec.switchMode, switchSinceMs } : {}), bystanderNs };
     writeFileSync(join(dir, 'lab.json'), JSON.stringify(info, null, 2));
     return info;
   } catch (err) {

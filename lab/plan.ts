@@ -7,6 +7,8 @@
  * `--hb-link separate|both`: a second bridge 10.201.0.0/16 (node i at 10.201.0.(10+i)) carries
  * the heartbeats. `--router`: client j draws from 10.(224+j).16.0/… behind a router at 10.200.0.254.
  */
+import type { Mode } from '../src/config/types.js';
+import type { SwitchMode } from './switch.js';
 import { parseConfig } from '../src/config/load.js';
 import { VmacError } from '../src/util/errors.js';
 import { mulberry32 } from '../src/util/prng.js';
@@ -54,9 +56,15 @@ export interface LabSpec {
   /**
    * Dual stack: the cluster also serves the VIP6 fd00:200::1 (IPv6 on in every namespace, no DAD,
    * no autoconf), every node has fd00:200::<10+i>, and every client gets `addrs` IPv6 source
-   * addresses as well as its IPv4 ones. Flat topology only.
+   * addresses as well as its IPv4 ones. With `router`, client j's IPv6 addresses come from its
+   * own routed net (`routedClientLink6`), like its IPv4 ones, and the router forwards IPv6 too.
    */
   readonly ipv6?: boolean;
+  /**
+   * With `ipv6`: an IPv6-only service. The nodes' configs have `vip6` and no `vip`, and no
+   * echo listens on the IPv4 VIP (the clients keep their IPv4 addresses, which nobody serves).
+   */
+  readonly ipv6Only?: boolean;
   /**
    * Routed topology: the MTU of every client's link to the router (both ends), with the
    * clients' default route advertising an MSS of 1460 as if their own link were 1500: the router
@@ -66,6 +74,14 @@ export interface LabSpec {
   readonly clientMtu?: number;
   /** hash.prefixLength6 in every node's config (network affinity over IPv6 clients; absent: the default /64). */
   readonly prefixLength6?: number;
+  /** `datapath` in every node's config (absent: the product default, nft). */
+  readonly datapath?: 'nft' | 'xdp';
+  /** The cluster's mode (issue 17; absent: unicast). */
+  readonly mode?: Mode;
+  /** How the lab switch is configured (lab/switch.ts; absent: a plain flooding bridge). */
+  readonly switchMode?: SwitchMode;
+  /** A bystander namespace on the bridge that counts the VIP's frames reaching it (lab/switch.ts). */
+  readonly bystander?: boolean;
 }
 
 export const TIMING_KEYS = ['leaseMs', 'renewMs', 'intervalMs', 'suspectAfter', 'deadAfter', 'marginMs'] as const;
@@ -129,6 +145,16 @@ export const ROUTER_ADDRESS = '10.200.0.254';
  */
 export const GATEWAY_ADDRESS = ROUTER_ADDRESS;
 export const ROUTED_CLIENT_NET = '10.224.0.0/12';
+/** The router's IPv6 address on the cluster segment (dual-stack routed labs). */
+export const ROUTER_ADDRESS6 = 'fd00:200::fe';
+/**
+ * Dual-stack routed labs: client j's link to the router is fd00:209:<j+1>::/64 (router ::1,
+ * client ::2); its IPv6 source addresses come from fd00:<224+j>::/32 (`prefix` + three groups),
+ * on its lo, routed to it as its IPv4 net is. Addresses are written in canonical text (`::`):
+ * the probers report canonical text, and the failover analysis looks addresses up by text.
+ */
+export const routedClientLink6 = (j: number): { router: string; client: string; net: string; prefix: string } =>
+  ({ router: `fd00:209:${j + 1}::1`, client: `fd00:209:${j + 1}::2`, net: `fd00:${224 + j}::/32`, prefix: `fd00:${224 + j}::1` });
 export const routedClientLink = (j: number): { router: string; client: string; net: string } =>
   ({ router: `10.209.${j + 1}.1`, client: `10.209.${j + 1}.2`, net: `10.${224 + j}.0.0/16` });
 
@@ -142,7 +168,7 @@ export function validateSpec(spec: LabSpec): void {
   if (spec.hbLink !== undefined && !HB_LINKS.includes(spec.hbLink)) problems.push(`--hb-link: ${JSON.stringify(spec.hbLink)} must be one of ${HB_LINKS.join(', ')}`);
   if (spec.echoFreezeMs !== undefined && (!Number.isInteger(spec.echoFreezeMs) || spec.echoFreezeMs < 1 || spec.echoFreezeMs > 600_000)) problems.push(`echoFreezeMs: ${spec.echoFreezeMs} must be 1..600000`);
   if (spec.clientMtu !== undefined && (spec.router !== true || !Number.isInteger(spec.clientMtu) || spec.clientMtu < 576 || spec.clientMtu > 1500)) problems.push(`--client-mtu: ${spec.clientMtu} must be 576..1500 and needs --router`);
-  if (spec.ipv6 === true && spec.router === true) problems.push('--ipv6 with --router: the routed topology is IPv4 only for now');
+  if (spec.ipv6Only === true && spec.ipv6 !== true) problems.push('--ipv6-only needs --ipv6');
   if (spec.timingScale !== undefined && (!Number.isInteger(spec.timingScale) || spec.timingScale < 1 || spec.timingScale > 50)) problems.push(`--timing-scale: ${spec.timingScale} must be an integer 1..50`);
   if (problems.length > 0) throw new VmacError('VMAC_LAB_FAILED', problems.join('\n'), { problems });
 }
@@ -167,8 +193,9 @@ export function planLab(spec: LabSpec): LabPlan {
   if (spec.ipv6 === true) {
     const hex16 = (): string => Math.floor(rnd() * 0x10000).toString(16);
     for (const c of clients) {
+      const j = clients.indexOf(c);
       while (c.addresses6.length < spec.addrs) {
-        const a = `fd00:200::1:${hex16()}:${hex16()}:${hex16()}`;
+        const a = spec.router === true ? `${routedClientLink6(j).prefix}:${hex16()}:${hex16()}:${hex16()}` : `fd00:200::1:${hex16()}:${hex16()}:${hex16()}`;
         if (!used.has(a)) { used.add(a); c.addresses6.push(a); }
       }
     }
@@ -210,10 +237,10 @@ export function nodeConfigYaml(plan: LabPlan, node: LabNodePlan, keyFile: string
     `# generated by vmac lab for ${node.ns}`,
     `service: lab`,
     `interface: eth0`,
-    `vip: ${plan.vip}`,
+    ...(plan.spec.ipv6Only === true ? [] : [`vip: ${plan.vip}`]),
     ...(plan.vip6 === null ? [] : [`vip6: ${plan.vip6}`]),
     `vmac: auto`,
-    `mode: unicast`,
+    `mode: ${plan.spec.mode ?? 'unicast'}`,
     `buckets: ${plan.spec.buckets}`,
     `hash:`,
     `  affinity: ${plan.spec.affinity}`,
@@ -230,6 +257,7 @@ export function nodeConfigYaml(plan: LabPlan, node: LabNodePlan, keyFile: string
     ...handoverLines(plan.spec),
     // The product defaults (interval 100 ms, fall 3, rise 5): what an operator would start with.
     ...(plan.spec.dataPathCheck === false ? [] : [`dataPathCheck: { targets: [${plan.gateway}] }`]),
+    ...(plan.spec.datapath === undefined ? [] : [`datapath: ${plan.spec.datapath}`]),
     '',
   ].join('\n');
 }

@@ -12,6 +12,7 @@ import { loadRawSocketPackage } from './raw-socket.js';
 import { openRealtime } from './realtime.js';
 import { loadSdnotifyShim } from './sdnotify.js';
 import { loadConntrackShim } from './conntrack.js';
+import { loadXdpShim } from './xdp.js';
 
 const LOADERS: Record<NativeModule, () => unknown> = {
   nftables: loadNftablesShim,
@@ -21,6 +22,7 @@ const LOADERS: Record<NativeModule, () => unknown> = {
   realtime: openRealtime,
   sdnotify: loadSdnotifyShim,
   conntrack: loadConntrackShim,
+  xdp: loadXdpShim,
 };
 
 export function probeNativeModule(m: NativeModule): ProbeResult {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the built tree (run `make build` first) under $DESTDIR:
 #   /usr/lib/vmac/            compiled JS (dist), every native module (our shims nftables, cap,
-#                             realtime, sdnotify, conntrack; netlink and raw-socket in node_modules),
+#                             realtime, sdnotify, conntrack, xdp + its BPF object; netlink and raw-socket in node_modules),
 #                             production node_modules only, schema
 #   /usr/bin/vmac             -> /usr/lib/vmac/bin/vmac.js
 #   /etc/vmac/example.yaml    an annotated service file (never overwritten)
@@ -12,8 +12,8 @@ cd "$(dirname "$0")/.."
 DESTDIR="${DESTDIR:-}"
 LIB="$DESTDIR/usr/lib/vmac"
 
-SHIMS=(nftables cap realtime sdnotify conntrack)
-for f in dist/src/cli/main.js native-shims/nftables/build/Release/vmac_nftables.node native-shims/cap/build/Release/cap.node native-shims/realtime/build/Release/vmac_realtime.node native-shims/sdnotify/build/Release/vmac_sdnotify.node native-shims/conntrack/build/Release/vmac_conntrack.node; do
+SHIMS=(nftables cap realtime sdnotify conntrack xdp)
+for f in dist/src/cli/main.js native-shims/nftables/build/Release/vmac_nftables.node native-shims/cap/build/Release/cap.node native-shims/realtime/build/Release/vmac_realtime.node native-shims/sdnotify/build/Release/vmac_sdnotify.node native-shims/conntrack/build/Release/vmac_conntrack.node native-shims/xdp/build/Release/vmac_xdp.node native-shims/xdp/build/Release/vmac_xdp.bpf.o; do
   [ -e "$f" ] || { echo "install: $f is missing: run \`make build\` first" >&2; exit 1; }
 done
 
@@ -26,6 +26,8 @@ for shim in "${SHIMS[@]}"; do
   install -d "$LIB/native-shims/$shim/build/Release"
   install -m 0755 native-shims/$shim/build/Release/*.node "$LIB/native-shims/$shim/build/Release/"
 done
+# The XDP program the libbpf shim loads (native-shims/xdp.ts finds it beside the addon).
+install -m 0644 native-shims/xdp/build/Release/vmac_xdp.bpf.o "$LIB/native-shims/xdp/build/Release/"
 install -d "$LIB/schema" && install -m 0644 schema/vmac-config.schema.json "$LIB/schema/"
 [ -d lab/bin ] && { install -d "$LIB/lab/bin"; install -m 0755 lab/bin/* "$LIB/lab/bin/"; }
 install -m 0644 package.json package-lock.json "$LIB/"

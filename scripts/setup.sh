@@ -22,7 +22,11 @@ cd "$(dirname "$0")/.."
 #   keepalived, ucarp           the peers `vmac lab compare` measures side by side (run inside lab namespaces only)
 #   systemd-container, debootstrap, dpkg-repack   `make test-systemd`: a Debian 12 root booted with
 #                               systemd-nspawn, Node 20 repacked from this machine's nodejs package
-PACKAGES=(nftables libnftables-dev libpcap-dev iproute2 conntrack netsniff-ng iperf3 build-essential python3 procps psmisc keepalived ucarp chromium curl resource-agents dpkg-dev libxml2-utils fence-agents systemd-container debootstrap dpkg-repack)
+#   clang, libbpf-dev, linux-libc-dev   the XDP data path (datapath: xdp): clang -target bpf builds
+#                               native-shims/xdp/vmac_xdp.bpf.o against the kernel UAPI headers and
+#                               libbpf's bpf_helpers.h; our libbpf shim links against libbpf
+#   bpftool                     inspecting the attached XDP program and its maps (docs/xdp.md)
+PACKAGES=(nftables libnftables-dev libpcap-dev iproute2 conntrack netsniff-ng iperf3 build-essential python3 procps psmisc keepalived ucarp chromium curl resource-agents dpkg-dev libxml2-utils fence-agents systemd-container debootstrap dpkg-repack clang libbpf-dev linux-libc-dev bpftool)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -48,6 +52,10 @@ npx node-gyp rebuild --directory native-shims/conntrack --loglevel=warn
 npx node-gyp rebuild --directory native-shims/sdnotify --loglevel=warn
 # Our patched copy of cap 0.2.1 (libpcap): survives its link going down (native-shims/cap/PATCHES.md).
 npx node-gyp rebuild --directory native-shims/cap --loglevel=warn
+# libbpf: the XDP data path's loader; then its BPF object into the same build/Release (after node-gyp,
+# which recreates build/).
+npx node-gyp rebuild --directory native-shims/xdp --loglevel=warn
+make -C native-shims/xdp
 make -C lab/c
 npx tsc -p tsconfig.json
 echo "setup: done"

@@ -14,6 +14,8 @@ export interface ArpIdentity {
   readonly vmac: string;
   /** This node's own interface MAC: the Ethernet source of everything we send. */
   readonly realMac: string;
+  /** arp-steer (issue 17): no shared MAC; `vmac` is this node's own MAC and equals `realMac`. */
+  readonly steer?: boolean;
 }
 
 /**
@@ -27,9 +29,11 @@ export function validateArpIdentity(input: ArpIdentity): ArpIdentity {
   if (ip.family !== 4) throw invalid(`ARP needs an IPv4 VIP, got ${JSON.stringify(input.vip)}`, input);
   const vmac = formatMac(parseMac(input.vmac));
   const realMac = formatMac(parseMac(input.realMac));
-  if (realMac === vmac) throw invalid('the real MAC equals the VMAC: the VMAC must never be an Ethernet source', input);
+  if (input.steer === true) {
+    if (realMac !== vmac) throw invalid('arp-steer answers with the node\'s own MAC: vmac must equal the real MAC', input);
+  } else if (realMac === vmac) throw invalid('the real MAC equals the VMAC: the VMAC must never be an Ethernet source', input);
   if (!isUnicastMac(realMac)) throw invalid(`the real MAC ${realMac} is not a unicast address`, input);
-  return { vip: ip.text, vmac, realMac };
+  return { vip: ip.text, vmac, realMac, ...(input.steer === true ? { steer: true } : {}) };
 }
 
 function invalid(message: string, input: ArpIdentity): VmacError {

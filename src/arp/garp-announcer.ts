@@ -5,8 +5,7 @@
  * newest reason restarts the count), while a refresh that finds a burst running is skipped.
  */
 import { VmacError } from '../util/errors.js';
-import { validateArpIdentity } from './arp-identity.js';
-import { checkGarpTiming, startGarpBurst, type Cancel, type GarpBurst, type GarpBurstOptions } from './garp-burst.js';
+import { burstFrames, checkGarpTiming, startGarpBurst, type Cancel, type GarpBurst, type GarpBurstOptions } from './garp-burst.js';
 
 export type AnnounceReason = 'start' | 'membership-change' | 'takeover' | 'refresh';
 
@@ -55,7 +54,7 @@ export function createGarpAnnouncer(options: GarpAnnouncerOptions): GarpAnnounce
   }
 
   // Fail at construction, not at the first refresh, on a bad identity or timing.
-  validateArpIdentity(options);
+  burstFrames(options);
   checkGarpTiming(options.count, options.intervalMs);
   if (!Number.isFinite(refreshMs) || refreshMs < 0) {
     throw new VmacError('VMAC_CONFIG_INVALID', `garp refresh period must be ≥ 0 ms, got ${refreshMs}`, { refreshMs });

@@ -26,7 +26,8 @@ export const realSchedule: Schedule = (callback, delayMs) => {
 
 export interface GarpBurstOptions {
   readonly port: PacketPort;
-  readonly vip: string;
+  /** The IPv4 VIP (a gratuitous ARP per step); null: an IPv6-only service (unsolicited NAs only). */
+  readonly vip: string | null;
   readonly vmac: string;
   readonly realMac: string;
   /** Frames in the burst, ≥ 1. The first goes out synchronously when the burst starts. */
@@ -61,12 +62,10 @@ export interface GarpBurst {
 
 /** Throws `VMAC_CONFIG_INVALID` on a bad identity, count or interval; send errors are counted. */
 export function startGarpBurst(options: GarpBurstOptions): GarpBurst {
-  const id = validateArpIdentity(options);
+  const frames = burstFrames(options);
   checkGarpTiming(options.count, options.intervalMs);
   const { port, count, intervalMs, schedule, log } = options;
-  const frames = [gratuitousArp({ ethSrc: id.realMac, senderMac: id.vmac, ip: id.vip, ethDst: options.ethDst })];
-  const vip6 = options.vip6 ?? null;
-  if (vip6 !== null) frames.push(unsolicitedNa({ ...validateNdIdentity({ vip6, vmac: id.vmac, realMac: id.realMac }), ethSrc: id.realMac }));
+  const id = { vip: options.vip ?? options.vip6 };
   let steps = 0;
   let sent = 0;
   let failed = 0;
@@ -109,6 +108,26 @@ export function startGarpBurst(options: GarpBurstOptions): GarpBurst {
     done,
     cancel: () => finish('canceled'),
   };
+}
+
+/**
+ * The frames of one burst step, identities validated: a gratuitous ARP for the VIP and an
+ * unsolicited NA for the VIP6, whichever the service has (an IPv6-only service: the NA alone).
+ * Throws `VMAC_CONFIG_INVALID` on a bad identity or when there is neither VIP.
+ */
+export function burstFrames(options: Pick<GarpBurstOptions, 'vip' | 'vip6' | 'vmac' | 'realMac' | 'ethDst'>): Uint8Array[] {
+  const vip6 = options.vip6 ?? null;
+  if (options.vip === null && vip6 === null) throw new VmacError('VMAC_CONFIG_INVALID', 'a gratuitous burst needs a VIP or a VIP6, got neither', { vmac: options.vmac });
+  const frames: Uint8Array[] = [];
+  if (options.vip !== null) {
+    const arpId = validateArpIdentity({ vip: options.vip, vmac: options.vmac, realMac: options.realMac });
+    frames.push(gratuitousArp({ ethSrc: arpId.realMac, senderMac: arpId.vmac, ip: arpId.vip, ethDst: options.ethDst }));
+  }
+  if (vip6 !== null) {
+    const ndId = validateNdIdentity({ vip6, vmac: options.vmac, realMac: options.realMac });
+    frames.push(unsolicitedNa({ ...ndId, ethSrc: ndId.realMac }));
+  }
+  return frames;
 }
 
 /** Throws `VMAC_CONFIG_INVALID` unless count is an integer ≥ 1 and the interval ≥ 0 ms. */

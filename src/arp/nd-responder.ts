@@ -6,6 +6,7 @@
  * as target link-layer address. Every frame ends in one named outcome, counted and logged with
  * the same word.
  */
+import { captureOwner } from './shared-capture.js';
 import type { Logger } from 'pino';
 import { VmacError } from '../util/errors.js';
 import { formatMac, parseIp, parseMac } from '../util/ip.js';
@@ -123,6 +124,8 @@ export function createNdResponder(options: NdResponderOptions): NdResponder {
   }
 
   function handle(bytes: Uint8Array): void {
+    // The ARP responder's frames on the shared capture are not ours to count (shared-capture.ts).
+    if (captureOwner(bytes) === 'arp') return;
     const c = classifyNdFrame(bytes, id);
     if (c.kind === 'drop') return record(c.reason, c.request);
     let decision: ArpDecision;

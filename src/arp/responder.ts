@@ -5,6 +5,7 @@
  * one node of the cluster replies — and every frame ends in one named outcome that is counted
  * and logged with the same word.
  */
+import { captureOwner } from './shared-capture.js';
 import type { Logger } from 'pino';
 import { arpReply, decodeArpFrame, isUnicastMac, type ArpDecodeFailure, type ArpFrame } from './arp-frame.js';
 import { validateArpIdentity, type ArpIdentity } from './arp-identity.js';
@@ -54,7 +55,8 @@ export function classifyArpFrame(bytes: Uint8Array, id: ArpIdentity): ArpClassif
   if (!decoded.ok) return { kind: 'drop', reason: decoded.reason };
   const f = decoded.frame;
   const drop = (reason: FrameDropReason): ArpClassification => ({ kind: 'drop', reason, request: f });
-  if (f.senderIp === id.vip && f.senderMac !== id.vmac) return drop('vip-conflict');
+  // arp-steer: every node claims the VIP with its own MAC, so another MAC is a peer, not a conflict.
+  if (f.senderIp === id.vip && f.senderMac !== id.vmac && id.steer !== true) return drop('vip-conflict');
   if (f.ethSrc === id.realMac) return drop('from-self');
   if (f.op !== 'request') return drop('reply-not-request');
   if (f.targetIp !== id.vip) return drop('not-for-vip');
@@ -83,6 +85,8 @@ export interface ArpResponderOptions {
   readonly vip: string;
   readonly vmac: string;
   readonly realMac: string;
+  /** arp-steer: answer with the node's own MAC (`vmac` = `realMac`). */
+  readonly steer?: boolean;
   /** Policy: must be fast and synchronous; a throw counts as 'policy-failed', never crashes. */
   readonly decide: (senderIp: string) => ArpDecision;
   /** A child logger, e.g. `logger.child({ module: 'arp', ifname })`. */
@@ -123,6 +127,8 @@ export function createArpResponder(options: ArpResponderOptions): ArpResponder {
   }
 
   function handle(bytes: Uint8Array): void {
+    // The ND responder's frames on the shared capture are not ours to count (shared-capture.ts).
+    if (captureOwner(bytes) === 'nd') return;
     const c = classifyArpFrame(bytes, id);
     if (c.kind === 'drop') return record(c.reason, c.request);
     const decision = askPolicy(c.request.senderIp);

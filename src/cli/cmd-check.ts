@@ -6,6 +6,7 @@ import { crossCheck, type CheckedFile } from '../config/cross-check.js';
 import { keyIdentity } from '../config/fingerprint.js';
 import { loadKeyFile } from '../ha/key-file.js';
 import type { VmacConfig } from '../config/types.js';
+import { steerWarnings } from '../modes/steer-check.js';
 
 /** The key's identity for comparing files; the path when the key cannot be read here (not root). */
 function keyIdOf(cfg: VmacConfig): string {
@@ -42,7 +43,8 @@ Examples:
           valid.push(cfg);
           if (!opts.json) {
             const owned = ownedBuckets(staticMap(cfg), cfg.node.id).length;
-            process.stdout.write(`${file}: ok — service ${cfg.service}, VIP ${cfg.vip}${cfg.vip6 ? `, VIP6 ${cfg.vip6}` : ''}, VMAC ${cfg.vmac}, node ${cfg.node.name} (id ${cfg.node.id}) of ${cfg.nodes.length}, ${owned}/${cfg.buckets} buckets, ${cfg.hash.affinity} affinity, lease ${cfg.timing.leaseMs} ms renewed every ${cfg.timing.renewMs} ms\n`);
+            for (const w of steerWarnings(cfg)) process.stderr.write(`${file}: warning: ${w}\n`);
+            process.stdout.write(`${file}: ok — service ${cfg.service}, ${cfg.vip === null ? `VIP6 ${cfg.vip6 ?? '?'} (IPv6 only)` : `VIP ${cfg.vip}${cfg.vip6 ? `, VIP6 ${cfg.vip6}` : ''}`}, VMAC ${cfg.vmac}, node ${cfg.node.name} (id ${cfg.node.id}) of ${cfg.nodes.length}, ${owned}/${cfg.buckets} buckets, ${cfg.hash.affinity} affinity, lease ${cfg.timing.leaseMs} ms renewed every ${cfg.timing.renewMs} ms\n`);
           }
         } catch (err) {
           code = Math.max(code, reportError(err));

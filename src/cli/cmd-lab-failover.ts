@@ -9,9 +9,10 @@ import { failoverRunSvg } from '../../lab/failover-svg.js';
 import { predictor } from '../../lab/answers.js';
 import { HB_LINKS, parseTimingOverrides, TIMING_KEYS, type HbLink } from '../../lab/plan.js';
 import { DEFAULT_TCP_LOAD, type TcpLoad, type StreamsResult } from '../../lab/failover-tcp.js';
+import { modeOptionHelp, modeSpecOf } from '../../lab/modes.js';
 import { printJson, reportError, EXIT_BAD_INPUT } from './output.js';
 
-interface Options { name: string; nodes: string; fault: string; runs: string; profile: string; perClient: string; json?: boolean; seed?: string; svg?: string; router?: boolean; hbLink: string; lossPercent: string; timing?: string; tcp?: boolean; timingScale?: string; datapathCheck: boolean; udpPerFlow: boolean; udpIdleMs: string; ipv6?: boolean }
+interface Options { name: string; nodes: string; fault: string; runs: string; profile: string; perClient: string; json?: boolean; seed?: string; svg?: string; router?: boolean; hbLink: string; lossPercent: string; timing?: string; tcp?: boolean; timingScale?: string; datapathCheck: boolean; udpPerFlow: boolean; udpIdleMs: string; ipv6?: boolean; datapath?: string; mode?: string; switch?: string }
 
 /** The Markdown failover table (one row), as `vmac lab failover` and the demo print it. */
 export function failoverTable(s: FailoverSummary, profile: string): string {
@@ -100,6 +101,9 @@ export function registerLabFailover(lab: Command): void {
     .option('--no-udp-per-flow', 'daemons without the per-flow UDP hand-over (handover.udpPerFlow: false), to show what it prevents')
     .option('--svg <file>', 'draw the first run as an SVG timeline (one lane per client address)')
     .option('--ipv6', 'dual stack: also probe the VIP6 from as many IPv6 client addresses in the same runs, and report both families side by side')
+    .option('--datapath <backend>', 'datapath in every node config: nft | xdp (default: the product default, nft)')
+    .option('--mode <m>', modeOptionHelp().mode)
+    .option('--switch <s>', modeOptionHelp().switch)
     .option('--json', 'print {summary, runs} as JSON')
     .addHelpText('after', `
 Each run probes from 3 client namespaces (per-client addresses owned by the victim and as many
@@ -135,7 +139,8 @@ Examples:
       try {
         const fault = o.fault as FaultKind;
         const bad = !FAULTS.includes(fault) ? `--fault: ${JSON.stringify(o.fault)} is not one of ${FAULTS.join(', ')}`
-          : !HB_LINKS.includes(o.hbLink as HbLink) ? `--hb-link: ${JSON.stringify(o.hbLink)} is not one of ${HB_LINKS.join(', ')}` : null;
+          : !HB_LINKS.includes(o.hbLink as HbLink) ? `--hb-link: ${JSON.stringify(o.hbLink)} is not one of ${HB_LINKS.join(', ')}`
+          : o.datapath !== undefined && o.datapath !== 'nft' && o.datapath !== 'xdp' ? `--datapath: ${JSON.stringify(o.datapath)} is not one of nft, xdp` : null;
         if (bad) {
           process.stderr.write(`vmac: ${bad}\n`);
           process.exitCode = EXIT_BAD_INPUT;
@@ -146,13 +151,14 @@ Examples:
         const timing = o.timing === undefined ? undefined : parseTimingOverrides(o.timing);
         let upMs: LabInfo['upMs'];
         const results = await withLabCleanup(o.name, async () => {
-          const info = await labUp({ name: o.name, nodes: Number(o.nodes), clients: 3, addrs: 60, seed, buckets: 256, profile: o.profile === 'fast' ? 'fast' : 'default', affinity: 'address', router: o.router === true, hbLink: o.hbLink as HbLink, dataPathCheck: o.datapathCheck, ...(o.udpPerFlow === false ? { udpPerFlow: false } : { udpIdleMs: Number(o.udpIdleMs) }), ...(o.ipv6 === true ? { ipv6: true } : {}), ...(timing ? { timing } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) }, { onProgress: (m) => void process.stderr.write(`[lab] ${m}\n`) });
+          // arp-steer steers a host by the one address its ARP carries: 12 client namespaces of one address.
+          const info = await labUp({ name: o.name, nodes: Number(o.nodes), clients: o.mode === 'arp-steer' ? 12 : 3, addrs: o.mode === 'arp-steer' ? 1 : 60, seed, buckets: 256, profile: o.profile === 'fast' ? 'fast' : 'default', affinity: 'address', router: o.router === true, hbLink: o.hbLink as HbLink, dataPathCheck: o.datapathCheck, ...(o.udpPerFlow === false ? { udpPerFlow: false } : { udpIdleMs: Number(o.udpIdleMs) }), ...(o.ipv6 === true ? { ipv6: true } : {}), ...(o.datapath === 'xdp' || o.datapath === 'nft' ? { datapath: o.datapath } : {}), ...(timing ? { timing } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}), ...modeSpecOf(o) }, { onProgress: (m) => void process.stderr.write(`[lab] ${m}\n`) });
           upMs = info.upMs;
           if (upMs) process.stderr.write(`[lab] up: every daemon serving after ${upMs.serving} ms, balanced after ${upMs.balanced} ms\n`);
           return failoverSeries(info, { fault, runs, perClient: Number(o.perClient), seed, lossPercent: Number(o.lossPercent), profile: o.profile, ...(o.svg !== undefined ? { svg: o.svg } : {}), ...(o.tcp === true ? { tcp: DEFAULT_TCP_LOAD } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}), ...(o.ipv6 === true ? { ipv6: true } : {}) });
         });
         const s = summarize(fault, results);
-        if (o.json) printJson({ summary: { ...s, profile: o.profile, ...(timing ? { timing } : {}), nodes: Number(o.nodes), router: o.router === true, hbLink: o.hbLink, dataPathCheck: o.datapathCheck, ...(upMs ? { upMs } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) }, runs: results });
+        if (o.json) printJson({ summary: { ...s, profile: o.profile, ...(timing ? { timing } : {}), nodes: Number(o.nodes), router: o.router === true, hbLink: o.hbLink, dataPathCheck: o.datapathCheck, ...(o.datapath !== undefined ? { datapath: o.datapath } : {}), ...(upMs ? { upMs } : {}), ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}) }, runs: results });
         else process.stdout.write(`\n${failoverTable(s, o.profile)}\n`);
         if (o.svg !== undefined) process.stderr.write(`timeline of run 1 written to ${o.svg}\n`);
       } catch (err) {

@@ -7,9 +7,11 @@ import { EXIT_FAILURE, printJson, reportError } from './output.js';
 import { failoverSeries, failoverTable, registerLabFailover } from './cmd-lab-failover.js';
 import { summarize } from '../../lab/failover.js';
 import { registerLabCompare } from './cmd-lab-compare.js';
+import { registerLabModes } from './cmd-lab-modes.js';
+import { modeOptionHelp, modeSpecOf } from '../../lab/modes.js';
 import { LAB_SUMMARY } from './lab-entry.js';
 
-interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean; router?: boolean; hbLink?: string; timing?: string; timingScale?: string; ipv6?: boolean; affinity?: string }
+interface UpOptions { name: string; nodes: string; clients: string; addrs: string; seed?: string; profile: string; buckets: string; json?: boolean; router?: boolean; hbLink?: string; timing?: string; timingScale?: string; ipv6?: boolean; affinity?: string; ipv6Only?: boolean; clientMtu?: string; mode?: string; switch?: string; bystander?: boolean }
 
 function specOf(o: UpOptions): LabSpec {
   return {
@@ -23,9 +25,12 @@ function specOf(o: UpOptions): LabSpec {
     affinity: (o.affinity ?? 'address') as LabSpec['affinity'],
     router: o.router === true,
     ...(o.ipv6 === true ? { ipv6: true } : {}),
+    ...(o.ipv6Only === true ? { ipv6Only: true } : {}),
+    ...(o.clientMtu !== undefined ? { clientMtu: Number(o.clientMtu) } : {}),
     hbLink: (o.hbLink ?? 'data') as HbLink,
     ...(o.timing === undefined ? {} : { timing: parseTimingOverrides(o.timing) }),
     ...(o.timingScale !== undefined ? { timingScale: Number(o.timingScale) } : {}),
+    ...modeSpecOf(o),
   };
 }
 
@@ -44,8 +49,13 @@ function labOptions(cmd: Command, defaults: { nodes: string; clients: string; ad
     .option('--router', 'clients behind a router namespace: every frame reaches the cluster with the router\'s MAC')
     .option('--hb-link <where>', `heartbeats on: ${HB_LINKS.join(' | ')} (separate: their own bridge; both: two links)`, 'data')
     .option('--timing-scale <k>', 'multiply the profile\'s heartbeat interval, lease and renewal period by k in every node config (large labs on few cores)')
-    .option('--ipv6', 'dual stack: the cluster also serves the VIP6 fd00:200::1 and every client gets as many IPv6 source addresses as IPv4 ones (flat topology)')
-    .option('--affinity <a>', 'hash affinity written into every node config: address | address+port | network', 'address');
+    .option('--ipv6', 'dual stack: the cluster also serves the VIP6 fd00:200::1 and every client gets as many IPv6 source addresses as IPv4 ones (with --router: routed, like the IPv4 ones)')
+    .option('--affinity <a>', 'hash affinity written into every node config: address | address+port | network', 'address')
+    .option('--ipv6-only', 'with --ipv6: an IPv6-only service (vip6 and no vip in the node configs; nothing serves the IPv4 VIP)')
+    .option('--client-mtu <n>', 'with --router: the MTU of every client\'s link to the router, the clients advertising a 1500-byte MSS (a hop with a smaller next link: path-MTU discovery)')
+    .option('--mode <m>', modeOptionHelp().mode)
+    .option('--switch <s>', modeOptionHelp().switch)
+    .option('--bystander', modeOptionHelp().bystander);
 }
 
 export function summarizeAnswers(lab: LabInfo, r: AnswerReport): string {
@@ -73,7 +83,7 @@ clients <prefix>-c1..cC with many source addresses. Needs root and \`make setup\
       try {
         const info = await withLabCleanup(o.name, () => labUp(specOf(o), { onProgress: progress }), { keep: true });
         if (o.json) printJson(info);
-        else process.stdout.write(`lab ${info.name} is up: VIP ${info.vip}${info.vip6 ? ` and VIP6 ${info.vip6}` : ''}, VMAC ${info.vmac}, ${info.nodes.length} nodes, ${info.clients.reduce((s, c) => s + c.addresses.length, 0)} client addresses.\nState and logs: ${info.dir}\nRemove it with: vmac lab down --name ${info.name}\n`);
+        else process.stdout.write(`lab ${info.name} is up: ${info.ipv6Only === true ? `VIP6 ${info.vip6 ?? '?'} (IPv6 only)` : `VIP ${info.vip}${info.vip6 ? ` and VIP6 ${info.vip6}` : ''}`}, VMAC ${info.vmac}, ${info.nodes.length} nodes, ${info.clients.reduce((s, c) => s + c.addresses.length, 0)} client addresses.\nState and logs: ${info.dir}\nRemove it with: vmac lab down --name ${info.name}\n`);
       } catch (err) {
         process.exitCode = reportError(err);
       }
@@ -94,6 +104,7 @@ clients <prefix>-c1..cC with many source addresses. Needs root and \`make setup\
   registerLabDemo(lab);
   registerLabFailover(lab);
   registerLabCompare(lab);
+  registerLabModes(lab);
 
   lab.command('answers')
     .description('probe every client address of a running lab once: who answers, against `vmac which`')

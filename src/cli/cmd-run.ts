@@ -1,4 +1,6 @@
 import { conntrackTool } from '../takeover/conntrack-tool.js';
+import { systemMembership } from '../modes/group-membership.js';
+import { ipNeighbours } from '../modes/mode-wiring.js';
 import { conntrackNetlink } from '../takeover/conntrack-netlink.js';
 import { withVip6Connections } from '../takeover/conntrack-dual.js';
 import type { Command } from 'commander';
@@ -11,6 +13,9 @@ import { openNetfilterSocket, openNftables } from '../../native-shims/nftables.j
 import { openRtnetlink } from '../../native-shims/netlink.js';
 import { openPcapPort } from '../../native-shims/pcap.js';
 import { nftDataPath } from '../vmac/nft-datapath.js';
+import { xdpDataPath, type XdpDataPath } from '../vmac/xdp-datapath.js';
+import { openXdp } from '../../native-shims/xdp.js';
+import { unmarkingPort } from '../vmac/xdp-frame-mark.js';
 import { procSysctl } from '../vmac/sysctl.js';
 import { udpJoinGroup6 } from '../vmac/solicited-node.js';
 import { createFileShareStore, pidAlive } from '../vmac/sysctl-share.js';
@@ -34,15 +39,19 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_RESTART, reportError } from './output.js';
  * target is the VIP6 (ICMPv6 right after the IPv6 header, as ND always is; NA so that a conflict
  * is seen): the kernel filters the rest.
  */
-export function arpCaptureFilter(vip: string, vip6: string | null = null): string {
-  const hex = Array.from(parseIp(vip).bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-  const arp = `arp and arp[6:2] == 1 and arp[24:4] == 0x${hex}`;
+export function arpCaptureFilter(vip: string | null, vip6: string | null = null, xdpMarked = false): string {
+  const hex = vip === null ? '' : Array.from(parseIp(vip).bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  // The XDP backend passes these frames marked so that the kernel ignores them (src/vmac/xdp-frame-mark.ts).
+  const arp = `arp and ${xdpMarked ? '(arp[6:2] == 1 or arp[6:2] == 0x8001)' : 'arp[6:2] == 1'} and arp[24:4] == 0x${hex}`;
   if (vip6 === null) return arp;
   const b = parseIp(vip6).bytes;
   const word = (i: number): string => `0x${Array.from(b.subarray(i, i + 4), (x) => x.toString(16).padStart(2, '0')).join('')}`;
   // ip6[40] is the ICMPv6 type, ip6[48..63] the ND target address.
   const target = [0, 4, 8, 12].map((i) => `ip6[${48 + i}:4] == ${word(i)}`).join(' and ');
-  return `(${arp}) or (ip6 and ip6[6] == 58 and (ip6[40] == 135 or ip6[40] == 136) and ${target})`;
+  const types = xdpMarked ? '(ip6[40] == 135 or ip6[40] == 136 or ip6[40] == 200 or ip6[40] == 201)' : '(ip6[40] == 135 or ip6[40] == 136)';
+  const nd = `ip6 and ip6[6] == 58 and ${types} and ${target}`;
+  // An IPv6-only service captures no ARP at all.
+  return vip === null ? nd : `(${arp}) or (${nd})`;
 }
 
 export function registerRun(program: Command): void {
@@ -75,6 +84,7 @@ heartbeat loop runs.`)
         const tap = createEventTap();
         const log = createLogger({ service: cfg.service, node: cfg.node.name }, undefined, tap);
         let surface: OperatorSurface | null = null;
+        let xdpPort: XdpDataPath | null = null;
         const { daemon: running, extras } = await launch({
           // Every native module the config needs is loaded before the kernel is touched.
           preflight: () => preflight(nativeNeeds(cfg, process.env), probeNativeModule),
@@ -86,11 +96,15 @@ heartbeat loop runs.`)
             // Lease renewals as one prebuilt netlink batch each (no ruleset re-read): src/vmac/lease-batch.ts.
             const netfilter = openNetfilterSocket();
             const rtnl = openRtnetlink();
+            // datapath: xdp — the XDP program instead of the netdev table (src/vmac/xdp-datapath.ts).
+            const xdp = cfg.datapath === 'xdp';
             const daemon = await startDaemon(cfg, {
-              dataPath: (plan) => withCounterReadBeforeMove(nftDataPath(nft, plan, netfilter), (remove) => surface?.beforeMove(remove)),
+              dataPath: (plan) => withCounterReadBeforeMove(xdp ? (xdpPort = xdpDataPath(openXdp(), nft, plan, { hash: cfg.hash })) : nftDataPath(nft, plan, netfilter), (remove) => surface?.beforeMove(remove)),
               // ctnetlink through our shim; VMAC_CONNTRACK=tool: the old `conntrack -L` child (cost
               // comparison only). The shim reads IPv4 entries: a VIP6's connections are listed by the tool.
               conntrack: (c) => {
+                // An IPv6-only service: the VIP6's connections through the tool alone.
+                if (c.vip === null) return conntrackTool(c.vip6 ?? [], c.hash, c.buckets);
                 const v4 = process.env.VMAC_CONNTRACK === 'tool' ? conntrackTool(c.vip, c.hash, c.buckets) : conntrackNetlink(c.vip, c.hash, c.buckets);
                 return c.vip6 ? withVip6Connections(v4, conntrackTool(c.vip6, c.hash, c.buckets)) : v4;
               },
@@ -105,20 +119,31 @@ heartbeat loop runs.`)
               // arp_announce of the interface is shared with the host's other vmac services: restored
               // only when the last one stops (VMAC_RUN_DIR: where that is recorded, default /run/vmac).
               sysctlShare: { store: createFileShareStore(process.env.VMAC_RUN_DIR ?? '/run/vmac'), service: cfg.service, pid: process.pid, isAlive: pidAlive },
-              openPacketPort: (ifname) => reopeningPort((onLinkError) => openPcapPort({ ifname, filter: arpCaptureFilter(cfg.vip, cfg.vip6 ?? null), onLinkError }), systemClock, log.child({ module: 'capture', ifname })),
+              openPacketPort: (ifname) => {
+                const port = reopeningPort((onLinkError) => openPcapPort({ ifname, filter: arpCaptureFilter(cfg.vip, cfg.vip6 ?? null, xdp), onLinkError }), systemClock, log.child({ module: 'capture', ifname }));
+                return xdp ? unmarkingPort(port) : port;
+              },
               joinGroup6: udpJoinGroup6,
+              // Modes (issue 17): the group MAC's membership; arp-steer's directed ARP and neighbour table.
+              membership: systemMembership,
+              // VMAC_STEER_ANNOUNCE=off: arp-steer sends no directed ARP on takeover (only to show the gap it prevents).
+              steerAnnounce: process.env.VMAC_STEER_ANNOUNCE !== 'off',
+              readNeighbours: ipNeighbours(cfg.interface),
               openTransport: (addresses, port) => openUdpTransport(addresses, port, (err) => log.error({ err, event: 'heartbeat-socket-error' }, err.message)),
               loadKey: loadKeyFile,
               clock: systemClock,
               incarnation: BigInt(Date.now()),
               serveControl,
               openIcmpEcho: () => openIcmpEcho((err) => log.error({ err, event: 'icmp-socket-error' }, err.message)),
+              backendStatus: () => (xdpPort ? { kind: 'xdp', frames: xdpPort.outcomes() } : { kind: 'nft' }),
               openDataPathEcho: (ifname) => openIcmpEcho((err) => log.error({ err, event: 'icmp-socket-error', module: 'datapath' }, err.message), { device: ifname }),
             }, log);
             return Object.assign(daemon, { nft, rtnl });
           },
           afterStart: async (daemon, report) => {
-            const extras = await startOperatorExtras(cfg, daemon, { nft: daemon.nft, tap, clock: systemClock, log, onSurface: (s) => { surface = s; } });
+            const port = xdpPort;
+            const counters = port ? () => port.counters() : undefined;
+            const extras = await startOperatorExtras(cfg, daemon, { nft: daemon.nft, tap, clock: systemClock, log, onSurface: (s) => { surface = s; }, ...(counters ? { counters } : {}) });
             try {
               // SCHED_FIFO for the heartbeat path (src/util/realtime.ts says why), entered only now: the
               // start-up above (module loading, schema compilation, ~1 s of CPU on a small machine) at

@@ -41,7 +41,7 @@ function configLines(c: DaemonStatus['cluster']): string[] {
 function render(s: DaemonStatus): string {
   const c = s.cluster;
   const lines = [
-    `service ${s.service}: VIP ${s.vip}${s.vip6 === undefined ? '' : ` and VIP6 ${s.vip6}`} as ${s.vmac} (this node's MAC ${s.realMac})`,
+    `service ${s.service}: ${s.vip === null ? `VIP6 ${s.vip6 ?? '?'} (IPv6 only)` : `VIP ${s.vip}${s.vip6 === undefined ? '' : ` and VIP6 ${s.vip6}`}`} as ${s.vmac} (this node's MAC ${s.realMac})`,
     `node ${c.self.name} (id ${c.self.id}): ${c.self.state}; lease: ${c.quorum.lease}; quorum: ${c.quorum.has ? 'yes' : 'NO'} (needs ${c.quorum.size})`,
     `view epoch ${c.view.epoch}, agreed map ${c.view.digest}, absent: ${c.view.absent.length === 0 ? 'none' : c.view.absent.join(',')}; owns ${c.owned.length} buckets${c.view.disagreeing.length === 0 ? '' : `; MAP DISAGREEMENT with node(s) ${c.view.disagreeing.join(',')} (see the log)`}`,
     ...configLines(c),
@@ -52,8 +52,9 @@ function render(s: DaemonStatus): string {
     '',
     `heartbeats sent ${c.heartbeats.sent}; received per link ${c.heartbeats.perLinkReceived.join(' / ')}; ` +
       Object.entries(c.heartbeats.received).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', '),
-    `arp: ${Object.entries(s.arp).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'no requests yet'}`,
+    s.vip === null ? 'arp: off (IPv6 only: no IPv4 VIP)' : `arp: ${Object.entries(s.arp).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'no requests yet'}`,
     ...(s.nd === undefined ? [] : [`nd: ${Object.entries(s.nd).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'no solicitations yet'}`]),
+    ...(s.backend === undefined ? [] : [`data path backend: ${s.backend.kind}${s.backend.frames === undefined ? '' : `; frames ${Object.entries(s.backend.frames).map(([k, v]) => `${k} ${v}`).join(', ')}`}`]),
 
     ...haLines(s),
     ...dataPathLines(s),

@@ -60,6 +60,7 @@ Examples:
         // One bucket map for both families; a family without its VIP has no clients to answer.
         const family = parseIp(addr).family;
         if (family === 6 && (cfg.vip6 ?? null) === null) process.stderr.write(`vmac: note: ${opts.config} has no vip6: IPv6 clients are not served (the bucket is what they would hash to)\n`);
+        if (family === 4 && cfg.vip === null) process.stderr.write(`vmac: note: ${opts.config} has no vip (IPv6 only): IPv4 clients are not served (the bucket is what they would hash to)\n`);
         if (opts.json) printJson({ client: addr, family, port: sport ?? null, bucket, owner, ownerId, source: live.source, absent: live.absent });
         else process.stdout.write(`${addr}${sport === undefined ? '' : `:${sport}`} -> bucket ${bucket} -> ${owner ?? '(none)'} (id ${ownerId}; ${live.source === 'daemon' ? `the running daemon's view${live.absent.length > 0 ? `, absent: ${live.absent.join(',')}` : ''}` : 'balanced map from the config: no daemon answered'})\n`);
       } catch (err) {

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { NftRunner } from '../../native-shims/nftables.js';
+import type { BucketCounters } from '../metrics/nft-counters.js';
 import { openNotifySocket } from '../../native-shims/sdnotify.js';
 import type { VmacConfig } from '../config/types.js';
 import type { Daemon } from '../daemon/node-daemon.js';
@@ -32,11 +33,11 @@ export function withCounterReadBeforeMove(dp: DataPathPort, beforeMove: (remove:
   };
 }
 
-export async function startOperatorExtras(cfg: VmacConfig, daemon: Daemon, d: { nft: NftRunner; tap: EventTap; clock: Clock; log: Logger; onSurface: (s: OperatorSurface) => void }): Promise<OperatorExtras> {
+export async function startOperatorExtras(cfg: VmacConfig, daemon: Daemon, d: { nft: NftRunner; tap: EventTap; clock: Clock; log: Logger; onSurface: (s: OperatorSurface) => void; counters?: () => BucketCounters }): Promise<OperatorExtras> {
   let surface: OperatorSurface | null = null;
   if (cfg.metrics.listen !== null) {
     try {
-      surface = await startOperatorSurface(daemon, { listen: cfg.metrics.listen, table: tableName(cfg.service), nft: d.nft, tap: d.tap, clock: d.clock, intervalMs: cfg.timing.intervalMs, log: d.log.child({ module: 'operator' }) });
+      surface = await startOperatorSurface(daemon, { listen: cfg.metrics.listen, table: tableName(cfg.service), nft: d.nft, tap: d.tap, clock: d.clock, intervalMs: cfg.timing.intervalMs, log: d.log.child({ module: 'operator' }), ...(d.counters ? { counters: d.counters } : {}) });
       d.onSurface(surface);
     } catch (err) {
       d.log.error({ err, event: 'operator-failed' }, 'metrics and dashboard are off: the data path runs on');

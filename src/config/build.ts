@@ -4,9 +4,10 @@
  * whole thing deeply frozen so no component can change what every other one relies on.
  */
 import { formatMac, parseIp, parseMac } from '../util/ip.js';
-import { profileDefaults } from './defaults.js';
+import { DEFAULT_DATAPATH, profileDefaults } from './defaults.js';
 import type { RawConfig, RawNode } from './raw.js';
-import type { NodeSpec, VmacConfig } from './types.js';
+import type { Mode, NodeSpec, VmacConfig } from './types.js';
+import { autoVmacFor } from '../modes/mode-addresses.js';
 import { buildHa } from './ha-build.js';
 import { buildHandover } from './handover-config.js';
 import { buildDataPathCheck } from './datapath-config.js';
@@ -14,7 +15,8 @@ import { buildDataPathCheck } from './datapath-config.js';
 /** Build the config; `raw` must have passed both the schema and the semantic checks. */
 export function buildConfig(raw: RawConfig, file: string): VmacConfig {
   const d = profileDefaults(raw.timing?.profile ?? 'default');
-  const vip = parseIp(raw.vip).text;
+  const vip = raw.vip === undefined ? null : parseIp(raw.vip).text;
+  const vip6 = raw.vip6 === undefined ? null : parseIp(raw.vip6).text;
   const toNode = (n: RawNode): NodeSpec => nodeSpec(n, d.weight);
   const node = toNode(raw.node);
   const peers = (raw.peers ?? []).map(toNode);
@@ -23,8 +25,8 @@ export function buildConfig(raw: RawConfig, file: string): VmacConfig {
     service: raw.service,
     interface: raw.interface,
     vip,
-    vip6: raw.vip6 === undefined ? null : parseIp(raw.vip6).text,
-    vmac: resolveVmac(raw.vmac ?? d.vmac, vip),
+    vip6,
+    vmac: resolveVmac(raw.vmac ?? d.vmac, vip, vip6, raw.mode ?? d.mode),
     mode: raw.mode ?? d.mode,
     buckets: raw.buckets ?? d.buckets,
     hash: {
@@ -46,6 +48,7 @@ export function buildConfig(raw: RawConfig, file: string): VmacConfig {
     // resources, fencing, quorum policy (ha-build.ts)
     ...buildHa(raw),
     dataPathCheck: buildDataPathCheck(raw.dataPathCheck),
+    datapath: raw.datapath ?? DEFAULT_DATAPATH,
   });
 }
 
@@ -57,8 +60,19 @@ export function autoVmac(vip: string): string {
   return formatMac(Uint8Array.from([0x02, 0xbf, ...parseIp(vip).bytes]));
 }
 
-function resolveVmac(vmac: string, vip: string): string {
-  return vmac === 'auto' ? autoVmac(vip) : formatMac(parseMac(vmac));
+function resolveVmac(vmac: string, vip: string | null, vip6: string | null, mode: Mode): string {
+  if (vmac !== 'auto') return formatMac(parseMac(vmac));
+  // An IPv6-only service is unicast (semantic-check refuses the other modes without a vip).
+  return vip !== null ? autoVmacFor(mode, vip) : autoVmac6(vip6 ?? '');
+}
+
+/**
+ * "auto" for an IPv6-only service → 02:b6:<the last four VIP6 bytes>: locally administered,
+ * unicast, the same on every node, and a prefix other than the IPv4 one (02:bf) so that an
+ * IPv6-only service never derives the VMAC of an IPv4 service whose VIP has the same four bytes.
+ */
+export function autoVmac6(vip6: string): string {
+  return formatMac(Uint8Array.from([0x02, 0xb6, ...parseIp(vip6).bytes.subarray(12, 16)]));
 }
 
 /** "host:port" / "[v6]:port" / "off" (the schema checked the shape; semantic-check the port). */

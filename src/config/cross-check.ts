@@ -64,7 +64,9 @@ interface Claim { readonly what: string; readonly field: string; readonly key: s
 
 function claims(c: VmacConfig): Claim[] {
   const out: Claim[] = [
-    { what: `VIP ${c.vip} on interface ${c.interface}`, field: 'vip', key: `vip ${c.interface} ${c.vip}` },
+    ...(c.vip === null ? [] : [{ what: `VIP ${c.vip} on interface ${c.interface}`, field: 'vip', key: `vip ${c.interface} ${c.vip}` }]),
+    // The VIP6 lives on lo (host-setup.ts): two services of one host cannot both hold it.
+    ...(c.vip6 ? [{ what: `VIP6 ${c.vip6} on this host`, field: 'vip6', key: `vip6 ${c.vip6}` }] : []),
     { what: `VMAC ${c.vmac} on interface ${c.interface}`, field: 'vmac', key: `vmac ${c.interface} ${c.vmac}` },
     { what: `control socket ${c.control.socket}`, field: 'control.socket', key: `socket ${c.control.socket}` },
     { what: `nft table netdev ${tableName(c.service)}`, field: 'service', key: `table ${tableName(c.service)}` },

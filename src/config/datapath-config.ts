@@ -6,7 +6,20 @@
  */
 import { parseIp } from '../util/ip.js';
 import type { ConfigProblem } from './problems.js';
-import type { DataPathPolicy, Require } from '../ha/datapath/datapath-policy.js';
+
+/** Whether any or all targets must answer for the path to count as working. */
+export type Require = 'any' | 'all';
+
+/** The reachability policy's parameters (ha/datapath/datapath-policy.ts reads them; defined here so config imports no policy). */
+export interface DataPathPolicy {
+  readonly targets: readonly string[];
+  readonly require: Require;
+  readonly timeoutMs: number;
+  readonly fall: number;
+  readonly rise: number;
+  /** How long a node that just lost its path waits, announcing standby, before draining. */
+  readonly settleMs: number;
+}
 
 export interface RawDataPathCheck {
   targets: string[];

@@ -104,3 +104,10 @@ export function fastProfile(): ProfileDefaults {
 export function profileDefaults(profile: TimingProfile): ProfileDefaults {
   return profile === 'fast' ? fastProfile() : defaultProfile();
 }
+
+/**
+ * The data path's kernel backend when the file names none: nftables, the one proven in every
+ * lab and failover test; `xdp` (issue 18) is the faster one (docs/xdp.md) and becomes the default
+ * once it has been through the same labs.
+ */
+export const DEFAULT_DATAPATH: 'nft' | 'xdp' = 'nft';

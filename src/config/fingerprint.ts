@@ -28,7 +28,8 @@ interface FieldSpec {
 }
 
 const AFFINITIES = ['address', 'address+port', 'network'];
-const MODES = ['unicast', 'multicast', 'arp-steer'];
+// Codes are positions: append only (src/modes/mode-addresses.ts MODES is the same list).
+const MODES = ['unicast', 'multicast', 'arp-steer', 'igmp'];
 const PROFILES = ['default', 'fast'];
 const POLICIES = ['majority', 'two-node'];
 
@@ -42,7 +43,8 @@ function handoverText(c: VmacConfig): string {
 
 export const FINGERPRINT_FIELDS: readonly FieldSpec[] = [
   { name: 'service', kind: 'digest', value: (c) => c.service },
-  { name: 'vip', kind: 'ipv4', value: (c) => c.vip },
+  // An IPv6-only service: 0.0.0.0, never a valid VIP (semantic-check.ts refuses 0.0.0.0/8).
+  { name: 'vip', kind: 'ipv4', value: (c) => c.vip ?? '0.0.0.0' },
   { name: 'vip6', kind: 'digest', value: (c) => c.vip6 ?? '' },
   { name: 'vmac', kind: 'digest', value: (c) => c.vmac },
   { name: 'mode', kind: 'enum', codes: MODES, value: (c) => c.mode },

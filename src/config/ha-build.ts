@@ -3,9 +3,7 @@
  * default says why; the schema's `default` annotations repeat them (a unit test keeps them equal).
  */
 import type { RawHaSections, RawHealthCheck, RawResource } from './ha-raw.js';
-import type { FenceAgentSpec, FencingConfig, HaConfig, HealthCheckConfig, ResourceConfig, ResourceDriverSpec } from './ha-types.js';
-import type { HealthCheckSpec } from '../ha/resources/health-check.js';
-import type { QuorumPolicyConfig } from '../ha/quorum-policy.js';
+import type { FenceAgentSpec, FencingConfig, HaConfig, HealthCheckConfig, HealthCheckSpec, QuorumPolicyConfig, ResourceConfig, ResourceDriverSpec } from './ha-types.js';
 
 export const HA_DEFAULTS = {
   // Service managers commonly give units 90 s; 20 s bounds a hung start script without cutting

@@ -2,10 +2,38 @@
  * The validated resource, health-check, fencing and quorum-policy sections of a service file
  * (issue 5). Built by ha-build.ts; the daemon sees only these shapes.
  */
-import type { HealthCheckSpec } from '../ha/resources/health-check.js';
-import type { DampingPolicy } from '../ha/resources/resource-policy.js';
-import type { QuorumPolicyConfig } from '../ha/quorum-policy.js';
-import type { FenceAction } from '../ha/fencing/fence-machine.js';
+
+// The vocabulary of these sections is defined here, not in the policies that read it (src/ha),
+// so that config imports no policy; the policies import it (and re-export it where they did).
+
+/** How a resource's health is checked. */
+export type HealthCheckSpec =
+  | { readonly kind: 'http'; readonly url: string; readonly expectStatus: readonly number[]; readonly bodyMatch: string | null }
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+  | { readonly kind: 'command'; readonly command: string }
+  | { readonly kind: 'resource' };
+
+/** Flap damping of a resource (resource-policy.ts). */
+export interface DampingPolicy {
+  readonly holdBaseMs: number; // hold-down after the second flap; doubles per further flap
+  readonly holdMaxMs: number;
+  readonly decayMs: number; // stable this long: the flap count starts over
+}
+
+/** The two-node tie-breaker (quorum-policy.ts). */
+export interface TieBreakerConfig {
+  readonly target: string; // IPv4 address to ping
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly fall: number; // lost pings in a row before it counts as unreachable
+  readonly rise: number; // answered pings in a row before it counts as reachable
+}
+
+export type QuorumPolicyConfig =
+  | { readonly policy: 'majority' }
+  | { readonly policy: 'two-node'; readonly tieBreaker: TieBreakerConfig };
+
+export type FenceAction = 'off' | 'reboot';
 
 export type ResourceDriverSpec =
   | { readonly kind: 'command'; readonly start: string; readonly stop: string; readonly monitor: string }

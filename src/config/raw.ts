@@ -18,10 +18,10 @@ export interface RawConfig extends RawHaSections {
   dataPathCheck?: RawDataPathCheck;
   service: string;
   interface: string;
-  vip: string;
+  vip?: string; // absent: an IPv6-only service (vip6 required then; semantic-check.ts)
   vip6?: string;
   vmac?: string;
-  mode?: 'unicast';
+  mode?: 'unicast' | 'multicast' | 'igmp' | 'arp-steer';
   buckets?: number;
   hash: {
     affinity?: 'address' | 'address+port' | 'network';
@@ -37,4 +37,5 @@ export interface RawConfig extends RawHaSections {
   metrics?: { listen?: string };
   arp?: { garpCount?: number; garpIntervalMs?: number; refreshMs?: number };
   handover?: RawHandover;
+  datapath?: 'nft' | 'xdp';
 }

@@ -50,7 +50,6 @@ const MESSAGES: Readonly<Record<string, (value: unknown) => string>> = {
 
 /** Extra words for enum values that are known but not (yet) accepted. */
 const ENUM_NOTES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  mode: { multicast: 'multicast mode (the VMAC is a multicast address the nodes join) is planned but not built yet' },
 };
 
 /** Why a range is what it is, where the bound is not obvious. */

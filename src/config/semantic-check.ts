@@ -11,6 +11,8 @@ import { type ConfigProblem, isWithin } from './problems.js';
 import type { RawConfig, RawNode } from './raw.js';
 import type { TimingProfile, VmacConfig } from './types.js';
 import { haProblems } from './ha-check.js';
+import { groupVmacProblems, modeProblems } from '../modes/mode-config.js';
+import { usesGroupMac } from '../modes/mode-addresses.js';
 import { handoverProblems } from './handover-config.js';
 import { dataPathProblems } from './datapath-config.js';
 
@@ -18,9 +20,14 @@ import { dataPathProblems } from './datapath-config.js';
 export function semanticProblems(raw: RawConfig, structural: readonly ConfigProblem[]): ConfigProblem[] {
   const clean = (prefix: string): boolean => !structural.some((p) => isWithin(p.path, prefix));
   return [
-    ...(clean('vip') ? vipProblems(raw.vip) : []),
+    ...(clean('vip') && raw.vip !== undefined ? vipProblems(raw.vip) : []),
+    ...(raw.vip === undefined && raw.vip6 === undefined ? [{ path: 'vip', message: 'required — the shared IPv4 address, e.g. 10.200.0.1; or vip6 alone for an IPv6-only service (both for dual stack)' }] : []),
+    ...(raw.vip === undefined && raw.vip6 !== undefined ? ipv6OnlyProblems(raw) : []),
     ...(clean('vip6') && raw.vip6 !== undefined ? vip6Problems(raw.vip6) : []),
-    ...(clean('vmac') && raw.vmac !== undefined ? vmacProblems(raw.vmac) : []),
+    ...(clean('vmac') && clean('mode') && clean('vip') && raw.vmac !== undefined ? (usesGroupMac(raw.mode ?? 'unicast') && raw.vip !== undefined ? groupVmacProblems(raw.vmac, raw.mode ?? 'unicast', raw.vip) : vmacProblems(raw.vmac)) : []),
+    ...(clean('mode') && clean('hash') ? modeProblems(raw) : []),
+    // The XDP program matches the unicast VMAC (native-shims/xdp): the other modes run on nft.
+    ...(raw.datapath === 'xdp' && (raw.mode ?? 'unicast') !== 'unicast' ? [{ path: 'datapath', message: `xdp serves mode unicast only for now (the program matches the shared unicast VMAC); mode ${raw.mode ?? ''} runs with datapath nft` }] : []),
     ...nodeProblems(raw, clean),
     ...heartbeatProblems(raw, clean),
     ...(clean('timing') ? timingProblems(raw.timing ?? {}) : []),
@@ -44,6 +51,8 @@ function metricsProblems(listen: string | undefined): ConfigProblem[] {
  * today only a universally administered VMAC, which could collide with a real NIC's address.
  */
 export function configWarnings(config: VmacConfig): ConfigProblem[] {
+  // igmp's VMAC is the IEEE IPv4 group range 01:00:5e by definition (src/modes/mode-addresses.ts).
+  if (config.mode === 'igmp') return [];
   const first = parseMac(config.vmac)[0] ?? 0;
   if ((first & 0x02) !== 0) return [];
   return [{
@@ -83,6 +92,18 @@ export function vip6Problems(vip6: string): ConfigProblem[] {
   return what === undefined ? [] : [{ path: 'vip6', message: `must be a global or unique-local unicast IPv6 address a client can reach, got ${ip.text}, which is ${what}` }];
 }
 
+/**
+ * An IPv6-only service (vip6 without vip): the UDP hand-over variants that track IPv4 flows
+ * (the per-flow sets and the per-bucket keeper hash `ip saddr`) have nothing to track.
+ */
+function ipv6OnlyProblems(raw: RawConfig): ConfigProblem[] {
+  const h = raw.handover;
+  const out: ConfigProblem[] = [];
+  if (h?.udpPerFlow === true) out.push({ path: 'handover.udpPerFlow', message: 'the per-flow UDP hand-over tracks IPv4 flows only; an IPv6-only service (vip6 without vip) must leave it off' });
+  if ((h?.udpFlowTimeoutMs ?? 0) > 0) out.push({ path: 'handover.udpFlowTimeoutMs', message: 'the per-bucket UDP keeper tracks IPv4 flows only; an IPv6-only service (vip6 without vip) must leave it 0' });
+  return out;
+}
+
 /** In unicast mode clients must be able to send to the VMAC as to any host. */
 function vmacProblems(vmac: string): ConfigProblem[] {
   if (vmac === 'auto') return [];
@@ -114,7 +135,7 @@ function nodeProblems(raw: RawConfig, clean: (prefix: string) => boolean): Confi
   if (Array.isArray(peers)) peers.forEach((p, i) => isMapping(p) && entries.push([`peers[${i}]`, p]));
   const usable = (field: 'id' | 'name'): Entry[] => entries.filter(([path, n]) => n[field] !== undefined && clean(`${path}.${field}`));
   const hasPeers = Array.isArray(peers) && peers.length > 0;
-  const vip = clean('vip') ? canonicalIp(raw.vip) : undefined;
+  const vip = clean('vip') && raw.vip !== undefined ? canonicalIp(raw.vip) : undefined;
   const vip6 = clean('vip6') && typeof raw.vip6 === 'string' ? canonicalIp(raw.vip6) : undefined;
   return [
     ...duplicates(usable('id'), 'id'),

@@ -2,8 +2,12 @@
  * The validated, immutable configuration of one vmac service. Produced once by `loadConfig`;
  * everything else in the daemon sees only this object, never the raw YAML.
  */
-export type Affinity = 'address' | 'address+port' | 'network';
-export type Mode = 'unicast';
+import type { Affinity, HashConfig } from '../model/hash-config.js';
+
+// Client → bucket vocabulary (model/hash-config.ts), re-exported for the config's readers.
+export type { Affinity, HashConfig };
+/** How the VIP's frames reach the nodes (src/modes/mode-addresses.ts, docs/switch-modes.md). */
+export type Mode = 'unicast' | 'multicast' | 'igmp' | 'arp-steer';
 export type TimingProfile = 'default' | 'fast';
 
 export interface NodeSpec {
@@ -14,12 +18,6 @@ export interface NodeSpec {
   readonly addresses: readonly string[]; // heartbeat address per link (link 0 first); empty: none
 }
 
-export interface HashConfig {
-  readonly affinity: Affinity;
-  readonly prefixLength: number; // IPv4 prefix for `network` affinity
-  readonly prefixLength6: number; // IPv6 prefix for `network` affinity
-  readonly seed: number; // u32; always written into the kernel rule
-}
 
 export interface TimingConfig {
   readonly profile: TimingProfile;
@@ -51,7 +49,8 @@ export interface VmacConfig extends Partial<HaConfig> {
   readonly file: string; // where it was read from (for messages)
   readonly service: string;
   readonly interface: string;
-  readonly vip: string; // canonical IPv4 text
+  /** Canonical IPv4 text; null: an IPv6-only service (vip6 only). */
+  readonly vip: string | null;
   /** The IPv6 VIP (dual stack), canonical text; null or absent: IPv4 only. */
   readonly vip6?: string | null;
   readonly vmac: string; // resolved aa:bb:cc:dd:ee:ff (never "auto" here)
@@ -70,7 +69,12 @@ export interface VmacConfig extends Partial<HaConfig> {
   readonly handover?: HandoverConfig;
   /** The data-path check (src/ha/datapath); null or absent: off. */
   readonly dataPathCheck?: DataPathCheckConfig | null;
+  /** The kernel backend of the data path (optional in the type for older callers; the loader fills it). */
+  readonly datapath?: DataPathBackend;
 }
+
+/** nft: netdev ingress table (src/vmac/nft-datapath.ts); xdp: XDP program (src/vmac/xdp-datapath.ts). */
+export type DataPathBackend = 'nft' | 'xdp';
 
 /** The operator HTTP endpoint (metrics + dashboard); `listen: null` = off. */
 export interface MetricsConfig {

@@ -1,7 +1,8 @@
 /**
- * The membership and takeover loop of one node: sends heartbeats, judges received ones, feeds
- * the pure reducers (membership.ts, ownership-reducer.ts) and carries out their effects on the
- * data path and the ARP announcer. All decisions are in the reducers; this file only wires.
+ * The interpreter of one node's reducer (node/node-reducer.ts): arms the timers, turns port
+ * callbacks into events, carries the effects out on the transport, the data path, the ARP
+ * announcer and the fence runner, and feeds their outcomes back as events. Every decision is
+ * in the reducer; this file owns only I/O pacing (the conntrack reading) and I/O tallies.
  */
 import type { ProtocolMutation } from '../takeover/mutations.js';
 import type { Logger } from 'pino';
@@ -10,27 +11,26 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import type { DataPathPort } from '../vmac/datapath-port.js';
 import type { BucketMap } from '../hash/bucket-map.js';
 import { WIRE_CODEC, type HeartbeatCodec } from '../ha/heartbeat-codec.js';
-import { receiveHeartbeat, createDropCounters, countOutcome, type DropCounters, type ReplayStates } from '../ha/heartbeat-receiver.js';
-import type { Heartbeat, PeerReport, PeerStatus } from '../ha/heartbeat-types.js';
-import { agreedDead, arpStandInFor, hasQuorum, heardPeers, withQuorumOverride, heardByQuorumUntil, initMembership, onHeartbeat, peerStatus, proofs, recordSent, leaseVerdict, type MembershipState } from '../ha/membership.js';
+import { arpStandInFor } from '../ha/membership.js';
 import type { HeartbeatTransport } from '../ha/transport.js';
 import type { HeartbeatKey } from '../ha/heartbeat-auth.js';
-import { disagreeing, observeDigest, type AgreementState } from '../ha/map-agreement.js';
-import type { FenceRunner, FenceStatus } from '../ha/fencing/fence-runner.js';
-import type { TieBreakerState, TwoNodeVerdict } from '../ha/quorum-policy.js';
-import { quorumGate } from '../ha/quorum-policy-gate.js';
-import { initTakeover, step, targetMap, wireState, type Adoption, type TakeoverEffect, type TakeoverEvent, type TakeoverState } from '../takeover/ownership-reducer.js';
-import { inPhase, wireGrants, wireOf } from '../takeover/handover.js';
+import type { FenceRunner } from '../ha/fencing/fence-runner.js';
+import type { TieBreakerState } from '../ha/quorum-policy.js';
+import { targetMap, type Adoption } from '../takeover/ownership-reducer.js';
+import { inPhase } from '../takeover/handover.js';
 import type { ConntrackPort } from '../takeover/conntrack-port.js';
 import { nextReadingAtMs } from '../takeover/drain-poll.js';
 import { isFlowMessage } from '../ha/flow-codec.js';
 import { udpPerFlowPlan } from '../takeover/udp-flow-plan.js';
 import { startFlowRunner, type FlowRunner } from '../takeover/udp-flow-runner.js';
-import type { FlowView } from '../takeover/udp-flow-handover.js';
-import type { WirePhase } from '../ha/heartbeat-types.js';
 import { startCadence } from './cadence.js';
-import { describeFields, expireConfig, heardDiffering, holdsOut, observeConfig, standing, type ConfigAgreementState, type ConfigEvent, type Standing } from '../ha/config-agreement.js';
 import { fingerprintOf, keyIdentity, type LocalFingerprint } from '../config/fingerprint.js';
+import { deadMsOf, initNode, step, type NodeEffect, type NodeEvent, type NodeInputs, type NodeState } from '../node/node-reducer.js';
+import { flowViewOf, healthyPeersOf } from '../node/node-views.js';
+import { clusterView } from '../ha/cluster-view.js';
+import { statusOf, type ClusterStatus } from '../node/node-status.js';
+
+export type { ClusterStatus } from '../node/node-status.js';
 
 /**
  * Default drain timeout: how long an old owner keeps a bucket's established connections before
@@ -80,21 +80,6 @@ export interface ClusterDeps {
   readonly fingerprint?: LocalFingerprint;
 }
 
-export interface ClusterStatus {
-  readonly self: { id: number; name: string; state: string; incarnation: string; servingSinceMs: number | null };
-  readonly quorum: { has: boolean; lease: string; size: number };
-  readonly view: { epoch: number; digest: string; absent: number[]; disagreeing: number[] };
-  readonly owned: readonly number[];
-  readonly nodes: { id: number; name: string; status: PeerStatus; state: string | null; lastHeardMsAgo: number | null; digest: string | null; links: (number | null)[] }[];
-  readonly heartbeats: { sent: number; received: DropCounters; perLinkReceived: number[] };
-  readonly moves: number;
-  readonly fencing?: FenceStatus;
-  readonly quorumPolicy?: { policy: string; tieBreaker: TieBreakerState | null; verdict: TwoNodeVerdict | null; holdBack: number[] };
-  readonly handover: { incoming: number[]; draining: number[]; grants: { bucket: number; to: number }[]; weight: number };
-  /** Config agreement (config-agreement.ts): our fingerprint, our standing, the peers that differ. */
-  readonly config?: { fingerprint: string; standing: Standing; differing: { id: number; digest: string; sinceMsAgo: number; serving: boolean; fields: { field: string; ours: string; theirs: string }[] }[] };
-}
-
 export interface ClusterRuntime {
   status(): ClusterStatus;
   /** The bucket map in this node's current view, and whether its lease is being renewed. */
@@ -128,239 +113,136 @@ export interface ClusterRuntime {
   close(): void;
 }
 
-const UNKNOWN_AGE = 0xffffffff;
 const NONE: ReadonlySet<number> = new Set();
+const NO_INPUTS: NodeInputs = { tieBreaker: 'unknown', fenced: NONE };
 
 export function startCluster(d: ClusterDeps): ClusterRuntime {
   const { cfg, clock, log } = d;
   const codec = d.codec ?? WIRE_CODEC;
-  const deadMs = cfg.timing.intervalMs * cfg.timing.deadAfter;
   const perFlow = (d.udpFlowTimeoutMs ?? 0) > 0 ? null : udpPerFlowPlan(cfg);
-  let m: MembershipState = initMembership({
-    selfId: cfg.node.id,
-    nodeIds: cfg.nodes.map((n) => n.id),
-    intervalMs: cfg.timing.intervalMs,
-    suspectMs: cfg.timing.intervalMs * cfg.timing.suspectAfter,
-    deadMs,
-    leaseMs: cfg.timing.leaseMs,
-    marginMs: cfg.timing.marginMs,
-  }, d.incarnation, clock.nowMs());
-  let t: TakeoverState = initTakeover({ nodes: cfg.nodes, buckets: cfg.buckets, drainTimeoutMs: d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, graceful: d.graceful !== false, connectionsKnown: d.conntrack !== undefined, udpFlowTimeoutMs: d.udpFlowTimeoutMs ?? cfg.handover?.udpFlowTimeoutMs ?? 0, udpPerFlow: perFlow !== null, ...(d.mutation ? { mutation: d.mutation } : {}) }, cfg.node.id, clock.nowMs(), d.adopt ?? null);
-  let restartWindowMs = 0;
-  let restartWaiter: (() => void) | null = null;
-  if (d.startDrained) t = step({ ...t, healthHold: true }, { kind: 'drain-requested', m }, clock.nowMs()).state;
-  let replay: ReplayStates = new Map();
-  let agreement: AgreementState = new Map();
   const fingerprint = d.fingerprint ?? fingerprintOf(cfg, keyIdentity(cfg.heartbeat.keyFile !== null && d.key instanceof Uint8Array ? d.key : null));
-  let configPeers: ConfigAgreementState = new Map();
-  let configStanding: Standing = 'agree';
-  const counters = createDropCounters();
-  const knownIds = new Set(cfg.nodes.map((n) => n.id));
   const linkCount = Math.max(1, cfg.node.addresses.length);
-  const perLinkReceived = Array.from({ length: linkCount }, () => 0);
-  const linkHeard = new Map<number, (number | null)[]>(cfg.peers.map((p) => [p.id, Array.from({ length: linkCount }, () => null)]));
+  const drainTimeoutMs = d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  let s: NodeState = initNode({
+    selfId: cfg.node.id, incarnation: d.incarnation, nodes: cfg.nodes, knownIds: new Set(cfg.nodes.map((n) => n.id)), peerIds: cfg.peers.map((p) => p.id), linkCount, buckets: cfg.buckets,
+    intervalMs: cfg.timing.intervalMs, suspectAfter: cfg.timing.suspectAfter, deadAfter: cfg.timing.deadAfter, leaseMs: cfg.timing.leaseMs, renewMs: cfg.timing.renewMs, marginMs: cfg.timing.marginMs,
+    ...(cfg.quorum ? { quorum: cfg.quorum } : {}), fencing: d.fence !== undefined, fingerprint, key: d.key, decode: codec.decode, perFlow: perFlow !== null,
+    takeover: { nodes: cfg.nodes, buckets: cfg.buckets, drainTimeoutMs, graceful: d.graceful !== false, connectionsKnown: d.conntrack !== undefined, udpFlowTimeoutMs: d.udpFlowTimeoutMs ?? cfg.handover?.udpFlowTimeoutMs ?? 0, udpPerFlow: perFlow !== null, ...(d.mutation ? { mutation: d.mutation } : {}) },
+  }, clock.nowMs(), { startDrained: d.startDrained === true, adopt: d.adopt ?? null });
+  const deadMs = deadMsOf(s.p);
+  const names = new Map(cfg.nodes.map((n) => [n.id, n.name]));
+  const gated = cfg.quorum?.policy === 'two-node' || d.fence !== undefined;
   const flows: FlowRunner | null = perFlow === null ? null : startFlowRunner({
     selfId: cfg.node.id, incarnation: d.incarnation, key: d.key, hash: cfg.hash, buckets: cfg.buckets,
     params: { idleMs: perFlow.idleMs, portIdleMs: perFlow.portIdleMs, marginMs: perFlow.marginMs, resendMs: FLOW_RESEND_MS, listedMs: FLOW_LISTED_MS },
-    dp: d.dp, ...(d.conntrack ? { conntrack: d.conntrack } : {}), knownIds, nowMs: () => clock.nowMs(), log: log.child({ module: 'udp-flows' }), view: () => flowView(),
+    dp: d.dp, ...(d.conntrack ? { conntrack: d.conntrack } : {}), knownIds: s.p.knownIds, nowMs: () => clock.nowMs(), log: log.child({ module: 'udp-flows' }), view: () => flowViewOf(clusterView(s.m, clock.nowMs()), s.t),
     send(peerId, bytes) {
       const peer = cfg.peers.find((p) => p.id === peerId);
       for (let link = 0; link < linkCount; link++) { const a = peer?.addresses[link]; if (a !== undefined) d.transport.send(link, a, bytes); }
     },
   });
-  /** Our moving buckets and the live peers holding each, for the flow runner. */
-  const flowView = (): FlowView => {
-    const dead = agreedDead(m, clock.nowMs());
-    return {
-      selfId: cfg.node.id, draining: new Set(inPhase(t.handover, 'draining')), incoming: new Set(inPhase(t.handover, 'incoming')), release: t.healthHold === true,
-      holders(b) {
-        const out: { id: number; phase: WirePhase }[] = [];
-        for (const p of m.peers.values()) {
-          const ph = dead.has(p.id) ? 'none' : (p.latest?.handover?.phases[b] ?? 'none');
-          if (ph !== 'none') out.push({ id: p.id, phase: ph });
-        }
-        return out;
-      },
-    };
-  };
+  // I/O tallies and pacing: what the interpreter did, not what the node decided.
   let sent = 0;
   let moves = 0;
-  let wasServing = false;
-  let shortLease = false;
-  let servingSinceMs: number | null = null;
-  let leaveDone: (() => void) | null = null;
-  const timers: TimerHandle[] = [];
   let conntrackReading = false;
   let lastReading: { startMs: number; durationMs: number } | null = null;
-  let degraded = false;
-  /** What we announce: a degraded active node says `standby`, so peers do not count it as healthy. */
-  const announced = (): ReturnType<typeof wireState> => (degraded && t.self === 'active' ? 'standby' : wireState(t.self));
+  const timers: TimerHandle[] = [];
+  let leaveDone: (() => void) | null = null;
+  let restart: { resolve: (a: Adoption) => void; reject: (e: Error) => void; giveUp: TimerHandle } | null = null;
+  let closed = false;
 
-  const reports = (now: number): PeerReport[] => cfg.peers.map((p) => {
-    const ps = m.peers.get(p.id);
-    const heard = ps?.lastHeardMs ?? null;
-    // A leaving peer that holds nothing any more: reported dead at once, so it is agreed gone.
-    const leavingTaken = t.absent.has(p.id) && (ps?.latest?.state === 'leaving' || ps?.latest?.type === 'leave') && (ps.latest.handover?.phases.every((x) => x === 'none') ?? true);
-    return {
-      id: p.id,
-      status: leavingTaken ? 'dead' : peerStatus(m, p.id, now),
-      incarnationHeard: ps?.incarnation ?? 0n,
-      lastSeqHeard: ps?.lastSeq ?? 0,
-      ageMs: heard === null ? UNKNOWN_AGE : Math.min(UNKNOWN_AGE - 1, Math.max(0, Math.round(now - heard))),
-    };
-  });
+  /** What the other runners say right now (read only where the gate uses it). */
+  const inputs = (): NodeInputs => !gated ? NO_INPUTS : {
+    tieBreaker: d.tieBreaker?.() ?? 'unknown',
+    fenced: d.fence ? new Set(cfg.nodes.map((n) => n.id).filter((id) => d.fence?.allowed(id) === true)) : NONE,
+  };
 
-  function sendHeartbeat(): void {
-    const now = clock.nowMs();
-    const r = recordSent(m, now);
-    m = r.state;
-    const base: Omit<Heartbeat, 'linkId'> = {
-      version: 3, type: t.self === 'leaving' ? 'leave' : 'heartbeat', senderId: cfg.node.id, incarnation: d.incarnation, seq: r.seq,
-      state: announced(), hasQuorum: t.leaseActive, weight: t.weight, mapEpoch: t.epoch >>> 0, mapDigest: t.digest, peers: reports(now),
-      handover: { phases: wireOf(t.handover, cfg.buckets), grants: wireGrants(t.handover), restartWindowMs },
-      fingerprint: { layout: fingerprint.layout, digest: fingerprint.digest, slots: fingerprint.slots },
-    };
-    for (let link = 0; link < linkCount; link++) {
-      const bytes = codec.encode({ ...base, linkId: link }, d.key);
-      for (const p of cfg.peers) {
-        const addr = p.addresses[link];
-        if (addr !== undefined) d.transport.send(link, addr, bytes);
-      }
-    }
-    sent++;
+  function dispatch(e: NodeEvent): void {
+    const r = step(s, { ...e, inputs: inputs() }, clock.nowMs());
+    s = r.state;
+    for (const eff of r.effects) perform(eff);
   }
 
-  function apply(effects: readonly TakeoverEffect[]): void {
-    for (const e of effects) {
-      try {
-        switch (e.kind) {
-          case 'phases': {
-            const beforeMs = clock.nowMs();
-            d.dp.setPhases(e.changes);
-            const appliedMs = clock.nowMs();
-            moves++;
-            const count = (to: string): number => e.changes.filter((c) => c.to === to).length;
-            // Where a takeover's time went: how long each absent peer had been silent when we
-            // decided (dead time + agreement), and how long the ruleset transaction took.
-            const silentMs = e.reason === 'takeover' ? e.absent.map((id) => { const h = m.peers.get(id)?.lastHeardMs; return h == null ? null : round1(beforeMs - h); }) : undefined;
-            log.info({ event: 'buckets-moved', reason: e.reason, owned: count('owned'), incoming: count('incoming'), draining: count('draining'), released: count('none'), holding: t.owned.length, absent: e.absent, ...(silentMs ? { silentMs } : {}), applyMs: round1(appliedMs - beforeMs), epoch: t.epoch }, `bucket phases changed (${e.reason})`);
-            break;
+  function perform(e: NodeEffect): void {
+    try {
+      switch (e.kind) {
+        case 'log': log[e.level](e.fields, e.msg); break;
+        case 'send': {
+          for (let link = 0; link < linkCount; link++) {
+            const bytes = codec.encode({ ...e.hb, linkId: link }, d.key);
+            for (const p of cfg.peers) {
+              const addr = p.addresses[link];
+              if (addr !== undefined) d.transport.send(link, addr, bytes);
+            }
           }
-          case 'renew-lease':
-            d.dp.renew(e.leaseMs);
-            if (e.leaseMs < cfg.timing.renewMs * 2 && !shortLease) {
-              const now = clock.nowMs();
-              log.warn({ event: 'lease-short', leaseMs: e.leaseMs, proofAgesMs: [...proofs(m)].map(([id, p]) => [id, p === null ? null : Math.round(now - (p - deadMs))]) }, 'proofs of being heard are getting old: lease shortened');
-            }
-            shortLease = e.leaseMs < cfg.timing.renewMs * 2;
-            if (!wasServing) {
-              servingSinceMs = clock.nowMs();
-              log.info({ event: 'serving', owned: t.owned.length, epoch: t.epoch }, 'lease active: answering our buckets');
-            }
-            wasServing = true;
-            break;
-          case 'lease-lost':
-            wasServing = false;
-            servingSinceMs = null;
-            log.warn({ event: 'lease-stopped', reason: e.verdict }, 'not renewing the lease: this node stops answering when it runs out');
-            break;
-          case 'announce':
-            d.announce(e.reason);
-            break;
-          case 'send-heartbeat-now':
-            sendHeartbeat();
-            break;
-          case 'release-lease':
-            d.dp.release();
-            break;
-          case 'exit':
-            leaveDone?.();
-            break;
+          sent++;
+          break;
         }
-      } catch (err) {
-        log.error({ err, event: 'effect-failed', effect: e.kind }, 'applying a takeover effect failed');
+        case 'phases': {
+          const beforeMs = clock.nowMs();
+          d.dp.setPhases(e.changes);
+          const appliedMs = clock.nowMs();
+          moves++;
+          const count = (to: string): number => e.changes.filter((c) => c.to === to).length;
+          log.info({ event: 'buckets-moved', reason: e.reason, owned: count('owned'), incoming: count('incoming'), draining: count('draining'), released: count('none'), holding: e.holding, absent: e.absent, ...(e.silentMs ? { silentMs: e.silentMs } : {}), applyMs: round1(appliedMs - beforeMs), epoch: e.epoch }, `bucket phases changed (${e.reason})`);
+          break;
+        }
+        case 'renew-lease':
+          d.dp.renew(e.leaseMs);
+          dispatch({ kind: 'lease-renewed', leaseMs: e.leaseMs });
+          break;
+        case 'release-lease': d.dp.release(); break;
+        case 'announce': d.announce(e.reason); break;
+        case 'exit': leaveDone?.(); break;
+        case 'fence-peer-heard': d.fence?.peerHeard(e.target); break;
+        case 'fence-require': d.fence?.require(e.target, e.reason); break;
+        case 'flows-sync': flows?.sync(e.view); break;
+        case 'restart-ready': {
+          const w = restart;
+          restart = null;
+          if (w) clock.clear(w.giveUp);
+          for (const h of timers) clock.clear(h);
+          timers.length = 0;
+          d.dp.renew(e.leaseMs);
+          log.info({ event: 'restart-ready', leaseMs: e.leaseMs, owned: e.owned }, 'restart window acknowledged by a quorum: the kernel serves on while the successor starts');
+          w?.resolve(e.adoption);
+          break;
+        }
+        case 'restart-refused': {
+          const w = restart;
+          restart = null;
+          w?.reject(new Error('no quorum acknowledged the restart window within a dead time'));
+          break;
+        }
       }
+    } catch (err) {
+      log.error({ err, event: 'effect-failed', effect: e.kind }, 'applying a takeover effect failed');
     }
-  }
-
-  function logConfig(e: ConfigEvent): void {
-    if (e.kind === 'config-mismatch') {
-      const text = describeFields(e.fields);
-      log.error({ event: 'config-mismatch', node: e.peerId, ours: fingerprint.digest, theirs: e.theirs, fields: e.fields.map((f) => f.field), differences: e.fields }, `node ${e.peerId} has another config than ours: ${text}; it is not a member while this lasts`);
-    } else {
-      log.info({ event: 'config-agreement', node: e.peerId, reason: e.reason, durationMs: Math.round(e.forMs) }, `config mismatch with node ${e.peerId} ended (${e.reason}) after ${Math.round(e.forMs)} ms`);
-    }
-  }
-
-  /** Config agreement (config-agreement.ts): who may serve while a peer's config differs. */
-  function configGate(now: number): void {
-    const x = expireConfig(configPeers, now, deadMs);
-    configPeers = x.state;
-    x.events.forEach(logConfig);
-    const differing = heardDiffering(configPeers, now, deadMs);
-    // A peer whose latest heartbeat differs is not agreeing, even while membership still hears
-    // its last agreeing one (its previous process).
-    const agreeing = heardPeers(m, now).filter((id) => !configPeers.has(id)).length;
-    const next = standing({ selfId: cfg.node.id, nodeCount: cfg.nodes.length, selfServing: t.leaseActive, agreeingHeard: agreeing, differing });
-    if (next !== configStanding) log[next === 'agree' || next === 'majority' ? 'info' : 'error']({ event: 'config-standing', standing: next, was: configStanding, differing: differing.map((p) => p.id) }, `config agreement: ${next}${holdsOut(next) ? ' (this node holds no bucket while it lasts)' : ''}`);
-    configStanding = next;
-    if ((t.configHold === true) !== holdsOut(next)) t = { ...t, configHold: holdsOut(next) };
-    // Two nodes, the peer differs and we are the side that serves: alone (it never serves).
-    if (next === 'win') m = withQuorumOverride(m, 'solo');
-    else if (cfg.quorum?.policy !== 'two-node' && m.override === 'solo') m = withQuorumOverride(m, 'none');
-  }
-
-  let verdict: TwoNodeVerdict | null = null;
-  /** The quorum policy and the fence gate, applied before every decision (quorum-policy-gate.ts). */
-  function gate(now: number): void {
-    if (cfg.quorum?.policy === 'two-node' || d.fence) {
-      const notServing = new Set(heardDiffering(configPeers, now, deadMs).filter((p) => !p.serving).map((p) => p.id));
-      const g = quorumGate({ policy: cfg.quorum ?? { policy: 'majority' }, m, nowMs: now, fencing: d.fence !== undefined, fenced: (id) => d.fence?.allowed(id) ?? false, tieBreaker: d.tieBreaker?.() ?? 'unknown', notServing });
-      m = g.m;
-      verdict = g.verdict;
-      if (t.holdBack !== g.holdBack) t = { ...t, holdBack: g.holdBack };
-      for (const id of g.heard) d.fence?.peerHeard(id);
-      for (const f of g.fence) d.fence?.require(f.target, f.reason);
-    }
-    configGate(now);
-  }
-
-  function run(kind: 'tick' | 'renew-due' | 'stop-requested' | 'resume-requested' | 'drain-requested'): void {
-    runEvent({ kind, m });
-  }
-
-  function runEvent(e: TakeoverEvent): void {
-    gate(clock.nowMs());
-    // The gate may have replaced `m` (quorum override): decide on the current one.
-    const r = step(t, { ...e, m }, clock.nowMs());
-    t = r.state;
-    apply(r.effects);
-    flows?.sync(flowView());
   }
 
   /** While a bucket drains, read conntrack: the drain ends once its last connection is gone. */
   function pollConntrack(): void {
     const ct = d.conntrack;
-    if (!ct || conntrackReading || inPhase(t.handover, 'draining').length === 0) return;
+    if (!ct || conntrackReading || inPhase(s.t.handover, 'draining').length === 0) return;
     const atMs = clock.nowMs();
     // Paced by the last reading's cost (drain-poll.ts): a big table must not keep a core busy.
     if (atMs < nextReadingAtMs(lastReading?.startMs ?? null, lastReading?.durationMs ?? 0)) return;
     let udpActive: ReadonlySet<number>;
     try {
       // The kernel's record of the keeper's UDP (one libnftables call), read at the same instant.
-      udpActive = flows ? flows.udpBusy() : (t.params.udpFlowTimeoutMs ?? 0) > 0 ? d.dp.udpActive() : NONE;
+      udpActive = flows ? flows.udpBusy() : (s.t.params.udpFlowTimeoutMs ?? 0) > 0 ? d.dp.udpActive() : NONE;
     } catch (err) {
       log.warn({ err, event: 'udp-activity-failed' }, 'reading UDP activity failed: draining buckets end on the drain timeout');
       return;
     }
     const reading = ct.busyBuckets();
-    if (!(reading instanceof Promise)) { runEvent({ kind: 'conntrack', m, busy: reading, atMs, udpActive }); return; }
+    if (!(reading instanceof Promise)) { dispatch({ kind: 'conntrack', busy: reading, atMs, udpActive }); return; }
     conntrackReading = true;
     reading.then((busy) => {
       conntrackReading = false;
       lastReading = { startMs: atMs, durationMs: clock.nowMs() - atMs };
       log.debug({ event: 'drain-reading', atMs, tcpBusy: busy.size, udpBusy: [...udpActive] }, 'connections of draining buckets');
-      runEvent({ kind: 'conntrack', m, busy, atMs, udpActive });
+      dispatch({ kind: 'conntrack', busy, atMs, udpActive });
     }, (err: unknown) => {
       conntrackReading = false;
       log.warn({ err, event: 'conntrack-failed' }, 'reading conntrack failed: draining buckets end on the drain timeout');
@@ -370,137 +252,44 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   d.transport.onMessage((bytes, linkId) => {
     // Flow publications share the heartbeat sockets; their own codec and replay window.
     // Without the per-flow hand-over such a datagram is no protocol of ours: the heartbeat decoder counts it.
-    if (flows !== null && isFlowMessage(bytes)) { flows.onDatagram(bytes, linkId, flowView()); return; }
-    const r = receiveHeartbeat(bytes, { key: d.key, selfId: cfg.node.id, knownIds, replay, decode: codec.decode });
-    replay = r.replay;
-    countOutcome(counters, r.outcome);
-    if (r.outcome !== 'accepted' && r.outcome !== 'duplicate') return;
-    const links = linkHeard.get(r.hb.senderId);
-    if (links && linkId < links.length) links[linkId] = clock.nowMs();
-    if (linkId < perLinkReceived.length) perLinkReceived[linkId] = (perLinkReceived[linkId] ?? 0) + 1;
-    if (r.outcome === 'duplicate') return;
-    const c = observeConfig(configPeers, r.hb.senderId, r.hb, fingerprint, clock.nowMs());
-    configPeers = c.state;
-    if (c.event) logConfig(c.event);
-    // Another config: never a member (config-agreement.ts); only the standing may change.
-    if (c.differs) { if (c.event) run('tick'); return; }
-    m = onHeartbeat(m, r.hb, clock.nowMs());
-    restartWaiter?.();
-    // Decide before anything else runs: a peer that came back must find our release done
-    // before our next heartbeat acknowledges it.
-    run('tick');
-    const a = observeDigest(agreement, r.hb.senderId, r.hb.mapDigest, t.digest, clock.nowMs(), deadMs);
-    agreement = a.state;
-    if (a.event?.kind === 'map-disagreement') {
-      log.error({ event: 'map-disagreement', node: a.event.peerId, ours: a.event.ours, theirs: a.event.theirs, durationMs: Math.round(a.event.forMs), epoch: t.epoch }, `node ${a.event.peerId} computes another bucket map than ours for ${Math.round(a.event.forMs)} ms: check that every node has the same nodes, weights, buckets and hash`);
-    } else if (a.event?.kind === 'map-agreement') {
-      log.info({ event: 'map-agreement', node: a.event.peerId, digest: a.event.digest }, `node ${a.event.peerId} agrees on the bucket map again`);
-    }
-    if (a.event !== null) {
-      // A lasting disagreement is a misconfigured node, not a weight change in flight: do not
-      // wait for it before taking buckets nobody holds (see TakeoverState.mapOutliers).
-      t = { ...t, mapOutliers: new Set(disagreeing(agreement)) };
-      run('tick');
-    }
+    if (flows !== null && isFlowMessage(bytes)) { flows.onDatagram(bytes, linkId, flowViewOf(clusterView(s.m, clock.nowMs()), s.t)); return; }
+    dispatch({ kind: 'datagram', bytes, linkId });
   });
 
   // A fence that succeeded opens the gate: decide at once, outside the fence runner's own step.
-  let closed = false;
-  d.fence?.onChange(() => queueMicrotask(() => { if (!closed) run('tick'); }));
+  d.fence?.onChange(() => queueMicrotask(() => { if (!closed) dispatch({ kind: 'tick' }); }));
   // Heartbeats and renewals on as few wake-ups as their periods allow (cadence.ts).
   timers.push(...startCadence(clock, [
-    { periodMs: cfg.timing.intervalMs, run: () => { run('tick'); sendHeartbeat(); } },
-    { periodMs: cfg.timing.renewMs, run: () => run('renew-due') },
+    { periodMs: cfg.timing.intervalMs, run: () => dispatch({ kind: 'interval' }) },
+    { periodMs: cfg.timing.renewMs, run: () => dispatch({ kind: 'renew-due' }) },
   ]));
   if (d.conntrack) timers.push(clock.setRepeating(CONNTRACK_POLL_MS, pollConntrack));
-  sendHeartbeat();
-  run('renew-due');
+  dispatch({ kind: 'start' });
 
   return {
-    status(): ClusterStatus {
-      const now = clock.nowMs();
-      return {
-        self: { id: cfg.node.id, name: cfg.node.name, state: wireState(t.self), incarnation: d.incarnation.toString(), servingSinceMs },
-        quorum: { has: hasQuorum(m, now), lease: t.lastVerdict ?? leaseVerdict(m, now), size: Math.floor(cfg.nodes.length / 2) + 1 },
-        view: { epoch: t.epoch, digest: t.digest, absent: [...t.absent].sort((a, b) => a - b), disagreeing: disagreeing(agreement) },
-        owned: t.owned,
-        nodes: cfg.nodes.map((n) => {
-          const ps = m.peers.get(n.id);
-          return {
-            id: n.id, name: n.name, status: peerStatus(m, n.id, now),
-            state: n.id === cfg.node.id ? wireState(t.self) : (ps?.latest?.state ?? null),
-            lastHeardMsAgo: n.id === cfg.node.id ? 0 : ps?.lastHeardMs == null ? null : Math.round(now - ps.lastHeardMs),
-            digest: n.id === cfg.node.id ? t.digest : (ps?.latest?.mapDigest ?? null),
-            links: (linkHeard.get(n.id) ?? []).map((x) => (x === null ? null : Math.round(now - x))),
-          };
-        }),
-        heartbeats: { sent, received: { ...counters }, perLinkReceived: [...perLinkReceived] },
-        moves,
-        ...(d.fence ? { fencing: d.fence.status() } : {}),
-        ...(cfg.quorum?.policy === 'two-node' || d.fence ? { quorumPolicy: { policy: cfg.quorum?.policy ?? 'majority', tieBreaker: d.tieBreaker?.() ?? null, verdict, holdBack: [...(t.holdBack ?? [])] } } : {}),
-        handover: { incoming: inPhase(t.handover, 'incoming'), draining: inPhase(t.handover, 'draining'), grants: wireGrants(t.handover), weight: t.weight },
-        config: { fingerprint: fingerprint.digest, standing: configStanding, differing: [...configPeers].map(([id, p]) => ({ id, digest: p.digest, sinceMsAgo: Math.round(now - p.sinceMs), serving: p.serving, fields: p.fields.map((f) => ({ ...f })) })) },
-      };
-    },
-    currentMap: () => targetMap(t),
-    arpStandInFor: () => arpStandInFor(m, clock.nowMs()),
+    status: () => statusOf(s, { names, sent, moves, ...(d.fence ? { fencing: d.fence.status() } : {}), tieBreaker: d.tieBreaker?.() ?? null }, clock.nowMs()),
+    currentMap: () => targetMap(s.t),
+    arpStandInFor: () => arpStandInFor(s.m, clock.nowMs()),
     prepareRestart(windowMs) {
       return new Promise<Adoption>((resolve, reject) => {
-        restartWindowMs = windowMs;
-        sendHeartbeat();
-        const sentAtMs = clock.nowMs();
-        const giveUp = clock.setTimer(deadMs, () => {
-          restartWaiter = null;
-          restartWindowMs = 0;
-          reject(new Error('no quorum acknowledged the restart window within a dead time'));
-        });
-        restartWaiter = () => {
-          // A quorum acknowledged a heartbeat sent at or after the announcement.
-          if (heardByQuorumUntil(m) - deadMs < sentAtMs) return;
-          restartWaiter = null;
-          clock.clear(giveUp);
-          for (const h of timers) clock.clear(h);
-          timers.length = 0;
-          const now = clock.nowMs();
-          // Peers hold us until they heard the announcement (≥ sentAtMs) + window + dead time.
-          const leaseMs = Math.max(0, Math.floor(windowMs + Math.min(0, sentAtMs + deadMs - cfg.timing.marginMs - now)));
-          d.dp.renew(leaseMs);
-          log.info({ event: 'restart-ready', leaseMs, owned: t.owned.length }, 'restart window acknowledged by a quorum: the kernel serves on while the successor starts');
-          resolve({ phases: t.handover.phases, grants: new Map([...t.handover.grants].map(([b, g]) => [b, g.to])), untilMs: now + leaseMs, udpKept: t.handover.udpKept });
-        };
+        dispatch({ kind: 'restart-requested', windowMs });
+        restart = { resolve, reject, giveUp: clock.setTimer(deadMs, () => dispatch({ kind: 'restart-timeout' })) };
       });
     },
-    drain(timeoutMs) {
-      // Without --timeout the default, not whatever an earlier (e.g. data-path) drain used.
-      runEvent({ kind: 'drain-requested', m, drainTimeoutMs: timeoutMs ?? d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS });
-    },
-    resume: () => run('resume-requested'),
-    setWeight(weight) {
-      runEvent({ kind: 'weight-set', m, weight });
-    },
-    serving: () => t.leaseActive,
-    setLeasing(allowed, o) {
-      t = { ...t, healthHold: !allowed };
-      if (allowed) run('resume-requested');
-      else runEvent({ kind: 'drain-requested', m, drainTimeoutMs: o?.drainTimeoutMs ?? d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS });
-    },
-    setDegraded(x) {
-      if (x === degraded) return;
-      degraded = x;
-      sendHeartbeat();
-    },
-    healthyPeers() {
-      const now = clock.nowMs();
-      let n = 0;
-      for (const p of m.peers.values()) if (p.lastHeardMs !== null && now - p.lastHeardMs < deadMs && p.latest?.state === 'active') n++;
-      return n;
-    },
+    // Without --timeout the default, not whatever an earlier (e.g. data-path) drain used.
+    drain: (timeoutMs) => dispatch({ kind: 'drain', drainTimeoutMs: timeoutMs ?? drainTimeoutMs }),
+    resume: () => dispatch({ kind: 'resume' }),
+    setWeight: (weight) => dispatch({ kind: 'weight', weight }),
+    serving: () => s.t.leaseActive,
+    setLeasing: (allowed, o) => dispatch({ kind: 'health', leasing: allowed, drainTimeoutMs: o?.drainTimeoutMs ?? drainTimeoutMs }),
+    setDegraded: (degraded) => dispatch({ kind: 'degraded', degraded }),
+    healthyPeers: () => healthyPeersOf(s, deadMs, clock.nowMs()),
     leave() {
       return new Promise<void>((resolve) => {
         leaveDone = resolve;
-        run('stop-requested');
+        dispatch({ kind: 'stop' });
         // Bounded: the reducer lets go after the drain timeout plus a dead time at the latest.
-        timers.push(clock.setTimer(t.params.drainTimeoutMs + deadMs * 2, resolve));
+        timers.push(clock.setTimer(s.t.params.drainTimeoutMs + deadMs * 2, resolve));
       });
     },
     close() {

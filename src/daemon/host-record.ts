@@ -14,8 +14,12 @@ export interface HostRecord {
   readonly version: 1;
   readonly service: string;
   readonly ifname: string;
-  readonly vip: string;
+  /** null: an IPv6-only service. */
+  readonly vip: string | null;
   readonly vipAdded: boolean;
+  /** The VIP6 (on `lo`) and whether this service added it; absent in records of IPv4-only services. */
+  readonly vip6?: string | null;
+  readonly vip6Added?: boolean;
   readonly sysctlsBefore: readonly (readonly [string, string])[];
 }
 
@@ -23,12 +27,17 @@ export function hostRecordPath(controlSocket: string, service: string): string {
   return join(dirname(controlSocket), `${basename(controlSocket)}.${service}.host.json`);
 }
 
-/** Pure: this start's changes, plus what a predecessor that never stopped had changed first. */
-export function mergeHostChanges(prepared: HostChanges, record: HostRecord | null, ifname: string, vip: string): HostChanges {
+/**
+ * Pure: this start's changes, plus what a predecessor that never stopped had changed first. The
+ * VIP6 the predecessor added is ours to remove when the record names the same VIP6 (a record
+ * without `vip6` predates dual stack or had none: nothing of IPv6 to take over).
+ */
+export function mergeHostChanges(prepared: HostChanges, record: HostRecord | null, ifname: string, vip: string | null, vip6: string | null = null): HostChanges {
   if (record === null || record.ifname !== ifname || record.vip !== vip) return prepared;
   const sysctlsBefore = new Map(prepared.sysctlsBefore);
   for (const [k, v] of record.sysctlsBefore) sysctlsBefore.set(k, v);
-  return { ...prepared, vipAdded: prepared.vipAdded || record.vipAdded, sysctlsBefore };
+  const inherit6 = vip6 !== null && (record.vip6 ?? null) === vip6 && record.vip6Added === true;
+  return { ...prepared, vipAdded: prepared.vipAdded || record.vipAdded, ...(inherit6 ? { vip6Added: true } : {}), sysctlsBefore };
 }
 
 export function readHostRecord(path: string, service: string): HostRecord | null {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { VmacConfig } from '../config/types.js';
 import type { PacketPort } from '../arp/packet-port.js';
-import { createArpResponder, type ArpResponder } from '../arp/responder.js';
+import { createArpCounters, createArpResponder, type ArpResponder } from '../arp/responder.js';
 import { createNdResponder, type NdResponder } from '../arp/nd-responder.js';
 import { joinSolicitedNode, type JoinGroup6 } from '../vmac/solicited-node.js';
 import { createGarpAnnouncer } from '../arp/garp-announcer.js';
@@ -24,6 +24,8 @@ import { prepareHost, restoreHost, type AddressPort, type HostChanges, type Sysc
 import type { SysctlPort } from '../vmac/sysctl.js';
 import type { HeartbeatTransport } from '../ha/transport.js';
 import { arpDecider } from './ownership.js';
+import { createSteerHook } from '../modes/mode-wiring.js';
+import { joinModeGroup, type MembershipPorts } from '../modes/group-membership.js';
 import { startCluster, type ClusterStatus } from './cluster-runtime.js';
 import { serveControl } from './control-socket.js';
 import type { IcmpEchoPort } from '../../native-shims/raw-socket.js';
@@ -52,6 +54,12 @@ export interface DaemonPorts {
   readonly openPacketPort: (ifname: string) => PacketPort;
   /** Dual stack: joins the VIP6's solicited-node group on the cluster interface (absent: not joined, e.g. unit tests). */
   readonly joinGroup6?: JoinGroup6;
+  /** multicast / igmp modes: how the node receives the group MAC (absent: not joined, e.g. unit tests). */
+  readonly membership?: MembershipPorts;
+  /** arp-steer: false sends no directed ARP on gains (VMAC_STEER_ANNOUNCE=off, only to show the gap it prevents). */
+  readonly steerAnnounce?: boolean;
+  /** arp-steer: the interface's IPv4 neighbours as `ip -j -4 neigh` JSON (absent: ARP requests seen only). */
+  readonly readNeighbours?: () => Promise<string>;
   readonly openTransport: (localAddresses: readonly string[], port: number) => Promise<HeartbeatTransport>;
   readonly loadKey: (path: string) => Uint8Array;
   readonly clock: Clock;
@@ -78,7 +86,11 @@ export interface DaemonPorts {
   /** Replace the configured resource drivers and health checks (tests). */
   readonly resourceDriver?: ResourceSetDeps['driver'];
   readonly resourceCheck?: ResourceSetDeps['check'];
+  /** The kernel backend and what its program did with frames (XDP: per outcome), for `vmac status`. */
+  readonly backendStatus?: () => BackendStatus;
 }
+
+export interface BackendStatus { readonly kind: 'nft' | 'xdp'; readonly frames?: Readonly<Record<string, number>> }
 
 export type StopReason = 'signal' | 'error' | 'request' | 'restart';
 
@@ -91,7 +103,8 @@ export const DEFAULT_RESTART_WINDOW_MS = 15_000;
 
 export interface DaemonStatus {
   readonly service: string;
-  readonly vip: string;
+  /** null: an IPv6-only service (vip6 only). */
+  readonly vip: string | null;
   /** Dual stack: the VIP6 (absent: IPv4 only). */
   readonly vip6?: string;
   readonly vmac: string;
@@ -103,6 +116,7 @@ export interface DaemonStatus {
   readonly resources?: ResourceStatus[];
   readonly watchdog?: { armed: boolean; kicks: number };
   readonly dataPath?: DataPathStatus;
+  readonly backend?: BackendStatus;
 }
 
 export interface Daemon {
@@ -129,6 +143,7 @@ export function dataPathPlan(cfg: VmacConfig, icmpSteering = true): DataPathPlan
     ...(icmpSteering ? { icmpErrors: { hashExpr4: nftIcmpErrorHashExpr(cfg.hash, 4, cfg.buckets), ...(vip6 !== null ? { hashExpr6: nftIcmpErrorHashExpr(cfg.hash, 6, cfg.buckets) } : {}) } } : {}),
     ...(udpFlowTimeoutMs > 0 ? { udpFlowTimeoutMs } : {}),
     ...(perFlow ? { udpPerFlow: perFlow } : {}),
+    ...(cfg.mode !== 'unicast' ? { mode: cfg.mode } : {}),
   };
 }
 
@@ -143,7 +158,9 @@ export function scheduleOn(clock: Clock): Schedule {
 const NO_TRANSPORT: HeartbeatTransport = { send: () => undefined, onMessage: () => undefined, close: () => undefined };
 
 export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logger): Promise<Daemon> {
-  const dp = ports.dataPath(dataPathPlan(cfg, ports.icmpSteering !== false));
+  // arp-steer watches the data path for gained buckets (src/modes/mode-wiring.ts).
+  const steer = cfg.mode === 'arp-steer' ? createSteerHook() : null;
+  const dp = steer ? steer.wrap(ports.dataPath(dataPathPlan(cfg, ports.icmpSteering !== false))) : ports.dataPath(dataPathPlan(cfg, ports.icmpSteering !== false));
   const cleanups: (() => Promise<void> | void)[] = [];
   const kernelCleanups = new Set<() => Promise<void> | void>(); // skipped on a hitless restart
   let keepKernel = false;
@@ -161,7 +178,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     // A hitless restart's predecessor left its table serving: adopt it instead of rebuilding.
     const statePath = restartStatePath(cfg.control.socket, cfg.service);
     const inherited = ports.serveControl ? takeRestartState(statePath, cfg.service) : null;
-    const leftMs = inherited === null ? 0 : inherited.leaseUntilEpochMs - Date.now();
+    const leftMs = inherited === null ? 0 : inherited.leaseUntilEpochMs - ports.clock.wallMs();
     const fingerprint = fingerprintOf(cfg, keyIdentity(cfg.heartbeat.keyFile === null ? null : key));
     // Another shared config than the predecessor's (another seed, buckets, VIP…): its buckets mean
     // other clients under ours, so adopting them could answer a client twice. Rebuild instead.
@@ -173,10 +190,10 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     const recordPath = hostRecordPath(cfg.control.socket, cfg.service);
     const record = ports.serveControl ? readHostRecord(recordPath, cfg.service) : null;
     const vip6 = cfg.vip6 ?? null;
-    const prepared: HostChanges = mergeHostChanges(await prepareHost(hostPorts, cfg.interface, cfg.vip, vip6), record, cfg.interface, cfg.vip);
+    const prepared: HostChanges = mergeHostChanges(await prepareHost(hostPorts, cfg.interface, cfg.vip, vip6), record, cfg.interface, cfg.vip, vip6);
     // The VIP and sysctls the predecessor changed are ours to restore on a later stop.
     const host: HostChanges = adopt && inherited ? { ...prepared, vipAdded: inherited.vipAdded, ...(vip6 !== null ? { vip6Added: inherited.vip6Added === true } : {}), sysctlsBefore: new Map(inherited.sysctlsBefore) } : prepared;
-    if (ports.serveControl) writeHostRecord(recordPath, { version: 1, service: cfg.service, ifname: cfg.interface, vip: cfg.vip, vipAdded: host.vipAdded, sysctlsBefore: [...host.sysctlsBefore] });
+    if (ports.serveControl) writeHostRecord(recordPath, { version: 1, service: cfg.service, ifname: cfg.interface, vip: cfg.vip, vipAdded: host.vipAdded, ...(vip6 !== null ? { vip6, vip6Added: host.vip6Added === true } : {}), sysctlsBefore: [...host.sysctlsBefore] });
     const restore = async (): Promise<void> => {
       await restoreHost(hostPorts, host, cfg.vip, vip6);
       if (ports.serveControl) removeHostRecord(recordPath);
@@ -193,12 +210,17 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     const packets = ports.openPacketPort(cfg.interface);
     cleanups.push(() => packets.close());
     const arpLog = log.child({ module: 'arp', ifname: cfg.interface });
-    const identity = { vip: cfg.vip, vmac: cfg.vmac, realMac: host.link.mac };
+    const identity = { vip: cfg.vip, vmac: steer ? host.link.mac : cfg.vmac, realMac: host.link.mac, ...(steer ? { steer: true } : {}) };
+    // multicast / igmp: receive the group MAC (group-membership.ts); left again on stop.
+    const group = ports.membership && cfg.vip !== null ? await joinModeGroup(ports.membership, cfg.mode, { ifname: cfg.interface, vip: cfg.vip, vmac: cfg.vmac }) : null;
+    if (group) { cleanups.push(() => group.leave()); log.info({ event: 'group-joined', group: group.what }, `receiving the group MAC: ${group.what}`); }
     if (vip6 !== null && ports.joinGroup6) {
       const membership = await joinSolicitedNode(ports.joinGroup6, cfg.interface, vip6);
       cleanups.push(() => membership.leave());
     }
-    const announcer = createGarpAnnouncer({ port: packets, ...identity, vip6, count: cfg.arp.garpCount, intervalMs: cfg.arp.garpIntervalMs, refreshMs: cfg.arp.refreshMs, schedule: scheduleOn(ports.clock), log: arpLog });
+    const announcer = steer
+      ? steer.start({ cfg, port: packets, realMac: host.link.mac, schedule: scheduleOn(ports.clock), log: arpLog, enabled: ports.steerAnnounce !== false, ...(ports.readNeighbours ? { readNeighbours: ports.readNeighbours } : {}) })
+      : createGarpAnnouncer({ port: packets, ...identity, vip6, count: cfg.arp.garpCount, intervalMs: cfg.arp.garpIntervalMs, refreshMs: cfg.arp.refreshMs, schedule: scheduleOn(ports.clock), log: arpLog });
     cleanups.push(() => announcer.close());
     const transport = cfg.peers.length === 0 ? NO_TRANSPORT : await ports.openTransport(cfg.node.addresses, cfg.heartbeat.port);
     // Fencing, the two-node tie-breaker and the watchdog (issue 5), before the cluster uses them.
@@ -245,17 +267,19 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       resourceSet.start();
       cleanups.push(() => resourceSet.close());
     }
-    const responder = createArpResponder({ port: packets, ...identity, decide: arpDecider(cfg, () => cluster.currentMap(), () => cluster.serving(), () => cluster.arpStandInFor()), log: arpLog });
-    cleanups.push(() => responder.close());
+    // An IPv6-only service has no ARP to answer: no ARP responder (its counters stay zero).
+    const responder = cfg.vip === null ? null : createArpResponder({ port: packets, ...identity, vip: cfg.vip, decide: arpDecider(cfg, () => cluster.currentMap(), () => cluster.serving(), () => cluster.arpStandInFor()), log: arpLog });
+    if (responder) cleanups.push(() => responder.close());
     // Neighbour Discovery answers with the same policy: the owner of the soliciting address's bucket.
     const nd = vip6 === null ? null : createNdResponder({ port: packets, vip6, vmac: cfg.vmac, realMac: host.link.mac, decide: arpDecider(cfg, () => cluster.currentMap(), () => cluster.serving(), () => cluster.arpStandInFor()), log: log.child({ module: 'nd', ifname: cfg.interface }) });
     if (nd) cleanups.push(() => nd.close());
     const status = (): DaemonStatus => ({
-      service: cfg.service, vip: cfg.vip, ...(vip6 !== null ? { vip6 } : {}), vmac: cfg.vmac, realMac: host.link.mac, cluster: cluster.status(), arp: responder.stats(),
+      service: cfg.service, vip: cfg.vip, ...(vip6 !== null ? { vip6 } : {}), vmac: cfg.vmac, realMac: host.link.mac, cluster: cluster.status(), arp: responder?.stats() ?? createArpCounters(),
       ...(nd ? { nd: nd.stats() } : {}),
       ...(resourceSet ? { resources: resourceSet.status() } : {}),
       ...(watchdog ? { watchdog: { armed: watchdog.armed, kicks: watchdog.kicks() } } : {}),
       ...(dataPath ? { dataPath: dataPath.status() } : {}),
+      ...(ports.backendStatus ? { backend: ports.backendStatus() } : {}),
     });
     if (ports.serveControl) {
       const control = await ports.serveControl(cfg.control.socket, (req) => {
@@ -280,7 +304,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
               const a = await cluster.prepareRestart(ports.restartWindowMs ?? DEFAULT_RESTART_WINDOW_MS);
               writeRestartState(statePath, {
                 version: 1, service: cfg.service, incarnation: ports.incarnation.toString(),
-                leaseUntilEpochMs: Date.now() + (a.untilMs - ports.clock.nowMs()),
+                leaseUntilEpochMs: ports.clock.wallMs() + (a.untilMs - ports.clock.nowMs()),
                 phases: [...a.phases], grants: [...a.grants], vipAdded: host.vipAdded, ...(host.vip6Added !== undefined ? { vip6Added: host.vip6Added } : {}), sysctlsBefore: [...host.sysctlsBefore],
                 ...(a.udpKept ? { udpKept: [...a.udpKept] } : {}),
                 fingerprint: fingerprint.digest,

@@ -9,7 +9,7 @@
  */
 import type { VmacConfig } from '../config/types.js';
 
-export const NATIVE_MODULES = ['nftables', 'netlink', 'cap', 'raw-socket', 'realtime', 'sdnotify', 'conntrack'] as const;
+export const NATIVE_MODULES = ['nftables', 'netlink', 'cap', 'raw-socket', 'realtime', 'sdnotify', 'conntrack', 'xdp'] as const;
 export type NativeModule = (typeof NATIVE_MODULES)[number];
 
 /** required: no start without it · optional: reported, the daemon runs without · unused: not loaded. */
@@ -29,7 +29,7 @@ export interface PreflightReport {
 }
 
 /** Which native modules this config and environment need, and why. */
-export function nativeNeeds(cfg: Pick<VmacConfig, 'quorum' | 'dataPathCheck'>, env: Readonly<Record<string, string | undefined>>): Record<NativeModule, ModuleNeed> {
+export function nativeNeeds(cfg: Pick<VmacConfig, 'quorum' | 'dataPathCheck' | 'datapath'>, env: Readonly<Record<string, string | undefined>>): Record<NativeModule, ModuleNeed> {
   const twoNode = cfg.quorum?.policy === 'two-node';
   const dpc = cfg.dataPathCheck !== undefined && cfg.dataPathCheck !== null;
   const icmpWhy = [twoNode ? 'the two-node tie-breaker (quorum.policy two-node)' : '', dpc ? 'the data-path check (dataPathCheck)' : ''].filter(Boolean).join(' and ');
@@ -46,6 +46,8 @@ export function nativeNeeds(cfg: Pick<VmacConfig, 'quorum' | 'dataPathCheck'>, e
     // Drains and the per-flow UDP hand-over read conntrack through it (VMAC_CONNTRACK=tool: the
     // `conntrack -L` child instead, for cost comparisons).
     conntrack: env.VMAC_CONNTRACK === 'tool' ? { need: 'unused', why: 'VMAC_CONNTRACK=tool' } : { need: 'required', why: 'the connection-preserving hand-over (conntrack over netlink)' },
+    // The libbpf shim and its BPF object (native-shims/xdp/): only the XDP backend loads them.
+    xdp: cfg.datapath === 'xdp' ? { need: 'required', why: 'the XDP data path (datapath: xdp)' } : { need: 'unused', why: 'datapath: nft' },
   };
 }
 

@@ -84,7 +84,7 @@ function drawNodes(s) {
   }).join('');
 }
 function onState(s) {
-  $('service').textContent = s.service; $('vip').textContent = s.vip6 ? s.vip + ' / ' + s.vip6 : s.vip; $('vmac').textContent = s.vmac;
+  $('service').textContent = s.service; $('vip').textContent = [s.vip, s.vip6].filter(Boolean).join(' / '); $('vmac').textContent = s.vmac;
   $('self').textContent = s.self.name + ' (' + s.self.state + ')';
   $('quorum').textContent = s.quorum ? 'yes' : 'NO'; $('epoch').textContent = s.epoch;
   $('pps').textContent = s.acceptedPps === null ? '-' : Math.round(s.acceptedPps);

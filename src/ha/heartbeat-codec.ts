@@ -63,6 +63,7 @@
  *  4. type, then field ranges (`malformed`) — only for authentic bytes, i.e. a key holder's bug.
  */
 import { VmacError } from '../util/errors.js';
+import { BUCKET_PHASES } from '../model/phases.js';
 import { MAC_SIZE, checkMac, computeMac, type HeartbeatKey } from './heartbeat-auth.js';
 import type { Grant, HandoverSection, Heartbeat, NodeState, PeerReport, PeerStatus, WireFingerprint, WirePhase } from './heartbeat-types.js';
 
@@ -89,7 +90,7 @@ export const MIN_MESSAGE_SIZE = HEADER_SIZE + MAC_SIZE;
 export const MAX_MESSAGE_SIZE = HEADER_SIZE + MAX_PEERS * PEER_ENTRY_SIZE + MAC_SIZE;
 /** Largest valid v2 message: 32 peers, 1024 buckets, every one granted (4,044 bytes; IP fragments it). */
 export const MAX_MESSAGE_SIZE_V2 = MAX_MESSAGE_SIZE + HANDOVER_FIXED_SIZE + MAX_WIRE_BUCKETS / 4 + MAX_WIRE_BUCKETS * GRANT_SIZE;
-const WIRE_PHASES: readonly WirePhase[] = ['none', 'owned', 'incoming', 'draining'];
+const WIRE_PHASES: readonly WirePhase[] = BUCKET_PHASES;
 
 /** Largest valid v3 message: the largest v2 one plus a fingerprint of 64 slots. */
 export const MAX_MESSAGE_SIZE_V3 = MAX_MESSAGE_SIZE_V2 + FINGERPRINT_FIXED_SIZE + 4 * MAX_FINGERPRINT_SLOTS;

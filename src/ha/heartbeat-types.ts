@@ -2,6 +2,8 @@
  * What a heartbeat says, decoded and authenticated. The wire format is in heartbeat-codec.ts;
  * the membership reducer only ever sees this type.
  */
+import type { BucketPhase } from '../model/phases.js';
+
 export type NodeState = 'active' | 'draining' | 'standby' | 'leaving';
 export type PeerStatus = 'unknown' | 'alive' | 'suspect' | 'dead';
 
@@ -17,8 +19,8 @@ export interface PeerReport {
   readonly ageMs: number;
 }
 
-/** Phase of one bucket on the sender's kernel (see src/vmac/ruleset.ts BucketPhase). */
-export type WirePhase = 'none' | 'owned' | 'incoming' | 'draining';
+/** Phase of one bucket on the sender's kernel: the one phase vocabulary (model/phases.ts). */
+export type WirePhase = BucketPhase;
 
 /** The old owner of a bucket being handed over names its new owner (the only node that may take it). */
 export interface Grant { readonly bucket: number; readonly to: number }

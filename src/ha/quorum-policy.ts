@@ -19,20 +19,12 @@
  * wait_for_all): its first lease needs the peer's confirmation (ownership-reducer.ts).
  */
 import type { QuorumOverride } from './membership.js';
+import type { QuorumPolicyConfig, TieBreakerConfig } from '../config/ha-types.js';
 
 export type TieBreakerState = 'unknown' | 'reachable' | 'unreachable';
 
-export interface TieBreakerConfig {
-  readonly target: string; // IPv4 address to ping
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly fall: number; // lost pings in a row before it counts as unreachable
-  readonly rise: number; // answered pings in a row before it counts as reachable
-}
+export type { TieBreakerConfig, QuorumPolicyConfig };
 
-export type QuorumPolicyConfig =
-  | { readonly policy: 'majority' }
-  | { readonly policy: 'two-node'; readonly tieBreaker: TieBreakerConfig };
 
 export interface TieBreaker {
   readonly state: TieBreakerState;

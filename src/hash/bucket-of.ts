@@ -2,7 +2,7 @@
  * Client → bucket, the user-space twin of the kernel rule. `nftHashExpr` writes the rule's hash
  * expression and `bucketOf` evaluates the same expression, so the two cannot drift apart.
  */
-import type { HashConfig } from '../config/types.js';
+import type { HashConfig } from '../model/hash-config.js';
 import { VmacError } from '../util/errors.js';
 import { formatIp, maskPrefix } from '../util/ip.js';
 import { checkedPrefix, clientKey, type ClientEndpoint } from './client-key.js';

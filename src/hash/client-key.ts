@@ -3,7 +3,7 @@
  * i.e. each field in network byte order, every field zero-padded to whole 4-byte registers
  * (a 2-byte port occupies a full register: `p_hi p_lo 0 0`).
  */
-import type { HashConfig } from '../config/types.js';
+import type { HashConfig } from '../model/hash-config.js';
 import { VmacError } from '../util/errors.js';
 import { maskPrefix, parseIp, type IpAddress } from '../util/ip.js';
 

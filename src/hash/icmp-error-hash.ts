@@ -16,7 +16,7 @@
  * `ip saddr . th sport`, so `bucketOf({ addr: embedded destination, sport: embedded port })` is
  * the kernel's bucket (checked against the daemon's own rule in test/lab/icmp-steering.test.ts).
  */
-import type { HashConfig } from '../config/types.js';
+import type { HashConfig } from '../model/hash-config.js';
 import { maskPrefix, parseIp } from '../util/ip.js';
 import { checkedPrefix } from './client-key.js';
 import { nftHashExpr } from './bucket-of.js';

@@ -14,7 +14,7 @@ import { serveOperatorHttp } from '../dashboard/operator-http.js';
 import { emptyTotals, observeCounters, sumTotals, type BucketTotals } from './bucket-totals.js';
 import type { EventTap } from './event-tap.js';
 import { linkLoss, pushSample, type LinkSample } from './link-loss.js';
-import { readOwnedCounters } from './nft-counters.js';
+import { readOwnedCounters, type BucketCounters } from './nft-counters.js';
 import { createMetrics } from './registry.js';
 import { diffStatus, fromLog, TimelineRing, type TimelineEvent } from './timeline.js';
 
@@ -31,6 +31,8 @@ export interface OperatorDeps {
   readonly clock: Clock;
   readonly intervalMs: number; // heartbeat interval, for link loss
   readonly log: Logger;
+  /** The XDP backend's per-bucket counters (src/vmac/xdp-datapath.ts), read instead of the nft map's. */
+  readonly counters?: () => BucketCounters;
 }
 
 export interface OperatorSurface {
@@ -60,6 +62,10 @@ export async function startOperatorSurface(view: OperatorView, d: OperatorDeps):
   const changedAt = new Map<number, number>();
 
   const readCounters = (): BucketTotals | null => {
+    if (d.counters) {
+      totals = observeCounters(totals, d.counters());
+      return totals;
+    }
     if (d.nft === null) return null;
     const r = readOwnedCounters(d.nft, d.table);
     if (r.outcome !== 'read') return null;

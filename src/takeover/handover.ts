@@ -42,9 +42,10 @@
  * never owned (handed on again) keeps none of its UDP.
  */
 import type { ProtocolMutation } from './mutations.js';
-import type { BucketPhase, PhaseChange } from '../vmac/ruleset.js';
-import type { WirePhase } from '../ha/heartbeat-types.js';
-import type { MembershipState } from '../ha/membership.js';
+import type { BucketPhase, PhaseChange } from '../model/phases.js';
+import type { ClusterView } from '../ha/cluster-view.js';
+
+type WirePhase = BucketPhase;
 
 /** A draining bucket's grant. `revoked`: no longer sent; waiting for `to` to acknowledge `seq`. */
 export interface GrantState { readonly to: number; readonly seq: number; readonly revoked: boolean; readonly consumed?: boolean }
@@ -128,49 +129,30 @@ export interface HandoverParams {
   readonly mutation?: ProtocolMutation;
 }
 
-function wirePhases(hb: MembershipState['peers'] extends ReadonlyMap<number, infer P> ? P : never): readonly WirePhase[] | null {
-  return hb.latest?.handover?.phases ?? null;
-}
-
-/** The peer view from membership (reports of dead peers ignored). */
-export function peerView(m: MembershipState, dead: ReadonlySet<number>, mayTakeUnheld: boolean, mayTakeOrphans = mayTakeUnheld): PeerView {
-  const selfId = m.cfg.selfId;
-  const live = [...m.peers.values()].filter((p) => !dead.has(p.id) && p.latest !== null);
-  let grantedToSelf: Set<number> | null = null;
-  for (const p of m.peers.values()) {
-    const grants = p.latest?.handover?.grants;
-    if (grants) for (const g of grants) if (g.to === selfId) (grantedToSelf ??= new Set()).add(g.bucket);
-  }
+/** The peer view from the cluster view (reports of dead peers ignored). */
+export function peerView(v: ClusterView, mayTakeUnheld: boolean, mayTakeOrphans = mayTakeUnheld): PeerView {
+  const { dead } = v;
+  const live = [...v.announced.values()].filter((p) => !dead.has(p.id));
   const phaseAt = (peer: number, bucket: number): WirePhase => {
     if (dead.has(peer)) return 'none';
-    const p = m.peers.get(peer);
-    return (p && wirePhases(p)?.[bucket]) ?? 'none';
+    return v.announced.get(peer)?.phases?.[bucket] ?? 'none';
   };
   return {
-    selfId, dead, phaseAt, mayTakeUnheld, mayTakeOrphans: mayTakeUnheld && mayTakeOrphans, nextSeq: m.nextSeq, grantedToSelf: grantedToSelf ?? NO_BUCKETS,
-    serving: (peer) => !dead.has(peer) && m.peers.get(peer)?.latest?.hasQuorum === true,
+    selfId: v.selfId, dead, phaseAt, mayTakeUnheld, mayTakeOrphans: mayTakeUnheld && mayTakeOrphans, nextSeq: v.nextSeq, grantedToSelf: v.grantedToSelf,
+    serving: (peer) => !dead.has(peer) && v.announced.get(peer)?.serving === true,
     holders(bucket) {
       const out: number[] = [];
-      for (const p of live) if ((wirePhases(p)?.[bucket] ?? 'none') !== 'none') out.push(p.id);
+      for (const p of live) if ((p.phases?.[bucket] ?? 'none') !== 'none') out.push(p.id);
       return out;
     },
     grantOf(peer, bucket) {
-      const g = m.peers.get(peer)?.latest?.handover?.grants.find((x) => x.bucket === bucket);
+      const g = v.announced.get(peer)?.grants.find((x) => x.bucket === bucket);
       return g?.to ?? 0;
     },
-    leaving(peer) {
-      const l = m.peers.get(peer)?.latest;
-      return l != null && (l.type === 'leave' || l.state === 'leaving');
-    },
-    acked(peer, seq) {
-      const p = m.peers.get(peer);
-      const r = p?.latest?.peers.find((x) => x.id === selfId);
-      return r !== undefined && r.incarnationHeard === m.incarnation && r.lastSeqHeard >= seq;
-    },
+    leaving: (peer) => v.announced.get(peer)?.leaving === true,
+    acked: (peer, seq) => v.acked(peer, seq),
   };
 }
-
-const NO_BUCKETS: ReadonlySet<number> = new Set();
 
 export interface HandoverStep { readonly state: HandoverState; readonly changes: readonly PhaseChange[] }
 

@@ -21,12 +21,16 @@
  * live peer acknowledged it.
  */
 import type { BucketMap } from '../hash/bucket-map.js';
-import { afterFailure, balancedMap, mapDigest } from '../hash/bucket-map.js';
+import { balancedMap } from '../hash/bucket-map.js';
+import { digestOf, newMemo, targetView, type TakeoverMemo } from './target-map.js';
 import type { NodeState } from '../ha/heartbeat-types.js';
 import type { ProtocolMutation } from './mutations.js';
-import { MIN_LEASE_MS, agreedDead, confirmsPresence, hasQuorum, heardByQuorumUntil, heardPeers, leaseGrant, peerStatus, type LeaseVerdict, type MembershipState } from '../ha/membership.js';
-import type { PhaseChange } from '../vmac/ruleset.js';
+import { MIN_LEASE_MS, type LeaseVerdict } from '../ha/membership.js';
+import type { ClusterView } from '../ha/cluster-view.js';
+import type { BucketPhase, PhaseChange } from '../model/phases.js';
 import { EMPTY_HANDOVER, peerView, stepHandover, type GrantState, type HandoverState } from './handover.js';
+
+export type { TakeoverMemo } from './target-map.js';
 
 export type SelfState = Extract<NodeState, 'active' | 'leaving' | 'draining'> | 'joining' | 'stopped';
 
@@ -119,29 +123,32 @@ export interface TakeoverState {
    * (config-agreement.ts `standing`: minority or yield): never renew the lease. Set by the runtime.
    */
   readonly configHold?: boolean;
+  /** Memoised target maps and digests of this node (pure functions of their keys; target-map.ts). */
+  readonly memo: TakeoverMemo;
 }
 
 /** What a restarting daemon hands to its successor (through a state file). */
 export interface Adoption {
-  readonly phases: ReadonlyMap<number, import('../vmac/ruleset.js').BucketPhase>;
+  readonly phases: ReadonlyMap<number, BucketPhase>;
   readonly grants: ReadonlyMap<number, number>; // draining bucket → grantee
   readonly untilMs: number; // on the successor's clock
   /** Buckets whose UDP the predecessor kept (absent: every owned or draining bucket). */
   readonly udpKept?: ReadonlySet<number>;
 }
 
+/** Every event carries the cluster view of its instant (ha/cluster-view.ts), computed once per decision. */
 export type TakeoverEvent =
-  | { readonly kind: 'tick'; readonly m: MembershipState } // membership changed or time passed
-  | { readonly kind: 'renew-due'; readonly m: MembershipState }
-  | { readonly kind: 'stop-requested'; readonly m: MembershipState }
-  | { readonly kind: 'drain-requested'; readonly m: MembershipState; readonly drainTimeoutMs?: number }
-  | { readonly kind: 'resume-requested'; readonly m: MembershipState }
-  | { readonly kind: 'weight-set'; readonly m: MembershipState; readonly weight: number }
+  | { readonly kind: 'tick'; readonly view: ClusterView } // membership changed or time passed
+  | { readonly kind: 'renew-due'; readonly view: ClusterView }
+  | { readonly kind: 'stop-requested'; readonly view: ClusterView }
+  | { readonly kind: 'drain-requested'; readonly view: ClusterView; readonly drainTimeoutMs?: number }
+  | { readonly kind: 'resume-requested'; readonly view: ClusterView }
+  | { readonly kind: 'weight-set'; readonly view: ClusterView; readonly weight: number }
   /**
    * A conntrack reading: the buckets that still had connections at `atMs`, and (UDP flow timeout
    * on) those whose UDP the kernel saw within the flow timeout.
    */
-  | { readonly kind: 'conntrack'; readonly m: MembershipState; readonly busy: ReadonlySet<number>; readonly atMs: number; readonly udpActive?: ReadonlySet<number> };
+  | { readonly kind: 'conntrack'; readonly view: ClusterView; readonly busy: ReadonlySet<number>; readonly atMs: number; readonly udpActive?: ReadonlySet<number> };
 
 export type MoveReason = 'start' | 'takeover' | 'handover' | 'leaving' | 'lease-lost';
 
@@ -173,11 +180,10 @@ function baseFor(params: TakeoverParams, weights: ReadonlyMap<number, number>): 
  * nobody takes an unheld bucket until it reached everyone (one heartbeat: a change of the
  * agreed map sends one at once).
  */
-function sameAgreedMapAsPeers(digest: string, outliers: ReadonlySet<number> | undefined, m: MembershipState, dead: ReadonlySet<number>): boolean {
-  for (const p of m.peers.values()) {
-    const l = p.latest;
-    if (l === null || dead.has(p.id) || outliers?.has(p.id) === true) continue;
-    if (l.mapDigest !== digest) return false;
+function sameAgreedMapAsPeers(digest: string, outliers: ReadonlySet<number> | undefined, v: ClusterView): boolean {
+  for (const p of v.announced.values()) {
+    if (v.dead.has(p.id) || outliers?.has(p.id) === true) continue;
+    if (p.mapDigest !== digest) return false;
   }
   return true;
 }
@@ -185,6 +191,7 @@ function sameAgreedMapAsPeers(digest: string, outliers: ReadonlySet<number> | un
 export function initTakeover(params: TakeoverParams, selfId: number, nowMs: number, adopt: Adoption | null = null): TakeoverState {
   const weights = new Map(params.nodes.map((n) => [n.id, n.weight]));
   const base = baseFor(params, weights);
+  const memo = newMemo();
   // Draining buckets keep their grant (a new incarnation: the grantee acknowledges it anew).
   const phases = new Map([...(adopt?.phases ?? [])].filter(([b, p]) => p !== 'none' && (p !== 'draining' || adopt?.grants.has(b) === true)));
   const grants = new Map<number, GrantState>();
@@ -198,16 +205,15 @@ export function initTakeover(params: TakeoverParams, selfId: number, nowMs: numb
   const handover: HandoverState = phases.size === 0 ? EMPTY_HANDOVER : { ...EMPTY_HANDOVER, phases, grants, drainSinceMs: since, udpKept };
   return {
     self: 'joining', params, base, weights, weight: weights.get(selfId) ?? 1, absent: new Set(), owned: [...phases.keys()].sort((a, b) => a - b), handover,
-    digest: digestOf(base), epoch: 0, leaseActive: false, lastVerdict: null, leavingSinceMs: null, reclaimFromMs: nowMs, deadSeen: '', grantsSeen: '',
+    digest: digestOf(memo, base), epoch: 0, leaseActive: false, lastVerdict: null, leavingSinceMs: null, reclaimFromMs: nowMs, deadSeen: '', grantsSeen: '',
     adoptedUntilMs: adopt && phases.size > 0 ? adopt.untilMs : null,
-    leaseUntilMs: null,
+    leaseUntilMs: null, memo,
   };
 }
 
 /** Every peer not agreed dead has confirmed, since `sinceMs`, that it hears us. */
-function released(m: MembershipState, nowMs: number, sinceMs: number): boolean {
-  const dead = agreedDead(m, nowMs);
-  return [...m.peers.keys()].every((id) => dead.has(id) || confirmsPresence(m, id, sinceMs));
+function released(v: ClusterView, sinceMs: number): boolean {
+  return v.peerIds.every((id) => v.dead.has(id) || v.confirmsPresence(id, sinceMs));
 }
 
 /**
@@ -216,13 +222,10 @@ function released(m: MembershipState, nowMs: number, sinceMs: number): boolean {
  * A peer that lost quorum keeps its buckets in our map until a quorum agrees it is dead: its
  * lease may still be running.
  */
-export function absentInView(m: MembershipState, nowMs: number, self: SelfState = 'active'): Set<number> {
-  const out = agreedDead(m, nowMs);
-  for (const p of m.peers.values()) {
-    const l = p.latest;
-    if (l !== null && (l.type === 'leave' || l.state === 'leaving' || l.state === 'draining')) out.add(p.id);
-  }
-  if (self === 'draining' || self === 'leaving' || self === 'stopped') out.add(m.cfg.selfId);
+export function absentInView(v: ClusterView, self: SelfState = 'active'): Set<number> {
+  const out = new Set(v.dead);
+  for (const p of v.announced.values()) if (p.plannedOut) out.add(p.id);
+  if (self === 'draining' || self === 'leaving' || self === 'stopped') out.add(v.selfId);
   return out;
 }
 
@@ -238,26 +241,6 @@ function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
   return true;
 }
 
-/** The target map for one absent set, memoised per base (the absent set rarely changes). */
-const views = new WeakMap<BucketMap, Map<string, { map: BucketMap }>>();
-const MAX_VIEWS = 256; // distinct absent sets kept per base; beyond that the cache starts over
-
-function targetView(s: TakeoverState, absent: ReadonlySet<number>): { map: BucketMap } {
-  let byFailed = views.get(s.base);
-  if (!byFailed) views.set(s.base, (byFailed = new Map<string, { map: BucketMap }>()));
-  const failed = [...absent].sort((a, b) => a - b);
-  const key = failed.join(',');
-  let view = byFailed.get(key);
-  if (!view) {
-    if (byFailed.size >= MAX_VIEWS) byFailed.clear();
-    // Everyone absent (a lone node draining): the map stays as the base, nobody takes anything.
-    const everyone = s.params.nodes.every((n) => absent.has(n.id));
-    view = { map: everyone ? s.base : afterFailure(s.base, new Set(failed), s.weights) };
-    byFailed.set(key, view);
-  }
-  return view;
-}
-
 /** The owners of every bucket in this node's current view. */
 export function targetMap(s: TakeoverState): BucketMap {
   return targetView(s, s.absent).map;
@@ -268,11 +251,10 @@ export function targetMap(s: TakeoverState): BucketMap {
  * (never, or no longer): what a dead node last announced may have reached only some of us, and
  * every survivor must compute the same map.
  */
-function announcedWeights(s: TakeoverState, m: MembershipState, nowMs: number): ReadonlyMap<number, number> {
-  const heard = heardPeers(m, nowMs);
+function announcedWeights(s: TakeoverState, v: ClusterView): ReadonlyMap<number, number> {
   const weightOf = (n: { readonly id: number; readonly weight: number }): number => {
-    if (n.id === m.cfg.selfId) return s.weight;
-    return heard.includes(n.id) ? (m.peers.get(n.id)?.latest?.weight ?? n.weight) : n.weight;
+    if (n.id === v.selfId) return s.weight;
+    return v.heard.has(n.id) ? (v.announced.get(n.id)?.weight ?? n.weight) : n.weight;
   };
   // Called on every event: the map we have is kept (same object) unless a weight changed.
   let same = s.weights.size === s.params.nodes.length;
@@ -290,19 +272,11 @@ function reasonFor(changes: readonly PhaseChange[], prevAbsent: ReadonlySet<numb
   return newlyAbsent && changes.some((c) => c.from === 'none' && c.to === 'owned') ? 'takeover' : 'handover';
 }
 
-/** Map digests, memoised per map (views and bases are memoised maps). */
-const digests = new WeakMap<BucketMap, string>();
-function digestOf(map: BucketMap): string {
-  let d = digests.get(map);
-  if (d === undefined) digests.set(map, (d = mapDigest(map)));
-  return d;
-}
-
 /** The digest of the agreed map: the view without the nodes only failures took out. */
 function agreedDigest(s: TakeoverState, absent: ReadonlySet<number>, dead: ReadonlySet<number>): string {
   let planned: Set<number> | null = null;
   for (const id of absent) if (!dead.has(id)) (planned ??= new Set()).add(id);
-  return digestOf(planned === null ? s.base : targetView(s, planned).map);
+  return digestOf(s.memo, planned === null ? s.base : targetView(s, planned).map);
 }
 
 function withBase(s: TakeoverState, weights: ReadonlyMap<number, number>): TakeoverState {
@@ -313,24 +287,24 @@ function sortedOwned(h: HandoverState): readonly number[] {
   return [...h.phases.keys()].sort((a, b) => a - b);
 }
 
-function recompute(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
-  const weights = announcedWeights(s0, m, nowMs);
+function recompute(s0: TakeoverState, v: ClusterView, nowMs: number): Step {
+  const weights = announcedWeights(s0, v);
   const s = weights === s0.weights ? s0 : withBase(s0, weights);
-  const absent = absentInView(m, nowMs, s.self);
-  if (s.holdBack) for (const id of s.holdBack) if (id !== m.cfg.selfId) absent.delete(id);
+  const absent = absentInView(v, s.self);
+  if (s.holdBack) for (const id of s.holdBack) if (id !== v.selfId) absent.delete(id);
   const view = targetView(s, absent);
-  const dead = agreedDead(m, nowMs);
+  const dead = v.dead;
   // Buckets are taken (unheld, or granted) only while our lease runs: whatever we hold when it
   // stops is forgotten (onRenewDue), so a lease that comes back never covers stale phases.
   const mayTakeUnheld = s.self !== 'stopped' && s.leaseActive && s.reclaimFromMs === null;
   const digest = agreedDigest(s, absent, dead);
   const mut = s.params.mutation;
-  const mayTakeOrphans = mut === 'never-take-orphans' ? false : mayTakeUnheld && (mut === 'skip-agreed-map-check' || sameAgreedMapAsPeers(digest, s.mapOutliers, m, dead));
-  const h = stepHandover(s.handover, view.map, peerView(m, dead, mayTakeUnheld, mayTakeOrphans), { drainTimeoutMs: s.params.drainTimeoutMs, graceful: s.params.graceful !== false, connectionsKnown: s.params.connectionsKnown !== false, udpFlowTimeoutMs: s.params.udpFlowTimeoutMs ?? 0, udpPerFlow: s.params.udpPerFlow === true, inService: s.self === 'active', ...(mut ? { mutation: mut } : {}) }, nowMs);
+  const mayTakeOrphans = mut === 'never-take-orphans' ? false : mayTakeUnheld && (mut === 'skip-agreed-map-check' || sameAgreedMapAsPeers(digest, s.mapOutliers, v));
+  const h = stepHandover(s.handover, view.map, peerView(v, mayTakeUnheld, mayTakeOrphans), { drainTimeoutMs: s.params.drainTimeoutMs, graceful: s.params.graceful !== false, connectionsKnown: s.params.connectionsKnown !== false, udpFlowTimeoutMs: s.params.udpFlowTimeoutMs ?? 0, udpPerFlow: s.params.udpPerFlow === true, inService: s.self === 'active', ...(mut ? { mutation: mut } : {}) }, nowMs);
   // (The agreed map also changes when a peer planned out is then agreed dead.)
   const changedView = !sameSet(absent, s.absent) || s.base !== s0.base || digest !== s.digest;
-  const deadSeen = [...m.peers.keys()].filter((id) => peerStatus(m, id, nowMs) === 'dead').sort((a, b) => a - b).join(',');
-  const grantsSeen = grantsTo(m);
+  const deadSeen = v.deadInOwnView;
+  const grantsSeen = v.grantsToSelf;
   const news = deadSeen !== s.deadSeen || grantsSeen !== s.grantsSeen;
   if (h.changes.length === 0 && h.state === s.handover && !changedView) {
     return !news ? { state: s, effects: [] } : { state: { ...s, deadSeen, grantsSeen }, effects: [{ kind: 'send-heartbeat-now' }] };
@@ -348,17 +322,6 @@ function recompute(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
   return { state, effects };
 }
 
-/** The grants peers' latest heartbeats address to us, as `peer:bucket` in membership order (fixed at start). */
-function grantsTo(m: MembershipState): string {
-  let out = '';
-  for (const p of m.peers.values()) {
-    const grants = p.latest?.handover?.grants;
-    if (!grants) continue;
-    for (const g of grants) if (g.to === m.cfg.selfId) out += `${out === '' ? '' : ','}${p.id}:${g.bucket}`;
-  }
-  return out;
-}
-
 function forgetAll(s: TakeoverState, effects: TakeoverEffect[]): TakeoverState {
   if (s.handover.phases.size === 0) return { ...s, adoptedUntilMs: null };
   const changes: PhaseChange[] = [...s.handover.phases].map(([bucket, from]) => ({ bucket, from, to: 'none' as const }));
@@ -367,15 +330,15 @@ function forgetAll(s: TakeoverState, effects: TakeoverEffect[]): TakeoverState {
 }
 
 /** Mutation `lease-past-quorum-proof`: the whole lease whenever a quorum is heard, whatever it last heard of us. */
-function fullLeaseWhileQuorum(m: MembershipState, nowMs: number): ReturnType<typeof leaseGrant> {
-  return hasQuorum(m, nowMs) ? { verdict: 'renew', leaseMs: m.cfg.leaseMs } : leaseGrant(m, nowMs);
+function fullLeaseWhileQuorum(v: ClusterView): ReturnType<ClusterView['leaseGrant']> {
+  return v.hasQuorum() ? { verdict: 'renew', leaseMs: v.leaseMs } : v.leaseGrant();
 }
 
-function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step {
+function onRenewDue(s0: TakeoverState, v: ClusterView, nowMs: number): Step {
   if (s0.self === 'stopped') return { state: s0, effects: [] };
   const pre: TakeoverEffect[] = [];
   // Adopted phases whose inherited lease ran out (minus the margin) may have been taken: forget them.
-  const s1 = s0.adoptedUntilMs !== null && nowMs >= s0.adoptedUntilMs - m.cfg.marginMs ? forgetAll(s0, pre) : s0;
+  const s1 = s0.adoptedUntilMs !== null && nowMs >= s0.adoptedUntilMs - v.marginMs ? forgetAll(s0, pre) : s0;
   // Our own lease ran out (the kernel expires up to MIN_LEASE_MS early) before we renewed it:
   // peers may have taken what we held — unless the proofs our last renewal relied on show that no
   // quorum can have called us dead yet (a daemon starved for a little longer than the lease):
@@ -383,12 +346,12 @@ function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step 
   // break the connections of the buckets we drain (the new owner would take them outright and
   // answer their packets with resets). Otherwise forget it before any renewal covers it again.
   const lapsed = s1.leaseUntilMs !== null && nowMs >= s1.leaseUntilMs - MIN_LEASE_MS;
-  const notDeadYet = s1.safeUntilMs != null && nowMs < s1.safeUntilMs - m.cfg.marginMs;
+  const notDeadYet = s1.safeUntilMs != null && nowMs < s1.safeUntilMs - v.marginMs;
   const s = lapsed && !notDeadYet ? { ...forgetAll(s1, pre), leaseUntilMs: null } : s1;
-  const grant = s.params.mutation === 'lease-past-quorum-proof' ? fullLeaseWhileQuorum(m, nowMs) : leaseGrant(m, nowMs);
+  const grant = s.params.mutation === 'lease-past-quorum-proof' ? fullLeaseWhileQuorum(v) : v.leaseGrant();
   // Drained for the service's health (not an operator's drain): no lease until it is healthy.
   const drained = s.healthHold === true && s.self === 'draining' && s.handover.phases.size === 0;
-  const verdict: RenewVerdict = s.configHold === true ? 'config-mismatch' : drained ? 'draining' : grant.verdict === 'renew' && s.reclaimFromMs !== null && !released(m, nowMs, s.reclaimFromMs) ? 'awaiting-release' : grant.verdict;
+  const verdict: RenewVerdict = s.configHold === true ? 'config-mismatch' : drained ? 'draining' : grant.verdict === 'renew' && s.reclaimFromMs !== null && !released(v, s.reclaimFromMs) ? 'awaiting-release' : grant.verdict;
   if (verdict === 'renew') {
     // A lease shorter than leaseMs when proofs are getting old: never past the moment a quorum
     // could call us dead. Between two positive grants no peer can have taken our buckets.
@@ -398,7 +361,7 @@ function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step 
       self = 'active';
       effects.push({ kind: 'announce', reason: 'start' }, { kind: 'send-heartbeat-now' });
     }
-    return { state: { ...s, self, leaseActive: true, lastVerdict: verdict, reclaimFromMs: null, adoptedUntilMs: null, leaseUntilMs: nowMs + grant.leaseMs, safeUntilMs: heardByQuorumUntil(m) }, effects: [...pre, ...effects] };
+    return { state: { ...s, self, leaseActive: true, lastVerdict: verdict, reclaimFromMs: null, adoptedUntilMs: null, leaseUntilMs: nowMs + grant.leaseMs, safeUntilMs: v.heardByQuorumUntil() }, effects: [...pre, ...effects] };
   }
   // No renewal: the kernel lease runs out by itself within leaseMs. Report it once; from now on
   // peers may take our buckets, so they must release them before we renew again.
@@ -410,9 +373,9 @@ function onRenewDue(s0: TakeoverState, m: MembershipState, nowMs: number): Step 
 }
 
 /** A leaving node is done once it holds nothing, when it hears no peer, or after the drain timeout plus a dead time. */
-function leavingDone(s: TakeoverState, m: MembershipState, nowMs: number): boolean {
+function leavingDone(s: TakeoverState, v: ClusterView, nowMs: number): boolean {
   // No peer heard: nobody to hand over to, nothing to wait for (a lone node, or the last one).
-  return s.handover.phases.size === 0 || heardPeers(m, nowMs).length === 0 || (s.leavingSinceMs !== null && nowMs - s.leavingSinceMs >= s.params.drainTimeoutMs + m.cfg.deadMs);
+  return s.handover.phases.size === 0 || v.heard.size === 0 || (s.leavingSinceMs !== null && nowMs - s.leavingSinceMs >= s.params.drainTimeoutMs + v.deadMs);
 }
 
 function then(first: Step, next: (s: TakeoverState) => Step): Step {
@@ -423,8 +386,8 @@ function then(first: Step, next: (s: TakeoverState) => Step): Step {
 export function step(s: TakeoverState, e: TakeoverEvent, nowMs: number): Step {
   switch (e.kind) {
     case 'tick': {
-      const r = recompute(s, e.m, nowMs);
-      if (r.state.self === 'leaving' && leavingDone(r.state, e.m, nowMs)) {
+      const r = recompute(s, e.view, nowMs);
+      if (r.state.self === 'leaving' && leavingDone(r.state, e.view, nowMs)) {
         const all: PhaseChange[] = [...r.state.handover.phases].map(([bucket, from]) => ({ bucket, from, to: 'none' as const }));
         const effects: TakeoverEffect[] = [...r.effects, { kind: 'release-lease' }];
         if (all.length > 0) effects.push({ kind: 'phases', changes: all, reason: 'leaving', absent: [...r.state.absent] });
@@ -436,20 +399,20 @@ export function step(s: TakeoverState, e: TakeoverEvent, nowMs: number): Step {
     case 'renew-due':
       // The phases are brought up to date before the lease is extended over them.
       // ... and once the lease runs, what we may take is taken at once.
-      return then(then(recompute(s, e.m, nowMs), (x) => onRenewDue(x, e.m, nowMs)), (x) => (x.leaseActive && !s.leaseActive ? recompute(x, e.m, nowMs) : { state: x, effects: [] }));
+      return then(then(recompute(s, e.view, nowMs), (x) => onRenewDue(x, e.view, nowMs)), (x) => (x.leaseActive && !s.leaseActive ? recompute(x, e.view, nowMs) : { state: x, effects: [] }));
     case 'conntrack':
-      return recompute({ ...s, handover: { ...s.handover, busy: e.busy, busyAtMs: e.atMs, udpBusy: e.udpActive ?? EMPTY_HANDOVER.udpBusy } }, e.m, nowMs);
+      return recompute({ ...s, handover: { ...s.handover, busy: e.busy, busyAtMs: e.atMs, udpBusy: e.udpActive ?? EMPTY_HANDOVER.udpBusy } }, e.view, nowMs);
     case 'stop-requested':
       if (s.self === 'leaving' || s.self === 'stopped') return { state: s, effects: [] };
-      return then({ state: { ...s, self: 'leaving', leavingSinceMs: nowMs }, effects: [{ kind: 'send-heartbeat-now' }] }, (x) => recompute(x, e.m, nowMs));
+      return then({ state: { ...s, self: 'leaving', leavingSinceMs: nowMs }, effects: [{ kind: 'send-heartbeat-now' }] }, (x) => recompute(x, e.view, nowMs));
     case 'drain-requested':
       if (s.self !== 'active' && s.self !== 'joining') return { state: s, effects: [] };
-      return then({ state: { ...s, self: 'draining', params: e.drainTimeoutMs === undefined ? s.params : { ...s.params, drainTimeoutMs: e.drainTimeoutMs } }, effects: [{ kind: 'send-heartbeat-now' }] }, (x) => recompute(x, e.m, nowMs));
+      return then({ state: { ...s, self: 'draining', params: e.drainTimeoutMs === undefined ? s.params : { ...s.params, drainTimeoutMs: e.drainTimeoutMs } }, effects: [{ kind: 'send-heartbeat-now' }] }, (x) => recompute(x, e.view, nowMs));
     case 'resume-requested':
       if (s.self !== 'draining') return { state: s, effects: [] };
-      return then({ state: { ...s, self: s.leaseActive ? 'active' : 'joining' }, effects: [{ kind: 'send-heartbeat-now' }] }, (x) => recompute(x, e.m, nowMs));
+      return then({ state: { ...s, self: s.leaseActive ? 'active' : 'joining' }, effects: [{ kind: 'send-heartbeat-now' }] }, (x) => recompute(x, e.view, nowMs));
     case 'weight-set':
       if (e.weight === s.weight) return { state: s, effects: [] };
-      return then({ state: { ...s, weight: e.weight }, effects: [{ kind: 'send-heartbeat-now' }] }, (x) => recompute(x, e.m, nowMs));
+      return then({ state: { ...s, weight: e.weight }, effects: [{ kind: 'send-heartbeat-now' }] }, (x) => recompute(x, e.view, nowMs));
   }
 }

@@ -5,7 +5,13 @@
 export interface TimerHandle { readonly id: number }
 
 export interface Clock {
+  /** Monotonic milliseconds (arbitrary origin): every duration and deadline inside a process. */
   nowMs(): number;
+  /**
+   * Milliseconds since the Unix epoch: only for instants that must outlive this process (the
+   * hitless restart's state file, read by the successor on its own monotonic clock).
+   */
+  wallMs(): number;
   setTimer(delayMs: number, fn: () => void): TimerHandle;
   setRepeating(periodMs: number, fn: () => void): TimerHandle;
   clear(handle: TimerHandle): void;
@@ -21,6 +27,7 @@ export const systemClock: Clock = (() => {
   };
   return {
     nowMs: () => performance.now(),
+    wallMs: () => Date.now(),
     setTimer(delayMs, fn) {
       const h = keep(setTimeout(() => { timers.delete(h.id); fn(); }, delayMs));
       return h;
@@ -87,6 +94,7 @@ export function fakeClock(startMs = 0): FakeClock {
   };
   const clock: FakeClock = {
     nowMs: () => now,
+    wallMs: () => now, // the fake epoch is the fake clock's origin
     setTimer: (delayMs, fn) => arm(now + Math.max(0, delayMs), null, fn),
     setRepeating: (periodMs, fn) => arm(now + periodMs, Math.max(1, periodMs), fn),
     clear(h) {

@@ -31,7 +31,10 @@ export type ErrorCode =
   | 'VMAC_START_FAILED'
   | 'VMAC_CONNTRACK_FAILED'
   | 'VMAC_IPV6_DISABLED'
-  | 'VMAC_MLD_FAILED';
+  | 'VMAC_MLD_FAILED'
+  | 'VMAC_XDP_UNAVAILABLE'
+  | 'VMAC_XDP_BUSY'
+  | 'VMAC_IGMP_FAILED';
 
 export class VmacError extends Error {
   readonly code: ErrorCode;

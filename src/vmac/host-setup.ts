@@ -86,19 +86,23 @@ function checkIpv6Enabled(sysctl: SysctlPort, ifname: string): void {
   }
 }
 
-/** All or nothing: when a step fails, what was changed before it is undone, then it throws. */
-export async function prepareHost(ports: HostPorts, ifname: string, vip: string, vip6: string | null = null): Promise<HostChanges> {
+/**
+ * All or nothing: when a step fails, what was changed before it is undone, then it throws.
+ * An IPv6-only service (`vip` null) binds no IPv4 VIP and leaves `arp_announce` alone: there is
+ * no IPv4 address of ours the kernel could announce.
+ */
+export async function prepareHost(ports: HostPorts, ifname: string, vip: string | null, vip6: string | null = null): Promise<HostChanges> {
   const link = await ports.rtnl.getLink(ifname);
   if (vip6 !== null) checkIpv6Enabled(ports.sysctl, ifname);
   const sysctlsBefore = new Map<string, string>();
   let changes: HostChanges;
   try {
-    for (const [key, value] of nodeSysctls(ifname)) {
+    for (const [key, value] of vip === null ? [] : nodeSysctls(ifname)) {
       const before = acquire(ports, key, ports.sysctl.read(key));
       try { ports.sysctl.write(key, value); } catch (err) { release(ports, key, before, { write: false }); throw err; }
       sysctlsBefore.set(key, before);
     }
-    const outcome = await ports.rtnl.addAddress(link.index, parseIp(vip).bytes, 32);
+    const outcome = vip === null ? 'already-present' : await ports.rtnl.addAddress(link.index, parseIp(vip).bytes, 32);
     changes = { link, vipAdded: outcome === 'added', sysctlsBefore };
   } catch (err) {
     for (const [key, value] of sysctlsBefore) {
@@ -118,12 +122,12 @@ export async function prepareHost(ports: HostPorts, ifname: string, vip: string,
   }
 }
 
-export async function restoreHost(ports: HostPorts, changes: HostChanges, vip: string, vip6: string | null = null): Promise<void> {
+export async function restoreHost(ports: HostPorts, changes: HostChanges, vip: string | null, vip6: string | null = null): Promise<void> {
   if (vip6 !== null && changes.vip6Added === true) {
     const lo = await ports.rtnl.getLink(VIP6_DEVICE);
     await ports.rtnl.deleteAddress(lo.index, parseIp(vip6).bytes, 128);
   }
-  if (changes.vipAdded) await ports.rtnl.deleteAddress(changes.link.index, parseIp(vip).bytes, 32);
+  if (changes.vipAdded && vip !== null) await ports.rtnl.deleteAddress(changes.link.index, parseIp(vip).bytes, 32);
   // Another vmac service may still use a shared setting: release() leaves it in force for it.
   for (const [key, value] of changes.sysctlsBefore) release(ports, key, value);
 }

@@ -74,9 +74,14 @@ function firstLine(text: string): string {
 export function inspectTable(nft: NftRunner, plan: Pick<DataPathPlan, 'table'>): DataPathState {
   const owned = nft.run(`list map netdev ${plan.table} owned`, true);
   if (owned.rc !== 0) return { installed: false, owned: [], incoming: [], draining: [], leaseRemainingMs: null };
-  const phase = nft.run(`list map ${CT_FAMILY} ${ctTableName(plan.table)} phase`, true);
-  const { incoming, draining } = phase.rc === 0 ? parsePhaseMap(phase.output) : { incoming: [], draining: [] };
+  const { incoming, draining } = inspectPhases(nft, plan);
   return { installed: true, owned: parseOwned(owned.output), incoming, draining, leaseRemainingMs: parseLease(nft.run(`list set netdev ${plan.table} alive`).output) };
+}
+
+/** The hand-over table's phases (both backends keep it in nft): empty when the table is missing. */
+export function inspectPhases(nft: NftRunner, plan: Pick<DataPathPlan, 'table'>): { incoming: number[]; draining: number[] } {
+  const phase = nft.run(`list map ${CT_FAMILY} ${ctTableName(plan.table)} phase`, true);
+  return phase.rc === 0 ? parsePhaseMap(phase.output) : { incoming: [], draining: [] };
 }
 
 interface NftJsonVerdict { jump?: { target?: string } }

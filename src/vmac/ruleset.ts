@@ -12,8 +12,10 @@
  *       ARP asking for / claiming the VIP  -> drop (the daemon answers, never the kernel)
  *   first, with ICMP error steering (plan.icmpErrors): an ICMP error about a packet the VIP (VIP6)
  *   sent, hashed on the embedded destination (and port) -> vmap @owned, before the clients' rule
- *   would hash the router that sent it
- *   with a VIP6 (dual stack), before the "anything else" drop:
+ *   would hash the router that sent it; then the same match -> drop (a bucket this node does not
+ *   own must not fall through to the clients' rule); fragments under address+port alike
+ *   an IPv6-only service (vip null) has no IPv4 clients' rule and no ARP drops, only the VIP6's:
+ *   with a VIP6 (dual stack or IPv6 only), before the "anything else" drop:
  *       NS / NA whose target is the VIP6   -> drop (the daemon's ND responder answers, never the
  *                                             kernel; unicast NS to the VMAC would otherwise be
  *                                             hashed into one node's stack)
@@ -51,12 +53,15 @@
  */
 import { renderFlowPhaseChains, renderFlowTable, type UdpPerFlowPlan } from './udp-flow-rules.js';
 import { parseIp } from '../util/ip.js';
+import { BUCKET_PHASES, type BucketPhase, type PhaseChange } from '../model/phases.js';
 import { icmpErrorMatch } from '../hash/icmp-error-hash.js';
+import { frameMatch, otherFramesDrop, type DataPathMode } from '../modes/frame-match.js';
 
 export interface DataPathPlan {
   readonly table: string; // nft table name, e.g. vmac_web
   readonly ifname: string;
-  readonly vip: string; // IPv4 text
+  /** IPv4 text; null: an IPv6-only service (only `v6` rules, no IPv4 or ARP rules). */
+  readonly vip: string | null;
   readonly vmac: string; // aa:bb:cc:dd:ee:ff
   readonly buckets: number;
   readonly hashExpr: string; // e.g. `jhash ip saddr mod 256 seed 0x5eed` (seed always explicit)
@@ -78,6 +83,11 @@ export interface DataPathPlan {
   readonly udpFlowTimeoutMs?: number;
   /** The per-flow UDP hand-over (udp-flow-rules.ts); ignored while udpFlowTimeoutMs > 0. */
   readonly udpPerFlow?: UdpPerFlowPlan;
+  /**
+   * How the VIP's frames are addressed (src/modes/frame-match.ts); absent: `unicast`. In `arp-steer`
+   * they arrive to the node's own MAC, so the rules match `meta pkttype host` instead of the VMAC.
+   */
+  readonly mode?: DataPathMode;
 }
 
 /** The per-flow UDP hand-over is rendered (on, and the per-bucket keeper is not). */
@@ -141,11 +151,11 @@ export function renderIcmpSteering(plan: DataPathPlan): string[] {
   const e = plan.icmpErrors;
   if (!e) return [];
   const t = `netdev ${plan.table}`;
-  const rule = (family: string, vip: string, hashExpr: string): string =>
-    `add rule ${t} ingress ether daddr ${plan.vmac} ${family} daddr ${vip} ${icmpErrorMatch(vip)} iifname @alive meta pkttype set host ${hashExpr} vmap @owned`;
+  const rule = (family: string, vip: string, hashExpr: string): string[] =>
+    terminal(t, plan, `${family} daddr ${vip} ${icmpErrorMatch(vip)}`, hashExpr);
   return [
-    rule('ip', plan.vip, e.hashExpr4),
-    ...(plan.v6 && e.hashExpr6 !== undefined ? [rule('ip6', plan.v6.vip6, e.hashExpr6)] : []),
+    ...(plan.vip !== null ? rule('ip', plan.vip, e.hashExpr4) : []),
+    ...(plan.v6 && e.hashExpr6 !== undefined ? rule('ip6', plan.v6.vip6, e.hashExpr6) : []),
   ];
 }
 
@@ -156,8 +166,24 @@ export function renderFragments(plan: DataPathPlan): string[] {
   const t = `netdev ${plan.table}`;
   return [
     // MF set or a non-zero offset: any fragment of a fragmented datagram.
-    `add rule ${t} ingress ether daddr ${plan.vmac} ip daddr ${plan.vip} ip frag-off & 0x3fff != 0 iifname @alive meta pkttype set host ${f.hashExpr4} vmap @owned`,
-    ...(plan.v6 && f.hashExpr6 !== undefined ? [`add rule ${t} ingress ether daddr ${plan.vmac} ip6 daddr ${plan.v6.vip6} exthdr frag exists iifname @alive meta pkttype set host ${f.hashExpr6} vmap @owned`] : []),
+    ...(plan.vip !== null ? terminal(t, plan, `ip daddr ${plan.vip} ip frag-off & 0x3fff != 0`, f.hashExpr4) : []),
+    ...(plan.v6 && f.hashExpr6 !== undefined ? terminal(t, plan, `ip6 daddr ${plan.v6.vip6} exthdr frag exists`, f.hashExpr6) : []),
+  ];
+}
+
+/**
+ * A rule that hashes other fields than the clients' rule (ICMP errors, fragments) must decide
+ * alone: a `vmap` whose bucket this node does not own (or with the lease gone) falls through to
+ * the next rule, and the clients' rule would then hash the same packet on its outer source (the
+ * router) or its port and hand it to a second node. So each such rule is followed by a drop of
+ * what it matched: found in a three-node lab, where every ICMP error also reached the owner of
+ * the router's bucket and a first fragment under address+port the owner of its port.
+ */
+function terminal(t: string, plan: DataPathPlan, match: string, hashExpr: string): string[] {
+  const f = frameMatch(plan);
+  return [
+    `add rule ${t} ingress ${f.match} ${match} iifname @alive ${f.accept}${hashExpr} vmap @owned`,
+    `add rule ${t} ingress ${f.match} ${match} drop`,
   ];
 }
 
@@ -170,28 +196,27 @@ export function renderIngress6(plan: DataPathPlan): string[] {
   const t = `netdev ${plan.table}`;
   return [
     `add rule ${t} ingress icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } @th,64,128 ${ipv6Hex(plan.v6.vip6)} drop`,
-    `add rule ${t} ingress ether daddr ${plan.vmac} ip6 daddr ${plan.v6.vip6} iifname @alive meta pkttype set host ${plan.v6.hashExpr6} vmap @owned`,
+    `add rule ${t} ingress ${frameMatch(plan).match} ip6 daddr ${plan.v6.vip6} iifname @alive ${frameMatch(plan).accept}${plan.v6.hashExpr6} vmap @owned`,
   ];
 }
 
-/**
- * What the kernel does with one bucket's packets on this node:
- *   none     - dropped at ingress;
- *   owned    - all accepted;
- *   incoming - new owner during a hand-over: established,related, new TCP SYNs and UDP;
- *   draining - old owner during a hand-over: established,related only.
- */
-export type BucketPhase = 'none' | 'owned' | 'incoming' | 'draining';
-export const BUCKET_PHASES: readonly BucketPhase[] = ['none', 'owned', 'incoming', 'draining'];
-
-/**
- * `udp`: with a UDP flow timeout, this node keeps the bucket's UDP in its new phase (it owned the
- * bucket before it started moving): the kernel then uses the `<phase>_udp` chain.
- */
-export interface PhaseChange { readonly bucket: number; readonly from: BucketPhase; readonly to: BucketPhase; readonly udp?: boolean }
+// The phase vocabulary lives in model/phases.ts (shared with the wire and the reducers).
+export type { BucketPhase, PhaseChange };
+export { BUCKET_PHASES };
 
 function elements(buckets: readonly number[]): string {
   return buckets.map((b) => `${b} : accept`).join(', ');
+}
+
+/** The IPv4 clients' rule (none for an IPv6-only service). */
+function renderIngress4(plan: DataPathPlan, t: string): string[] {
+  const f = frameMatch(plan);
+  return plan.vip === null ? [] : [`add rule ${t} ingress ${f.match} ip daddr ${plan.vip} iifname @${ALIVE_SET} ${f.accept}${plan.hashExpr} vmap @owned`];
+}
+
+/** ARP for the VIP never reaches the kernel (none for an IPv6-only service: no ARP at all). */
+function renderArpDrops(plan: DataPathPlan, t: string): string[] {
+  return plan.vip === null ? [] : [`add rule ${t} ingress arp daddr ip ${plan.vip} drop`, `add rule ${t} ingress arp saddr ip ${plan.vip} drop`];
 }
 
 /** The whole table, replacing any previous one atomically (add+delete+create in one batch). */
@@ -206,11 +231,10 @@ export function renderInstall(plan: DataPathPlan, owned: readonly number[], leas
     `add chain ${t} ingress { type filter hook ingress device ${JSON.stringify(plan.ifname)} priority ${INGRESS_PRIORITY}; policy accept; }`,
     ...renderIcmpSteering(plan),
     ...renderFragments(plan),
-    `add rule ${t} ingress ether daddr ${plan.vmac} ip daddr ${plan.vip} iifname @${ALIVE_SET} meta pkttype set host ${plan.hashExpr} vmap @owned`,
+    ...renderIngress4(plan, t),
     ...renderIngress6(plan),
-    `add rule ${t} ingress ether daddr ${plan.vmac} drop`,
-    `add rule ${t} ingress arp daddr ip ${plan.vip} drop`,
-    `add rule ${t} ingress arp saddr ip ${plan.vip} drop`,
+    ...otherFramesDrop(plan).map((m) => `add rule ${t} ingress ${m} drop`),
+    ...renderArpDrops(plan, t),
   ];
   if (owned.length > 0) lines.push(`add element ${t} owned { ${elements(owned)} }`);
   lines.push(...renderCtTable(plan));
@@ -241,7 +265,7 @@ export function renderCtTable(plan: DataPathPlan): string[] {
   const tail = [
     `add map ${t} phase { typeof numgen inc mod ${plan.buckets} : verdict; }`,
     `add chain ${t} pre { type filter hook prerouting priority ${CT_PRIORITY}; policy accept; }`,
-    `add rule ${t} pre iifname ${JSON.stringify(plan.ifname)} ip daddr ${plan.vip} ${plan.hashExpr} vmap @phase`,
+    ...(plan.vip !== null ? [`add rule ${t} pre iifname ${JSON.stringify(plan.ifname)} ip daddr ${plan.vip} ${plan.hashExpr} vmap @phase`] : []),
     ...(plan.v6 ? [`add rule ${t} pre iifname ${JSON.stringify(plan.ifname)} ip6 daddr ${plan.v6.vip6} ${plan.v6.hashExpr6} vmap @phase`] : []),
   ];
   if (perFlowOn(plan)) return [`add table ${t}`, `delete table ${t}`, `add table ${t}`, ...renderFlowTable(plan, plan.udpPerFlow), ...renderFlowPhaseChains(plan), ...tail];

@@ -1,6 +1,7 @@
 /** Pure: the lab plan's topologies (--hb-link, --router) and the fault rulesets, before any namespace exists. */
 import { describe, expect, it } from 'vitest';
-import { nodeConfigYaml, parseTimingOverrides, planLab, routedClientLink, type LabSpec } from '../../lab/plan.js';
+import { nodeConfigYaml, parseTimingOverrides, planLab, routedClientLink, routedClientLink6, type LabSpec } from '../../lab/plan.js';
+import { parseIp } from '../../src/util/ip.js';
 import { FAULTS, partitionRuleset, probeWindowMs } from '../../lab/faults.js';
 
 const base: LabSpec = { name: 'tplan', nodes: 3, clients: 2, addrs: 10, seed: 7, buckets: 256, profile: 'default', affinity: 'address' };
@@ -21,6 +22,22 @@ describe('lab plan topologies', () => {
     const yaml = nodeConfigYaml(both, both.nodes[0]!, 'k/cluster.key');
     expect(yaml).toContain('address: 10.200.0.11, extraAddresses: [10.201.0.11] }');
     expect(yaml).toContain('- { id: 3, name: n3, weight: 100, address: 10.200.0.13, extraAddresses: [10.201.0.13] }');
+  });
+
+  it('--router --ipv6: client j\'s IPv6 sources in fd00:(224+j)::/32 behind the router; --ipv6-only: no vip in the configs', () => {
+    const plan = planLab({ ...base, router: true, ipv6: true });
+    plan.clients.forEach((c, j) => {
+      expect(c.addresses6).toHaveLength(base.addrs);
+      for (const a of c.addresses6) expect(a.startsWith(`fd00:${224 + j}::1:`)).toBe(true);
+      // Canonical text: the probers report canonical text and the failover analysis matches by text.
+      for (const a of c.addresses6) expect(parseIp(a).text).toBe(a);
+    });
+    expect(routedClientLink6(1)).toEqual({ router: 'fd00:209:2::1', client: 'fd00:209:2::2', net: 'fd00:225::/32', prefix: 'fd00:225::1' });
+    const only = planLab({ ...base, ipv6: true, ipv6Only: true });
+    const yaml = nodeConfigYaml(only, only.nodes[0]!, 'k/cluster.key');
+    expect(yaml).toContain('vip6: fd00:200::1');
+    expect(yaml).not.toMatch(/^vip:/m);
+    expect(() => planLab({ ...base, ipv6Only: true })).toThrow(/--ipv6-only needs --ipv6/);
   });
 
   it('--router: client j in 10.(224+j)/16 behind the router, not on the nodes\' segment', () => {

@@ -1,12 +1,15 @@
 /**
  * The kernel and `vmac which` agree through the daemon's own installed rule (not a throwaway
- * one): a one-node dual-stack lab per affinity, with a fresh random hash seed, bucket count and
- * IPv6 network prefix; one client sends one UDP datagram from each of many (address, port)
- * pairs to the VIP and to the VIP6; the daemon's `owned` map counts, per bucket, what its ingress
- * rule accepted. The per-bucket counts must equal, bucket for bucket, the counts `bucketOf`
- * (the user-space hash behind `vmac which`) predicts for the same datagrams. Then the same
- * (address, port) pairs as the embedded destination of ICMP errors about the VIP's packets, all
- * sent from one source: each must be counted in the bucket of its embedded destination.
+ * one): a three-node dual-stack lab per affinity, with a fresh random hash seed, bucket count
+ * and IPv6 network prefix; one client sends one UDP datagram from each of many (address, port)
+ * pairs to the VIP and to the VIP6; the daemons' `owned` maps count, per bucket, what their
+ * ingress rules accepted (each bucket is owned by one node: the sum over the nodes). The
+ * per-bucket counts must equal, bucket for bucket, the counts `bucketOf` (the user-space hash
+ * behind `vmac which`) predicts for the same datagrams. Then the same (address, port) pairs as
+ * the embedded destination of ICMP errors about the VIP's packets, all sent from one source:
+ * each must be counted in the bucket of its embedded destination. Then fragmented datagrams:
+ * every fragment counted in the predicted bucket, and each datagram reassembled on exactly the
+ * node that owns it (the nodes' reassembly counters), none on the others, none dropped by all.
  */
 import { randomInt } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,6 +21,9 @@ import { readOwnedCounters } from '../../src/metrics/nft-counters.js';
 import { loadConfig } from '../../src/config/load.js';
 import { bucketOf } from '../../src/hash/bucket-of.js';
 import type { Affinity } from '../../src/config/types.js';
+import { ownerOf } from '../../src/hash/bucket-map.js';
+import { staticMap } from '../../src/daemon/ownership.js';
+import { readReassembly } from '../../lab/reassembly.js';
 import { expectNoNamespacesLeft, uniqueLabName } from './support.js';
 
 const AFFINITIES: Affinity[] = ['address', 'address+port', 'network'];
@@ -43,7 +49,7 @@ describe('kernel = vmac which through the daemon\'s own rule, IPv4 and IPv6, eve
       names.push(name);
       const buckets = [64, 256, 1000][randomInt(3)] ?? 256;
       const prefixLength6 = randomInt(96, 125); // the lab's IPv6 clients differ only in their last 48 bits
-      const lab = await labUp({ name, nodes: 1, clients: 1, addrs: 80, seed: randomInt(1, 2 ** 31), buckets, profile: 'default', affinity, ipv6: true, prefixLength6, dataPathCheck: false });
+      const lab = await labUp({ name, nodes: 3, clients: 1, addrs: 80, seed: randomInt(1, 2 ** 31), buckets, profile: 'default', affinity, ipv6: true, prefixLength6, dataPathCheck: false });
       const node = lab.nodes[0];
       const client = lab.clients[0];
       if (!node || !client || !lab.vip6) throw new Error('lab without node, client or VIP6');
@@ -54,12 +60,18 @@ describe('kernel = vmac which through the daemon\'s own rule, IPv4 and IPv6, eve
       const tuples = (addrs: readonly string[]): [string, number][] => addrs.flatMap((a) => Array.from({ length: ports }, () => [a, randomInt(1024, 65536)] as [string, number]));
       const v4 = tuples(client.addresses);
       const v6 = tuples(client.addresses6 ?? []);
-      const nft = openNftables(`/run/netns/${node.ns}`);
+      const nfts = lab.nodes.map((n) => openNftables(`/run/netns/${n.ns}`));
+      // Each bucket is in exactly one node's owned map: the sum over the nodes is the cluster's count.
       const read = (): Map<number, number> => {
-        const r = readOwnedCounters(nft, 'vmac_lab');
-        if (r.outcome !== 'read') throw new Error(r.error);
-        return new Map([...r.counters].map(([b, c]) => [b, c.packets]));
+        const out = new Map<number, number>();
+        for (const nft of nfts) {
+          const r = readOwnedCounters(nft, 'vmac_lab');
+          if (r.outcome !== 'read') throw new Error(r.error);
+          for (const [b, c] of r.counters) out.set(b, (out.get(b) ?? 0) + c.packets);
+        }
+        return out;
       };
+      const map = staticMap(cfg);
       for (const [family, list, vip] of [[4, v4, lab.vip], [6, v6, lab.vip6]] as const) {
         const before = read();
         // To a port nothing listens on: an echo's answer to an already closed client socket would
@@ -91,14 +103,27 @@ describe('kernel = vmac which through the daemon\'s own rule, IPv4 and IPv6, eve
         // of each datagram counted in one bucket — by address alone under address+port, where
         // non-first fragments carry no ports — so each datagram is reassembled on one node.
         const beforeFrag = read();
+        const reasmBefore = await Promise.all(lab.nodes.map((n) => readReassembly(n.ns, family)));
         expect(await sendUdpFrom(client.ns, lab.dir, vip, SILENT_PORT, list, 2000)).toBe(list.length);
         await new Promise((r) => setTimeout(r, 200));
         const afterFrag = read();
+        const reasmAfter = await Promise.all(lab.nodes.map((n) => readReassembly(n.ns, family)));
         const frags = new Map([...afterFrag].map(([b, n]) => [b, n - (beforeFrag.get(b) ?? 0)]));
         const fragHash = affinity === 'address+port' ? { ...cfg.hash, affinity: 'address' as const } : cfg.hash;
         const predictedFrags = new Map([...countsBy(list, ([addr, sport]) => bucketOf({ addr, sport }, fragHash, cfg.buckets))].map(([b, n]) => [b, 2 * n]));
         process.stdout.write(`[hash-daemon] ${affinity} IPv${family} fragmented: ${list.length} datagrams, ${[...frags.values()].reduce((a, b) => a + b, 0)} fragments counted\n`);
         expect(sorted(frags)).toEqual(sorted(predictedFrags));
+        // Reassembled on exactly one node each, the owner `vmac which` names; 0 dropped by all.
+        // (UDP sees whole datagrams only: `noPorts` counts each reassembled datagram once, both
+        // families; IPv4's ReasmOKs as well, IPv6's defrag in netfilter does not count there.)
+        const delta = (i: number, k: 'oks' | 'fails' | 'noPorts'): number => (reasmAfter[i]?.[k] ?? 0) - (reasmBefore[i]?.[k] ?? 0);
+        const reassembled = lab.nodes.map((n, i) => ({ node: n.name, datagrams: delta(i, 'noPorts'), oks: delta(i, 'oks'), fails: delta(i, 'fails') }));
+        const owned = lab.nodes.map((n) => list.filter(([addr, sport]) => ownerOf(map, bucketOf({ addr, sport }, fragHash, cfg.buckets)) === n.id).length);
+        process.stdout.write(`[hash-daemon] ${affinity} IPv${family} whole datagrams per node: ${reassembled.map((r, i) => `${r.node} ${r.datagrams} (owns ${owned[i]}; reassembly ok ${r.oks}, failed ${r.fails})`).join('; ')}\n`);
+        expect(reassembled.map((r) => r.datagrams)).toEqual(owned);
+        expect(reassembled.reduce((a, r) => a + r.datagrams, 0)).toBe(list.length);
+        if (family === 4) expect(reassembled.map((r) => r.oks)).toEqual(owned);
+        expect(reassembled.map((r) => r.fails)).toEqual(lab.nodes.map(() => 0));
       }
       await labDown(name);
     }, 120_000);

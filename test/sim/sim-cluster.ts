@@ -69,6 +69,7 @@ function freezableClock(base: FakeClock): Clock & { frozen: boolean; thaw(): voi
   const c = {
     frozen: false,
     nowMs: () => base.nowMs(),
+    wallMs: () => base.wallMs(),
     setTimer: (ms: number, fn: () => void): TimerHandle => base.setTimer(ms, wrap(fn)),
     setRepeating: (ms: number, fn: () => void): TimerHandle => base.setRepeating(ms, wrap(fn)),
     clear: (h: TimerHandle) => base.clear(h),

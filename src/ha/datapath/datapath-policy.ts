@@ -27,18 +27,9 @@
  *             so peers with a broken path do not drain towards it, and every node that lost the
  *             target ends up holding its own buckets.
  */
+import type { DataPathPolicy, Require } from '../../config/datapath-config.js';
 
-export type Require = 'any' | 'all';
-
-export interface DataPathPolicy {
-  readonly targets: readonly string[];
-  readonly require: Require;
-  readonly timeoutMs: number;
-  readonly fall: number;
-  readonly rise: number;
-  /** How long a node that just lost its path waits, announcing standby, before draining. */
-  readonly settleMs: number;
-}
+export type { DataPathPolicy, Require };
 
 export type PathHealth = 'unknown' | 'reachable' | 'unreachable';
 export type PathRole = 'serving' | 'settling' | 'draining' | 'holding';

@@ -13,8 +13,9 @@
  *   While the agent runs nothing cancels it: the outcome is unknown until it reports.
  *   A fenced peer that is heard again (rebooted, repaired) returns to idle.
  */
+import type { FenceAction } from '../../config/ha-types.js';
 
-export type FenceAction = 'off' | 'reboot';
+export type { FenceAction };
 export type FencePhase = 'idle' | 'delaying' | 'fencing' | 'retry-wait' | 'fenced';
 export type FenceOutcome = 'success' | 'failed' | 'timeout';
 

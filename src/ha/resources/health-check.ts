@@ -6,6 +6,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import type { CheckOutcome } from './resource-policy.js';
+import type { HealthCheckSpec } from '../../config/ha-types.js';
 import type { ResourceDriver } from './driver.js';
 import { runProcess, runShell, type ProcessRunner } from './run-process.js';
 
@@ -16,11 +17,7 @@ export interface HealthCheck {
   run(timeoutMs: number): Promise<CheckResult>;
 }
 
-export type HealthCheckSpec =
-  | { readonly kind: 'http'; readonly url: string; readonly expectStatus: readonly number[]; readonly bodyMatch: string | null }
-  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
-  | { readonly kind: 'command'; readonly command: string }
-  | { readonly kind: 'resource' };
+export type { HealthCheckSpec };
 
 /** Bytes of a body kept for matching: a health page, not a download. */
 const MAX_BODY_BYTES = 64 * 1024;

@@ -16,6 +16,7 @@
  * The runner (resource-runner.ts) schedules checks every `intervalMs`, enforces `timeoutMs`,
  * runs the effects and feeds results back.
  */
+import type { DampingPolicy } from '../../config/ha-types.js';
 
 export interface HealthPolicy {
   readonly intervalMs: number;
@@ -24,11 +25,7 @@ export interface HealthPolicy {
   readonly fall: number; // failures in a row before a healthy service counts as unhealthy
 }
 
-export interface DampingPolicy {
-  readonly holdBaseMs: number; // hold-down after the second flap; doubles per further flap
-  readonly holdMaxMs: number;
-  readonly decayMs: number; // stable this long: the flap count starts over
-}
+export type { DampingPolicy };
 
 export interface RetryPolicy { readonly baseMs: number; readonly maxMs: number }
 

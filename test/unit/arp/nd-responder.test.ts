@@ -7,6 +7,7 @@ import { createFakePacketPort } from '../../../src/arp/fake-packet-port.js';
 import { decodeNdFrame, icmpv6Checksum, multicastMac, neighborAdvert, neighborSolicit, solicitedNodeGroup, unsolicitedNa } from '../../../src/arp/nd-frame.js';
 import { classifyNdFrame, createNdResponder, validateNdIdentity, type NdOutcome } from '../../../src/arp/nd-responder.js';
 import type { ArpDecision } from '../../../src/arp/responder.js';
+import { arpRequest } from '../../../src/arp/arp-frame.js';
 import { isVmacError } from '../../../src/util/errors.js';
 import { captureLogger, WARN } from './log-capture.js';
 
@@ -103,7 +104,7 @@ describe('ND responder drops with a named reason', () => {
   const withByte = (f: Uint8Array, at: number, v: number): Uint8Array => { const c = Uint8Array.from(f); c[at] = v; return c; };
   const cases: [string, Uint8Array, NdOutcome][] = [
     ['a truncated frame', hex(NS_HEX).subarray(0, 60), 'truncated'],
-    ['an ARP frame', withByte(withByte(hex(NS_HEX), 12, 0x08), 13, 0x06), 'not-ipv6'],
+    ['an IPv4 frame', withByte(withByte(hex(NS_HEX), 12, 0x08), 13, 0x00), 'not-ipv6'],
     ['an ICMPv6 echo', withByte(hex(NS_HEX), 54, 128), 'not-nd'],
     ['an NS that crossed a router (hop limit 254)', withByte(hex(NS_HEX), 21, 254), 'bad-hop-limit'],
     ['an NS with a bad checksum', withByte(hex(NS_HEX), 57, 0xd5), 'bad-checksum'],
@@ -124,6 +125,19 @@ describe('ND responder drops with a named reason', () => {
       expect(responder.stats()[outcome]).toBe(1);
     });
   }
+
+  it('an ARP frame on the shared capture is the ARP responder\'s: no ND counter moves', () => {
+    const { port, responder, asked } = setup();
+    port.inject(arpRequest({ ethSrc: CLIENT_MAC, senderMac: CLIENT_MAC, senderIp: '10.0.0.5', targetIp: '10.0.0.1' }));
+    expect(port.sent).toHaveLength(0);
+    expect(asked).toEqual([]);
+    expect(Object.values(responder.stats()).reduce((a, b) => a + b, 0)).toBe(0);
+    // The same frame with the IPv4 EtherType is nobody's: counted as not-ipv6.
+    const v4 = arpRequest({ ethSrc: CLIENT_MAC, senderMac: CLIENT_MAC, senderIp: '10.0.0.5', targetIp: '10.0.0.1' });
+    v4[12] = 0x08; v4[13] = 0x00;
+    port.inject(v4);
+    expect(responder.stats()['not-ipv6']).toBe(1);
+  });
 
   it('classifies without policy (pure)', () => {
     expect(classifyNdFrame(hex(NS_HEX), ID)).toMatchObject({ kind: 'candidate', replyTo: CLIENT_MAC });

@@ -4,6 +4,7 @@ import { createFakePacketPort, createFakeSegment } from '../../../src/arp/fake-p
 import {
   classifyArpFrame, createArpCounters, createArpResponder, type ArpDecision, type ArpOutcome,
 } from '../../../src/arp/responder.js';
+import { neighborSolicit } from '../../../src/arp/nd-frame.js';
 import { isVmacError } from '../../../src/util/errors.js';
 import { captureLogger, WARN } from './log-capture.js';
 import { CLIENT_IP, CLIENT_MAC, IDENTITY, PADDING_18, REAL_MAC, VIP, VMAC, ethSource, hex, toHex } from './frames.js';
@@ -71,6 +72,15 @@ describe('ARP responder drops with a named reason', () => {
     expect(responder.stats()[outcome]).toBe(1);
     const total = Object.values(responder.stats()).reduce((a, b) => a + b, 0);
     expect(total).toBe(1);
+  });
+
+  it('an ND frame on the shared capture is the ND responder\'s: no ARP counter moves', () => {
+    const { port, responder, asked } = setup();
+    const ns = neighborSolicit({ ethSrc: CLIENT_MAC, srcIp: 'fd00:200::1:5', target: 'fd00:200::1' });
+    port.inject(ns);
+    expect(port.sent).toHaveLength(0);
+    expect(asked).toEqual([]);
+    expect(Object.values(responder.stats()).reduce((a, b) => a + b, 0)).toBe(0);
   });
 
   it.each(['not-owner', 'not-ready'] as const)('policy says %s → counted under that word, nothing sent', (reason) => {

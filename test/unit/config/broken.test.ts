@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { isVmacError } from '../../../src/util/errors.js';
+import { MAX_WIRE_BUCKETS } from '../../../src/ha/heartbeat-codec.js';
 import { BASE, messageAt, problemsOf, yamlWith } from './helpers.js';
 
 describe('whole-file problems', () => {
@@ -63,8 +64,13 @@ describe('structural problems', () => {
   });
 
   it('buckets out of range', () => {
-    expect(messageAt(problemsOf(yamlWith({ buckets: 0 })), 'buckets')).toBe('must be between 1 and 4096, got 0');
-    expect(messageAt(problemsOf(yamlWith({ buckets: 5000 })), 'buckets')).toBe('must be between 1 and 4096, got 5000');
+    expect(messageAt(problemsOf(yamlWith({ buckets: 0 })), 'buckets')).toBe('must be between 1 and 1024, got 0');
+    expect(messageAt(problemsOf(yamlWith({ buckets: 5000 })), 'buckets')).toBe('must be between 1 and 1024, got 5000');
+  });
+
+  it('the largest bucket count the config accepts is what a heartbeat carries (4096 used to crash the daemon at start)', () => {
+    expect(parseConfig(yamlWith({ buckets: MAX_WIRE_BUCKETS }), 'web.yaml').buckets).toBe(MAX_WIRE_BUCKETS);
+    expect(messageAt(problemsOf(yamlWith({ buckets: MAX_WIRE_BUCKETS + 1 })), 'buckets')).toMatch(/must be between 1 and 1024/);
   });
 
   it('bad affinity: lists the allowed values', () => {
@@ -98,8 +104,8 @@ describe('structural problems', () => {
     expect(messageAt(problemsOf(yamlWith({ vip: '10.0.0.256' })), 'vip')).toBe('must be an IPv4 address like 10.200.0.1, got "10.0.0.256"');
   });
 
-  it('multicast mode: planned, not built', () => {
-    expect(messageAt(problemsOf(yamlWith({ mode: 'multicast' })), 'mode')).toBe('must be "unicast", got "multicast" — multicast mode (the VMAC is a multicast address the nodes join) is planned but not built yet');
+  it('unknown mode', () => {
+    expect(messageAt(problemsOf(yamlWith({ mode: 'broadcast' })), 'mode')).toBe('must be one of "unicast", "multicast", "igmp", "arp-steer", got "broadcast"');
   });
 
   it('seed out of u32 range or not hex', () => {
@@ -289,7 +295,7 @@ describe('the error as a whole', () => {
     expect(err.details.problems.map((p) => p.line)).toEqual([4, 5, 5, 8, 9]);
     const lines = err.message.split('\n');
     expect(lines).toHaveLength(5);
-    expect(lines[0]).toBe('/etc/vmac/web.yaml: buckets: must be between 1 and 4096, got 9999');
+    expect(lines[0]).toBe('/etc/vmac/web.yaml: buckets: must be between 1 and 1024, got 9999');
     expect(lines[1]).toBe('/etc/vmac/web.yaml: hash.seed: required — without an explicit seed the kernel picks a random one per rule and nodes disagree on buckets');
     for (const line of lines) expect(line).toMatch(/^\/etc\/vmac\/web\.yaml: [a-zA-Z[\].0-9]+: \S/);
   });

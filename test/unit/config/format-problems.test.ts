@@ -23,7 +23,7 @@ describe('formatProblems', () => {
     expect(text).toBe((err as VmacError).message);
     expect(text.split('\n')).toEqual([
       'web.yaml: hash.seed: required — without an explicit seed the kernel picks a random one per rule and nodes disagree on buckets',
-      'web.yaml: buckets: must be between 1 and 4096, got 0',
+      'web.yaml: buckets: must be between 1 and 1024, got 0',
     ]);
   });
 

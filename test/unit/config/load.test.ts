@@ -29,7 +29,7 @@ describe('loadConfig on the examples', () => {
     const c = loadConfig(join(examples, 'lab-3node.yaml'));
     expect(c.timing).toEqual({ profile: 'fast', leaseMs: 16, renewMs: 4, intervalMs: 4, suspectAfter: 3, deadAfter: 8, marginMs: 2 });
     expect(c.hash.seed).toBe(0x1ab5eed);
-    expect(c.vmac).toBe(autoVmac(c.vip));
+    expect(c.vmac).toBe(autoVmac(c.vip ?? ''));
     expect(c.arp.refreshMs).toBe(0);
     expect(c.nodes.find((n) => n.id === 3)?.weight).toBe(200);
   });

@@ -39,7 +39,7 @@ describe('the published schema', () => {
     'node id 0': { node: { id: 0, name: 'n1' } },
     'buckets 4097': { buckets: 4097 },
     'affinity typo': { hash: { seed: 1, affinity: 'adress' } },
-    'multicast mode': { mode: 'multicast' },
+    'unknown mode': { mode: 'broadcast' },
     'IPv6 VIP': { vip: '2001:db8::1' },
     'interface with slash': { interface: 'eth0/0' },
     'leaseMs 11': { timing: { leaseMs: 11, renewMs: 1 } },

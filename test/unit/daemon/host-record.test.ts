@@ -62,4 +62,34 @@ describe('host changes of a predecessor that never stopped', () => {
     expect(addresses.size).toBe(1);
     expect(sysctl.values.get(SYSCTL)).toBe('2');
   });
+
+  it('mergeHostChanges takes over the VIP6 a predecessor added, only for the same VIP6', () => {
+    const prepared = { link, vipAdded: false, vip6Added: false, sysctlsBefore: new Map([[SYSCTL, '2']]) };
+    const record = { version: 1 as const, service: 'web', ifname: 'eth0', vip: '10.0.0.1', vipAdded: true, vip6: 'fd00::1', vip6Added: true, sysctlsBefore: [[SYSCTL, '0']] as const };
+    expect(mergeHostChanges(prepared, record, 'eth0', '10.0.0.1', 'fd00::1').vip6Added).toBe(true);
+    expect(mergeHostChanges(prepared, { ...record, vip6: 'fd00::2' }, 'eth0', '10.0.0.1', 'fd00::1').vip6Added).toBe(false);
+    expect(mergeHostChanges(prepared, { ...record, vip6Added: false }, 'eth0', '10.0.0.1', 'fd00::1').vip6Added).toBe(false);
+  });
+
+  it('dual stack: a successor started after a crash removes the VIP6 the dead daemon put on lo', async () => {
+    const clock = fakeClock();
+    const net = createFakeNetwork(clock);
+    const cfg = parseConfig(`${threeNodeYaml(1)}vip6: fd00:200::1\ncontrol: { socket: ${join(dir, 'v6', 'web.sock')} }\n`, 'web.yaml');
+    const addresses = new Set<string>();
+    const sysctl = fakeSysctl({ [SYSCTL]: '0', 'net.ipv6.conf.eth0.disable_ipv6': '0', 'net.ipv6.conf.lo.disable_ipv6': '0' });
+    const ports = (): DaemonPorts => fakeNodePorts(1, clock, net, fakeDataPath(() => clock.nowMs()), {
+      rtnl: {
+        getLink: (name) => Promise.resolve({ ...link, index: name === 'lo' ? 1 : 2, name }),
+        addAddress: (i, b) => { const k = `${i}/${b.join('.')}`; const had = addresses.has(k); addresses.add(k); return Promise.resolve(had ? 'already-present' : 'added'); },
+        deleteAddress: (i, b) => Promise.resolve(addresses.delete(`${i}/${b.join('.')}`) ? 'deleted' : 'already-absent'),
+      },
+      sysctl,
+      serveControl: () => Promise.resolve({ close: () => undefined }),
+    });
+    await startDaemon(cfg, ports(), log); // then "killed": never stopped
+    expect([...addresses].filter((a) => a.startsWith('1/'))).toHaveLength(1); // the VIP6 on lo
+    const successor = await startDaemon(cfg, ports(), log);
+    await successor.stop('error');
+    expect([...addresses]).toEqual([]);
+  });
 });

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { parseConfig } from '../../../src/config/load.js';
 import { startDaemon, type DaemonPorts } from '../../../src/daemon/node-daemon.js';
 import { launch } from '../../../src/daemon/launch.js';
-import { NATIVE_MODULES, nativeNeeds, preflight, type NativeModule, type ProbeResult } from '../../../src/daemon/preflight.js';
+import { NATIVE_MODULES, nativeNeeds, preflight, refusalMessage, type NativeModule, type ProbeResult } from '../../../src/daemon/preflight.js';
 import { fakeClock } from '../../../src/util/clock.js';
 import { fakeDataPath } from '../../../src/vmac/fake-datapath.js';
 import { fakeSysctl } from '../../../src/vmac/sysctl.js';
@@ -72,11 +72,21 @@ describe('native preflight (before any kernel change)', () => {
 
   it('needs nftables, netlink and cap always; realtime optionally; sd_notify only under systemd; raw-socket only for ICMP features', () => {
     const plain = nativeNeeds(cfg, {});
-    expect(Object.fromEntries(NATIVE_MODULES.map((m) => [m, plain[m].need]))).toEqual({ nftables: 'required', netlink: 'required', cap: 'required', 'raw-socket': 'unused', realtime: 'optional', sdnotify: 'unused', conntrack: 'required' });
+    expect(Object.fromEntries(NATIVE_MODULES.map((m) => [m, plain[m].need]))).toEqual({ nftables: 'required', netlink: 'required', cap: 'required', 'raw-socket': 'unused', realtime: 'optional', sdnotify: 'unused', conntrack: 'required', xdp: 'unused' });
     expect(nativeNeeds(cfg, { NOTIFY_SOCKET: '/run/systemd/notify' }).sdnotify.need).toBe('required');
     expect(nativeNeeds(cfg, { VMAC_REALTIME: '0' }).realtime.need).toBe('unused');
     const twoNode = parseConfig(threeNodeYaml(1).replace(/ {2}- \{ id: 3.*\n/, '') + 'quorum: { policy: two-node, tieBreaker: { ping: 10.0.0.254 } }\n', 'web.yaml');
     expect(nativeNeeds(twoNode, {})['raw-socket'].need).toBe('required');
+  });
+
+  it('datapath: xdp needs the libbpf shim: refused without it, naming it, before any kernel change', () => {
+    const xdp = parseConfig(threeNodeYaml(1) + 'datapath: xdp\n', 'web.yaml');
+    expect(xdp.datapath).toBe('xdp');
+    expect(cfg.datapath).toBe('nft');
+    expect(nativeNeeds(xdp, {}).xdp.need).toBe('required');
+    const r = preflight(nativeNeeds(xdp, {}), missing('xdp'));
+    expect(r.verdict).toBe('refuse');
+    expect(refusalMessage(r)).toContain('native module xdp (needed for the XDP data path (datapath: xdp))');
   });
 
   it('a missing optional module is reported and the start goes on; a missing required one refuses', () => {

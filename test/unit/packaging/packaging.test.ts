@@ -76,7 +76,7 @@ describe('package metadata', () => {
 
   it('Depends names the tools the daemon runs and a Node version the engines field accepts', () => {
     const depends = /^Depends: (.*)$/m.exec(control)?.[1] ?? '';
-    for (const p of ['conntrack', 'nftables', 'libnftables1', 'libpcap0.8']) expect(depends.split(/,\s*/).map((d) => d.split(' ')[0])).toContain(p);
+    for (const p of ['conntrack', 'nftables', 'libnftables1', 'libpcap0.8', 'libbpf1']) expect(depends.split(/,\s*/).map((d) => d.split(' ')[0])).toContain(p);
     expect(depends).toContain(`nodejs (${pkg.engines.node.replace('>=', '>= ')})`);
   });
 

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { initMembership, onHeartbeat, recordSent, type MembershipState } from '../../../src/ha/membership.js';
 import type { Grant, Heartbeat } from '../../../src/ha/heartbeat-types.js';
 import { initTakeover, step, type TakeoverState } from '../../../src/takeover/ownership-reducer.js';
+import { clusterView } from '../../../src/ha/cluster-view.js';
 import { runSchedule } from '../../sim/schedule.js';
 import { frozen } from '../../sim/regressions.js';
 
@@ -29,7 +30,7 @@ function hb(sender: number, seq: number, grants: Grant[]): Heartbeat {
 /** Node 1 (not serving yet: it takes nothing) hears node 2 with `grants`, then asks what to do. */
 function hear(t: TakeoverState, m: MembershipState, grants: Grant[], seq: number, nowMs: number): { t: TakeoverState; m: MembershipState; sendsNow: boolean } {
   const m2 = onHeartbeat(m, hb(2, seq, grants), nowMs);
-  const r = step(t, { kind: 'tick', m: m2 }, nowMs);
+  const r = step(t, { kind: 'tick', view: clusterView(m2, nowMs) }, nowMs);
   return { t: r.state, m: m2, sendsNow: r.effects.some((e) => e.kind === 'send-heartbeat-now') };
 }
 

@@ -51,3 +51,33 @@ describe('dual-stack ruleset', () => {
     expect(dataPathPlan(parseConfig(yamlWith({}), 'web.yaml')).v6).toBeUndefined();
   });
 });
+
+describe('IPv6-only ruleset (vip null)', () => {
+  const only: DataPathPlan = { ...dual, vip: null, icmpErrors: { hashExpr4: 'jhash @th,192,32 mod 256 seed 0xabcd', hashExpr6: 'jhash @th,256,128 mod 256 seed 0xabcd' }, fragments: { hashExpr4: 'jhash ip saddr mod 256 seed 0xabcd', hashExpr6: 'jhash ip6 saddr mod 256 seed 0xabcd' } };
+  it('renders no IPv4 client, fragment, ICMP or ARP rule: only the VIP6\'s, then the VMAC drop', () => {
+    const lines = renderInstall(only, [1], 200).split('\n');
+    expect(lines.filter((l) => / ip daddr | arp |null/.test(l))).toEqual([]);
+    const ingress = lines.filter((l) => l.startsWith('add rule netdev vmac_web ingress'));
+    expect(ingress.map((l) => l.replace(/^add rule netdev vmac_web ingress /, '').split(' iifname')[0])).toEqual([
+      expect.stringMatching(/^ether daddr 02:bf:0a:00:00:01 ip6 daddr fd00:200::1 icmpv6 type/) as string,
+      expect.stringMatching(/^ether daddr 02:bf:0a:00:00:01 ip6 daddr fd00:200::1 icmpv6 type .* drop$/) as string,
+      'ether daddr 02:bf:0a:00:00:01 ip6 daddr fd00:200::1 exthdr frag exists',
+      'ether daddr 02:bf:0a:00:00:01 ip6 daddr fd00:200::1 exthdr frag exists drop',
+      'icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } @th,64,128 0xfd000200000000000000000000000001 drop',
+      'ether daddr 02:bf:0a:00:00:01 ip6 daddr fd00:200::1',
+      'ether daddr 02:bf:0a:00:00:01 drop',
+    ]);
+    expect(lines.filter((l) => l.startsWith('add rule inet vmac_web_ct pre '))).toEqual([
+      'add rule inet vmac_web_ct pre iifname "eth0" ip6 daddr fd00:200::1 jhash ip6 saddr mod 256 seed 0xabcd vmap @phase',
+    ]);
+  });
+
+  it('the daemon\'s plan for an IPv6-only config has vip null and the VIP6 rules', () => {
+    const cfg = parseConfig(yamlWith({ vip: undefined, vip6: 'fd00:200::1' }), 'web.yaml');
+    const plan = dataPathPlan(cfg);
+    expect(plan.vip).toBeNull();
+    expect(plan.v6?.vip6).toBe('fd00:200::1');
+    expect(renderInstall(plan, [], null)).not.toMatch(/ ip daddr |arp /);
+  });
+});
+

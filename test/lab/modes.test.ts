@@ -1,0 +1,61 @@
+/**
+ * Switch-friendly modes (issue 17) on a lab switch configured like real ones: one quick cell per
+ * mode (3 nodes, 6 client namespaces of one address, a bystander). The full table — every mode on
+ * every switch setting, with kill failover gaps — is `vmac lab modes` (docs/switch-modes.md).
+ *   unicast on a no-flood switch: nothing reaches the nodes (the failure the modes fix; the
+ *     negative control of the cells after it)
+ *   multicast on the same switch: every client answered by the node `vmac which` names
+ *   arp-steer on the same switch: likewise, and not one VIP frame at the bystander; a killed
+ *     node's clients answered again by a survivor, 0 duplicates
+ *   igmp on a snooping switch with the cluster's ports as multicast-router ports: every client
+ *     answered, 0 frames at the bystander, every node a member of the group and a stopped node not
+ */
+import { describe, expect, it } from 'vitest';
+import { modesCell, type ModesCellOptions } from '../../lab/modes.js';
+import { expectNoNamespacesLeft, uniqueLabName } from './support.js';
+
+const quiet = (): void => undefined;
+const cell = (name: string, o: Pick<ModesCellOptions, 'mode' | 'switchMode' | 'runs'>): ReturnType<typeof modesCell> =>
+  modesCell({ name, nodes: 3, clients: 6, seed: 4242, log: quiet, ...o });
+
+describe('modes on a lab switch', () => {
+  it('unicast on a no-flood switch: no client is answered, the bystander sees nothing', async () => {
+    const name = uniqueLabName('mu');
+    const c = await cell(name, { mode: 'unicast', switchMode: 'no-flood', runs: 0 });
+    expect(c.answered).toBe(0);
+    expect(c.bystanderFrames).toBe(0);
+    await expectNoNamespacesLeft(name);
+  }, 60_000);
+
+  it('multicast on a no-flood switch: every client answered by the predicted node, no duplicates', async () => {
+    const name = uniqueLabName('mm');
+    const c = await cell(name, { mode: 'multicast', switchMode: 'no-flood', runs: 0 });
+    expect(c.answered).toBe(c.clients);
+    expect(c.duplicates).toBe(0);
+    expect(c.bystanderFrames).toBeGreaterThan(0); // a group MAC is flooded: the cost this mode keeps
+    await expectNoNamespacesLeft(name);
+  }, 60_000);
+
+  it('arp-steer on a no-flood switch: every client answered, 0 frames at the bystander; a kill is taken over with 0 duplicates', async () => {
+    const name = uniqueLabName('ma');
+    const c = await cell(name, { mode: 'arp-steer', switchMode: 'no-flood', runs: 1 });
+    expect(c.answered).toBe(c.clients);
+    expect(c.duplicates + c.failoverDuplicates).toBe(0);
+    expect(c.bystanderFrames).toBe(0);
+    expect(c.runs).toBe(1);
+    // Every client of the victim was answered again by a survivor inside the 2 s window.
+    expect(c.gapMs).not.toBeNull();
+    expect(c.gapMs?.max ?? Infinity).toBeLessThan(2000);
+    await expectNoNamespacesLeft(name);
+  }, 90_000);
+
+  it('igmp on a snooping switch (cluster ports as mrouter ports): every client answered, 0 frames at the bystander, a stopped node leaves the group', async () => {
+    const name = uniqueLabName('mi');
+    const c = await cell(name, { mode: 'igmp', switchMode: 'igmp-mrouter', runs: 0 });
+    expect(c.answered).toBe(c.clients);
+    expect(c.bystanderFrames).toBe(0);
+    expect(c.members?.before).toEqual(['n1', 'n2', 'n3']);
+    expect(c.members?.afterStop).toEqual(['n2', 'n3']);
+    await expectNoNamespacesLeft(name);
+  }, 60_000);
+});
