@@ -26,12 +26,12 @@ export interface HandoverConfig {
 export interface RawHandover { udpFlowTimeoutMs?: number; udpPerFlow?: boolean; udpIdleMs?: number; udpPortIdleMs?: Record<string, number> }
 
 /**
- * Off until a health drain lets its flows go: the per-flow hand-over keeps every live UDP flow on
- * its old owner, also when the drain is for health (a dead service, a lost data path), where the
- * flows would then never be answered (the resource and data-path-check labs show it). Turn it on
- * (`udpPerFlow: true`) where drains are planned ones: UDP and QUIC flows then survive them.
+ * On: UDP and QUIC flows survive planned moves (drain, resume, join, weight, planned stop) with no
+ * datagram answered twice and no flow switching node mid-life. A drain for health (a dead service,
+ * a lost data path) keeps no flow: the new owner takes them at once (udp-flow-handover.ts), since
+ * the old owner could not answer them.
  */
-export const DEFAULT_UDP_PER_FLOW = false;
+export const DEFAULT_UDP_PER_FLOW = true;
 
 /**
  * 30 s: QUIC's max_idle_timeout as HTTP/3 servers and browsers commonly set it (both ends close a

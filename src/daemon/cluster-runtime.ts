@@ -135,7 +135,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   const flows: FlowRunner | null = perFlow === null ? null : startFlowRunner({
     selfId: cfg.node.id, incarnation: d.incarnation, key: d.key, hash: cfg.hash, buckets: cfg.buckets,
     params: { idleMs: perFlow.idleMs, portIdleMs: perFlow.portIdleMs, marginMs: perFlow.marginMs, resendMs: FLOW_RESEND_MS, listedMs: FLOW_LISTED_MS },
-    dp: d.dp, ...(d.conntrack ? { conntrack: d.conntrack } : {}), knownIds: s.p.knownIds, nowMs: () => clock.nowMs(), log: log.child({ module: 'udp-flows' }),
+    dp: d.dp, ...(d.conntrack ? { conntrack: d.conntrack } : {}), knownIds: s.p.knownIds, nowMs: () => clock.nowMs(), log: log.child({ module: 'udp-flows' }), view: () => flowViewOf(clusterView(s.m, clock.nowMs()), s.t),
     send(peerId, bytes) {
       const peer = cfg.peers.find((p) => p.id === peerId);
       for (let link = 0; link < linkCount; link++) { const a = peer?.addresses[link]; if (a !== undefined) d.transport.send(link, a, bytes); }

@@ -7,7 +7,8 @@
  * ```
  * off  size  field
  * 0    1     magic 0x46 ('F'; heartbeats are 0x56)
- * 1    1     version = 1
+ * 1    1     version: 1 (IPv4 flows, 12-byte entries), 2 (IPv6 flows, 24-byte entries: client
+ *            IPv6 (16), then as below); one family per message, a reading may mix both
  * 2    1     type: 1 flows, 2 ack
  * 3    1     senderId 1..32
  * 4    8     incarnation u64 (≥ 1)
@@ -24,17 +25,26 @@
  *            longer the old owner keeps the flow without another packet of it)
  * 32+12n 32  HMAC-SHA256(key, bytes[0 .. 32+12n))
  * ```
- * The largest message (112 flows) is 1,408 bytes: one datagram on any Ethernet link.
+ * The largest message (112 IPv4 flows, or 56 IPv6 flows) is 1,408 bytes: one datagram on any
+ * Ethernet link. A node of version 1 only drops a version-2 part (bad-version): it then holds the
+ * bucket's UDP until the old owner lets go, as it does for any list that does not arrive.
  * Decoding never throws; a bad datagram is a named outcome. Lengths are checked before the MAC,
  * fields only after it.
  */
 import { MAC_SIZE, checkMac, computeMac, type HeartbeatKey } from './heartbeat-auth.js';
+import { formatIp, parseIp } from '../util/ip.js';
+
+const isV6 = (addr: string): boolean => addr.includes(':');
 
 export const FLOW_MAGIC = 0x46;
 export const FLOW_VERSION = 1;
+/** The version of a message carrying IPv6 flows. */
+export const FLOW_VERSION_V6 = 2;
 export const FLOW_HEADER_SIZE = 32;
 export const FLOW_ENTRY_SIZE = 12;
+export const FLOW_ENTRY_SIZE_V6 = 24;
 export const MAX_FLOWS_PER_MESSAGE = 112;
+export const MAX_FLOWS_PER_MESSAGE_V6 = 56;
 export const MAX_PARTS = 4096; // 458,752 flows per bucket reading
 export const MAX_FLOW_MESSAGE_SIZE = FLOW_HEADER_SIZE + MAX_FLOWS_PER_MESSAGE * FLOW_ENTRY_SIZE + MAC_SIZE;
 const MAX_NODE_ID = 32;
@@ -62,11 +72,15 @@ export function isFlowMessage(bytes: Uint8Array): boolean {
   return bytes.length > 0 && bytes[0] === FLOW_MAGIC;
 }
 
+/** One family per message: IPv6 flows make it version 2 (throws on a mixed list: flowParts never makes one). */
 export function encodeFlowMessage(m: FlowMessage, key: HeartbeatKey): Uint8Array {
   const n = m.flows.length;
-  const body = Buffer.alloc(FLOW_HEADER_SIZE + n * FLOW_ENTRY_SIZE);
+  const v6 = n > 0 && isV6(m.flows[0]?.saddr ?? '');
+  if (m.flows.some((f) => isV6(f.saddr) !== v6)) throw new Error('flow message with both address families');
+  const size = v6 ? FLOW_ENTRY_SIZE_V6 : FLOW_ENTRY_SIZE;
+  const body = Buffer.alloc(FLOW_HEADER_SIZE + n * size);
   body[0] = FLOW_MAGIC;
-  body[1] = FLOW_VERSION;
+  body[1] = v6 ? FLOW_VERSION_V6 : FLOW_VERSION;
   body[2] = m.type === 'flows' ? 1 : 2;
   body[3] = m.senderId;
   body.writeBigUInt64BE(m.incarnation, 4);
@@ -77,12 +91,14 @@ export function encodeFlowMessage(m: FlowMessage, key: HeartbeatKey): Uint8Array
   body.writeUInt16BE(m.part, 24);
   body.writeUInt16BE(m.parts, 26);
   body.writeUInt16BE(n, 28);
+  const alen = v6 ? 16 : 4;
   m.flows.forEach((f, i) => {
-    const off = FLOW_HEADER_SIZE + i * FLOW_ENTRY_SIZE;
-    f.saddr.split('.').forEach((x, j) => { body[off + j] = Number(x); });
-    body.writeUInt16BE(f.sport, off + 4);
-    body.writeUInt16BE(f.dport, off + 6);
-    body.writeUInt32BE(Math.max(0, Math.min(0xffffffff, Math.round(f.remainingMs))), off + 8);
+    const off = FLOW_HEADER_SIZE + i * size;
+    if (v6) body.set(parseIp(f.saddr).bytes, off);
+    else f.saddr.split('.').forEach((x, j) => { body[off + j] = Number(x); });
+    body.writeUInt16BE(f.sport, off + alen);
+    body.writeUInt16BE(f.dport, off + alen + 2);
+    body.writeUInt32BE(Math.max(0, Math.min(0xffffffff, Math.round(f.remainingMs))), off + alen + 4);
   });
   return Buffer.concat([body, computeMac(key, body)]);
 }
@@ -92,10 +108,12 @@ export function decodeFlowMessage(bytes: Uint8Array, key: HeartbeatKey): FlowDec
   if (bytes.length > MAX_FLOW_MESSAGE_SIZE) return { ok: false, reason: 'oversized' };
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (b[0] !== FLOW_MAGIC) return { ok: false, reason: 'bad-magic' };
-  if (b[1] !== FLOW_VERSION) return { ok: false, reason: 'bad-version' };
+  if (b[1] !== FLOW_VERSION && b[1] !== FLOW_VERSION_V6) return { ok: false, reason: 'bad-version' };
+  const v6 = b[1] === FLOW_VERSION_V6;
+  const size = v6 ? FLOW_ENTRY_SIZE_V6 : FLOW_ENTRY_SIZE;
   const n = b.readUInt16BE(28); // framing only, before the MAC
-  if (n > MAX_FLOWS_PER_MESSAGE || bytes.length !== FLOW_HEADER_SIZE + n * FLOW_ENTRY_SIZE + MAC_SIZE) return { ok: false, reason: 'bad-length' };
-  const end = FLOW_HEADER_SIZE + n * FLOW_ENTRY_SIZE;
+  if (n > (v6 ? MAX_FLOWS_PER_MESSAGE_V6 : MAX_FLOWS_PER_MESSAGE) || bytes.length !== FLOW_HEADER_SIZE + n * size + MAC_SIZE) return { ok: false, reason: 'bad-length' };
+  const end = FLOW_HEADER_SIZE + n * size;
   if (checkMac(key, b.subarray(0, end), b.subarray(end)) !== 'authentic') return { ok: false, reason: 'bad-mac' };
   const type = b[2] === 1 ? 'flows' : b[2] === 2 ? 'ack' : null;
   const senderId = b[3] as number;
@@ -108,16 +126,24 @@ export function decodeFlowMessage(bytes: Uint8Array, key: HeartbeatKey): FlowDec
     return { ok: false, reason: 'malformed' };
   }
   const flows: WireFlow[] = [];
+  const alen = v6 ? 16 : 4;
   for (let i = 0; i < n; i++) {
-    const off = FLOW_HEADER_SIZE + i * FLOW_ENTRY_SIZE;
-    flows.push({ saddr: `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`, sport: b.readUInt16BE(off + 4), dport: b.readUInt16BE(off + 6), remainingMs: b.readUInt32BE(off + 8) });
+    const off = FLOW_HEADER_SIZE + i * size;
+    const saddr = v6 ? formatIp(new Uint8Array(b.subarray(off, off + 16))) : `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+    flows.push({ saddr, sport: b.readUInt16BE(off + alen), dport: b.readUInt16BE(off + alen + 2), remainingMs: b.readUInt32BE(off + alen + 4) });
   }
   return { ok: true, msg: { type, senderId, incarnation, seq: b.readUInt32BE(12), toId, bucket: b.readUInt16BE(18), generation: b.readUInt32BE(20), part, parts, flows } };
 }
 
-/** Splits one bucket's flows into messages of at most MAX_FLOWS_PER_MESSAGE (at least one message). */
+/**
+ * Splits one bucket's flows into messages of one address family each, at most
+ * MAX_FLOWS_PER_MESSAGE IPv4 or MAX_FLOWS_PER_MESSAGE_V6 IPv6 flows (at least one message).
+ */
 export function flowParts(flows: readonly WireFlow[]): WireFlow[][] {
   const out: WireFlow[][] = [];
-  for (let i = 0; i < flows.length; i += MAX_FLOWS_PER_MESSAGE) out.push(flows.slice(i, i + MAX_FLOWS_PER_MESSAGE));
+  const v4 = flows.filter((f) => !isV6(f.saddr));
+  const v6 = flows.filter((f) => isV6(f.saddr));
+  for (let i = 0; i < v4.length; i += MAX_FLOWS_PER_MESSAGE) out.push(v4.slice(i, i + MAX_FLOWS_PER_MESSAGE));
+  for (let i = 0; i < v6.length; i += MAX_FLOWS_PER_MESSAGE_V6) out.push(v6.slice(i, i + MAX_FLOWS_PER_MESSAGE_V6));
   return out.length === 0 ? [[]] : out;
 }

@@ -10,10 +10,10 @@ import type { TakeoverState } from '../takeover/ownership-reducer.js';
 import type { FlowView } from '../takeover/udp-flow-handover.js';
 import type { NodeState } from './node-reducer.js';
 
-/** Our moving buckets and the live peers holding each, for the flow runner. */
+/** Our moving buckets and the live peers holding each, for the flow runner; `release`: the drain is for health (hand flows over at once). */
 export function flowViewOf(v: ClusterView, t: TakeoverState): FlowView {
   return {
-    selfId: v.selfId, draining: new Set(inPhase(t.handover, 'draining')), incoming: new Set(inPhase(t.handover, 'incoming')),
+    selfId: v.selfId, draining: new Set(inPhase(t.handover, 'draining')), incoming: new Set(inPhase(t.handover, 'incoming')), release: t.healthHold === true,
     holders(b) {
       const out: { id: number; phase: BucketPhase }[] = [];
       for (const p of v.announced.values()) {

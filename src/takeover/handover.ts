@@ -280,8 +280,11 @@ export function stepHandover(h: HandoverState, target: readonly number[], v: Pee
           const read = h.busyAtMs;
           const tcpDone = read !== null && read >= startedMs && !h.busy.has(b);
           // The keeper: also no UDP for a whole flow timeout, all of it seen while draining.
+          // Per-flow: the reading's UDP part is the flow runner's state when the reading started; one
+          // started in the very millisecond the drain began may predate it (a poll timer and a stop
+          // signal in one ms ended 86 drains with live flows): only a later reading counts.
           const udpDone = udpMs === 0
-            ? p.udpPerFlow !== true || (read !== null && read >= startedMs && !h.udpBusy.has(b))
+            ? p.udpPerFlow !== true || (read !== null && read > startedMs && !h.udpBusy.has(b))
             : !h.udpKept.has(b) || (read !== null && read >= startedMs + udpMs && !h.udpBusy.has(b));
           const drained = p.connectionsKnown === false || (tcpDone && udpDone);
           if (drained || nowMs - startedMs >= p.drainTimeoutMs) setPhase(b, 'draining', 'none');

@@ -25,6 +25,13 @@
  *   4. the drain of b ends when its TCP is gone and `keep`/`keepfill` hold no flow of b (each ends
  *      by the kernel's idle timer), or on the drain timeout.
  *
+ * A drain for health (a dead service, a lost data path: `view.release`) keeps nothing: O moves b
+ * to draining_release (no UDP of b accepted, old flows or new), reads no conntrack, and publishes
+ * only the flows it still refuses for an earlier old owner (usually none), so N opens at once and
+ * takes every flow of b. A planned drain that turns into a health drain releases the buckets it
+ * has not published yet; a bucket already published stays kept (N refuses those flows on our
+ * word; releasing them now would leave them with no node at all).
+ *
  * The race (a packet of an old flow reaching N before O's list): N holds all of b's UDP from the
  * moment it takes the bucket until the list of every draining holder arrived, and O publishes
  * only after N reports `incoming` in a heartbeat (sent after N's kernel holds) and after its own
@@ -50,8 +57,11 @@ export interface FlowHandoverParams extends Pick<UdpPerFlowPlan, 'idleMs' | 'por
 interface Publication { readonly generation: number; readonly sentAtMs: number; readonly acked: boolean }
 
 export interface OutBucket {
-  /** adopting: conntrack's flows not filled in yet (dump asked: `dumpAsked`); kept: filled. */
-  readonly stage: 'adopting' | 'kept';
+  /**
+   * adopting: conntrack's flows not filled in yet (dump asked: `dumpAsked`); kept: filled;
+   * released: a drain for health, no flow kept.
+   */
+  readonly stage: 'adopting' | 'kept' | 'released';
   readonly dumpAsked: boolean;
   /** Per node that reports the bucket incoming: our latest publication to it. */
   readonly sent: ReadonlyMap<number, Publication>;
@@ -76,6 +86,8 @@ export interface FlowView {
   readonly selfId: number;
   readonly draining: ReadonlySet<number>; // our buckets in phase draining
   readonly incoming: ReadonlySet<number>; // ours in phase incoming
+  /** The drain is for health (service or data path gone): hand every UDP flow over at once. */
+  readonly release?: boolean;
   /** Live peers holding `bucket`, with their phase. */
   holders(bucket: number): readonly { readonly id: number; readonly phase: WirePhase }[];
 }
@@ -92,8 +104,13 @@ export type FlowEffect =
   | { readonly kind: 'dump-udp' }
   /** Fill `keepfill` and move the bucket from draining_adopt to draining. */
   | { readonly kind: 'fill-keep'; readonly bucket: number; readonly flows: readonly TimedFlow[] }
-  /** Read our flows of the bucket and send them to `to` under `generation`. */
-  | { readonly kind: 'publish'; readonly bucket: number; readonly to: number; readonly generation: number }
+  /** Move the bucket to draining_release: no UDP of it accepted here (a drain for health). */
+  | { readonly kind: 'release'; readonly bucket: number }
+  /**
+   * Read our flows of the bucket and send them to `to` under `generation`; `own: false` (released):
+   * only the flows we refuse for an earlier old owner, none of our own.
+   */
+  | { readonly kind: 'publish'; readonly bucket: number; readonly to: number; readonly generation: number; readonly own: boolean }
   /** Fill `listed` and `theirs` and move the bucket from incoming_hold to incoming. */
   | { readonly kind: 'open'; readonly bucket: number; readonly listed: readonly TimedFlow[]; readonly theirs: readonly TimedFlow[] }
   | { readonly kind: 'send-ack'; readonly to: number; readonly bucket: number; readonly generation: number };
@@ -139,8 +156,13 @@ export function stepFlows(s: FlowState, e: FlowEvent, p: FlowHandoverParams, now
       for (const b of v.draining) {
         const prev = s.out.get(b) ?? { stage: 'adopting', dumpAsked: false, sent: new Map() };
         let ob: OutBucket = prev;
+        // Health: let go of every flow we have not vouched for yet (nothing published).
+        if (v.release === true && ob.stage !== 'released' && ob.sent.size === 0) {
+          ob = { stage: 'released', dumpAsked: false, sent: new Map() };
+          effects.push({ kind: 'release', bucket: b });
+        }
         if (ob.stage === 'adopting' && !ob.dumpAsked) { ask = true; ob = { ...ob, dumpAsked: true }; }
-        if (ob.stage === 'kept') {
+        if (ob.stage !== 'adopting') {
           // Publish to every node that took the bucket (it holds until it has our list), again until acknowledged.
           const sent = new Map<number, Publication>();
           for (const h of v.holders(b)) {
@@ -149,7 +171,7 @@ export function stepFlows(s: FlowState, e: FlowEvent, p: FlowHandoverParams, now
             if (last !== undefined && (last.acked || nowMs - last.sentAtMs < p.resendMs)) { sent.set(h.id, last); continue; }
             generation = (generation + 1) >>> 0 || 1;
             sent.set(h.id, { generation, sentAtMs: nowMs, acked: false });
-            effects.push({ kind: 'publish', bucket: b, to: h.id, generation });
+            effects.push({ kind: 'publish', bucket: b, to: h.id, generation, own: ob.stage === 'kept' });
           }
           ob = { ...ob, sent };
         }
@@ -224,7 +246,14 @@ export function stepFlows(s: FlowState, e: FlowEvent, p: FlowHandoverParams, now
 /** Buckets whose UDP drain cannot be judged done yet: conntrack's flows not filled in. */
 export function unfilled(s: FlowState): Set<number> {
   const out = new Set<number>();
-  for (const [b, ob] of s.out) if (ob.stage !== 'kept') out.add(b);
+  for (const [b, ob] of s.out) if (ob.stage === 'adopting') out.add(b);
+  return out;
+}
+
+/** Draining buckets that keep their old flows (their drain waits for them); not released ones. */
+export function keeping(s: FlowState): Set<number> {
+  const out = new Set<number>();
+  for (const [b, ob] of s.out) if (ob.stage !== 'released') out.add(b);
   return out;
 }
 
@@ -237,7 +266,7 @@ export interface FlowSetsRead { keep: readonly TimedFlow[]; keepfill: readonly T
  * with the longer of theirs and seen): the next owner must refuse them as well. One pass over
  * the sets for every bucket published at once.
  */
-export function publicationsByBucket(bucketOf: (f: TimedFlow) => number, sets: FlowSetsRead): Map<number, WireFlow[]> {
+export function publicationsByBucket(bucketOf: (f: TimedFlow) => number, sets: FlowSetsRead, own = true): Map<number, WireFlow[]> {
   const best = new Map<number, Map<string, WireFlow>>();
   const put = (f: TimedFlow, ms: number): void => {
     if (ms <= 0) return;
@@ -248,14 +277,16 @@ export function publicationsByBucket(bucketOf: (f: TimedFlow) => number, sets: F
     const had = m.get(k);
     if (had === undefined || had.remainingMs < ms) m.set(k, { saddr: f.saddr, sport: f.sport, dport: f.dport, remainingMs: ms });
   };
-  for (const f of sets.keep) put(f, f.timeoutMs);
-  for (const f of sets.keepfill) put(f, f.timeoutMs);
+  if (own) {
+    for (const f of sets.keep) put(f, f.timeoutMs);
+    for (const f of sets.keepfill) put(f, f.timeoutMs);
+  }
   const listed = new Set(sets.listed.map(flowKey));
   for (const f of [...sets.theirs, ...sets.seen]) if (listed.has(flowKey(f))) put(f, f.timeoutMs);
   return new Map([...best].map(([b, m]) => [b, [...m.values()]]));
 }
 
 /** What we publish for one bucket (publicationsByBucket, one bucket). */
-export function publicationFor(bucket: number, bucketOf: (f: TimedFlow) => number, sets: FlowSetsRead): WireFlow[] {
-  return publicationsByBucket(bucketOf, sets).get(bucket) ?? [];
+export function publicationFor(bucket: number, bucketOf: (f: TimedFlow) => number, sets: FlowSetsRead, own = true): WireFlow[] {
+  return publicationsByBucket(bucketOf, sets, own).get(bucket) ?? [];
 }

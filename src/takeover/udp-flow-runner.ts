@@ -7,12 +7,12 @@ import type { Logger } from 'pino';
 import type { HashConfig } from '../config/types.js';
 import { bucketOf } from '../hash/bucket-of.js';
 import type { HeartbeatKey } from '../ha/heartbeat-auth.js';
-import { decodeFlowMessage, encodeFlowMessage, flowParts } from '../ha/flow-codec.js';
+import { decodeFlowMessage, encodeFlowMessage, flowParts, type WireFlow } from '../ha/flow-codec.js';
 import { checkReplay, type SenderReplayState } from '../ha/replay-window.js';
 import type { DataPathPort } from '../vmac/datapath-port.js';
-import type { FlowSet, TimedFlow } from '../vmac/udp-flow-rules.js';
+import { FLOW_SETS, type FlowSet, type TimedFlow } from '../vmac/udp-flow-rules.js';
 import type { ConntrackPort } from './conntrack-port.js';
-import { EMPTY_FLOWS, publicationsByBucket, stepFlows, unfilled, type FlowEffect, type FlowEvent, type FlowHandoverParams, type FlowState, type FlowView } from './udp-flow-handover.js';
+import { EMPTY_FLOWS, keeping, publicationsByBucket, stepFlows, unfilled, type FlowEffect, type FlowSetsRead, type FlowEvent, type FlowHandoverParams, type FlowState, type FlowView } from './udp-flow-handover.js';
 
 export interface FlowRunnerDeps {
   readonly selfId: number;
@@ -28,6 +28,11 @@ export interface FlowRunnerDeps {
   readonly knownIds: ReadonlySet<number>;
   readonly nowMs: () => number;
   readonly log: Logger;
+  /**
+   * The current view: once conntrack's flows are filled in, publish at once to the nodes that hold
+   * the bucket, not at the next sync (a heartbeat later: the new owner holds all UDP meanwhile).
+   */
+  readonly view?: () => FlowView;
 }
 
 export interface FlowRunner {
@@ -42,8 +47,10 @@ export function startFlowRunner(d: FlowRunnerDeps): FlowRunner {
   let s: FlowState = EMPTY_FLOWS;
   let seq = 0;
   let dumping = false;
+  /** Our buckets in a hand-over phase at the last sync. */
+  let moving = new Set<number>();
   let replay = new Map<number, SenderReplayState>();
-  const counts: Record<string, number> = { published: 0, received: 0, acked: 0, dropped: 0, opened: 0, filled: 0 };
+  const counts: Record<string, number> = { published: 0, received: 0, acked: 0, dropped: 0, opened: 0, filled: 0, released: 0, expired: 0 };
   const byAddr = new Map<string, number>();
   const bucketOfFlow = (f: { saddr: string; sport: number }): number => {
     if (d.hash.affinity !== 'address') return bucketOf({ addr: f.saddr, sport: f.sport }, d.hash, d.buckets);
@@ -68,10 +75,45 @@ export function startFlowRunner(d: FlowRunnerDeps): FlowRunner {
     apply(r.effects);
   }
 
+  /**
+   * The kernel stages of one step (fills, opens, releases) in one nft transaction: a drain or a
+   * takeover moves many buckets at once, and one libnftables run per bucket (each re-reads the
+   * ruleset) kept a real-time daemon busy for tens of ms on a 2-core machine, starving the
+   * services and clients beside it. Falls back to one run per bucket if the batch fails.
+   */
+  function stageBatch(effects: readonly FlowEffect[]): Set<FlowEffect> {
+    const done = new Set<FlowEffect>();
+    if (d.dp.udpFlowStages === undefined) return done;
+    const batch: { e: FlowEffect; bucket: number; stage: 'draining' | 'incoming' | 'draining_release'; fills: { set: 'keepfill' | 'listed' | 'theirs'; flows: readonly TimedFlow[] }[] }[] = [];
+    for (const e of effects) {
+      if (e.kind === 'fill-keep') batch.push({ e, bucket: e.bucket, stage: 'draining', fills: [{ set: 'keepfill', flows: e.flows }] });
+      else if (e.kind === 'open') batch.push({ e, bucket: e.bucket, stage: 'incoming', fills: [{ set: 'listed', flows: e.listed }, { set: 'theirs', flows: e.theirs }] });
+      else if (e.kind === 'release') batch.push({ e, bucket: e.bucket, stage: 'draining_release', fills: [] });
+    }
+    if (batch.length < 2) return done;
+    try {
+      d.dp.udpFlowStages(batch);
+    } catch (err) {
+      d.log.warn({ err, event: 'udp-flow-batch-failed', buckets: batch.length }, 'one transaction for the flow stages failed: one per bucket');
+      return done;
+    }
+    for (const x of batch) {
+      done.add(x.e);
+      if (x.e.kind === 'fill-keep') counts.filled = (counts.filled ?? 0) + x.e.flows.length;
+      if (x.e.kind === 'open') counts.opened = (counts.opened ?? 0) + 1;
+      if (x.e.kind === 'release') counts.released = (counts.released ?? 0) + 1;
+    }
+    d.log.debug({ event: 'udp-flow-stages', buckets: batch.length }, 'flow stages of several buckets in one transaction');
+    return done;
+  }
+
   function apply(effects: readonly FlowEffect[]): void {
     // Our flow sets, read at most once per batch of publications.
-    let byBucket: Map<number, { saddr: string; sport: number; dport: number; remainingMs: number }[]> | null = null;
+    let sets: FlowSetsRead | null = null;
+    const pubs = new Map<boolean, Map<number, WireFlow[]>>();
+    const staged = stageBatch(effects);
     for (const e of effects) {
+      if (staged.has(e)) continue;
       try {
         switch (e.kind) {
           case 'dump-udp':
@@ -82,8 +124,15 @@ export function startFlowRunner(d: FlowRunnerDeps): FlowRunner {
             counts.filled = (counts.filled ?? 0) + e.flows.length;
             d.log.debug({ event: 'udp-flows-kept', bucket: e.bucket, flows: e.flows.length }, 'conntrack\'s UDP flows of a draining bucket kept');
             break;
+          case 'release':
+            d.dp.udpFlowStage?.(e.bucket, 'draining_release', []);
+            counts.released = (counts.released ?? 0) + 1;
+            d.log.info({ event: 'udp-flows-released', bucket: e.bucket }, 'drain for health: the bucket\'s UDP flows go to the new owner at once');
+            break;
           case 'publish': {
-            byBucket ??= publicationsByBucket(bucketOfFlow, { keep: read('keep'), keepfill: read('keepfill'), listed: read('listed'), theirs: read('theirs'), seen: read('seen') });
+            sets ??= { keep: read('keep'), keepfill: read('keepfill'), listed: read('listed'), theirs: read('theirs'), seen: read('seen') };
+            let byBucket = pubs.get(e.own);
+            if (byBucket === undefined) pubs.set(e.own, (byBucket = publicationsByBucket(bucketOfFlow, sets, e.own)));
             const flows = byBucket.get(e.bucket) ?? [];
             send(e.to, e.bucket, e.generation, 'flows', flowParts(flows));
             counts.published = (counts.published ?? 0) + 1;
@@ -105,6 +154,28 @@ export function startFlowRunner(d: FlowRunnerDeps): FlowRunner {
     }
   }
 
+  /**
+   * Buckets that left the hand-over (let go after a drain, or owned outright by the new owner):
+   * their flows' entries end now. Left to their idle timers they would outlive the move, and if
+   * the bucket came back soon (a resume right after a drain's timeout), a stale `keep` entry would
+   * make the returning node accept a flow its current owner adopts: one datagram, two answers.
+   * Nothing refreshes them meanwhile: a bucket out of the phase map reaches none of these chains.
+   */
+  function expireLeft(view: FlowView): void {
+    const now = new Set<number>([...view.draining, ...view.incoming]);
+    const left = [...moving].filter((b) => !now.has(b));
+    moving = now;
+    if (left.length === 0 || d.dp.udpFlowExpire === undefined) return;
+    const gone = new Set(left);
+    try {
+      const sets = FLOW_SETS.map((set) => ({ set, flows: read(set).filter((f) => f.timeoutMs > 1 && gone.has(bucketOfFlow(f))) })).filter((x) => x.flows.length > 0);
+      if (sets.length > 0) d.dp.udpFlowExpire(sets);
+      counts.expired = (counts.expired ?? 0) + sets.reduce((a, x) => a + x.flows.length, 0);
+    } catch (err) {
+      d.log.error({ err, event: 'udp-flow-expire-failed', buckets: left }, 'ending the flows of buckets that left the hand-over failed');
+    }
+  }
+
   function read(set: FlowSet): TimedFlow[] {
     return d.dp.udpFlowSet?.(set) ?? [];
   }
@@ -117,6 +188,7 @@ export function startFlowRunner(d: FlowRunnerDeps): FlowRunner {
     ct.udpFlows().then((flows) => {
       dumping = false;
       run({ kind: 'ct-udp', flows, bucketOf: bucketOfFlow });
+      if (d.view) run({ kind: 'sync', view: d.view() });
     }, (err: unknown) => {
       dumping = false;
       d.log.warn({ err, event: 'udp-conntrack-failed' }, 'reading conntrack\'s UDP flows failed: asking again');
@@ -125,7 +197,10 @@ export function startFlowRunner(d: FlowRunnerDeps): FlowRunner {
   }
 
   return {
-    sync: (view) => run({ kind: 'sync', view }),
+    sync(view) {
+      expireLeft(view);
+      run({ kind: 'sync', view });
+    },
     onDatagram(bytes, linkId, view) {
       const r = decodeFlowMessage(bytes, d.key);
       if (!r.ok) { counts.dropped = (counts.dropped ?? 0) + 1; return; }
@@ -140,10 +215,11 @@ export function startFlowRunner(d: FlowRunnerDeps): FlowRunner {
     },
     udpBusy() {
       const busy = unfilled(s);
-      if (s.out.size === 0) return busy;
+      const kept = keeping(s);
+      if (kept.size === 0) return busy;
       for (const f of [...read('keep'), ...read('keepfill')]) {
         const b = bucketOfFlow(f);
-        if (s.out.has(b)) busy.add(b);
+        if (kept.has(b)) busy.add(b);
       }
       return busy;
     },

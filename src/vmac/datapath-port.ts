@@ -3,7 +3,7 @@
  * (nft-datapath.ts) and the in-memory fake (fake-datapath.ts) both pass test/contract/datapath.
  */
 import type { BucketPhase, PhaseChange } from './ruleset.js';
-import type { FlowSet, TimedFlow } from './udp-flow-rules.js';
+import type { FlowSet, TimedFlow, UdpFlowKey } from './udp-flow-rules.js';
 
 export type { BucketPhase, PhaseChange } from './ruleset.js';
 
@@ -30,9 +30,14 @@ export interface DataPathPort {
   /**
    * Per-flow UDP hand-over (udp-flow-rules.ts), one transaction: fill a daemon-filled flow set
    * and move the bucket to the phase's next stage (draining_adopt → draining with `keepfill`,
-   * incoming_hold → incoming with `listed` and `theirs`). Absent: the adapter has no per-flow sets.
+   * incoming_hold → incoming with `listed` and `theirs`; draining_release: a drain for health,
+   * no UDP of the bucket accepted here). Absent: the adapter has no per-flow sets.
    */
-  udpFlowStage?(bucket: number, stage: 'draining' | 'incoming', fills: readonly { readonly set: 'keepfill' | 'listed' | 'theirs'; readonly flows: readonly TimedFlow[] }[]): void;
+  udpFlowStage?(bucket: number, stage: 'draining' | 'incoming' | 'draining_release', fills: readonly { readonly set: 'keepfill' | 'listed' | 'theirs'; readonly flows: readonly TimedFlow[] }[]): void;
+  /** Per-flow UDP: several buckets' udpFlowStage in one transaction (a drain start moves many at once). */
+  udpFlowStages?(stages: readonly { readonly bucket: number; readonly stage: 'draining' | 'incoming' | 'draining_release'; readonly fills: readonly { readonly set: 'keepfill' | 'listed' | 'theirs'; readonly flows: readonly TimedFlow[] }[] }[]): void;
+  /** Per-flow UDP: ends these flows in these sets at once (buckets that left the hand-over), one transaction. */
+  udpFlowExpire?(sets: readonly { readonly set: FlowSet; readonly flows: readonly UdpFlowKey[] }[]): void;
   /** Per-flow UDP: the elements of one flow set with the time each has left. */
   udpFlowSet?(set: FlowSet): TimedFlow[];
   /** Extends the lease to `leaseMs` from now. */

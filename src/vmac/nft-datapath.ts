@@ -2,7 +2,7 @@ import { constants } from 'node:os';
 import { NL_NO_ANSWER, type NetfilterSocket, type NftRunner } from '../../native-shims/nftables.js';
 import { VmacError } from '../util/errors.js';
 import type { DataPathPort, DataPathState } from './datapath-port.js';
-import { parseFlowSet, renderFlowFill, renderListFlows, renderStage } from './udp-flow-rules.js';
+import { parseFlowSet, renderFlowExpire, renderFlowFill, renderListFlows, renderStage } from './udp-flow-rules.js';
 import { leaseBatch } from './lease-batch.js';
 import { ALIVE_SET, CT_FAMILY, ctTableName, renderInstall, renderListUdpActive, renderOwnedDelta, renderPhaseChanges, renderRelease, renderRenew, renderTeardown, type DataPathPlan } from './ruleset.js';
 
@@ -31,12 +31,14 @@ export function nftDataPath(nft: NftRunner, plan: DataPathPlan, netfilter?: Netf
       return parseUdpActive(r.output);
     },
     udpFlowStage: (bucket, stage, fills) => exec('udp-flow-stage', [...fills.flatMap((f) => renderFlowFill(plan, f.set, f.flows)), ...renderStage(plan, bucket, stage)].join('\n')),
-    udpFlowSet: (set) => {
+    udpFlowStages: (stages) => { if (stages.length > 0) exec('udp-flow-stage', stages.flatMap((x) => [...x.fills.flatMap((f) => renderFlowFill(plan, f.set, f.flows)), ...renderStage(plan, x.bucket, x.stage)]).join('\n')); },
+    udpFlowExpire: (sets) => { const cmds = renderFlowExpire(plan, sets); if (cmds.length > 0) exec('udp-flow-expire', cmds.join('\n')); },
+    udpFlowSet: (set) => ([4, 6] as const).flatMap((family) => {
       // Text, not JSON: JSON rounds `expires` to whole seconds.
-      const r = nft.run(renderListFlows(plan, set));
+      const r = nft.run(renderListFlows(plan, set, family));
       if (r.rc !== 0) throw new VmacError('VMAC_NFT_FAILED', `nft udp-flow-set failed: ${firstLine(r.error)}`, { table: plan.table, what: 'udp-flow-set', nftError: r.error });
       return parseFlowSet(r.output);
-    },
+    }),
     renew: netfilter ? batchRenewer(netfilter, plan) : (leaseMs) => exec('renew', renderRenew(plan, leaseMs)),
     release: () => exec('release', renderRelease(plan)),
     teardown: () => exec('teardown', renderTeardown(plan)),

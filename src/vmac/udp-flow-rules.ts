@@ -1,8 +1,11 @@
 /**
  * The kernel side of the per-flow UDP hand-over (src/takeover/udp-flow-handover.ts says why and
  * how the two nodes agree), rendered as nft text in the hand-over table `inet vmac_<service>_ct`.
- * A flow is `ip saddr . udp sport . udp dport` (the VIP and protocol are fixed): IPv4 clients only;
- * in the inet table IPv6 UDP skips these rules and moves with its bucket.
+ * A flow is `ip saddr . udp sport . udp dport` (the VIP and protocol are fixed); IPv6 clients'
+ * flows (`ip6 saddr . udp sport . udp dport`) live in twin sets named with a `6` (keep6, ...), and
+ * every rule that names a set has its IPv6 twin (in the inet table a rule on `ip saddr` matches
+ * IPv4 packets only, one on `ip6 saddr` IPv6 only). The daemon sees one logical set per name:
+ * the data path splits fills by family and merges listings (nft-datapath.ts).
  *
  *   set keep      dynamic   the old owner's flows of its draining buckets, each refreshed on its
  *                           packets with its idle timeout: the flow is served here until it expires
@@ -16,6 +19,8 @@
  *                           kept flows, and any flow conntrack already knew (`ct status confirmed`)
  *                           is adopted into `keep`; new UDP dropped
  *   chain draining          old owner afterwards: kept flows only
+ *   chain draining_release  old owner draining for health (dead service, lost data path): no UDP
+ *                           of the bucket at all; the new owner takes every flow at once
  *   chain incoming_hold     new owner until the old owner's list arrived: no UDP accepted, every
  *                           UDP flow recorded in `seen`
  *   chain incoming          new owner afterwards: a listed flow is refused while the old owner
@@ -27,6 +32,7 @@
  * the old owner's keeping by `marginMs`, never the other way round.
  */
 import { CT_FAMILY, ctTableName, type DataPathPlan } from './ruleset.js';
+import { parseIp } from '../util/ip.js';
 
 /** Per-flow UDP hand-over settings in the data-path plan. */
 export interface UdpPerFlowPlan {
@@ -48,6 +54,14 @@ export interface UdpFlowKey { readonly saddr: string; readonly sport: number; re
 export interface TimedFlow extends UdpFlowKey { readonly timeoutMs: number }
 
 const FLOW = 'ip saddr . udp sport . udp dport';
+const FLOW6 = 'ip6 saddr . udp sport . udp dport';
+/** Both families: the flow expression and the suffix of its sets. */
+const FAMILIES = [{ flow: FLOW, sfx: '' }, { flow: FLOW6, sfx: '6' }] as const;
+
+/** The kernel set of a logical flow set for a client address (`keep` or `keep6`). */
+export function familySet(set: FlowSet, saddr: string): string {
+  return saddr.includes(':') ? `${set}6` : set;
+}
 
 /** The idle timeout of a flow to `dport`. */
 export function idleFor(p: Pick<UdpPerFlowPlan, 'idleMs' | 'portIdleMs'>, dport: number): number {
@@ -57,36 +71,40 @@ export function idleFor(p: Pick<UdpPerFlowPlan, 'idleMs' | 'portIdleMs'>, dport:
 /** Chains and sets added to the hand-over table when the per-flow UDP hand-over is on. */
 export function renderFlowTable(plan: DataPathPlan, p: UdpPerFlowPlan): string[] {
   const t = `${CT_FAMILY} ${ctTableName(plan.table)}`;
-  const set = (name: FlowSet, dynamic: boolean): string => `add set ${t} ${name} { typeof ${FLOW}; flags ${dynamic ? 'dynamic,' : ''}timeout; size ${p.maxFlows}; }`;
-  // One refresh rule per port with its own idle timeout, then the default.
+  const set = (name: FlowSet, flow: string, sfx: string, dynamic: boolean): string => `add set ${t} ${name}${sfx} { typeof ${flow}; flags ${dynamic ? 'dynamic,' : ''}timeout; size ${p.maxFlows}; }`;
+  // One refresh rule per port with its own idle timeout, then the default; each in both families
+  // (a rule matches its own family's packets only).
   const refresh = (chain: string, target: 'keep' | 'seen', extraMs: number, verdict: 'accept' | 'drop'): string[] => [
     `add chain ${t} ${chain}`,
-    ...p.portIdleMs.map((x) => `add rule ${t} ${chain} udp dport ${x.port} update @${target} { ${FLOW} timeout ${x.idleMs + extraMs}ms } ${verdict}`),
-    `add rule ${t} ${chain} update @${target} { ${FLOW} timeout ${p.idleMs + extraMs}ms } ${verdict}`,
+    ...p.portIdleMs.flatMap((x) => FAMILIES.map((f) => `add rule ${t} ${chain} udp dport ${x.port} update @${target}${f.sfx} { ${f.flow} timeout ${x.idleMs + extraMs}ms } ${verdict}`)),
+    ...FAMILIES.map((f) => `add rule ${t} ${chain} update @${target}${f.sfx} { ${f.flow} timeout ${p.idleMs + extraMs}ms } ${verdict}`),
   ];
   const tcp = (chain: string): string[] => [
     `add rule ${t} ${chain} ct state established,related accept`,
     `add rule ${t} ${chain} ct state new tcp flags & (fin|syn|rst|ack) == syn accept`,
   ];
   return [
-    ...FLOW_SETS.map((s) => set(s, s === 'keep' || s === 'seen')),
+    ...FAMILIES.flatMap((f) => FLOW_SETS.map((s) => set(s, f.flow, f.sfx, s === 'keep' || s === 'seen'))),
     ...refresh('keep_refresh', 'keep', 0, 'accept'),
     ...refresh('seen_refuse', 'seen', p.marginMs, 'drop'),
     `add chain ${t} kept`,
-    `add rule ${t} kept ${FLOW} @keep goto keep_refresh`,
-    `add rule ${t} kept ${FLOW} @keepfill goto keep_refresh`,
+    ...FAMILIES.flatMap((f) => [`add rule ${t} kept ${f.flow} @keep${f.sfx} goto keep_refresh`, `add rule ${t} kept ${f.flow} @keepfill${f.sfx} goto keep_refresh`]),
     `add chain ${t} refuse`,
-    `add rule ${t} refuse ${FLOW} @theirs goto seen_refuse`,
-    `add rule ${t} refuse ${FLOW} @seen goto seen_refuse`,
+    ...FAMILIES.flatMap((f) => [`add rule ${t} refuse ${f.flow} @theirs${f.sfx} goto seen_refuse`, `add rule ${t} refuse ${f.flow} @seen${f.sfx} goto seen_refuse`]),
     `add chain ${t} draining_adopt`,
     `add rule ${t} draining_adopt meta l4proto udp jump kept`,
     // Handed on before an earlier old owner let go: its flows stay refused here too (a stale
     // conntrack entry of ours for one of them must not adopt it).
-    `add rule ${t} draining_adopt ${FLOW} @listed jump refuse`,
+    ...listedRefused(t, 'draining_adopt'),
     `add rule ${t} draining_adopt meta l4proto udp ct status confirmed goto keep_refresh`,
     `add rule ${t} draining_adopt meta l4proto udp drop`,
     `add rule ${t} draining_adopt ct state established,related accept`,
     `add rule ${t} draining_adopt drop`,
+    `add chain ${t} draining_release`,
+    ...listedRefused(t, 'draining_release'),
+    `add rule ${t} draining_release meta l4proto udp drop`,
+    `add rule ${t} draining_release ct state established,related accept`,
+    `add rule ${t} draining_release drop`,
     `add chain ${t} incoming_hold`,
     `add rule ${t} incoming_hold meta l4proto udp jump kept`,
     `add rule ${t} incoming_hold meta l4proto udp goto seen_refuse`,
@@ -95,19 +113,24 @@ export function renderFlowTable(plan: DataPathPlan, p: UdpPerFlowPlan): string[]
   ];
 }
 
+/** A listed flow (either family) goes through `refuse`. */
+function listedRefused(t: string, chain: string): string[] {
+  return FAMILIES.map((f) => `add rule ${t} ${chain} ${f.flow} @listed${f.sfx} jump refuse`);
+}
+
 /** The per-flow `draining` and `incoming` chains (in place of the plain ones). */
 export function renderFlowPhaseChains(plan: DataPathPlan): string[] {
   const t = `${CT_FAMILY} ${ctTableName(plan.table)}`;
   return [
     `add chain ${t} draining`,
     `add rule ${t} draining meta l4proto udp jump kept`,
-    `add rule ${t} draining ${FLOW} @listed jump refuse`,
+    ...listedRefused(t, 'draining'),
     `add rule ${t} draining meta l4proto udp drop`,
     `add rule ${t} draining ct state established,related accept`,
     `add rule ${t} draining drop`,
     `add chain ${t} incoming`,
     `add rule ${t} incoming meta l4proto udp jump kept`,
-    `add rule ${t} incoming ${FLOW} @listed jump refuse`,
+    ...listedRefused(t, 'incoming'),
     `add rule ${t} incoming ct state established,related accept`,
     `add rule ${t} incoming ct state new tcp flags & (fin|syn|rst|ack) == syn accept`,
     `add rule ${t} incoming meta l4proto udp accept`,
@@ -120,23 +143,38 @@ function elems(flows: readonly TimedFlow[]): string {
   return flows.map((f) => `${f.saddr} . ${f.sport} . ${f.dport} timeout ${Math.max(1, Math.round(f.timeoutMs))}ms expires ${Math.max(1, Math.round(f.timeoutMs))}ms`).join(', ');
 }
 
-/** Adds flows to one of the daemon-filled sets, in chunks (one transaction). */
-export function renderFlowFill(plan: DataPathPlan, set: 'keepfill' | 'listed' | 'theirs', flows: readonly TimedFlow[]): string[] {
+/** Adds flows to one of the sets (each flow to its family's), in chunks (one transaction). */
+export function renderFlowFill(plan: DataPathPlan, set: FlowSet, flows: readonly TimedFlow[]): string[] {
   const t = `${CT_FAMILY} ${ctTableName(plan.table)}`;
   const out: string[] = [];
-  for (let i = 0; i < flows.length; i += 512) out.push(`add element ${t} ${set} { ${elems(flows.slice(i, i + 512))} }`);
+  for (const sfx of ['', '6']) {
+    const mine = flows.filter((f) => f.saddr.includes(':') === (sfx === '6'));
+    for (let i = 0; i < mine.length; i += 512) out.push(`add element ${t} ${set}${sfx} { ${elems(mine.slice(i, i + 512))} }`);
+  }
   return out;
 }
 
+/**
+ * Ends flows at once (1 ms left) in any of the sets: the flows of buckets that left the hand-over.
+ * Re-adding an element with another timeout renews it (KERNEL-NOTES), so this also shortens live
+ * elements, and never fails on one that expired meanwhile (a `delete` would).
+ */
+export function renderFlowExpire(plan: DataPathPlan, sets: readonly { readonly set: FlowSet; readonly flows: readonly UdpFlowKey[] }[]): string[] {
+  return sets.flatMap(({ set, flows }) => renderFlowFill(plan, set, flows.map((f) => ({ saddr: f.saddr, sport: f.sport, dport: f.dport, timeoutMs: 1 }))));
+}
+
 /** Moves a bucket to another chain of its phase (adopt → draining, hold → incoming). */
-export function renderStage(plan: DataPathPlan, bucket: number, chain: 'draining' | 'incoming' | 'draining_adopt' | 'incoming_hold'): string[] {
+export function renderStage(plan: DataPathPlan, bucket: number, chain: 'draining' | 'incoming' | 'draining_adopt' | 'incoming_hold' | 'draining_release'): string[] {
   const t = `${CT_FAMILY} ${ctTableName(plan.table)}`;
   return [`delete element ${t} phase { ${bucket} }`, `add element ${t} phase { ${bucket} : jump ${chain} }`];
 }
 
-/** Lists one flow set (text: JSON rounds timeouts to seconds). */
-export function renderListFlows(plan: Pick<DataPathPlan, 'table'>, set: FlowSet): string {
-  return `list set ${CT_FAMILY} ${ctTableName(plan.table)} ${set}`;
+/**
+ * Lists one flow set of one family (text: JSON rounds timeouts to seconds). One command per run:
+ * libnftables fails a second `list set` in the same buffer (ENOENT on the first set).
+ */
+export function renderListFlows(plan: Pick<DataPathPlan, 'table'>, set: FlowSet, family: 4 | 6 = 4): string {
+  return `list set ${CT_FAMILY} ${ctTableName(plan.table)} ${set}${family === 6 ? '6' : ''}`;
 }
 
 /** `1m2s345ms` → ms. */
@@ -152,8 +190,9 @@ function durationMs(text: string): number {
 /** The elements of a listed flow set with the time each has left (`expires`), from nft's text. */
 export function parseFlowSet(text: string): TimedFlow[] {
   const out: TimedFlow[] = [];
-  for (const m of text.matchAll(/(\d+\.\d+\.\d+\.\d+) \. (\d+) \. (\d+)(?: timeout ([0-9dhms]+))?(?: expires ([0-9dhms]+))?/g)) {
-    out.push({ saddr: m[1] as string, sport: Number(m[2]), dport: Number(m[3]), timeoutMs: m[5] !== undefined ? durationMs(m[5]) : m[4] !== undefined ? durationMs(m[4]) : 0 });
+  for (const m of text.matchAll(/(\d+\.\d+\.\d+\.\d+|[0-9a-fA-F]*:[0-9a-fA-F:.]+) \. (\d+) \. (\d+)(?: timeout ([0-9dhms]+))?(?: expires ([0-9dhms]+))?/g)) {
+    const addr = m[1] as string;
+    out.push({ saddr: addr.includes(':') ? parseIp(addr).text : addr, sport: Number(m[2]), dport: Number(m[3]), timeoutMs: m[5] !== undefined ? durationMs(m[5]) : m[4] !== undefined ? durationMs(m[4]) : 0 });
   }
   return out;
 }

@@ -36,7 +36,10 @@ async function until<T>(what: string, fn: () => Promise<T | null>, timeoutMs: nu
 }
 
 describe('data-path check on a 3-node lab', () => {
-  useLab(name, (l) => (lab = l), { addrs: 40 });
+  // A short UDP idle timeout (as `vmac lab failover` sets): once the victim serves again, its
+  // peers hand its buckets back keeping each probe flow until it is quiet (per-flow hand-over),
+  // and the probes' flows end with the probe window.
+  useLab(name, (l) => (lab = l), { addrs: 40, udpIdleMs: 1000 });
 
   it('partition-data: the victim drains to its peers — its clients are answered again, no duplicates', async () => {
     expect(lab.gateway).toBe('10.200.0.254');

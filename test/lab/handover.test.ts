@@ -15,7 +15,7 @@ let lab: LabInfo;
 describe('zero-disruption operations (3 nodes, 1 ms UDP probes)', () => {
   // A short UDP idle timeout: a planned stop serves its old flows until they are quiet (per-flow
   // hand-over), and the probes' flows end with the probe window.
-  useLab(name, (l) => (lab = l), { udpPerFlow: true, udpIdleMs: 1000 });
+  useLab(name, (l) => (lab = l), { udpIdleMs: 1000 });
 
   it("hitless restart (SIGUSR2, then a new daemon): zero lost probes for the restarted node's clients", async () => {
     const victim = lab.nodes[1];
@@ -50,7 +50,8 @@ describe('zero-disruption operations (3 nodes, 1 ms UDP probes)', () => {
     process.stdout.write(`[handover] ${JSON.stringify(r)}\n`);
     expect(r.probes).toBeGreaterThan(10_000);
     expect(r.drainMs).not.toBeNull();
-    // Duplicates are printed, not asserted: with the per-flow UDP hand-over this run showed none
-    // on its own branch and thousands on the merged code (issue 20 is open on it).
+    // Per-flow UDP hand-over: no probe answered twice. (A resume soon after the drain's timeout
+    // once found stale `keep` entries on the returning node: thousands of duplicates.)
+    expect(r.duplicates).toBe(0);
   }, 120_000);
 });

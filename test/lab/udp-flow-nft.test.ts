@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openNftables, type NftRunner } from '../../native-shims/nftables.js';
 import { nftDataPath } from '../../src/vmac/nft-datapath.js';
 import type { DataPathPlan, PhaseChange } from '../../src/vmac/ruleset.js';
-import { parseFlowSet, renderFlowFill, renderListFlows, renderStage, type TimedFlow } from '../../src/vmac/udp-flow-rules.js';
+import { parseFlowSet, renderFlowExpire, renderFlowFill, renderListFlows, renderStage, type TimedFlow } from '../../src/vmac/udp-flow-rules.js';
 import { bucketOf } from '../../src/hash/bucket-of.js';
 import { nsRun, run } from '../../lab/exec.js';
 import { deleteNamespaces, expectNoNamespacesLeft, uniqueLabName, vethPair } from './support.js';
@@ -49,7 +49,7 @@ async function subject(owned: number[]): Promise<Subject> {
     passed: () => Number(/packets (\d+)/.exec(nft.run('list chain ip ufprobe c').output)?.[1] ?? NaN),
     setPhases: (c) => dp.setPhases(c),
     exec(lines) { const r = nft.run(lines.join('\n')); expect(r.error).toBe(''); expect(r.rc).toBe(0); },
-    list: (set) => parseFlowSet(nft.run(renderListFlows(plan, set)).output),
+    list: (set) => [4, 6].flatMap((family) => parseFlowSet(nft.run(renderListFlows(plan, set, family as 4 | 6)).output)),
   };
 }
 
@@ -102,6 +102,46 @@ describe('per-flow UDP hand-over chains in the kernel', () => {
     await sleep(IDLE_MS + MARGIN_MS + 200); // idle past the old owner's timeout plus the margin
     await send(s.b, 6001, 6003);
     expect(s.passed()).toBe(4);
+  }), 30_000);
+
+  it('drain for health: draining_release accepts no UDP of the bucket, old flows (conntrack, keep) or new', () => withSubject(all, async (s) => {
+    await send(s.b, 7001); // known to conntrack
+    s.setPhases([{ bucket, from: 'owned', to: 'draining' }]); // → draining_adopt
+    await send(s.b, 7001); // adopted into keep
+    expect(s.passed()).toBe(2);
+    s.exec(renderStage(s.plan, bucket, 'draining_release'));
+    await send(s.b, 7001, 7002);
+    expect(s.passed()).toBe(2);
+  }), 30_000);
+
+  it('a bucket that left the hand-over: its flows end at once in every set (a renewal, never failing on an element already gone)', () => withSubject(all, async (s) => {
+    await send(s.b, 7101); // known to conntrack
+    s.setPhases([{ bucket, from: 'owned', to: 'draining' }]);
+    await send(s.b, 7101); // adopted into keep
+    s.exec([...renderFlowFill(s.plan, 'keepfill', [{ saddr: CLIENT, sport: 7102, dport: 9, timeoutMs: 30_000 }]), ...renderStage(s.plan, bucket, 'draining')]);
+    expect(s.list('keep').map((f) => f.sport)).toEqual([7101]);
+    s.setPhases([{ bucket, from: 'draining', to: 'none' }]);
+    s.exec(renderFlowExpire(s.plan, [{ set: 'keep', flows: [{ saddr: CLIENT, sport: 7101, dport: 9 }, { saddr: CLIENT, sport: 7199, dport: 9 }] }, { set: 'keepfill', flows: [{ saddr: CLIENT, sport: 7102, dport: 9 }] }]));
+    await sleep(50);
+    expect(s.list('keep').filter((f) => f.timeoutMs > 1)).toEqual([]);
+    expect(s.list('keepfill').filter((f) => f.timeoutMs > 1)).toEqual([]);
+    // Back as the new owner: nothing of the old keep is taken during the hold (the control below
+    // shows what a stale entry did).
+    s.setPhases([{ bucket, from: 'none', to: 'incoming' }]);
+    const before = s.passed();
+    await send(s.b, 7101, 7102);
+    expect(s.passed()).toBe(before);
+  }), 30_000);
+
+  it('control: without that expiry a node that gets a bucket back soon after its drain accepts its old flows during the hold (while their current owner adopts them: two answers)', () => withSubject(all, async (s) => {
+    await send(s.b, 7201);
+    s.setPhases([{ bucket, from: 'owned', to: 'draining' }]);
+    await send(s.b, 7201);
+    s.setPhases([{ bucket, from: 'draining', to: 'none' }]);
+    s.setPhases([{ bucket, from: 'none', to: 'incoming' }]);
+    const before = s.passed();
+    await send(s.b, 7201);
+    expect(s.passed()).toBe(before + 1);
   }), 30_000);
 });
 

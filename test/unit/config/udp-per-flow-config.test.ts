@@ -9,11 +9,10 @@ const problems = (extra: string): string => {
 };
 
 describe('handover.udpPerFlow (config)', () => {
-  it('off by default (a health drain would keep flows on a dead service); QUIC-sized idle timeout, DNS 5 s on port 53', () => {
+  it('on by default (a health drain lets its flows go at once); QUIC-sized idle timeout, DNS 5 s on port 53', () => {
     const cfg = parseConfig(yaml(''), 'x.yaml');
-    expect(cfg.handover).toEqual({ udpFlowTimeoutMs: 0, udpPerFlow: false, udpIdleMs: 30_000, udpPortIdleMs: { 53: 5000 } });
-    expect(udpPerFlowPlan(cfg)).toBeNull();
-    expect(udpPerFlowPlan(parseConfig(yaml('handover: { udpPerFlow: true }'), 'x.yaml'))).toMatchObject({ idleMs: 30_000, portIdleMs: [{ port: 53, idleMs: 5000 }] });
+    expect(cfg.handover).toEqual({ udpFlowTimeoutMs: 0, udpPerFlow: true, udpIdleMs: 30_000, udpPortIdleMs: { 53: 5000 } });
+    expect(udpPerFlowPlan(cfg)).toMatchObject({ idleMs: 30_000, portIdleMs: [{ port: 53, idleMs: 5000 }] });
   });
   it('off when asked, and off under the per-bucket keeper', () => {
     expect(udpPerFlowPlan(parseConfig(yaml('handover: { udpPerFlow: false }'), 'x.yaml'))).toBeNull();

@@ -76,6 +76,18 @@ describe('hand-over step', () => {
     expect(stepHandover(old, [2], took, params, 260).changes).toEqual([]);
   });
 
+  it('per-flow UDP: a reading taken in the very millisecond the drain began does not end it (its UDP part may predate the drain); a later one does', () => {
+    const pf = { ...params, udpPerFlow: true };
+    const start = stepHandover(held([[0, 'owned']]), [2], view(1, { 2: { phases: {}, grants: {}, ackedSeq: 0, serving: true } }), pf, 100).state;
+    const took = view(1, { 2: { phases: { 0: 'incoming' }, grants: {}, ackedSeq: 10, serving: true } });
+    const sameMs = { ...start, busy: new Set<number>(), busyAtMs: 100, udpBusy: new Set<number>() };
+    expect(stepHandover(sameMs, [2], took, pf, 200).changes).toEqual([]);
+    const later = { ...start, busy: new Set<number>(), busyAtMs: 101, udpBusy: new Set<number>() };
+    expect(stepHandover(later, [2], took, pf, 200).changes).toEqual([{ bucket: 0, from: 'draining', to: 'none' }]);
+    const kept = { ...later, udpBusy: new Set([0]) };
+    expect(stepHandover(kept, [2], took, pf, 200).changes).toEqual([]);
+  });
+
   it('an active node takes a bucket granted to it although its view targets another node, then hands it on; a node not in service does not (seed 17150)', () => {
     const giver = { phases: { 0: 'draining' as const }, grants: { 0: 2 }, ackedSeq: 0, serving: true };
     const target = { phases: {}, grants: {}, ackedSeq: 0, serving: true };

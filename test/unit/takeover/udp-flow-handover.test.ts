@@ -4,12 +4,12 @@
  * and a list is never read before the new owner holds and the old owner stopped adopting).
  */
 import { describe, expect, it } from 'vitest';
-import { EMPTY_FLOWS, publicationFor, stepFlows, unfilled, type FlowEffect, type FlowHandoverParams, type FlowState, type FlowView } from '../../../src/takeover/udp-flow-handover.js';
+import { EMPTY_FLOWS, keeping, publicationFor, stepFlows, unfilled, type FlowEffect, type FlowHandoverParams, type FlowState, type FlowView } from '../../../src/takeover/udp-flow-handover.js';
 import type { WirePhase } from '../../../src/ha/heartbeat-types.js';
 
 const p: FlowHandoverParams = { idleMs: 30_000, portIdleMs: [{ port: 53, idleMs: 5_000 }], marginMs: 100, resendMs: 200, listedMs: 60_000 };
-const view = (selfId: number, draining: number[], incoming: number[], holders: Record<number, [number, WirePhase][]>): FlowView => ({
-  selfId, draining: new Set(draining), incoming: new Set(incoming),
+const view = (selfId: number, draining: number[], incoming: number[], holders: Record<number, [number, WirePhase][]>, release = false): FlowView => ({
+  selfId, draining: new Set(draining), incoming: new Set(incoming), release,
   holders: (b) => (holders[b] ?? []).map(([id, phase]) => ({ id, phase })),
 });
 const kinds = (e: readonly FlowEffect[]): string[] => e.map((x) => x.kind);
@@ -32,13 +32,13 @@ describe('old owner', () => {
     expect(unfilled(s).size).toBe(0);
     const v = view(1, [5], [], { 5: [[1, 'draining'], [2, 'incoming']] });
     r = stepFlows(s, { kind: 'sync', view: v }, p, 20);
-    expect(r.effects).toEqual([{ kind: 'publish', bucket: 5, to: 2, generation: 1 }]);
+    expect(r.effects).toEqual([{ kind: 'publish', bucket: 5, to: 2, generation: 1, own: true }]);
     s = r.state;
     expect(stepFlows(s, { kind: 'sync', view: v }, p, 100).effects).toEqual([]);
     r = stepFlows(s, { kind: 'sync', view: v }, p, 220);
-    expect(r.effects).toEqual([{ kind: 'publish', bucket: 5, to: 2, generation: 2 }]);
+    expect(r.effects).toEqual([{ kind: 'publish', bucket: 5, to: 2, generation: 2, own: true }]);
     s = stepFlows(r.state, { kind: 'ack', from: 2, bucket: 5, generation: 1 }, p, 230).state; // the older one: not this publication
-    expect(stepFlows(s, { kind: 'sync', view: v }, p, 430).effects).toEqual([{ kind: 'publish', bucket: 5, to: 2, generation: 3 }]);
+    expect(stepFlows(s, { kind: 'sync', view: v }, p, 430).effects).toEqual([{ kind: 'publish', bucket: 5, to: 2, generation: 3, own: true }]);
     s = stepFlows(stepFlows(s, { kind: 'sync', view: v }, p, 430).state, { kind: 'ack', from: 2, bucket: 5, generation: 3 }, p, 440).state;
     expect(stepFlows(s, { kind: 'sync', view: v }, p, 2000).effects).toEqual([]);
   });
@@ -56,6 +56,37 @@ describe('old owner', () => {
     s = stepFlows(s, { kind: 'sync', view: view(1, [], [], {}) }, p, 2).state;
     expect(s.out.size).toBe(0);
     expect(kinds(stepFlows(s, { kind: 'sync', view: view(1, [5], [], {}) }, p, 3).effects)).toEqual(['dump-udp']);
+  });
+});
+
+describe('drain for health (service or data path gone): flows handed over at once', () => {
+  const holders: Record<number, [number, WirePhase][]> = { 5: [[1, 'draining'], [2, 'incoming']] };
+  it('keeps nothing: released (no UDP accepted here), no conntrack reading, an empty-handed publication at once so the new owner opens', () => {
+    let r = stepFlows(EMPTY_FLOWS, { kind: 'sync', view: view(1, [5], [], holders, true) }, p, 0);
+    expect(r.effects).toEqual([{ kind: 'release', bucket: 5 }, { kind: 'publish', bucket: 5, to: 2, generation: 1, own: false }]);
+    expect(unfilled(r.state).size).toBe(0); // the drain waits for no UDP flow of it
+    expect(keeping(r.state).size).toBe(0);
+    // conntrack's reading (asked by another bucket, say) fills nothing for it.
+    expect(stepFlows(r.state, { kind: 'ct-udp', bucketOf: () => 5, flows: [{ saddr: '10.0.0.5', sport: 1, dport: 443, idleAtLeastMs: 0 }] }, p, 1).effects).toEqual([]);
+    r = stepFlows(r.state, { kind: 'sync', view: view(1, [5], [], holders, true) }, p, 2);
+    expect(r.effects).toEqual([]); // released once
+  });
+
+  it('a planned drain that turns into a health drain releases what it has not published; a bucket already published stays kept (the new owner refuses its flows on our word)', () => {
+    let s = stepFlows(EMPTY_FLOWS, { kind: 'sync', view: view(1, [5, 6], [], {}) }, p, 0).state;
+    s = stepFlows(s, { kind: 'ct-udp', bucketOf: () => 5, flows: [] }, p, 1).state;
+    // 5 has a new owner that holds: published. 6 has none yet.
+    s = stepFlows(s, { kind: 'sync', view: view(1, [5, 6], [], holders) }, p, 2).state;
+    const r = stepFlows(s, { kind: 'sync', view: view(1, [5, 6], [], { ...holders, 6: [[1, 'draining'], [3, 'incoming']] }, true) }, p, 3);
+    expect(r.effects).toEqual([{ kind: 'release', bucket: 6 }, { kind: 'publish', bucket: 6, to: 3, generation: 2, own: false }]);
+    expect(keeping(r.state)).toEqual(new Set([5]));
+  });
+
+  it('a released bucket publishes only the flows it refuses for an earlier old owner, none of its own', () => {
+    const f = (sport: number, ms: number): { saddr: string; sport: number; dport: number; timeoutMs: number } => ({ saddr: '10.0.0.5', sport, dport: 443, timeoutMs: ms });
+    const sets = { keep: [f(1, 500)], keepfill: [f(2, 700)], listed: [f(3, 60_000)], theirs: [f(3, 200)], seen: [] };
+    expect(publicationFor(5, bucketOfAddr, sets, false).map((x) => x.sport)).toEqual([3]);
+    expect(publicationFor(5, bucketOfAddr, sets, true).map((x) => x.sport).sort()).toEqual([1, 2, 3]);
   });
 });
 
