@@ -44,7 +44,9 @@ export function buildConfig(raw: RawConfig, file: string): VmacConfig {
     // One socket per service under /run/vmac, so `vmac status -c <file>` finds it.
     control: { socket: raw.control?.socket ?? `/run/vmac/${raw.service}.sock` },
     metrics: { listen: parseListen(raw.metrics?.listen ?? d.metricsListen) },
-    handover: buildHandover(raw.handover),
+    // An IPv6-only service runs without the per-flow UDP hand-over unless it is proven for IPv6 clients
+    // alone (its IPv6 flow sets are unit-tested only; semantic-check refuses turning it on there).
+    handover: vip === null && raw.handover?.udpPerFlow === undefined ? { ...buildHandover(raw.handover), udpPerFlow: false } : buildHandover(raw.handover),
     // resources, fencing, quorum policy (ha-build.ts)
     ...buildHa(raw),
     dataPathCheck: buildDataPathCheck(raw.dataPathCheck),

@@ -34,12 +34,10 @@ export type QuorumPolicyConfig =
   | { readonly policy: 'two-node'; readonly tieBreaker: TieBreakerConfig };
 
 export type FenceAction = 'off' | 'reboot';
-import type { CrmModel } from '../crm/model.js';
+import type { CrmModel, ResourceDriverSpec } from '../crm/model.js';
 
-export type ResourceDriverSpec =
-  | { readonly kind: 'command'; readonly start: string; readonly stop: string; readonly monitor: string }
-  | { readonly kind: 'systemd'; readonly unit: string; readonly systemctl: string }
-  | { readonly kind: 'ocf'; readonly root: string; readonly provider: string; readonly agent: string; readonly params: Readonly<Record<string, string>> };
+// How a resource is started, stopped and monitored: the resource model's vocabulary (crm/model.ts).
+export type { ResourceDriverSpec };
 
 export interface HealthCheckConfig {
   readonly spec: HealthCheckSpec;

@@ -3,7 +3,12 @@
  * each resource runs. Built once by src/config/crm-config.ts; identical on every node (it is a
  * slot of the config fingerprint), so every node computes the same placement from it.
  */
-import type { ResourceDriverSpec } from '../config/ha-types.js';
+
+/** How a resource is started, stopped and monitored (the drivers the local resource manager has). */
+export type ResourceDriverSpec =
+  | { readonly kind: 'command'; readonly start: string; readonly stop: string; readonly monitor: string }
+  | { readonly kind: 'systemd'; readonly unit: string; readonly systemctl: string }
+  | { readonly kind: 'ocf'; readonly root: string; readonly provider: string; readonly agent: string; readonly params: Readonly<Record<string, string>> };
 
 /** clone: on every node in service (the local service of issue 5); singleton: on exactly one node; group: ordered singletons placed together. */
 export type ResourceKind = 'clone' | 'singleton' | 'group';

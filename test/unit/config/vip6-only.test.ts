@@ -44,3 +44,11 @@ describe('an IPv6-only service (vip6 without vip)', () => {
     expect(fingerprintOf(only, 'k').digest).not.toBe(fingerprintOf(dual, 'k').digest);
   });
 });
+
+describe('an IPv6-only service and the per-flow UDP hand-over', () => {
+  it('runs without it by default (on by default for services with an IPv4 VIP)', () => {
+    const v6only = parseConfig(yamlWith({ vip: undefined, vip6: 'fd00:200::1' }), 'web.yaml');
+    expect(v6only.handover.udpPerFlow).toBe(false);
+    expect(parseConfig(yamlWith({}), 'web.yaml').handover.udpPerFlow).toBe(true);
+  });
+});
