@@ -29,7 +29,8 @@ import { startFlowRunner, type FlowRunner } from '../takeover/udp-flow-runner.js
 import type { FlowView } from '../takeover/udp-flow-handover.js';
 import type { WirePhase } from '../ha/heartbeat-types.js';
 import { startCadence } from './cadence.js';
-import { describeFields, expireConfig, heardDiffering, holdsOut, observeConfig, standing, type ConfigAgreementState, type ConfigEvent, type Standing } from '../ha/config-agreement.js';
+import { describeRoll, rollContextOf } from '../ha/roll-compat.js';
+import { agreesWith, startHoldUntil, unlistedHoldUntil, describeFields, expireConfig, heardDiffering, holdsOut, observeConfig, standing, type ConfigAgreementState, type ConfigEvent, type Standing } from '../ha/config-agreement.js';
 import { fingerprintOf, keyIdentity, type LocalFingerprint } from '../config/fingerprint.js';
 
 /**
@@ -153,6 +154,9 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   let agreement: AgreementState = new Map();
   const fingerprint = d.fingerprint ?? fingerprintOf(cfg, keyIdentity(cfg.heartbeat.keyFile !== null && d.key instanceof Uint8Array ? d.key : null));
   let configPeers: ConfigAgreementState = new Map();
+  // A node not in our list announced serving: hold until its lease ran out (config-agreement.ts).
+  // A fresh process (no adoption) first listens two heartbeat intervals for such a node.
+  let unlistedUntilMs = d.adopt ? -Infinity : startHoldUntil(clock.nowMs(), cfg.timing.intervalMs, cfg.timing.marginMs);
   let configStanding: Standing = 'agree';
   const counters = createDropCounters();
   const knownIds = new Set(cfg.nodes.map((n) => n.id));
@@ -287,6 +291,8 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     if (e.kind === 'config-mismatch') {
       const text = describeFields(e.fields);
       log.error({ event: 'config-mismatch', node: e.peerId, ours: fingerprint.digest, theirs: e.theirs, fields: e.fields.map((f) => f.field), differences: e.fields }, `node ${e.peerId} has another config than ours: ${text}; it is not a member while this lasts`);
+    } else if (e.kind === 'config-roll') {
+      log.warn({ event: 'config-roll', node: e.peerId, rollNode: e.nodeId, why: e.why, fields: e.fields.map((f) => f.field) }, describeRoll(e.peerId, e.nodeId, e.why));
     } else {
       log.info({ event: 'config-agreement', node: e.peerId, reason: e.reason, durationMs: Math.round(e.forMs) }, `config mismatch with node ${e.peerId} ended (${e.reason}) after ${Math.round(e.forMs)} ms`);
     }
@@ -300,11 +306,12 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     const differing = heardDiffering(configPeers, now, deadMs);
     // A peer whose latest heartbeat differs is not agreeing, even while membership still hears
     // its last agreeing one (its previous process).
-    const agreeing = heardPeers(m, now).filter((id) => !configPeers.has(id)).length;
+    const agreeing = heardPeers(m, now).filter((id) => agreesWith(configPeers, id)).length;
     const next = standing({ selfId: cfg.node.id, nodeCount: cfg.nodes.length, selfServing: t.leaseActive, agreeingHeard: agreeing, differing });
     if (next !== configStanding) log[next === 'agree' || next === 'majority' ? 'info' : 'error']({ event: 'config-standing', standing: next, was: configStanding, differing: differing.map((p) => p.id) }, `config agreement: ${next}${holdsOut(next) ? ' (this node holds no bucket while it lasts)' : ''}`);
     configStanding = next;
-    if ((t.configHold === true) !== holdsOut(next)) t = { ...t, configHold: holdsOut(next) };
+    const hold = holdsOut(next) || now < unlistedUntilMs;
+    if ((t.configHold === true) !== hold) t = { ...t, configHold: hold };
     // Two nodes, the peer differs and we are the side that serves: alone (it never serves).
     if (next === 'win') m = withQuorumOverride(m, 'solo');
     else if (cfg.quorum?.policy !== 'two-node' && m.override === 'solo') m = withQuorumOverride(m, 'none');
@@ -374,12 +381,13 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     const r = receiveHeartbeat(bytes, { key: d.key, selfId: cfg.node.id, knownIds, replay, decode: codec.decode });
     replay = r.replay;
     countOutcome(counters, r.outcome);
+    if ('serving' in r) unlistedUntilMs = unlistedHoldUntil(unlistedUntilMs, r.serving === true, clock.nowMs(), cfg.timing.leaseMs, cfg.timing.marginMs);
     if (r.outcome !== 'accepted' && r.outcome !== 'duplicate') return;
     const links = linkHeard.get(r.hb.senderId);
     if (links && linkId < links.length) links[linkId] = clock.nowMs();
     if (linkId < perLinkReceived.length) perLinkReceived[linkId] = (perLinkReceived[linkId] ?? 0) + 1;
     if (r.outcome === 'duplicate') return;
-    const c = observeConfig(configPeers, r.hb.senderId, r.hb, fingerprint, clock.nowMs());
+    const c = observeConfig(configPeers, r.hb.senderId, r.hb, fingerprint, clock.nowMs(), rollContextOf(m, heardPeers(m, clock.nowMs()), t, cfg.node.id));
     configPeers = c.state;
     if (c.event) logConfig(c.event);
     // Another config: never a member (config-agreement.ts); only the standing may change.

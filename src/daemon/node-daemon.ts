@@ -40,6 +40,7 @@ import type { Adoption } from '../takeover/ownership-reducer.js';
 import { restartStatePath, takeRestartState, writeRestartState } from './restart-state.js';
 import { hostRecordPath, mergeHostChanges, readHostRecord, removeHostRecord, writeHostRecord } from './host-record.js';
 import { fingerprintOf, keyIdentity } from '../config/fingerprint.js';
+import { adoptableAcrossRoll } from '../ha/roll-compat.js';
 import { leasingGate, startDataPathWiring } from './datapath-wiring.js';
 import type { DataPathStatus } from '../ha/datapath/datapath-runner.js';
 
@@ -165,7 +166,8 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     const fingerprint = fingerprintOf(cfg, keyIdentity(cfg.heartbeat.keyFile === null ? null : key));
     // Another shared config than the predecessor's (another seed, buckets, VIP…): its buckets mean
     // other clients under ours, so adopting them could answer a client twice. Rebuild instead.
-    const sameConfig = inherited?.fingerprint === undefined || inherited.fingerprint === fingerprint.digest;
+    const sameConfig = inherited?.fingerprint === undefined || inherited.fingerprint === fingerprint.digest ||
+      (inherited.fingerprintSlots !== undefined && adoptableAcrossRoll(fingerprint, { ...inherited.fingerprintSlots, digest: inherited.fingerprint }));
     if (inherited !== null && !sameConfig) log.error({ event: 'restart-config-changed', ours: fingerprint.digest, predecessor: inherited.fingerprint }, 'hitless restart with another shared config: not adopting the running data path (it stops answering now)');
     const adopt: Adoption | null = inherited !== null && sameConfig && leftMs > cfg.timing.marginMs && dp.inspect().installed
       ? { phases: new Map(inherited.phases), grants: new Map(inherited.grants), untilMs: ports.clock.nowMs() + leftMs, ...(inherited.udpKept ? { udpKept: new Set(inherited.udpKept) } : {}) } : null;
@@ -283,7 +285,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
                 leaseUntilEpochMs: Date.now() + (a.untilMs - ports.clock.nowMs()),
                 phases: [...a.phases], grants: [...a.grants], vipAdded: host.vipAdded, ...(host.vip6Added !== undefined ? { vip6Added: host.vip6Added } : {}), sysctlsBefore: [...host.sysctlsBefore],
                 ...(a.udpKept ? { udpKept: [...a.udpKept] } : {}),
-                fingerprint: fingerprint.digest,
+                fingerprint: fingerprint.digest, fingerprintSlots: { layout: fingerprint.layout, slots: fingerprint.slots },
               });
               keepKernel = true;
             } catch (err) {
