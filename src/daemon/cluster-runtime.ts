@@ -71,6 +71,8 @@ export interface ClusterDeps {
   readonly udpFlowTimeoutMs?: number;
   /** The simulator's protocol mutation variants only (src/takeover/mutations.ts). */
   readonly mutation?: ProtocolMutation;
+  /** false: the config-roll simulator's broken variant only (no hold for serving nodes outside our list). */
+  readonly unlistedHold?: boolean;
   /** Hitless restart: the previous process's buckets and lease, adopted instead of rebuilt. */
   readonly adopt?: Adoption | null;
   /** false: break-before-make planned moves (comparison only). */
@@ -156,7 +158,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   let configPeers: ConfigAgreementState = new Map();
   // A node not in our list announced serving: hold until its lease ran out (config-agreement.ts).
   // A fresh process (no adoption) first listens two heartbeat intervals for such a node.
-  let unlistedUntilMs = d.adopt ? -Infinity : startHoldUntil(clock.nowMs(), cfg.timing.intervalMs, cfg.timing.marginMs);
+  let unlistedUntilMs = d.adopt || d.unlistedHold === false ? -Infinity : startHoldUntil(clock.nowMs(), cfg.timing.intervalMs, cfg.timing.marginMs);
   let configStanding: Standing = 'agree';
   const counters = createDropCounters();
   const knownIds = new Set(cfg.nodes.map((n) => n.id));
@@ -381,7 +383,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     const r = receiveHeartbeat(bytes, { key: d.key, selfId: cfg.node.id, knownIds, replay, decode: codec.decode });
     replay = r.replay;
     countOutcome(counters, r.outcome);
-    if ('serving' in r) unlistedUntilMs = unlistedHoldUntil(unlistedUntilMs, r.serving === true, clock.nowMs(), cfg.timing.leaseMs, cfg.timing.marginMs);
+    if ('serving' in r && d.unlistedHold !== false) unlistedUntilMs = unlistedHoldUntil(unlistedUntilMs, r.serving === true, clock.nowMs(), cfg.timing.leaseMs, cfg.timing.marginMs);
     if (r.outcome !== 'accepted' && r.outcome !== 'duplicate') return;
     const links = linkHeard.get(r.hb.senderId);
     if (links && linkId < links.length) links[linkId] = clock.nowMs();

@@ -63,12 +63,18 @@ const VARIANTS: readonly Variant[] = ['B-seed', 'B-buckets', 'B-add', 'B-remove'
 
 export interface RollResult { readonly seed: number; readonly violations: readonly string[]; readonly steps: readonly string[] }
 
-export function runRoll(seed: number, broken = false): RollResult {
+/**
+ * `broken`: the mismatch variants only (seed, buckets), B nodes announcing A's fingerprint.
+ * `broken-roll`: the remove variant with the unlisted-node hold off (a node that serves while a
+ * node outside its list, on the other version, may still hold a lease).
+ */
+export function runRoll(seed: number, broken: boolean | 'roll' = false): RollResult {
   const rnd: Rng = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const clock: FakeClock = fakeClock(1000);
   const net: FakeNetwork = createFakeNetwork(clock);
-  const variant = pick(VARIANTS);
+  const picked = pick(VARIANTS);
+  const variant: Variant = broken === 'roll' ? 'B-remove' : broken ? (picked === 'B-buckets' || picked === 'B-add' ? 'B-buckets' : 'B-seed') : picked;
   const n = Math.max(variant === 'B-remove' ? 3 : 2, pick([2, 3, 3, 4, 5]));
   const sameHash = SAME_HASH.has(variant);
   const procs: Proc[] = [];
@@ -84,7 +90,8 @@ export function runRoll(seed: number, broken = false): RollResult {
     const cfg = config(n, id, tag, variant);
     const dp = fakeDataPath(() => clock.nowMs());
     dp.install([], null);
-    const lie = broken && tag === 'B' && !sameHash ? { fingerprint: fingerprintOf(config(n, id, 'A', variant), keyIdentity(KEY)) } : {};
+    const lie = broken === true && tag === 'B' ? { fingerprint: fingerprintOf(config(n, id, 'A', variant), keyIdentity(KEY)) }
+      : broken === 'roll' ? { unlistedHold: false } : {};
     const runtime = startCluster({ cfg, key: KEY, transport: net.attach([`10.9.0.${id}`]), dp, announce: () => undefined, clock, log, incarnation: incarnation++, ...lie });
     const p: Proc = { id, tag, dp, runtime };
     procs.push(p);
@@ -179,7 +186,7 @@ function parseSeeds(arg: string): [number, number] {
 if (process.argv[1]?.endsWith('config-roll.ts')) {
   const args = process.argv.slice(2);
   const [from, to] = parseSeeds(args[args.indexOf('--seeds') + 1] ?? '1..100');
-  const broken = args.includes('--broken');
+  const broken = args.includes('--broken-roll') ? 'roll' : args.includes('--broken');
   const t0 = Date.now();
   let failed = 0;
   for (let s = from; s <= to; s++) {
@@ -190,6 +197,6 @@ if (process.argv[1]?.endsWith('config-roll.ts')) {
     }
     if ((s - from + 1) % 250 === 0) console.log(`… seeds ${from}..${s}: ${s - from + 1 - failed} passed, ${failed} with violations (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  console.log(`${to - from + 1 - failed} passed, ${failed} with violations (seeds ${from}..${to}${broken ? ', broken variant' : ''}, ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(`${to - from + 1 - failed} passed, ${failed} with violations (seeds ${from}..${to}${broken === 'roll' ? ', broken roll variant' : broken ? ', broken variant' : ''}, ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   process.exitCode = broken ? (failed > 0 ? 0 : 1) : (failed > 0 ? 1 : 0);
 }
