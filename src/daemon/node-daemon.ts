@@ -41,6 +41,8 @@ import { restartStatePath, takeRestartState, writeRestartState } from './restart
 import { hostRecordPath, mergeHostChanges, readHostRecord, removeHostRecord, writeHostRecord } from './host-record.js';
 import { fingerprintOf, keyIdentity } from '../config/fingerprint.js';
 import { adoptableAcrossRoll } from '../ha/roll-compat.js';
+import { applyPersistedWeight, operatorReload, operatorWeight } from './operator-weight.js';
+import { loadConfig } from '../config/load.js';
 import { leasingGate, startDataPathWiring } from './datapath-wiring.js';
 import type { DataPathStatus } from '../ha/datapath/datapath-runner.js';
 
@@ -223,6 +225,8 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       startDrained: resources.length > 0,
       ...(ports.conntrack ? { conntrack: ports.conntrack(cfg) } : {}), adopt, graceful: ports.graceful !== false,
     });
+    const startW = applyPersistedWeight(cfg, cluster);
+    if (startW.source === 'persisted') log.info({ event: 'weight-persisted', weight: startW.weight }, `weight ${startW.weight} from the persisted run-time weight (vmac weight --persist), not the file's ${cfg.node.weight}`);
     cleanups.push(() => cluster.close());
     // Leasing needs both the local service and the data path (datapath-wiring.ts).
     const dpc = cfg.dataPathCheck ?? null;
@@ -263,9 +267,10 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       const control = await ports.serveControl(cfg.control.socket, (req) => {
         if (req.cmd === 'drain') cluster.drain(req.timeoutMs);
         else if (req.cmd === 'resume') cluster.resume();
-        else if (req.cmd === 'weight') cluster.setWeight(req.weight);
-        if (req.cmd !== 'status') log.info({ event: 'operator-request', request: req }, `operator: ${req.cmd}`);
-        return status();
+        const said = req.cmd === 'weight' ? operatorWeight(cfg, cluster, req.weight, req.persist === true, Date.now())
+          : req.cmd === 'reload' ? operatorReload(cfg, cluster, loadConfig).message : null;
+        if (req.cmd !== 'status') log[said?.startsWith('reload refused') ? 'error' : 'info']({ event: 'operator-request', request: req, ...(said ? { result: said } : {}) }, `operator: ${said ?? req.cmd}`);
+        return said === null ? status() : { ...status(), result: said };
       });
       cleanups.push(() => control.close());
     }
