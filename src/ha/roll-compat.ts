@@ -86,11 +86,12 @@ function reportedRunning(peers: readonly PeerReport[], id: number): boolean {
 
 /**
  * Whether a peer whose config differs from ours in `fields` may count as agreeing (see header).
- * `senderId` and `peers`: the heartbeat's sender and its reports about its own configured nodes.
+ * `senderId`, `peers`, `senderWeight`: the heartbeat's sender, its reports about its own configured
+ * nodes, and the weight it announces.
  */
 export function rollCompatible(
   fields: readonly FieldDifference[], ours: Fingerprint, theirs: Fingerprint | undefined,
-  senderId: number, peers: readonly PeerReport[], ctx: RollContext,
+  senderId: number, peers: readonly PeerReport[], ctx: RollContext, senderWeight?: number,
 ): RollVerdict {
   if (theirs === undefined || theirs.layout !== ours.layout) return NO;
   if (fields.length !== 1 || fields[0]?.field !== 'nodes') return NO;
@@ -104,7 +105,8 @@ export function rollCompatible(
   }
   if (d.kind === 'weight') {
     const x = d.nodeId;
-    const announcesZero = x === ctx.selfId ? ctx.selfWeight === 0 : ctx.heard.has(x) && ctx.announced.get(x) === 0;
+    // X the sender itself: this very heartbeat says its weight (membership has not heard it yet).
+    const announcesZero = x === ctx.selfId ? ctx.selfWeight === 0 : x === senderId ? senderWeight === 0 : ctx.heard.has(x) && ctx.announced.get(x) === 0;
     const peerHearsX = x === senderId || reportedRunning(peers, x);
     if (!announcesZero || !peerHearsX) return NO;
     return { compatible: true, why: 'weight-zero', nodeId: x };

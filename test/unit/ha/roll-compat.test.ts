@@ -69,6 +69,13 @@ describe('rollCompatible', () => {
     expect(rollCompatible(f, old, zero, 2, [report(3, 'dead')], ctx({ announced: new Map([[2, 100], [3, 0]]) })).compatible).toBe(false);
     expect(rollCompatible(f, old, zero, 2, [report(3, 'alive')], ctx({ heard: new Set([2]), announced: new Map([[2, 100]]) })).compatible).toBe(false);
   });
+  it('…and when that node is the sender, its own heartbeat\'s weight decides (membership has not heard it yet)', () => {
+    const zero = fp(3, [{ id: 1 }, { id: 2 }, { id: 3, weight: 0 }]);
+    const f = differingFields(old, zero);
+    const fresh = ctx({ heard: new Set(), announced: new Map() });
+    expect(rollCompatible(f, old, zero, 3, [report(1, 'alive')], fresh, 0)).toMatchObject({ compatible: true, why: 'weight-zero' });
+    expect(rollCompatible(f, old, zero, 3, [report(1, 'alive')], fresh, 100).compatible).toBe(false);
+  });
   it('a hitless restart adopts across an allowed list change, not across another field', () => {
     expect(adoptableAcrossRoll(added, old)).toBe(true);
     expect(adoptableAcrossRoll(fp(1, [{ id: 1 }, { id: 2 }, { id: 3, weight: 0 }]), old)).toBe(true);
