@@ -7,16 +7,19 @@
  *   reload              the file read again; only this node's own weight applies live
  *                       (src/config/reload-plan.ts), anything else is refused, nothing applied
  */
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { VmacConfig } from '../config/types.js';
 import { describeReload, planReload } from '../config/reload-plan.js';
 import { clearPersistedWeight, readPersistedWeight, startWeight, weightStatePath, writePersistedWeight } from './weight-state.js';
 
 export interface WeightTarget { setWeight(weight: number): void }
 
-/** Where this service's persisted weight lives: beside its control socket (the run directory). */
+/**
+ * Where this service's persisted weight lives: beside its control socket, named after it (like the
+ * restart file), so nodes or services that share a directory never share the file.
+ */
 export function weightFileOf(cfg: Pick<VmacConfig, 'control' | 'service'>): string {
-  return weightStatePath(dirname(cfg.control.socket), cfg.service);
+  return weightStatePath(dirname(cfg.control.socket), `${basename(cfg.control.socket)}.${cfg.service}`);
 }
 
 /** At start: a persisted weight, if any, replaces the file's. Returns the line to log. */
