@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { randomInt } from 'node:crypto';
+import { copyFileSync } from 'node:fs';
 import { labDown, labUp, type LabInfo, type LabNodeInfo } from '../../lab/lab.js';
 import { stopPid } from '../../lab/ha-lab.js';
 import { arpAnnounce, probeBoth, serving, startSecondService } from '../../lab/two-services.js';
@@ -47,6 +48,8 @@ describe('two services on the same three nodes', () => {
   }, 60_000);
 
   it('lab down, nothing left', async () => {
+    // Keep the second service's logs for a look at any loss (the lab's directory goes with it).
+    for (const n of second) { try { copyFileSync(n.log, `/tmp/vmac-two-services-${n.name}-lab2.log`); } catch { /* gone */ } }
     if (lab) await labDown(name);
     await expectNoNamespacesLeft(name);
   }, 60_000);
