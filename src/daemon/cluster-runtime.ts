@@ -73,6 +73,8 @@ export interface ClusterDeps {
   readonly mutation?: ProtocolMutation;
   /** false: the config-roll simulator's broken variant only (no hold for serving nodes outside our list). */
   readonly unlistedHold?: boolean;
+  /** This node's previous process ran another shared config (last-config.ts): listen before the first lease. */
+  readonly configChanged?: boolean;
   /** Hitless restart: the previous process's buckets and lease, adopted instead of rebuilt. */
   readonly adopt?: Adoption | null;
   /** false: break-before-make planned moves (comparison only). */
@@ -157,8 +159,8 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   const fingerprint = d.fingerprint ?? fingerprintOf(cfg, keyIdentity(cfg.heartbeat.keyFile !== null && d.key instanceof Uint8Array ? d.key : null));
   let configPeers: ConfigAgreementState = new Map();
   // A node not in our list announced serving: hold until its lease ran out (config-agreement.ts).
-  // A fresh process (no adoption) first listens two heartbeat intervals for such a node.
-  let unlistedUntilMs = d.adopt || d.unlistedHold === false ? -Infinity : startHoldUntil(clock.nowMs(), cfg.timing.intervalMs, cfg.timing.marginMs);
+  // A fresh process after a config change on this node first listens two heartbeat intervals for such a node.
+  let unlistedUntilMs = d.adopt || d.unlistedHold === false || d.configChanged !== true ? -Infinity : startHoldUntil(clock.nowMs(), cfg.timing.intervalMs, cfg.timing.marginMs);
   let configStanding: Standing = 'agree';
   const counters = createDropCounters();
   const knownIds = new Set(cfg.nodes.map((n) => n.id));

@@ -42,6 +42,7 @@ import { hostRecordPath, mergeHostChanges, readHostRecord, removeHostRecord, wri
 import { fingerprintOf, keyIdentity } from '../config/fingerprint.js';
 import { adoptableAcrossRoll } from '../ha/roll-compat.js';
 import { applyPersistedWeight, operatorReload, operatorWeight } from './operator-weight.js';
+import { configChangedSinceLastStart, lastConfigPath } from './last-config.js';
 import { loadConfig } from '../config/load.js';
 import { leasingGate, startDataPathWiring } from './datapath-wiring.js';
 import type { DataPathStatus } from '../ha/datapath/datapath-runner.js';
@@ -224,6 +225,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       ...(tieBreaker ? { tieBreaker: () => tieBreaker.state().state } : {}),
       startDrained: resources.length > 0,
       ...(ports.conntrack ? { conntrack: ports.conntrack(cfg) } : {}), adopt, graceful: ports.graceful !== false,
+      configChanged: ports.serveControl !== undefined && configChangedSinceLastStart(lastConfigPath(cfg.control.socket, cfg.service), fingerprint.digest),
     });
     const startW = applyPersistedWeight(cfg, cluster);
     if (startW.source === 'persisted') log.info({ event: 'weight-persisted', weight: startW.weight }, `weight ${startW.weight} from the persisted run-time weight (vmac weight --persist), not the file's ${cfg.node.weight}`);

@@ -92,7 +92,10 @@ export function runRoll(seed: number, broken: boolean | 'roll' = false): RollRes
     dp.install([], null);
     const lie = broken === true && tag === 'B' ? { fingerprint: fingerprintOf(config(n, id, 'A', variant), keyIdentity(KEY)) }
       : broken === 'roll' ? { unlistedHold: false } : {};
-    const runtime = startCluster({ cfg, key: KEY, transport: net.attach([`10.9.0.${id}`]), dp, announce: () => undefined, clock, log, incarnation: incarnation++, ...lie });
+    // A node whose previous process ran the other version starts after a config change (last-config.ts).
+    const previous = [...procs].reverse().find((p) => p.id === id);
+    const configChanged = previous !== undefined && previous.tag !== tag;
+    const runtime = startCluster({ cfg, key: KEY, transport: net.attach([`10.9.0.${id}`]), dp, announce: () => undefined, clock, log, incarnation: incarnation++, configChanged, ...lie });
     const p: Proc = { id, tag, dp, runtime };
     procs.push(p);
     running.set(id, p);
