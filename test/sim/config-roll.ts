@@ -198,7 +198,7 @@ if (process.argv[1]?.endsWith('config-roll.ts')) {
       failed++;
       if (failed <= 10) console.log(`seed ${s}: ${r.violations.join(' ')} | ${r.steps.join('; ')}`);
     }
-    if ((s - from + 1) % 250 === 0) console.log(`… seeds ${from}..${s}: ${s - from + 1 - failed} passed, ${failed} with violations (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    if ((s - from + 1) % 25 === 0) console.log(`… seeds ${from}..${s}: ${s - from + 1 - failed} passed, ${failed} with violations (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   console.log(`${to - from + 1 - failed} passed, ${failed} with violations (seeds ${from}..${to}${broken === 'roll' ? ', broken roll variant' : broken ? ', broken variant' : ''}, ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   process.exitCode = broken ? (failed > 0 ? 0 : 1) : (failed > 0 ? 1 : 0);
