@@ -18,7 +18,11 @@ async function send(o: Target, req: ControlRequest): Promise<void> {
     process.exitCode = EXIT_BAD_INPUT;
     return;
   }
-  const s = (await requestControl(path, req)) as DaemonStatus;
+  const s = (await requestControl(path, req)) as DaemonStatus & { result?: unknown };
+  if (typeof s.result === 'string') {
+    process.stdout.write(`${s.result}\n`);
+    if (s.result.startsWith('reload refused')) process.exitCode = EXIT_BAD_INPUT;
+  }
   if (o.json) { printJson(s); return; }
   const h = s.cluster.handover;
   process.stdout.write(`node ${s.cluster.self.name}: ${s.cluster.self.state}, weight ${h.weight}; holds ${s.cluster.owned.length} buckets (${h.incoming.length} incoming, ${h.draining.length} draining)\n`);
@@ -60,10 +64,13 @@ Example:
   withTarget(program.command('weight <n>').description('set this node\'s weight at run time (0..1000); the bucket map follows, gracefully'))
     .addHelpText('after', `
 The weight is announced in heartbeats, so every node computes the same map. It lasts until the
-daemon restarts (then the config's weight applies).
-Example:
-  vmac weight 50 -c /etc/vmac/web.yaml`)
-    .action(async (n: string, o: Target) => {
+daemon restarts (then the config's weight applies); with --persist it is written under the run
+directory (beside the control socket) and used at every start until a weight without --persist.
+Examples:
+  vmac weight 50 -c /etc/vmac/web.yaml
+  vmac weight 0 --persist -c /etc/vmac/web.yaml`)
+    .option('--persist', 'keep this weight across restarts of the daemon')
+    .action(async (n: string, o: Target & { persist?: boolean }) => {
       try {
         const weight = Number(n);
         if (!Number.isInteger(weight) || weight < 0 || weight > 1000) {
@@ -71,7 +78,17 @@ Example:
           process.exitCode = EXIT_BAD_INPUT;
           return;
         }
-        await send(o, { cmd: 'weight', weight });
+        await send(o, { cmd: 'weight', weight, ...(o.persist === true ? { persist: true } : {}) });
       } catch (err) { process.exitCode = reportError(err); }
+    });
+  withTarget(program.command('reload').description('read the config file again: this node\'s own weight applies live; any other change is refused, naming the field'))
+    .addHelpText('after', `
+Shared fields (seed, buckets, VIP, timing, node list…) change by the rolling procedure (a restart
+per node); local fields the daemon built from (interface, ports, socket, ARP, resources) need a
+restart of this node. SIGHUP to the daemon does the same.
+Example:
+  vmac reload -c /etc/vmac/web.yaml`)
+    .action(async (o: Target) => {
+      try { await send(o, { cmd: 'reload' }); } catch (err) { process.exitCode = reportError(err); }
     });
 }

@@ -24,7 +24,7 @@ import { systemClock } from '../util/clock.js';
 import { parseIp } from '../util/ip.js';
 import { openUdpTransport } from '../ha/transport.js';
 import { loadKeyFile } from '../ha/key-file.js';
-import { serveControl } from '../daemon/control-socket.js';
+import { requestControl, serveControl } from '../daemon/control-socket.js';
 import { reopeningPort } from '../arp/reopening-port.js';
 import { enterRealtime, realtimePriority } from '../util/realtime.js';
 import { openRealtime } from '../../native-shims/realtime.js';
@@ -181,6 +181,8 @@ heartbeat loop runs.`)
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
         process.on('SIGUSR2', onSignal);
+        // SIGHUP: `vmac reload` (the file read again; only what can change live is applied).
+        process.on('SIGHUP', () => { requestControl(cfg.control.socket, { cmd: 'reload' }).catch((err: unknown) => log.error({ err }, 'reload failed')); });
       } catch (err) {
         process.exitCode = reportError(err);
         process.exit();

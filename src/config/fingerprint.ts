@@ -17,7 +17,12 @@ import type { VmacConfig } from './types.js';
 import { crmText } from './crm-config.js';
 import { EMPTY_MODEL } from '../crm/model.js';
 
-// Layout 2 appended `resources` (the cluster resource model, issue 19) after layout 1's fields.
+/**
+ * Layout 2 = layout 1's fields, `resources` (the cluster resource model, issue 19) appended to them,
+ * then one slot per configured node in id order (`nodeSlot`), so a receiver can tell which node
+ * entries two lists differ in (a rolling add or removal, see src/ha/roll-compat.ts). A layout-1
+ * peer is reported as differing in `fingerprint layout`.
+ */
 export const FINGERPRINT_LAYOUT = 2;
 
 /** How a slot is filled and shown. */
@@ -72,6 +77,24 @@ export const FINGERPRINT_FIELDS: readonly FieldSpec[] = [
 
 export const FINGERPRINT_FIELD_COUNT = FINGERPRINT_FIELDS.length;
 
+/**
+ * One node entry as a slot: bits 31..24 the node id (1..32), bit 23 set when its configured weight
+ * is 0, bits 22..0 SHA-256 of the entry's other parts (name, addresses). Two entries of one id
+ * with equal slots agree on everything but possibly a non-zero weight (the `nodes` field's digest
+ * still covers the weight).
+ */
+export function nodeSlot(n: VmacConfig['nodes'][number]): number {
+  const rest = sha(`node\0${n.id} ${n.name} ${n.addresses.join(',')}`).readUInt32BE(0) & 0x7fffff;
+  return (((n.id & 0xff) << 24) >>> 0) + (n.weight === 0 ? 0x800000 : 0) + rest;
+}
+
+/** The per-node slots of a fingerprint (layout 2), as id -> slot. Empty for layout 1. */
+export function nodeSlotsOf(f: Fingerprint): Map<number, number> {
+  const out = new Map<number, number>();
+  if (f.layout < 2) return out;
+  for (const s of f.slots.slice(FINGERPRINT_FIELD_COUNT)) out.set(s >>> 24, s);
+  return out;
+}
 /** The node list as one canonical line per node, sorted by id: id, name, weight, addresses. */
 export function nodesText(c: Pick<VmacConfig, 'nodes'>): string {
   return [...c.nodes].sort((a, b) => a.id - b.id).map((n) => `${n.id} ${n.name} w=${n.weight} ${n.addresses.join(',')}`).join('; ');
@@ -117,7 +140,8 @@ function slotOf(f: FieldSpec, text: string, raw: string | number): number {
 /** The fingerprint of one service file (`keyId`: keyIdentity of its key). */
 export function fingerprintOf(c: VmacConfig, keyId: string): LocalFingerprint {
   const values = FINGERPRINT_FIELDS.map((f) => String(f.value(c, keyId)));
-  const slots = FINGERPRINT_FIELDS.map((f, i) => slotOf(f, values[i] ?? '', f.value(c, keyId)));
+  const nodeSlots = [...c.nodes].sort((a, b) => a.id - b.id).map(nodeSlot);
+  const slots = [...FINGERPRINT_FIELDS.map((f, i) => slotOf(f, values[i] ?? '', f.value(c, keyId))), ...nodeSlots];
   const all = createHash('sha256').update(`vmac-fingerprint-${FINGERPRINT_LAYOUT}\0`);
   FINGERPRINT_FIELDS.forEach((f, i) => all.update(`${f.name}=${values[i] ?? ''}\0`));
   return { layout: FINGERPRINT_LAYOUT, digest: all.digest('hex').slice(0, 16), slots, values };
@@ -151,12 +175,12 @@ export function differingFields(ours: LocalFingerprint, theirs: Fingerprint): Fi
   if (theirs.digest === ours.digest && theirs.layout === ours.layout) return [];
   if (theirs.layout !== ours.layout) return [{ field: 'fingerprint layout', ours: String(ours.layout), theirs: String(theirs.layout) }];
   const out: FieldDifference[] = [];
-  ours.slots.forEach((s, i) => {
+  ours.slots.slice(0, FINGERPRINT_FIELD_COUNT).forEach((s, i) => {
     const t = theirs.slots[i];
     if (t === s) return;
     const f = FINGERPRINT_FIELDS[i];
     out.push({ field: f?.name ?? `slot ${i}`, ours: f?.kind === 'digest' ? `${ours.values[i] ?? ''} (digest 0x${s.toString(16).padStart(8, '0')})` : (ours.values[i] ?? ''), theirs: t === undefined ? 'absent' : showSlot(i, t) });
   });
-  if (theirs.slots.length !== ours.slots.length) out.push({ field: 'fingerprint field count', ours: String(ours.slots.length), theirs: String(theirs.slots.length) });
+  if (theirs.slots.length < FINGERPRINT_FIELD_COUNT) out.push({ field: 'fingerprint field count', ours: String(ours.slots.length), theirs: String(theirs.slots.length) });
   return out.length > 0 ? out : [{ field: 'unknown', ours: ours.digest, theirs: theirs.digest }];
 }

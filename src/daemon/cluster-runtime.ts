@@ -70,6 +70,10 @@ export interface ClusterDeps {
   readonly udpFlowTimeoutMs?: number;
   /** The simulator's protocol mutation variants only (src/takeover/mutations.ts). */
   readonly mutation?: ProtocolMutation;
+  /** false: the config-roll simulator's broken variant only (no hold for serving nodes outside our list). */
+  readonly unlistedHold?: boolean;
+  /** This node's previous process ran another shared config (last-config.ts): listen before the first lease. */
+  readonly configChanged?: boolean;
   /** Hitless restart: the previous process's buckets and lease, adopted instead of rebuilt. */
   readonly adopt?: Adoption | null;
   /** false: break-before-make planned moves (comparison only). */
@@ -126,9 +130,9 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   let s: NodeState = initNode({
     selfId: cfg.node.id, incarnation: d.incarnation, nodes: cfg.nodes, knownIds: new Set(cfg.nodes.map((n) => n.id)), peerIds: cfg.peers.map((p) => p.id), linkCount, buckets: cfg.buckets,
     intervalMs: cfg.timing.intervalMs, suspectAfter: cfg.timing.suspectAfter, deadAfter: cfg.timing.deadAfter, leaseMs: cfg.timing.leaseMs, renewMs: cfg.timing.renewMs, marginMs: cfg.timing.marginMs,
-    ...(cfg.quorum ? { quorum: cfg.quorum } : {}), fencing: d.fence !== undefined, fingerprint, key: d.key, decode: codec.decode, perFlow: perFlow !== null,
+    ...(cfg.quorum ? { quorum: cfg.quorum } : {}), fencing: d.fence !== undefined, fingerprint, key: d.key, decode: codec.decode, perFlow: perFlow !== null, ...(d.unlistedHold === false ? { unlistedHold: false } : {}),
     takeover: { nodes: cfg.nodes, buckets: cfg.buckets, drainTimeoutMs, graceful: d.graceful !== false, connectionsKnown: d.conntrack !== undefined, udpFlowTimeoutMs: d.udpFlowTimeoutMs ?? cfg.handover?.udpFlowTimeoutMs ?? 0, udpPerFlow: perFlow !== null, ...(d.mutation ? { mutation: d.mutation } : {}) },
-  }, clock.nowMs(), { startDrained: d.startDrained === true, adopt: d.adopt ?? null });
+  }, clock.nowMs(), { startDrained: d.startDrained === true, adopt: d.adopt ?? null, configChanged: d.configChanged === true });
   const deadMs = deadMsOf(s.p);
   const names = new Map(cfg.nodes.map((n) => [n.id, n.name]));
   const gated = cfg.quorum?.policy === 'two-node' || d.fence !== undefined;

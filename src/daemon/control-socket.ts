@@ -12,11 +12,12 @@ export type ControlRequest =
   | { readonly cmd: 'status' }
   | { readonly cmd: 'drain'; readonly timeoutMs?: number }
   | { readonly cmd: 'resume' }
-  | { readonly cmd: 'weight'; readonly weight: number };
+  | { readonly cmd: 'weight'; readonly weight: number; readonly persist?: boolean }
+  | { readonly cmd: 'reload' };
 
 /** A request from the wire, checked field by field; a string says what is wrong. */
 export function parseControlRequest(raw: unknown): ControlRequest | string {
-  const r = raw as { cmd?: unknown; timeoutMs?: unknown; weight?: unknown } | null;
+  const r = raw as { cmd?: unknown; timeoutMs?: unknown; weight?: unknown; persist?: unknown } | null;
   switch (r?.cmd) {
     case 'status': return { cmd: 'status' };
     case 'resume': return { cmd: 'resume' };
@@ -24,7 +25,9 @@ export function parseControlRequest(raw: unknown): ControlRequest | string {
       if (r.timeoutMs === undefined) return { cmd: 'drain' };
       return Number.isInteger(r.timeoutMs) && (r.timeoutMs as number) >= 0 && (r.timeoutMs as number) <= 86_400_000 ? { cmd: 'drain', timeoutMs: r.timeoutMs as number } : 'drain: timeoutMs must be a whole number of ms, 0..86400000';
     case 'weight':
-      return Number.isInteger(r.weight) && (r.weight as number) >= 0 && (r.weight as number) <= 1000 ? { cmd: 'weight', weight: r.weight as number } : 'weight: must be a whole number 0..1000';
+      if (r.persist !== undefined && typeof r.persist !== 'boolean') return 'weight: persist must be true or false';
+      return Number.isInteger(r.weight) && (r.weight as number) >= 0 && (r.weight as number) <= 1000 ? { cmd: 'weight', weight: r.weight as number, ...(r.persist === true ? { persist: true } : {}) } : 'weight: must be a whole number 0..1000';
+    case 'reload': return { cmd: 'reload' };
     default: return `unknown command ${JSON.stringify(r?.cmd)}`;
   }
 }

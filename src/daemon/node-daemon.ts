@@ -42,6 +42,10 @@ import type { Adoption } from '../takeover/ownership-reducer.js';
 import { restartStatePath, takeRestartState, writeRestartState } from './restart-state.js';
 import { hostRecordPath, mergeHostChanges, readHostRecord, removeHostRecord, writeHostRecord } from './host-record.js';
 import { fingerprintOf, keyIdentity } from '../config/fingerprint.js';
+import { adoptableAcrossRoll } from '../ha/roll-compat.js';
+import { applyPersistedWeight, operatorReload, operatorWeight } from './operator-weight.js';
+import { configChangedSinceLastStart, lastConfigPath } from './last-config.js';
+import { loadConfig } from '../config/load.js';
 import { leasingGate, startDataPathWiring } from './datapath-wiring.js';
 import type { DataPathStatus } from '../ha/datapath/datapath-runner.js';
 
@@ -182,7 +186,8 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     const fingerprint = fingerprintOf(cfg, keyIdentity(cfg.heartbeat.keyFile === null ? null : key));
     // Another shared config than the predecessor's (another seed, buckets, VIP…): its buckets mean
     // other clients under ours, so adopting them could answer a client twice. Rebuild instead.
-    const sameConfig = inherited?.fingerprint === undefined || inherited.fingerprint === fingerprint.digest;
+    const sameConfig = inherited?.fingerprint === undefined || inherited.fingerprint === fingerprint.digest ||
+      (inherited.fingerprintSlots !== undefined && adoptableAcrossRoll(fingerprint, { ...inherited.fingerprintSlots, digest: inherited.fingerprint }));
     if (inherited !== null && !sameConfig) log.error({ event: 'restart-config-changed', ours: fingerprint.digest, predecessor: inherited.fingerprint }, 'hitless restart with another shared config: not adopting the running data path (it stops answering now)');
     const adopt: Adoption | null = inherited !== null && sameConfig && leftMs > cfg.timing.marginMs && dp.inspect().installed
       ? { phases: new Map(inherited.phases), grants: new Map(inherited.grants), untilMs: ports.clock.nowMs() + leftMs, ...(inherited.udpKept ? { udpKept: new Set(inherited.udpKept) } : {}) } : null;
@@ -242,7 +247,10 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       ...(tieBreaker ? { tieBreaker: () => tieBreaker.state().state } : {}),
       startDrained: resources.length > 0,
       ...(ports.conntrack ? { conntrack: ports.conntrack(cfg) } : {}), adopt, graceful: ports.graceful !== false,
+      configChanged: ports.serveControl !== undefined && configChangedSinceLastStart(lastConfigPath(cfg.control.socket, cfg.service), fingerprint.digest),
     });
+    const startW = applyPersistedWeight(cfg, cluster);
+    if (startW.source === 'persisted') log.info({ event: 'weight-persisted', weight: startW.weight }, `weight ${startW.weight} from the persisted run-time weight (vmac weight --persist), not the file's ${cfg.node.weight}`);
     cleanups.push(() => cluster.close());
     // Leasing needs both the local service and the data path (datapath-wiring.ts).
     const dpc = cfg.dataPathCheck ?? null;
@@ -285,9 +293,10 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       const control = await ports.serveControl(cfg.control.socket, (req) => {
         if (req.cmd === 'drain') cluster.drain(req.timeoutMs);
         else if (req.cmd === 'resume') cluster.resume();
-        else if (req.cmd === 'weight') cluster.setWeight(req.weight);
-        if (req.cmd !== 'status') log.info({ event: 'operator-request', request: req }, `operator: ${req.cmd}`);
-        return status();
+        const said = req.cmd === 'weight' ? operatorWeight(cfg, cluster, req.weight, req.persist === true, Date.now())
+          : req.cmd === 'reload' ? operatorReload(cfg, cluster, loadConfig).message : null;
+        if (req.cmd !== 'status') log[said?.startsWith('reload refused') ? 'error' : 'info']({ event: 'operator-request', request: req, ...(said ? { result: said } : {}) }, `operator: ${said ?? req.cmd}`);
+        return said === null ? status() : { ...status(), result: said };
       });
       cleanups.push(() => control.close());
     }
@@ -307,7 +316,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
                 leaseUntilEpochMs: ports.clock.wallMs() + (a.untilMs - ports.clock.nowMs()),
                 phases: [...a.phases], grants: [...a.grants], vipAdded: host.vipAdded, ...(host.vip6Added !== undefined ? { vip6Added: host.vip6Added } : {}), sysctlsBefore: [...host.sysctlsBefore],
                 ...(a.udpKept ? { udpKept: [...a.udpKept] } : {}),
-                fingerprint: fingerprint.digest,
+                fingerprint: fingerprint.digest, fingerprintSlots: { layout: fingerprint.layout, slots: fingerprint.slots },
               });
               keepKernel = true;
             } catch (err) {

@@ -41,7 +41,7 @@ export interface ReceiveContext {
  */
 export type ReceiveResult =
   | { readonly outcome: 'accepted' | 'duplicate'; readonly hb: Heartbeat; readonly replay: ReplayStates }
-  | { readonly outcome: SenderDrop; readonly senderId: number; readonly replay: ReplayStates }
+  | { readonly outcome: SenderDrop; readonly senderId: number; readonly replay: ReplayStates; readonly serving?: boolean }
   | { readonly outcome: DropReason; readonly replay: ReplayStates };
 
 /** Judges one datagram. Never throws. */
@@ -60,6 +60,8 @@ export function receiveHeartbeat(bytes: Uint8Array, ctx: ReceiveContext): Receiv
 }
 
 function senderDrop(outcome: SenderDrop, hb: Heartbeat, ctx: ReceiveContext): ReceiveResult {
+  // `serving`: what an unknown node (another node list: a roll) announces; see config-agreement.ts unlistedHold.
+  if (outcome === 'unknown-node') return { outcome, senderId: hb.senderId, replay: ctx.replay, serving: hb.hasQuorum || (hb.handover?.phases.some((p) => p !== 'none') ?? false) };
   return { outcome, senderId: hb.senderId, replay: ctx.replay };
 }
 

@@ -253,7 +253,9 @@ export function agreedDead(s: MembershipState, nowMs: number): Set<number> {
     if (!isDead(s, p, nowMs)) continue;
     heard ??= [...s.peers.values()].filter((h) => isHeard(s, h, nowMs));
     let votes = 1;
-    for (const h of heard) if (reportOn(h, p.id)?.status === 'dead') votes++;
+    // A peer whose config does not list the node (a rolling add or removal, src/ha/roll-compat.ts)
+    // drops its heartbeats and never gives it a proof: for this vote it is as good as dead.
+    for (const h of heard) if (reportOn(h, p.id)?.status === 'dead' || (h.latest !== null && !h.latest.peers.some((r) => r.id === p.id))) votes++;
     if (votes >= q) out.add(p.id);
   }
   return out;

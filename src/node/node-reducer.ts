@@ -21,7 +21,8 @@ import { disagreeing, observeDigest, type AgreementState } from '../ha/map-agree
 import type { QuorumPolicyConfig, TieBreakerState, TwoNodeVerdict } from '../ha/quorum-policy.js';
 import { quorumGate } from '../ha/quorum-policy-gate.js';
 import { clusterView, type ClusterView } from '../ha/cluster-view.js';
-import { describeFields, expireConfig, heardDiffering, holdsOut, observeConfig, standing, type ConfigAgreementState, type ConfigEvent, type Standing } from '../ha/config-agreement.js';
+import { agreesWith, startHoldUntil, unlistedHoldUntil, describeFields, expireConfig, heardDiffering, holdsOut, observeConfig, standing, type ConfigAgreementState, type ConfigEvent, type Standing } from '../ha/config-agreement.js';
+import { describeRoll, rollContextOf } from '../ha/roll-compat.js';
 import type { LocalFingerprint } from '../config/fingerprint.js';
 import { initTakeover, step as stepTakeover, wireState, type Adoption, type MoveReason, type TakeoverEffect, type TakeoverEvent, type TakeoverParams, type TakeoverState } from '../takeover/ownership-reducer.js';
 import { wireGrants, wireOf } from '../takeover/handover.js';
@@ -57,6 +58,8 @@ export interface NodeParams {
   /** The per-flow UDP hand-over runs beside this node: it is told our view after every decision. */
   readonly perFlow: boolean;
   readonly takeover: TakeoverParams;
+  /** false: the config-roll simulator's broken variant only (no hold for serving nodes outside our list). */
+  readonly unlistedHold?: boolean;
 }
 
 /** Read from the other runners (tie-breaker, fence runner) when an event arrives. */
@@ -91,6 +94,8 @@ export interface NodeState {
   /** Serving although unhealthy: announce `standby`, not `active`. */
   readonly degraded: boolean;
   readonly restart: RestartWindow;
+  /** A node not in our list announced serving (a roll): hold no bucket before this instant (config-agreement.ts). */
+  readonly unlistedUntilMs: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -135,7 +140,7 @@ const UNKNOWN_AGE = 0xffffffff;
 
 export const deadMsOf = (p: NodeParams): number => p.intervalMs * p.deadAfter;
 
-export function initNode(p: NodeParams, nowMs: number, o: { startDrained?: boolean; adopt?: Adoption | null } = {}): NodeState {
+export function initNode(p: NodeParams, nowMs: number, o: { startDrained?: boolean; adopt?: Adoption | null; configChanged?: boolean } = {}): NodeState {
   const m = initMembership({
     selfId: p.selfId,
     nodeIds: p.nodes.map((n) => n.id),
@@ -155,6 +160,9 @@ export function initNode(p: NodeParams, nowMs: number, o: { startDrained?: boole
     linkHeard: new Map(p.peerIds.map((id) => [id, Array.from({ length: p.linkCount }, () => null)])),
     wasServing: false, shortLease: false, servingSinceMs: null, degraded: false,
     restart: { windowMs: 0, sentAtMs: null },
+    // A fresh process after a config change on this node first listens two heartbeat intervals for
+    // a serving node outside its list (a hitless successor adopts: no hold).
+    unlistedUntilMs: o.adopt || p.unlistedHold === false || o.configChanged !== true ? -Infinity : startHoldUntil(nowMs, p.intervalMs, p.marginMs),
   };
 }
 
@@ -298,6 +306,8 @@ function logConfig(a: Acc, e: ConfigEvent): void {
   if (e.kind === 'config-mismatch') {
     const text = describeFields(e.fields);
     a.log('error', { event: 'config-mismatch', node: e.peerId, ours: a.s.p.fingerprint.digest, theirs: e.theirs, fields: e.fields.map((f) => f.field), differences: e.fields }, `node ${e.peerId} has another config than ours: ${text}; it is not a member while this lasts`);
+  } else if (e.kind === 'config-roll') {
+    a.log('warn', { event: 'config-roll', node: e.peerId, rollNode: e.nodeId, why: e.why, fields: e.fields.map((f) => f.field) }, describeRoll(e.peerId, e.nodeId, e.why));
   } else {
     a.log('info', { event: 'config-agreement', node: e.peerId, reason: e.reason, durationMs: Math.round(e.forMs) }, `config mismatch with node ${e.peerId} ended (${e.reason}) after ${Math.round(e.forMs)} ms`);
   }
@@ -314,11 +324,12 @@ function configGate(a: Acc): void {
   const differing = heardDiffering(configPeers, now, deadMs);
   // A peer whose latest heartbeat differs is not agreeing, even while membership still hears
   // its last agreeing one (its previous process).
-  const agreeing = heardPeers(m, now).filter((id) => !configPeers.has(id)).length;
+  const agreeing = heardPeers(m, now).filter((id) => agreesWith(configPeers, id)).length;
   const next = standing({ selfId: p.selfId, nodeCount: p.nodes.length, selfServing: t.leaseActive, agreeingHeard: agreeing, differing });
   if (next !== configStanding) a.log(next === 'agree' || next === 'majority' ? 'info' : 'error', { event: 'config-standing', standing: next, was: configStanding, differing: differing.map((d) => d.id) }, `config agreement: ${next}${holdsOut(next) ? ' (this node holds no bucket while it lasts)' : ''}`);
   let nt = t;
-  if ((t.configHold === true) !== holdsOut(next)) nt = { ...t, configHold: holdsOut(next) };
+  const hold = holdsOut(next) || now < a.s.unlistedUntilMs;
+  if ((t.configHold === true) !== hold) nt = { ...t, configHold: hold };
   // Two nodes, the peer differs and we are the side that serves: alone (it never serves).
   let nm = m;
   if (next === 'win') nm = withQuorumOverride(m, 'solo');
@@ -351,6 +362,7 @@ function onDatagram(a: Acc, bytes: Uint8Array, linkId: number): void {
   const counters = { ...s0.counters };
   counters[r.outcome] += 1;
   Object.assign(a.s, { replay: r.replay, counters });
+  if ('serving' in r && p.unlistedHold !== false) Object.assign(a.s, { unlistedUntilMs: unlistedHoldUntil(a.s.unlistedUntilMs, r.serving === true, a.nowMs, p.leaseMs, p.marginMs) });
   if (r.outcome !== 'accepted' && r.outcome !== 'duplicate') return;
   const hb = r.hb;
   const links = a.s.linkHeard.get(hb.senderId);
@@ -365,7 +377,7 @@ function onDatagram(a: Acc, bytes: Uint8Array, linkId: number): void {
     Object.assign(a.s, { perLinkReceived: per });
   }
   if (r.outcome === 'duplicate') return;
-  const c = observeConfig(a.s.configPeers, hb.senderId, hb, p.fingerprint, a.nowMs);
+  const c = observeConfig(a.s.configPeers, hb.senderId, hb, p.fingerprint, a.nowMs, rollContextOf(a.s.m, heardPeers(a.s.m, a.nowMs), a.s.t, p.selfId));
   Object.assign(a.s, { configPeers: c.state });
   if (c.event) logConfig(a, c.event);
   // Another config: never a member (config-agreement.ts); only the standing may change.

@@ -1,9 +1,16 @@
 /**
  * Config changes during rolls, simulated: real cluster runtimes on a fake network, data paths and
  * clock. Per seed: 2–5 nodes start with config A; then a random roll restarts nodes (kill -9 or a
- * planned stop, then a start after a random delay) with config A or B (another seed or bucket
- * count), some twice, with random pauses. Checked every simulated millisecond:
- *   - `configs`: the kernels that answer all belong to nodes of one config;
+ * planned stop, then a start after a random delay) with config A or B, some twice, with random
+ * pauses. B is another seed or bucket count (a mismatch), or a node-list change a roll allows
+ * (src/ha/roll-compat.ts): `add` (B lists node n+1 at weight 0; node n+1 starts on B at random
+ * moments of the roll, even before every file changed), `remove` (A lists node n at weight 0, B
+ * drops it; node n is stopped at a random moment, sometimes restarted on A), `weight` (B sets
+ * node 1's configured weight to 0; node 1 announces 0 at run time at a random moment, or not).
+ * Checked every simulated millisecond:
+ *   - `configs`: for a B that hashes otherwise (seed, buckets), the kernels that answer all belong
+ *     to nodes of one config (for the node-list variants both versions may answer: `double` is
+ *     the invariant, buckets mean the same clients under both);
  *   - `double`: no bucket takes new flows on two nodes (the simulator's safety invariant);
  * and at the end, once every running node has one config and a dead time passed: every bucket is
  * answered (`liveness`).
@@ -27,12 +34,19 @@ const KEY = new Uint8Array(32).fill(5);
 const log = pino({ level: 'silent' });
 const configs = new Map<string, VmacConfig>();
 
-function config(n: number, id: number, variant: 'A' | 'B-seed' | 'B-buckets'): VmacConfig {
+type Variant = 'B-seed' | 'B-buckets' | 'B-add' | 'B-remove' | 'B-weight';
+const SAME_HASH: ReadonlySet<Variant> = new Set(['B-add', 'B-remove', 'B-weight']);
+
+/** Config `A` of variant `v`, or `B` (`tag` B): node lists per the header. */
+function config(n: number, id: number, tag: 'A' | 'B', v: Variant): VmacConfig {
+  const variant = tag === 'A' ? (v === 'B-remove' ? 'A-remove' : 'A') : v;
   const k = `${n}/${id}/${variant}`;
   const hit = configs.get(k);
   if (hit) return hit;
-  const nodes = Array.from({ length: n }, (_, i) => i + 1);
-  const line = (x: number): string => `{ id: ${x}, name: n${x}, address: 10.9.0.${x} }`;
+  const nodes = Array.from({ length: variant === 'B-add' ? n + 1 : variant === 'B-remove' ? n - 1 : n }, (_, i) => i + 1);
+  const weight = (x: number): number | null =>
+    (variant === 'B-add' && x === n + 1) || (variant === 'A-remove' && x === n) || (variant === 'B-weight' && x === 1) ? 0 : null;
+  const line = (x: number): string => `{ id: ${x}, name: n${x}, address: 10.9.0.${x}${weight(x) === null ? '' : `, weight: ${weight(x)}`} }`;
   const cfg = parseConfig([
     'service: roll', 'interface: eth0', 'vip: 10.9.9.9', `buckets: ${variant === 'B-buckets' ? 48 : 32}`, `hash: { seed: ${variant === 'B-seed' ? 77 : 42} }`,
     `node: ${line(id)}`, `peers: [${nodes.filter((x) => x !== id).map(line).join(', ')}]`,
@@ -44,15 +58,25 @@ function config(n: number, id: number, variant: 'A' | 'B-seed' | 'B-buckets'): V
 
 interface Proc { id: number; tag: string; dp: FakeDataPath; runtime: ClusterRuntime | null }
 
+/** The seed's variant: one in five of each kind, so the mismatch variants (and `--broken`) stay covered. */
+const VARIANTS: readonly Variant[] = ['B-seed', 'B-buckets', 'B-add', 'B-remove', 'B-weight'];
+
 export interface RollResult { readonly seed: number; readonly violations: readonly string[]; readonly steps: readonly string[] }
 
-export function runRoll(seed: number, broken = false): RollResult {
+/**
+ * `broken`: the mismatch variants only (seed, buckets), B nodes announcing A's fingerprint.
+ * `broken-roll`: the remove variant with the unlisted-node hold off (a node that serves while a
+ * node outside its list, on the other version, may still hold a lease).
+ */
+export function runRoll(seed: number, broken: boolean | 'roll' = false): RollResult {
   const rnd: Rng = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const clock: FakeClock = fakeClock(1000);
   const net: FakeNetwork = createFakeNetwork(clock);
-  const n = pick([2, 3, 3, 4, 5]);
-  const bVariant = pick(['B-seed', 'B-buckets'] as const);
+  const picked = pick(VARIANTS);
+  const variant: Variant = broken === 'roll' ? 'B-remove' : broken ? (picked === 'B-buckets' || picked === 'B-add' ? 'B-buckets' : 'B-seed') : picked;
+  const n = Math.max(variant === 'B-remove' ? 3 : 2, pick([2, 3, 3, 4, 5]));
+  const sameHash = SAME_HASH.has(variant);
   const procs: Proc[] = [];
   const running = new Map<number, Proc>();
   const violations: string[] = [];
@@ -63,11 +87,15 @@ export function runRoll(seed: number, broken = false): RollResult {
     // One kernel per node: a new process rebuilds the node's table (no adoption), which ends the
     // lease an earlier process of this node left behind.
     for (const old of procs) if (old.id === id) old.dp.teardown();
-    const cfg = config(n, id, tag === 'A' ? 'A' : bVariant);
+    const cfg = config(n, id, tag, variant);
     const dp = fakeDataPath(() => clock.nowMs());
     dp.install([], null);
-    const lie = broken && tag === 'B' ? { fingerprint: fingerprintOf(config(n, id, 'A'), keyIdentity(KEY)) } : {};
-    const runtime = startCluster({ cfg, key: KEY, transport: net.attach([`10.9.0.${id}`]), dp, announce: () => undefined, clock, log, incarnation: incarnation++, ...lie });
+    const lie = broken === true && tag === 'B' ? { fingerprint: fingerprintOf(config(n, id, 'A', variant), keyIdentity(KEY)) }
+      : broken === 'roll' ? { unlistedHold: false } : {};
+    // A node whose previous process ran the other version starts after a config change (last-config.ts).
+    const previous = [...procs].reverse().find((p) => p.id === id);
+    const configChanged = previous !== undefined && previous.tag !== tag;
+    const runtime = startCluster({ cfg, key: KEY, transport: net.attach([`10.9.0.${id}`]), dp, announce: () => undefined, clock, log, incarnation: incarnation++, configChanged, ...lie });
     const p: Proc = { id, tag, dp, runtime };
     procs.push(p);
     running.set(id, p);
@@ -81,21 +109,12 @@ export function runRoll(seed: number, broken = false): RollResult {
       for (const b of p.dp.acceptingNewNow() ?? []) taking.set(b, [...(taking.get(b) ?? []), `${p.tag}${p.id}.${i}`]);
     });
     const at = clock.nowMs();
-    if (tags.size > 1) violations.push(`configs@${at}`);
+    if (tags.size > 1 && !sameHash) violations.push(`configs@${at}`);
     for (const [b, who] of taking) if (who.length > 1) { violations.push(`double@${at}:b${b}:${who.join('+')}`); break; }
   };
   const run = (ms: number): void => { for (let i = 0; i < ms; i++) { clock.advance(1); check(); } };
-
-  for (let id = 1; id <= n; id++) start(id, 'A');
-  run(1500);
-  const rounds = 2 + Math.floor(rnd() * 6);
-  for (let r = 0; r < rounds; r++) {
-    const id = 1 + Math.floor(rnd() * n);
+  const stop = (id: number, how: 'kill' | 'stop'): void => {
     const p = running.get(id);
-    const tag = rnd() < 0.6 ? 'B' : 'A';
-    const how = rnd() < 0.5 ? 'kill' : 'stop';
-    const delay = Math.floor(rnd() * 400);
-    steps.push(`${how} n${id} → ${tag} after ${delay} ms`);
     if (p?.runtime) {
       if (how === 'kill') { p.runtime.close(); p.runtime = null; }
       else {
@@ -108,22 +127,57 @@ export function runRoll(seed: number, broken = false): RollResult {
       }
     }
     running.delete(id);
+  };
+
+  const firstIds = variant === 'B-add' ? n : n;
+  for (let id = 1; id <= firstIds; id++) start(id, 'A');
+  run(1500);
+  const ids = variant === 'B-add' ? n + 1 : n;
+  const rounds = 2 + Math.floor(rnd() * 6);
+  for (let r = 0; r < rounds; r++) {
+    const id = 1 + Math.floor(rnd() * ids);
+    let tag: 'A' | 'B' = rnd() < 0.6 ? 'B' : 'A';
+    const how = rnd() < 0.5 ? 'kill' : 'stop';
+    const delay = Math.floor(rnd() * 400);
+    if (variant === 'B-add' && id === n + 1) tag = 'B'; // listed in B only
+    if (variant === 'B-remove' && id === n) tag = 'A'; // listed in A only
+    const stayDown = variant === 'B-remove' && id === n && rnd() < 0.5;
+    if (variant === 'B-weight' && rnd() < 0.3) { running.get(1)?.runtime?.setWeight(0); steps.push('n1 weight 0'); }
+    steps.push(`@${clock.nowMs()} ${how} n${id} → ${stayDown ? 'down' : tag} after ${delay} ms`);
+    stop(id, how);
     run(delay);
-    start(id, tag);
+    if (!stayDown) start(id, tag);
     run(200 + Math.floor(rnd() * 1500));
   }
   run(2000);
-  // Liveness: once every node runs one config, every bucket is answered again.
+  // Liveness. Mismatch variants: once every node runs one config, every bucket is answered again.
+  // Node-list variants: the roll is completed by the procedure (planned restarts onto B, node n+1
+  // started / node n stopped), then every bucket must be answered.
+  if (sameHash) {
+    if (variant === 'B-weight') running.get(1)?.runtime?.setWeight(0);
+    for (let id = 1; id <= n; id++) {
+      const p = running.get(id);
+      if (variant === 'B-remove' && id === n) { if (p) { steps.push(`@${clock.nowMs()} done: stop n${id}`); stop(id, 'stop'); run(300); } continue; }
+      if (p?.tag === 'B') continue;
+      steps.push(`@${clock.nowMs()} done: n${id} → B`);
+      stop(id, 'stop');
+      start(id, 'B');
+      run(300);
+    }
+    if (variant === 'B-add' && !running.has(n + 1)) start(n + 1, 'B');
+    run(2000);
+  }
   const allTags = new Set([...running.values()].map((p) => p.tag));
-  if (allTags.size === 1 && running.size === n) {
+  const expected = sameHash ? config(n, 1, 'B', variant).nodes.length : n;
+  if (allTags.size === 1 && running.size === expected) {
     run(1000);
     const answered = new Set<number>();
     for (const p of running.values()) for (const b of p.dp.answeringNow() ?? []) answered.add(b);
-    const buckets = config(n, 1, [...allTags][0] === 'A' ? 'A' : bVariant).buckets;
+    const buckets = config(n, 1, [...allTags][0] === 'A' ? 'A' : 'B', variant).buckets;
     if (answered.size !== buckets) violations.push(`liveness:${answered.size}/${buckets}`);
-  }
+  } else if (sameHash) violations.push(`roll-not-completed:${[...running.values()].map((p) => p.tag + p.id).join(',')}`);
   for (const p of procs) p.runtime?.close();
-  return { seed, violations: violations.slice(0, 5), steps };
+  return { seed, violations: violations.slice(0, 5), steps: [variant, ...steps] };
 }
 
 function parseSeeds(arg: string): [number, number] {
@@ -135,7 +189,7 @@ function parseSeeds(arg: string): [number, number] {
 if (process.argv[1]?.endsWith('config-roll.ts')) {
   const args = process.argv.slice(2);
   const [from, to] = parseSeeds(args[args.indexOf('--seeds') + 1] ?? '1..100');
-  const broken = args.includes('--broken');
+  const broken = args.includes('--broken-roll') ? 'roll' : args.includes('--broken');
   const t0 = Date.now();
   let failed = 0;
   for (let s = from; s <= to; s++) {
@@ -144,8 +198,8 @@ if (process.argv[1]?.endsWith('config-roll.ts')) {
       failed++;
       if (failed <= 10) console.log(`seed ${s}: ${r.violations.join(' ')} | ${r.steps.join('; ')}`);
     }
-    if ((s - from + 1) % 250 === 0) console.log(`… seeds ${from}..${s}: ${s - from + 1 - failed} passed, ${failed} with violations (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    if ((s - from + 1) % 25 === 0) console.log(`… seeds ${from}..${s}: ${s - from + 1 - failed} passed, ${failed} with violations (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  console.log(`${to - from + 1 - failed} passed, ${failed} with violations (seeds ${from}..${to}${broken ? ', broken variant' : ''}, ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(`${to - from + 1 - failed} passed, ${failed} with violations (seeds ${from}..${to}${broken === 'roll' ? ', broken roll variant' : broken ? ', broken variant' : ''}, ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   process.exitCode = broken ? (failed > 0 ? 0 : 1) : (failed > 0 ? 1 : 0);
 }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import schema from '../../../schema/vmac-config.schema.json' with { type: 'json' };
 import { parseConfig } from '../../../src/config/load.js';
 import { CRM_DEFAULTS } from '../../../src/config/crm-config.js';
-import { fingerprintOf, differingFields } from '../../../src/config/fingerprint.js';
+import { fingerprintOf, differingFields, FINGERPRINT_FIELDS } from '../../../src/config/fingerprint.js';
 import { INFINITY } from '../../../src/crm/score.js';
 import { isVmacError } from '../../../src/util/errors.js';
 import { messageAt, problemsOf, yamlWith } from './helpers.js';
@@ -70,10 +70,12 @@ describe('cluster resource model in the service file', () => {
     throw new Error('accepted');
   });
 
-  it('singletons and groups are in the fingerprint (appended slot); clones are not', () => {
+  it('singletons and groups are in the fingerprint (their own slot, after the shared fields); clones are not', () => {
     const fp = (resources: unknown[]): ReturnType<typeof fingerprintOf> => fingerprintOf(parseConfig(yamlWith({ resources }), 'web.yaml'), 'k');
     const base = fp(MODEL.resources);
-    const last = base.slots.length - 1;
+    // The resources slot: the last shared field (the per-node slots of a roll follow it).
+    const last = FINGERPRINT_FIELDS.findIndex((f) => f.name === 'resources');
+    expect(last).toBe(FINGERPRINT_FIELDS.length - 1);
     const moved = fp(MODEL.resources.map((r) => (r.name === 'ip' ? { ...r, prefer: { n1: 101 } } : r)));
     expect(differingFields(base, moved).map((d) => d.field)).toEqual(['resources']);
     expect(moved.slots[last]).not.toBe(base.slots[last]);

@@ -48,7 +48,7 @@ describe('an IPv6-only service (vip6 without vip)', () => {
 describe('an IPv6-only service and the per-flow UDP hand-over', () => {
   it('runs without it by default (on by default for services with an IPv4 VIP)', () => {
     const v6only = parseConfig(yamlWith({ vip: undefined, vip6: 'fd00:200::1' }), 'web.yaml');
-    expect(v6only.handover.udpPerFlow).toBe(false);
-    expect(parseConfig(yamlWith({}), 'web.yaml').handover.udpPerFlow).toBe(true);
+    expect(v6only.handover?.udpPerFlow).toBe(false);
+    expect(parseConfig(yamlWith({}), 'web.yaml').handover?.udpPerFlow).toBe(true);
   });
 });

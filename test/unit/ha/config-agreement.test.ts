@@ -1,6 +1,6 @@
 /** The config-agreement rule (who may serve while a peer's config differs), as a table, and its events. */
 import { describe, expect, it } from 'vitest';
-import { describeFields, expireConfig, holdsOut, observeConfig, standing, type Standing, type StandingInput } from '../../../src/ha/config-agreement.js';
+import { describeFields, expireConfig, holdsOut, observeConfig, standing, startHoldUntil, unlistedHoldUntil, type Standing, type StandingInput } from '../../../src/ha/config-agreement.js';
 import { fingerprintOf } from '../../../src/config/fingerprint.js';
 import { parseConfig } from '../../../src/config/load.js';
 import type { Heartbeat } from '../../../src/ha/heartbeat-types.js';
@@ -100,5 +100,18 @@ describe('fingerprint and events', () => {
     const e = observeConfig(new Map(), 2, hbWith(null, 2), ours, 1000);
     expect(e.differs).toBe(true);
     expect(e.event?.kind === 'config-mismatch' && e.event.fields.map((f) => f.field)).toEqual(['fingerprint']);
+  });
+});
+
+describe('node lists of another size (rolling add or removal)', () => {
+  it('two nodes: a differing peer on a list of three yields us, whoever serves (it may hold a majority of its own list)', () => {
+    expect(standing({ selfId: 1, nodeCount: 2, selfServing: true, agreeingHeard: 0, differing: [{ id: 2, serving: false, nodeCount: 3 }] })).toBe('yield');
+    expect(standing({ selfId: 1, nodeCount: 2, selfServing: true, agreeingHeard: 0, differing: [{ id: 2, serving: false, nodeCount: 2 }] })).toBe('win');
+  });
+  it('a serving node outside our list holds us for a lease plus margin after its last such heartbeat', () => {
+    expect(unlistedHoldUntil(-Infinity, true, 1000, 100, 10)).toBe(1110);
+    expect(unlistedHoldUntil(1110, false, 1050, 100, 10)).toBe(1110);
+    expect(unlistedHoldUntil(1110, true, 1050, 100, 10)).toBe(1160);
+    expect(startHoldUntil(1000, 40, 10)).toBe(1090);
   });
 });

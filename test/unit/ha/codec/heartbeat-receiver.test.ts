@@ -43,7 +43,12 @@ describe('receiveHeartbeat', () => {
 
   it('drops an authentic heartbeat from an unconfigured id, naming it', () => {
     const replay = new Map();
-    expect(receiveHeartbeat(encode({ senderId: 7 }), ctx(replay))).toEqual({ outcome: 'unknown-node', senderId: 7, replay });
+    expect(receiveHeartbeat(encode({ senderId: 7 }), ctx(replay))).toEqual({ outcome: 'unknown-node', senderId: 7, replay, serving: true });
+  });
+
+  it('says whether an unconfigured sender announces that it serves (a node of another list during a roll)', () => {
+    const r = receiveHeartbeat(encode({ senderId: 7, hasQuorum: false }), ctx(new Map()));
+    expect(r).toMatchObject({ outcome: 'unknown-node', serving: false });
   });
 
   it('passes decode reasons through and keeps the replay map unchanged', () => {
