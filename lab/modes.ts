@@ -74,7 +74,7 @@ export async function modesCell(o: ModesCellOptions): Promise<ModesCell> {
   let lab: LabInfo | null = null;
   try {
     o.log(`[modes] ${o.mode} on ${o.switchMode}${announce ? '' : ' (directed ARP off)'}: building the lab`);
-    lab = await labUp({ name: o.name, nodes: o.nodes, clients: o.clients, addrs: 1, seed: o.seed, buckets: 256, profile: 'default', affinity: 'address', mode: o.mode, switchMode: o.switchMode, bystander: true });
+    lab = await labUp({ name: o.name, nodes: o.nodes, clients: o.clients, addrs: 1, seed: o.seed, buckets: 256, profile: 'default', affinity: 'address', mode: o.mode, switchMode: o.switchMode, bystander: true, udpIdleMs: 1000 });
     const l = lab;
     const since = l.switchSinceMs ?? 0;
     if (o.switchMode.startsWith('igmp') && Date.now() - since < QUERIER_DELAY_MS) {

@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const { randomInt } = await import('node:crypto');
   const { labDown, labUp } = await import('./lab.js');
   const name = `${process.env.VMAC_LAB_TAG ?? ''}ts${randomInt(1000, 9999)}`.slice(0, 12);
-  const lab = await labUp({ name, nodes: 3, clients: 3, addrs: 10, seed: randomInt(1, 2 ** 31), buckets: 256, profile: 'default', affinity: 'address', dataPathCheck: false });
+  const lab = await labUp({ name, nodes: 3, clients: 3, addrs: 10, seed: randomInt(1, 2 ** 31), buckets: 256, profile: 'default', affinity: 'address', dataPathCheck: false, udpIdleMs: 1000 });
   try {
     const second = await startSecondService(lab);
     const victim = lab.nodes[0] as LabNodeInfo;

@@ -147,6 +147,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   });
   // I/O tallies and pacing: what the interpreter did, not what the node decided.
   let sent = 0;
+  let flowMessages = 0;
   let moves = 0;
   let conntrackReading = false;
   let lastReading: { startMs: number; durationMs: number } | null = null;
@@ -256,7 +257,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   d.transport.onMessage((bytes, linkId) => {
     // Flow publications share the heartbeat sockets; their own codec and replay window.
     // Without the per-flow hand-over such a datagram is no protocol of ours: the heartbeat decoder counts it.
-    if (flows !== null && isFlowMessage(bytes)) { flows.onDatagram(bytes, linkId, flowViewOf(clusterView(s.m, clock.nowMs()), s.t)); return; }
+    if (flows !== null && isFlowMessage(bytes)) { flowMessages++; flows.onDatagram(bytes, linkId, flowViewOf(clusterView(s.m, clock.nowMs()), s.t)); return; }
     dispatch({ kind: 'datagram', bytes, linkId });
   });
 
@@ -271,7 +272,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   dispatch({ kind: 'start' });
 
   return {
-    status: () => statusOf(s, { names, sent, moves, ...(d.fence ? { fencing: d.fence.status() } : {}), tieBreaker: d.tieBreaker?.() ?? null }, clock.nowMs()),
+    status: () => statusOf(s, { names, sent, flowMessages, moves, ...(d.fence ? { fencing: d.fence.status() } : {}), tieBreaker: d.tieBreaker?.() ?? null }, clock.nowMs()),
     currentMap: () => targetMap(s.t),
     arpStandInFor: () => arpStandInFor(s.m, clock.nowMs()),
     prepareRestart(windowMs) {

@@ -73,7 +73,7 @@ function sampleStatus(): DaemonStatus {
     cluster: {
       self: { id: 1, name: 'n1', state: 'active', incarnation: '1', servingSinceMs: 0 },
       quorum: { has: true, lease: 'renew', size: 2 }, view: { epoch: 1, digest: '0', absent: [], disagreeing: [] }, owned: [],
-      nodes: [], heartbeats: { sent: 0, received: {} as DaemonStatus['cluster']['heartbeats']['received'], perLinkReceived: [] }, moves: 0, handover: { incoming: [], draining: [], grants: [], weight: 100 },
+      nodes: [], heartbeats: { sent: 0, received: {} as DaemonStatus['cluster']['heartbeats']['received'], perLinkReceived: [], flowMessages: 0 }, moves: 0, handover: { incoming: [], draining: [], grants: [], weight: 100 },
     },
     arp: {} as DaemonStatus['arp'],
   };

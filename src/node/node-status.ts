@@ -19,7 +19,8 @@ export interface ClusterStatus {
   readonly view: { epoch: number; digest: string; absent: number[]; disagreeing: number[] };
   readonly owned: readonly number[];
   readonly nodes: { id: number; name: string; status: PeerStatus; state: string | null; lastHeardMsAgo: number | null; digest: string | null; links: (number | null)[] }[];
-  readonly heartbeats: { sent: number; received: DropCounters; perLinkReceived: number[] };
+  /** flowMessages: datagrams on the heartbeat sockets handed to the per-flow UDP runner (its own codec judges them). */
+  readonly heartbeats: { sent: number; received: DropCounters; perLinkReceived: number[]; flowMessages: number };
   readonly moves: number;
   readonly fencing?: FenceStatus;
   readonly quorumPolicy?: { policy: string; tieBreaker: TieBreakerState | null; verdict: TwoNodeVerdict | null; holdBack: number[] };
@@ -32,6 +33,8 @@ export interface ClusterStatus {
 export interface StatusExtras {
   readonly names: ReadonlyMap<number, string>;
   readonly sent: number;
+  /** Datagrams the interpreter handed to the per-flow UDP runner. */
+  readonly flowMessages: number;
   readonly moves: number;
   readonly fencing?: FenceStatus;
   /** The tie-breaker's state (absent: none configured). */
@@ -56,7 +59,7 @@ export function statusOf(s: NodeState, x: StatusExtras, now: number): ClusterSta
         links: (s.linkHeard.get(n.id) ?? []).map((h) => (h === null ? null : Math.round(now - h))),
       };
     }),
-    heartbeats: { sent: x.sent, received: { ...s.counters }, perLinkReceived: [...s.perLinkReceived] },
+    heartbeats: { sent: x.sent, received: { ...s.counters }, perLinkReceived: [...s.perLinkReceived], flowMessages: x.flowMessages },
     moves: x.moves,
     ...(x.fencing ? { fencing: x.fencing } : {}),
     ...(p.quorum?.policy === 'two-node' || p.fencing ? { quorumPolicy: { policy: p.quorum?.policy ?? 'majority', tieBreaker: x.tieBreaker, verdict: s.verdict, holdBack: [...(t.holdBack ?? [])] } } : {}),

@@ -29,7 +29,7 @@ const EXPECTED: Record<string, string> = {
   '09-bad-interface.yaml': 'interface:',
   '10-buckets-out-of-range.yaml': 'buckets:',
   '11-bad-affinity.yaml': 'hash.affinity:',
-  '12-multicast-mode.yaml': 'mode:',
+  '12-unknown-mode.yaml': 'mode:',
 };
 
 const prefix = uniqueLabName('cli');

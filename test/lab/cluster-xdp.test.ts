@@ -25,7 +25,8 @@ let lab: LabInfo;
 const xdpOn = async (ns: string): Promise<boolean> => /prog\/xdp .*name vmac_xdp/.test(await run('ip', ['-n', ns, 'link', 'show', 'eth0']));
 
 describe('3-node lab on the XDP backend, 300 client addresses', () => {
-  useLab(name, (l) => (lab = l), { datapath: 'xdp' });
+  // A short UDP idle time, as `vmac lab failover` uses: a planned stop waits for its UDP flows to go quiet.
+  useLab(name, (l) => (lab = l), { datapath: 'xdp', udpIdleMs: 1000 });
 
   it('every node runs the XDP program and no nft netdev table; the hand-over table stays in nft', async () => {
     for (const n of lab.nodes) {

@@ -19,7 +19,7 @@ describe('two services on the same three nodes', () => {
   let second: LabNodeInfo[] = [];
 
   it('lab up, second service up on every node', async () => {
-    lab = await labUp({ name, nodes: 3, clients: 3, addrs: 10, seed: randomInt(1, 2 ** 31), buckets: 256, profile: 'default', affinity: 'address', dataPathCheck: false });
+    lab = await labUp({ name, nodes: 3, clients: 3, addrs: 10, seed: randomInt(1, 2 ** 31), buckets: 256, profile: 'default', affinity: 'address', dataPathCheck: false, udpIdleMs: 1000 });
     second = await startSecondService(lab);
     expect(second).toHaveLength(3);
   }, 180_000);

@@ -12,7 +12,7 @@ function status(nodes: { id: number; status: 'alive' | 'suspect' | 'dead' | 'unk
     view: { epoch: 1, digest: 'x', absent: [], disagreeing: [] },
     owned: [], handover: { incoming: [], draining: [], grants: [], weight: 100 },
     nodes: nodes.map((n) => ({ id: n.id, name: `n${n.id}`, status: n.status, state: n.state ?? 'active', lastHeardMsAgo: 250, digest: null, links: [] })),
-    heartbeats: { sent: 0, received: {} as ClusterStatus['heartbeats']['received'], perLinkReceived: [0] },
+    heartbeats: { sent: 0, received: {} as ClusterStatus['heartbeats']['received'], perLinkReceived: [0], flowMessages: 0 },
     moves: 0,
   };
 }
