@@ -195,6 +195,7 @@ static int client_main(int argc, char **argv) {
   fclose(f);
   if (g_ncc == 0 || g_ncc > 4096) { fprintf(stderr, "vmac-quic: %s: 1..4096 addresses\n", file); return 2; }
   g_t0 = now_ns();
+  printf("{\"event\":\"start\",\"conns\":%d,\"pid\":%d,\"monoNs\":%llu}\n", g_ncc, (int)getpid(), (unsigned long long)g_t0);
   struct pollfd *pf = calloc((size_t)g_ncc, sizeof *pf);
   if (!pf) die("out of memory");
   int opened = 0;
