@@ -16,15 +16,19 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { LabInfo, LabNodeInfo } from './lab.js';
 import { spawnInNs } from './exec.js';
 import { repoRoot, requireBuilt } from './paths.js';
 import { control, joinTimes, leaseLapses, startDaemon, waitLog } from './handover.js';
 import { isAlive, waitExit } from './faults.js';
 
-export const QUIC_OPS = ['drain', 'resume', 'restart-hitless', 'kill-rejoin', 'join', 'weight'] as const;
+/**
+ * The default sequence. kill-rejoin comes after join: with a 4th node configured but not yet
+ * started, killing one of three running nodes leaves 2 of 4, no quorum, and every node stops.
+ */
+export const QUIC_OPS = ['drain', 'resume', 'restart-hitless', 'join', 'weight', 'kill-rejoin'] as const;
 export type QuicOp = (typeof QUIC_OPS)[number];
 /** The UDP port the QUIC servers listen on (the echo service has the lab's echo port). */
 export const QUIC_PORT = 4433;
@@ -90,6 +94,8 @@ export interface QuicLabOptions {
   idleMs: number;
   perFlow: boolean;
   log?: (msg: string) => void;
+  /** A directory to copy the node logs and client/server outputs into when a connection died. */
+  keepEvidence?: string;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -257,6 +263,15 @@ export async function quicThroughOperations(lab: LabInfo, o: QuicLabOptions): Pr
   for (const s of servers) if (isAlive(s.pid)) process.kill(s.pid, 'SIGTERM');
   for (const s of servers) await waitExit(s.pid, 10_000).catch(() => undefined);
 
+  // Keep the evidence: a lost connection is a finding, and the lab (and its logs) is gone afterwards.
+  const lostAny = clients.some((c) => lines(c.out, 'dead').length > 0);
+  if (lostAny && o.keepEvidence !== undefined) {
+    const dir = join(o.keepEvidence, `${lab.name}-${o.perFlow ? 'perflow' : 'off'}`);
+    mkdirSync(dir, { recursive: true });
+    for (const n of lab.nodes) writeFileSync(join(dir, `${n.name}.log`), readFileSync(n.log, 'utf8').slice(logFrom.get(n.name) ?? 0));
+    for (const c of [...clients, ...servers]) copyFileSync(c.out, join(dir, basename(c.out)));
+    log(`[quic] connections died: node logs and client/server outputs kept in ${dir}`);
+  }
   const conns: QuicConnReport[] = clients.flatMap((c) => {
     const r = lines<{ conns: QuicConnReport[] }>(c.out, 'report').at(-1);
     if (!r) throw new Error(`QUIC lab: no report from the client in ${c.ns} (${c.out})`);

@@ -8,7 +8,7 @@
  * (`udpPerFlow: false`) the drain moves node 1's connections mid-life: the new owner does not
  * know them and answers with stateless resets, so the test can fail.
  * The full sequence (join, weight change, hitless restart as well, 120+ connections) is
- * `vmac lab quic` / `npx tsx lab/quic-run.ts` (docs/quic.md).
+ * `vmac lab quic --both` (docs/quic.md).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomInt } from 'node:crypto';
