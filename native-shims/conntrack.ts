@@ -94,13 +94,23 @@ export function openConntrack(netnsPath: string | null = null): ConntrackSocket 
     throw wrap(`cannot open conntrack netlink${netnsPath ? ` in ${netnsPath}` : ''}`, err);
   }
   let open = true;
-  const dumpRaw = async (vip: string, proto: number): Promise<Buffer> => {
+  // One dump at a time on this socket: the drain poll's TCP reading and the UDP hand-over's flow
+  // list are independent callers, and two dumps in flight on one netlink socket read each
+  // other's answers (the kernel refuses the second with EBUSY, and the first comes back short
+  // of entries without an error: test/lab/conntrack-concurrent.test.ts).
+  let last: Promise<unknown> = Promise.resolve();
+  const dumpOnce = async (vip: string, proto: number): Promise<Buffer> => {
     if (!open) throw new VmacError('VMAC_CONNTRACK_FAILED', 'conntrack socket closed');
     try {
       return await n.dump(fd, ipv4NetworkOrder(vip), proto);
     } catch (err) {
       throw wrap('conntrack dump failed', err);
     }
+  };
+  const dumpRaw = (vip: string, proto: number): Promise<Buffer> => {
+    const next = last.then(() => dumpOnce(vip, proto));
+    last = next.catch(() => undefined);
+    return next;
   };
   return {
     dumpRaw,

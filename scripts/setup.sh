@@ -30,6 +30,10 @@ PACKAGES=(nftables libnftables-dev libpcap-dev iproute2 conntrack netsniff-ng ip
 # pacemaker-cli-utils: crm_simulate, Pacemaker's scheduler run offline; the differential test of the
 # cluster resource placement (test/unit/crm/crm-diff.test.ts, npm run crm-diff) compares against it.
 PACKAGES+=(pacemaker-cli-utils)
+# libngtcp2-dev, libngtcp2-crypto-gnutls-dev, libgnutls28-dev, pkg-config, openssl: the QUIC lab's
+# client and server (lab/c/quic.c, make -C lab/c builds lab/bin/vmac-quic over ngtcp2 + GnuTLS,
+# TLS 1.3) and the lab's throwaway certificate (openssl req).
+PACKAGES+=(libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev pkg-config openssl)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

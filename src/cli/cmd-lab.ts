@@ -8,6 +8,7 @@ import { failoverSeries, failoverTable, registerLabFailover } from './cmd-lab-fa
 import { summarize } from '../../lab/failover.js';
 import { registerLabCompare } from './cmd-lab-compare.js';
 import { registerLabModes } from './cmd-lab-modes.js';
+import { registerLabQuic } from './cmd-lab-quic.js';
 import { modeOptionHelp, modeSpecOf } from '../../lab/modes.js';
 import { LAB_SUMMARY } from './lab-entry.js';
 
@@ -105,6 +106,7 @@ clients <prefix>-c1..cC with many source addresses. Needs root and \`make setup\
   registerLabFailover(lab);
   registerLabCompare(lab);
   registerLabModes(lab);
+  registerLabQuic(lab);
 
   lab.command('answers')
     .description('probe every client address of a running lab once: who answers, against `vmac which`')
