@@ -248,6 +248,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       startDrained: resources.length > 0,
       ...(ports.conntrack ? { conntrack: ports.conntrack(cfg) } : {}), adopt, graceful: ports.graceful !== false,
       configChanged: ports.serveControl !== undefined && configChangedSinceLastStart(lastConfigPath(cfg.control.socket, cfg.service), fingerprint.digest),
+      alignHeartbeats: true,
     });
     const startW = applyPersistedWeight(cfg, cluster);
     if (startW.source === 'persisted') log.info({ event: 'weight-persisted', weight: startW.weight }, `weight ${startW.weight} from the persisted run-time weight (vmac weight --persist), not the file's ${cfg.node.weight}`);
