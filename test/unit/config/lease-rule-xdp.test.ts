@@ -14,6 +14,11 @@ describe('lease renewal rule per data-path backend', () => {
     expect(leaseSlackMs('nft')).toBe(8);
     expect(leaseSlackMs('xdp')).toBe(1);
   });
+  it('the fast profile on xdp defaults to that timing; on nft it keeps its 16 ms lease and 32 ms dead time', () => {
+    expect(parseConfig(yamlWith({ datapath: 'xdp', timing: { profile: 'fast' } }), 'f').timing).toEqual({ profile: 'fast', leaseMs: 12, renewMs: 4, intervalMs: 4, suspectAfter: 3, deadAfter: 7, marginMs: 2 });
+    expect(parseConfig(yamlWith({ datapath: 'nft', timing: { profile: 'fast' } }), 'f').timing).toMatchObject({ leaseMs: 16, deadAfter: 8 });
+    expect(parseConfig(yamlWith({ datapath: 'xdp' }), 'f').timing).toMatchObject({ profile: 'default', leaseMs: 100, deadAfter: 6 });
+  });
   it('xdp accepts a lease of 2 × renewMs + 1 (and more)', () => {
     const t = parseConfig(yamlWith({ datapath: 'xdp', timing: XDP_FAST }), 'f').timing;
     expect(t).toMatchObject({ leaseMs: 12, renewMs: 4, deadAfter: 7 });
