@@ -61,16 +61,20 @@ export interface CompareOptions { name: string; fault: CompareFault; runs: numbe
 const labSpec = (name: string, seed: number, profile: 'default' | 'fast', daemons: boolean): Parameters<typeof labUp>[0] =>
   ({ name, nodes: 3, clients: 3, addrs: 60, seed, buckets: 256, profile, affinity: 'address', daemons });
 
-async function vmacRows(o: CompareOptions, profile: 'default' | 'fast'): Promise<RunResult[]> {
+/** vmac's rows: its two profiles on the product's default backend, and the fast profile on XDP (`xdp-fast`, config/defaults.ts fastXdpProfile). */
+export type VmacVariant = 'default' | 'fast' | 'xdp-fast';
+
+async function vmacRows(o: CompareOptions, variant: VmacVariant): Promise<RunResult[]> {
+  const profile = variant === 'default' ? 'default' : 'fast';
   return withLabCleanup(o.name, async () => {
-    const info = await labUp(labSpec(o.name, o.seed, profile, true), { onProgress: (m) => o.progress(`[lab] ${m}`) });
+    const info = await labUp({ ...labSpec(o.name, o.seed, profile, true), ...(variant === 'xdp-fast' ? { datapath: 'xdp' as const } : {}) }, { onProgress: (m) => o.progress(`[lab] ${m}`) });
     const out: RunResult[] = [];
     for (let i = 1; i <= o.runs; i++) {
       const victim = info.nodes[(i - 1) % info.nodes.length];
       if (!victim) break;
       const r = await failoverRun(info, { run: i, fault: o.fault === 'kill' ? 'crash' : 'link', victim, perClient: o.perClient, durationMs: probeWindowMs(o.fault), seed: o.seed + i });
       out.push(r);
-      o.progress(`[compare] vmac ${profile} ${o.fault} run ${i}/${o.runs}: gap ${Math.max(...r.gapsMs).toFixed(0)} ms, duplicates ${r.duplicates}, lost ${r.lostSurvivors}`);
+      o.progress(`[compare] vmac ${variant} ${o.fault} run ${i}/${o.runs}: gap ${Math.max(...r.gapsMs).toFixed(0)} ms, duplicates ${r.duplicates}, lost ${r.lostSurvivors}`);
     }
     return out;
   });
@@ -120,9 +124,11 @@ async function peerRows(o: CompareOptions, p: PeerProfile): Promise<RunResult[]>
 export async function compare(o: CompareOptions): Promise<CompareRow[]> {
   const want = (s: string): boolean => o.systems === undefined || o.systems.includes(s);
   const rows: CompareRow[] = [];
-  for (const profile of ['default', 'fast'] as const) {
-    if (want(`vmac-${profile}`) || want('vmac')) rows.push(rowOf('vmac', profile, o.fault, summarize(o.fault, await vmacRows(o, profile))));
+  for (const variant of ['default', 'fast'] as const) {
+    if (want(`vmac-${variant}`) || want('vmac')) rows.push(rowOf('vmac', variant, o.fault, summarize(o.fault, await vmacRows(o, variant))));
   }
+  // Named only: the XDP backend needs a kernel and libbpf that can attach it (docs/xdp.md).
+  if (want('vmac-xdp-fast') && o.systems !== undefined) rows.push(rowOf('vmac', 'xdp-fast', o.fault, summarize(o.fault, await vmacRows(o, 'xdp-fast'))));
   for (const p of PEER_PROFILES) {
     if (want(`${p.system}-${p.profile}`) || want(p.system)) rows.push(rowOf(p.system, p.profile, o.fault, summarize(o.fault, await peerRows(o, p))));
   }

@@ -23,6 +23,7 @@ import { tcpDuringRun, summarizeTcp, type TcpLoad, type TcpRunResult, type TcpSu
 import { waitBalanced } from './balance.js';
 import { openNftables } from '../native-shims/nftables.js';
 import { inspectTable } from '../src/vmac/nft-datapath.js';
+import { leaseEndedAtNs, xdpLeaseReader, type XdpLeaseReader } from './lease-watch-xdp.js';
 import { waitHandoverSettled } from './settle.js';
 import { takeoverLogs, type TakeoverLog } from './takeover-log.js';
 
@@ -114,12 +115,29 @@ const monoMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 /** Polls the victim's kernel (its own namespace) until its lease element is gone; ms after the fault. */
 async function watchLeaseGone(victim: LabNodeInfo, faultMono: number, limitMs: number): Promise<number | null> {
+  // The XDP backend keeps its lease in the program's map, not in an nft set (lease-watch-xdp.ts).
+  const xdp = xdpLeaseReader(`/run/netns/${victim.ns}`);
+  if (xdp !== null) return watchXdpLeaseGone(xdp, faultMono, limitMs);
   const nft = openNftables(`/run/netns/${victim.ns}`);
   while (monoMs() - faultMono < limitMs) {
     if (inspectTable(nft, { table: 'vmac_lab' }).leaseRemainingMs === null) return monoMs() - faultMono;
     await new Promise((r) => setTimeout(r, 1));
   }
   return null;
+}
+
+async function watchXdpLeaseGone(xdp: XdpLeaseReader, faultMono: number, limitMs: number): Promise<number | null> {
+  try {
+    while (monoMs() - faultMono < limitMs) {
+      const d = xdp.deadlineNs();
+      const ended = d === null ? null : leaseEndedAtNs(d, process.hrtime.bigint());
+      if (ended !== null) return Number(ended) / 1e6 - faultMono;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    return null;
+  } finally {
+    xdp.close();
+  }
 }
 
 /**

@@ -209,7 +209,7 @@ export function planLab(spec: LabSpec): LabPlan {
  * renewal rule) before anything is built, so an unsafe `--timing` is refused up front.
  */
 function checkTiming(spec: LabSpec): void {
-  const lines = ['service: lab', 'interface: eth0', 'vip: 10.200.0.1', 'hash: { seed: 1 }', 'node: { id: 1, name: n1, address: 10.200.0.11 }', 'peers: [{ id: 2, name: n2, address: 10.200.0.12 }]', 'heartbeat: { keyFile: /etc/vmac/lab.key }', 'timing:', `  profile: ${spec.profile}`, ...timingLines(spec), ''];
+  const lines = ['service: lab', 'interface: eth0', 'vip: 10.200.0.1', 'hash: { seed: 1 }', 'node: { id: 1, name: n1, address: 10.200.0.11 }', 'peers: [{ id: 2, name: n2, address: 10.200.0.12 }]', 'heartbeat: { keyFile: /etc/vmac/lab.key }', ...(spec.datapath === undefined ? [] : [`datapath: ${spec.datapath}`]), 'timing:', `  profile: ${spec.profile}`, ...timingLines(spec), ''];
   try {
     parseConfig(lines.join('\n'), '--timing');
   } catch (err) {
@@ -273,10 +273,10 @@ function handoverLines(spec: Pick<LabSpec, 'udpFlowTimeoutMs' | 'udpPerFlow' | '
 }
 
 /** The timing values a --timing-scale K multiplies (none for K = 1 or unset). */
-function scaledValues(spec: Pick<LabSpec, 'profile' | 'timingScale'>): TimingOverrides {
+function scaledValues(spec: Pick<LabSpec, 'profile' | 'timingScale'> & { readonly datapath?: 'nft' | 'xdp' }): TimingOverrides {
   const k = spec.timingScale ?? 1;
   if (k === 1) return {};
-  const t = profileDefaults(spec.profile).timing;
+  const t = profileDefaults(spec.profile, spec.datapath).timing;
   return { intervalMs: t.intervalMs * k, leaseMs: t.leaseMs * k, renewMs: t.renewMs * k };
 }
 

@@ -17,7 +17,7 @@ export function registerLabCompare(lab: Command): void {
     .option('--fault <kind>', `fault: ${COMPARE_FAULTS.join(' | ')}`, 'kill')
     .option('--runs <n>', 'fault injections per system and profile', '20')
     .option('--per-client <k>', 'probed addresses per client namespace', '5')
-    .option('--systems <list>', 'comma-separated subset: vmac-default,vmac-fast,keepalived-default,keepalived-fastest,ucarp-default')
+    .option('--systems <list>', 'comma-separated subset: vmac-default,vmac-fast,vmac-xdp-fast (fast profile on the XDP backend),keepalived-default,keepalived-fastest,ucarp-default')
     .option('--seed <n>', 'seed for addresses, hash seed and fault timing')
     .option('--json', 'print the rows as JSON: [{system, profile, fault, runs, gapMs: {p50, p99, max}, duplicates, lost}]')
     .addHelpText('after', `

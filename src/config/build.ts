@@ -14,7 +14,7 @@ import { buildDataPathCheck } from './datapath-config.js';
 
 /** Build the config; `raw` must have passed both the schema and the semantic checks. */
 export function buildConfig(raw: RawConfig, file: string): VmacConfig {
-  const d = profileDefaults(raw.timing?.profile ?? 'default');
+  const d = profileDefaults(raw.timing?.profile ?? 'default', raw.datapath ?? DEFAULT_DATAPATH);
   const vip = raw.vip === undefined ? null : parseIp(raw.vip).text;
   const vip6 = raw.vip6 === undefined ? null : parseIp(raw.vip6).text;
   const toNode = (n: RawNode): NodeSpec => nodeSpec(n, d.weight);

@@ -100,9 +100,30 @@ export function fastProfile(): ProfileDefaults {
   };
 }
 
-/** The defaults for the profile named by `timing.profile`. */
-export function profileDefaults(profile: TimingProfile): ProfileDefaults {
-  return profile === 'fast' ? fastProfile() : defaultProfile();
+/**
+ * The fast profile on the XDP backend (issue 18): its lease is a nanosecond deadline that never
+ * ends early (semantic-check's renewal rule needs 2 × renewMs + 1 ≤ leaseMs there, not + 8), so
+ * the lease shrinks to the schema's floor and the dead time with it, under the same safety rule.
+ */
+export function fastXdpProfile(): ProfileDefaults {
+  const fast = fastProfile();
+  return {
+    ...fast,
+    timing: {
+      ...fast.timing,
+      // The schema's shortest lease; 2 × 4 + 1 = 9 ≤ 12: one renewal may be missed and the next
+      // still be 3 ms late (nft's fast profile needs 16).
+      leaseMs: 12,
+      // 7 intervals = 28 ms of silence: deadMs - leaseMs - marginMs = 14 ms >= 3 intervals.
+      deadAfter: 7,
+    },
+  };
+}
+
+/** The defaults for the profile named by `timing.profile` (on the data-path backend named by `datapath`). */
+export function profileDefaults(profile: TimingProfile, backend: 'nft' | 'xdp' = 'nft'): ProfileDefaults {
+  if (profile === 'fast') return backend === 'xdp' ? fastXdpProfile() : fastProfile();
+  return defaultProfile();
 }
 
 /**

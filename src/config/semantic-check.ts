@@ -6,7 +6,7 @@
  * reported once, not again as a follow-on error.
  */
 import { formatMac, parseIp, parseMac } from '../util/ip.js';
-import { profileDefaults } from './defaults.js';
+import { DEFAULT_DATAPATH, profileDefaults } from './defaults.js';
 import { type ConfigProblem, isWithin } from './problems.js';
 import type { RawConfig, RawNode } from './raw.js';
 import type { TimingProfile, VmacConfig } from './types.js';
@@ -30,7 +30,7 @@ export function semanticProblems(raw: RawConfig, structural: readonly ConfigProb
     ...(raw.datapath === 'xdp' && (raw.mode ?? 'unicast') !== 'unicast' ? [{ path: 'datapath', message: `xdp serves mode unicast only for now (the program matches the shared unicast VMAC); mode ${raw.mode ?? ''} runs with datapath nft` }] : []),
     ...nodeProblems(raw, clean),
     ...heartbeatProblems(raw, clean),
-    ...(clean('timing') ? timingProblems(raw.timing ?? {}) : []),
+    ...(clean('timing') ? timingProblems(raw.timing ?? {}, raw.datapath === 'xdp' ? 'xdp' : raw.datapath === 'nft' ? 'nft' : DEFAULT_DATAPATH) : []),
     ...(clean('arp') ? arpProblems(raw.arp ?? {}) : []),
     ...(clean('metrics') ? metricsProblems(raw.metrics?.listen) : []),
     ...(clean('handover') ? handoverProblems(raw.handover) : []),
@@ -274,29 +274,46 @@ function heartbeatProblems(raw: RawConfig, clean: (prefix: string) => boolean): 
 /** Kernel set timeouts tick every 4 ms and may fire up to this much before they are due. */
 export const KERNEL_EARLY_MS = 8;
 
+/**
+ * The XDP backend's lease is a CLOCK_MONOTONIC nanosecond deadline that the program compares with
+ * bpf_ktime_get_ns() on every frame: it never ends before leaseMs. What is left is the daemon's own
+ * granularity: its timers are armed in whole milliseconds (pacer.ts), so a renewal due at t runs
+ * up to 1 ms after t even on an idle machine.
+ */
+export const XDP_LEASE_SLACK_MS = 1;
+
+/** The slack the renewal rule needs per backend: how early its kernel may end a lease (or the daemon's rounding). */
+export function leaseSlackMs(backend: 'nft' | 'xdp'): number {
+  return backend === 'xdp' ? XDP_LEASE_SLACK_MS : KERNEL_EARLY_MS;
+}
+
 /** The timing relations, with everything left out taken from the profile. */
-function timingProblems(timing: NonNullable<RawConfig['timing']>): ConfigProblem[] {
+function timingProblems(timing: NonNullable<RawConfig['timing']>, backend: 'nft' | 'xdp'): ConfigProblem[] {
   const profile = timing.profile ?? 'default';
-  const t = { ...profileDefaults(profile).timing, ...timing };
-  return [...renewProblems(timing, t, profile), ...leaseSafetyProblems(t)];
+  const t = { ...profileDefaults(profile, backend).timing, ...timing };
+  return [...renewProblems(timing, t, profile, backend), ...leaseSafetyProblems(t)];
 }
 
 /**
- * Two renewals must fall inside the shortest possible life of a lease, leaseMs - 8 ms (a kernel
- * timeout may fire 8 ms early), so one late renewal never drops traffic: 2 × renewMs + 8 ≤
- * leaseMs. This contains the older rule renewMs < leaseMs/2, so a file breaking both gets one
- * message, with the bound that actually applies.
+ * Two renewals must fall inside the shortest possible life of a lease, so one late renewal never
+ * drops traffic: 2 × renewMs + slack ≤ leaseMs, the slack being how early the backend's kernel may
+ * end a lease — nft: 8 ms (set timeouts tick every 4 ms and may fire up to 8 ms early); xdp: 1 ms
+ * (a nanosecond deadline; the daemon's whole-millisecond timers). This contains the older rule
+ * renewMs < leaseMs/2, so a file breaking both gets one message, with the bound that applies.
  */
-function renewProblems(written: NonNullable<RawConfig['timing']>, t: { leaseMs: number; renewMs: number }, profile: TimingProfile): ConfigProblem[] {
+function renewProblems(written: NonNullable<RawConfig['timing']>, t: { leaseMs: number; renewMs: number }, profile: TimingProfile, backend: 'nft' | 'xdp'): ConfigProblem[] {
   const { leaseMs, renewMs } = t;
-  if (2 * renewMs + KERNEL_EARLY_MS <= leaseMs) return [];
-  const rule = `2 × renewMs + ${KERNEL_EARLY_MS} ≤ leaseMs`;
-  const why = `the daemon needs at least two chances to renew before the kernel lease expires, and kernel set timeouts may fire up to ${KERNEL_EARLY_MS} ms early`;
+  const slack = leaseSlackMs(backend);
+  if (2 * renewMs + slack <= leaseMs) return [];
+  const rule = `2 × renewMs + ${slack} ≤ leaseMs${backend === 'xdp' ? ' with datapath xdp' : ''}`;
+  const why = backend === 'xdp'
+    ? `the daemon needs at least two chances to renew before the lease deadline passes, and its timers may run up to ${slack} ms late`
+    : `the daemon needs at least two chances to renew before the kernel lease expires, and kernel set timeouts may fire up to ${slack} ms early`;
   if (written.renewMs === undefined) {
-    return [{ path: 'timing.leaseMs', message: `must be at least ${2 * renewMs + KERNEL_EARLY_MS} with renewMs ${renewMs}, the "${profile}" profile's default (${rule}), got ${leaseMs}: ${why}; raise leaseMs or set timing.renewMs` }];
+    return [{ path: 'timing.leaseMs', message: `must be at least ${2 * renewMs + slack} with renewMs ${renewMs}, the "${profile}" profile's default (${rule}), got ${leaseMs}: ${why}; raise leaseMs or set timing.renewMs` }];
   }
   const leaseFrom = written.leaseMs === undefined ? `, the "${profile}" profile's default` : '';
-  const most = Math.floor((leaseMs - KERNEL_EARLY_MS) / 2);
+  const most = Math.floor((leaseMs - slack) / 2);
   return [{ path: 'timing.renewMs', message: `must be at most ${most} with leaseMs ${leaseMs}${leaseFrom} (${rule}), got ${renewMs}: ${why}` }];
 }
 

@@ -23,7 +23,8 @@ import { nextReadingAtMs } from '../takeover/drain-poll.js';
 import { isFlowMessage } from '../ha/flow-codec.js';
 import { udpPerFlowPlan } from '../takeover/udp-flow-plan.js';
 import { startFlowRunner, type FlowRunner } from '../takeover/udp-flow-runner.js';
-import { startCadence } from './cadence.js';
+import { startPacer } from './pacer.js';
+import { MIN_LEASE_MS } from '../ha/membership.js';
 import { fingerprintOf, keyIdentity, type LocalFingerprint } from '../config/fingerprint.js';
 import { deadMsOf, initNode, step, type NodeEffect, type NodeEvent, type NodeInputs, type NodeState } from '../node/node-reducer.js';
 import { flowViewOf, healthyPeersOf } from '../node/node-views.js';
@@ -82,6 +83,10 @@ export interface ClusterDeps {
   readonly codec?: HeartbeatCodec;
   /** Our config fingerprint (default: computed from `cfg` and `key`; the simulator passes its own). */
   readonly fingerprint?: LocalFingerprint;
+  /** Heartbeat instants on wall-clock multiples of intervalMs (pacer.ts; the daemon, not the simulator). */
+  readonly alignHeartbeats?: boolean;
+  /** How early the data path may end a lease (pacer.ts; default MIN_LEASE_MS, nft's set-timeout ticks). */
+  readonly leaseEarlyMs?: number;
 }
 
 export interface ClusterRuntime {
@@ -208,6 +213,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
           if (w) clock.clear(w.giveUp);
           for (const h of timers) clock.clear(h);
           timers.length = 0;
+          pacer.stop();
           d.dp.renew(e.leaseMs);
           log.info({ event: 'restart-ready', leaseMs: e.leaseMs, owned: e.owned }, 'restart window acknowledged by a quorum: the kernel serves on while the successor starts');
           w?.resolve(e.adoption);
@@ -263,11 +269,11 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
 
   // A fence that succeeded opens the gate: decide at once, outside the fence runner's own step.
   d.fence?.onChange(() => queueMicrotask(() => { if (!closed) dispatch({ kind: 'tick' }); }));
-  // Heartbeats and renewals on as few wake-ups as their periods allow (cadence.ts).
-  timers.push(...startCadence(clock, [
-    { periodMs: cfg.timing.intervalMs, run: () => dispatch({ kind: 'interval' }) },
-    { periodMs: cfg.timing.renewMs, run: () => dispatch({ kind: 'renew-due' }) },
-  ]));
+  // Heartbeats and renewals on one timer at the next deadline, renewing in the heartbeat's wake-up (pacer.ts).
+  const pacer = startPacer({
+    clock, align: d.alignHeartbeats === true, params: { intervalMs: cfg.timing.intervalMs, renewMs: cfg.timing.renewMs, earlyMs: d.leaseEarlyMs ?? MIN_LEASE_MS },
+    heartbeat: () => dispatch({ kind: 'interval' }), renew: () => dispatch({ kind: 'renew-due' }), leaseUntilMs: () => (s.t.leaseActive ? s.t.leaseUntilMs : null),
+  });
   if (d.conntrack) timers.push(clock.setRepeating(CONNTRACK_POLL_MS, pollConntrack));
   dispatch({ kind: 'start' });
 
@@ -301,6 +307,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
       closed = true;
       d.conntrack?.close?.();
       for (const h of timers) clock.clear(h);
+      pacer.stop();
       d.transport.close();
     },
   };

@@ -42,6 +42,7 @@ import type { Adoption } from '../takeover/ownership-reducer.js';
 import { restartStatePath, takeRestartState, writeRestartState } from './restart-state.js';
 import { hostRecordPath, mergeHostChanges, readHostRecord, removeHostRecord, writeHostRecord } from './host-record.js';
 import { fingerprintOf, keyIdentity } from '../config/fingerprint.js';
+import { leaseSlackMs } from '../config/semantic-check.js';
 import { adoptableAcrossRoll } from '../ha/roll-compat.js';
 import { applyPersistedWeight, operatorReload, operatorWeight } from './operator-weight.js';
 import { configChangedSinceLastStart, lastConfigPath } from './last-config.js';
@@ -248,6 +249,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       startDrained: resources.length > 0,
       ...(ports.conntrack ? { conntrack: ports.conntrack(cfg) } : {}), adopt, graceful: ports.graceful !== false,
       configChanged: ports.serveControl !== undefined && configChangedSinceLastStart(lastConfigPath(cfg.control.socket, cfg.service), fingerprint.digest),
+      alignHeartbeats: true, leaseEarlyMs: leaseSlackMs(cfg.datapath ?? 'nft'),
     });
     const startW = applyPersistedWeight(cfg, cluster);
     if (startW.source === 'persisted') log.info({ event: 'weight-persisted', weight: startW.weight }, `weight ${startW.weight} from the persisted run-time weight (vmac weight --persist), not the file's ${cfg.node.weight}`);
