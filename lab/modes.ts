@@ -35,6 +35,8 @@ export interface ModesCellOptions {
   readonly steerAnnounce?: boolean;
   /** Probe window of each failover run (default: the kill fault's, 2 s). */
   readonly windowMs?: number;
+  /** Dual stack: IPv6 clients too (one address each), probed and failed over in the same runs. */
+  readonly ipv6?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -53,6 +55,8 @@ export interface ModesCell {
   lostVictim: number;
   bystanderFrames: number;
   members?: { before: string[]; afterStop: string[]; stopped: string };
+  /** Dual stack (`ipv6`): the IPv6 clients' figures, measured beside the IPv4 ones. */
+  v6?: { clients: number; answered: number; duplicates: number; gapMs: { p50: number; p99: number; max: number } | null; failoverDuplicates: number; lostVictim: number };
   elapsedMs: number;
   /** The cell could not be measured (the lab did not come up twice): why. */
   error?: string;
@@ -74,7 +78,7 @@ export async function modesCell(o: ModesCellOptions): Promise<ModesCell> {
   let lab: LabInfo | null = null;
   try {
     o.log(`[modes] ${o.mode} on ${o.switchMode}${announce ? '' : ' (directed ARP off)'}: building the lab`);
-    lab = await labUp({ name: o.name, nodes: o.nodes, clients: o.clients, addrs: 1, seed: o.seed, buckets: 256, profile: 'default', affinity: 'address', mode: o.mode, switchMode: o.switchMode, bystander: true, udpIdleMs: 1000 });
+    lab = await labUp({ name: o.name, nodes: o.nodes, clients: o.clients, addrs: 1, seed: o.seed, buckets: 256, profile: 'default', affinity: 'address', mode: o.mode, switchMode: o.switchMode, bystander: true, udpIdleMs: 1000, ...(o.ipv6 === true ? { ipv6: true } : {}) });
     const l = lab;
     const since = l.switchSinceMs ?? 0;
     if (o.switchMode.startsWith('igmp') && Date.now() - since < QUERIER_DELAY_MS) {
@@ -87,6 +91,12 @@ export async function modesCell(o: ModesCellOptions): Promise<ModesCell> {
     const answered = a.clients.filter((c) => c.udpNodes.length === 1 && c.udpNodes[0] === c.expected && c.tcpNode === c.expected).length;
     const wrongNode = a.clients.filter((c) => c.udpNodes.some((n) => n !== c.expected)).length;
     o.log(`[modes] ${o.mode} on ${o.switchMode}: ${answered}/${a.clients.length} answered by the predicted node, ${a.duplicates} duplicates, ${a.lost} probes lost`);
+    const a6 = o.ipv6 === true ? await checkAnswers(l, { probes: 5, family: 6 }) : null;
+    const answered6 = a6 ? a6.clients.filter((c) => c.udpNodes.length === 1 && c.udpNodes[0] === c.expected && c.tcpNode === c.expected).length : 0;
+    if (a6) o.log(`[modes] ${o.mode} on ${o.switchMode} IPv6: ${answered6}/${a6.clients.length} answered by the predicted node, ${a6.duplicates} duplicates, ${a6.lost} probes lost`);
+    const gaps6: number[] = [];
+    let failoverDuplicates6 = 0;
+    let lostVictim6 = 0;
     const gaps: number[] = [];
     let failoverDuplicates = 0;
     let lostVictim = 0;
@@ -98,8 +108,9 @@ export async function modesCell(o: ModesCellOptions): Promise<ModesCell> {
       for (let r = 1; r <= o.runs; r++) {
         const victim = serving[r % serving.length];
         if (!victim) break;
-        const res = await failoverRun(l, { run: r, fault: 'kill', victim, perClient: 1, durationMs: o.windowMs ?? probeWindowMs('kill'), seed: o.seed + r });
+        const res = await failoverRun(l, { run: r, fault: 'kill', victim, perClient: 1, durationMs: o.windowMs ?? probeWindowMs('kill'), seed: o.seed + r, ...(a6 ? { ipv6: true } : {}) });
         gaps.push(...res.gapsMs);
+        if (res.v6) { gaps6.push(...res.v6.gapsMs); failoverDuplicates6 += res.v6.duplicates; lostVictim6 += res.v6.lostVictim; }
         failoverDuplicates += res.duplicates;
         lostVictim += res.lostVictim;
         runs += 1;
@@ -112,7 +123,9 @@ export async function modesCell(o: ModesCellOptions): Promise<ModesCell> {
     return {
       mode: o.mode, switchMode: o.switchMode, steerAnnounce: announce, clients: a.clients.length, answered, wrongNode, duplicates: a.duplicates, lostProbes: a.lost,
       runs, gapMs: gaps.length > 0 ? { p50: percentile(gaps, 50), p99: percentile(gaps, 99), max: Math.max(...gaps) } : null,
-      failoverDuplicates, lostVictim, bystanderFrames: byAfter - byBefore, ...(members ? { members } : {}), elapsedMs: Date.now() - t0,
+      failoverDuplicates, lostVictim, bystanderFrames: byAfter - byBefore, ...(members ? { members } : {}),
+      ...(a6 ? { v6: { clients: a6.clients.length, answered: answered6, duplicates: a6.duplicates, gapMs: gaps6.length > 0 ? { p50: percentile(gaps6, 50), p99: percentile(gaps6, 99), max: Math.max(...gaps6) } : null, failoverDuplicates: failoverDuplicates6, lostVictim: lostVictim6 } } : {}),
+      elapsedMs: Date.now() - t0,
     };
   } finally {
     if (saved === undefined) delete process.env.VMAC_STEER_ANNOUNCE; else process.env.VMAC_STEER_ANNOUNCE = saved;
@@ -144,7 +157,11 @@ export function modesTable(cells: readonly ModesCell[]): string {
   return [
     '| mode | switch | answered by the node `vmac which` names | duplicates | kill gap p50 | kill gap p99 | failover duplicates | frames at the bystander |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...cells.map((c) => c.error !== undefined ? `| ${c.mode}${c.steerAnnounce ? '' : ' (no directed ARP)'} | ${c.switchMode} | not measured: ${c.error.replaceAll('|', '/')} | | | | | |` : `| ${c.mode}${c.steerAnnounce ? '' : ' (no directed ARP)'} | ${c.switchMode} | ${c.answered}/${c.clients} | ${c.duplicates} | ${c.gapMs ? f(c.gapMs.p50) : 'n/a'} | ${c.gapMs ? f(c.gapMs.p99) : 'n/a'} | ${c.runs > 0 ? c.failoverDuplicates : 'n/a'} | ${c.bystanderFrames} |`),
+    ...cells.flatMap((c) => c.error !== undefined ? [`| ${c.mode}${c.steerAnnounce ? '' : ' (no directed ARP)'} | ${c.switchMode} | not measured: ${c.error.replaceAll('|', '/')} | | | | | |`] : [
+      `| ${c.mode}${c.steerAnnounce ? '' : ' (no directed ARP)'} | ${c.switchMode} | ${c.answered}/${c.clients} | ${c.duplicates} | ${c.gapMs ? f(c.gapMs.p50) : 'n/a'} | ${c.gapMs ? f(c.gapMs.p99) : 'n/a'} | ${c.runs > 0 ? c.failoverDuplicates : 'n/a'} | ${c.bystanderFrames} |`,
+      // Dual stack: the IPv6 clients of the same cell (the bystander counts both families once, above).
+      ...(c.v6 ? [`| ${c.mode}${c.steerAnnounce ? '' : ' (no directed NA)'}, IPv6 | ${c.switchMode} | ${c.v6.answered}/${c.v6.clients} | ${c.v6.duplicates} | ${c.v6.gapMs ? f(c.v6.gapMs.p50) : 'n/a'} | ${c.v6.gapMs ? f(c.v6.gapMs.p99) : 'n/a'} | ${c.runs > 0 ? c.v6.failoverDuplicates : 'n/a'} | (above) |`] : []),
+    ]),
   ].join('\n');
 }
 

@@ -15,7 +15,7 @@ import { modesCell, type ModesCellOptions } from '../../lab/modes.js';
 import { expectNoNamespacesLeft, uniqueLabName } from './support.js';
 
 const quiet = (): void => undefined;
-const cell = (name: string, o: Pick<ModesCellOptions, 'mode' | 'switchMode' | 'runs'>): ReturnType<typeof modesCell> =>
+const cell = (name: string, o: Pick<ModesCellOptions, 'mode' | 'switchMode' | 'runs'> & Pick<Partial<ModesCellOptions>, 'ipv6' | 'clients'>): ReturnType<typeof modesCell> =>
   modesCell({ name, nodes: 3, clients: 6, seed: 4242, log: quiet, ...o });
 
 describe('modes on a lab switch', () => {
@@ -46,6 +46,22 @@ describe('modes on a lab switch', () => {
     // Every client of the victim was answered again by a survivor inside the 2 s window.
     expect(c.gapMs).not.toBeNull();
     expect(c.gapMs?.max ?? Infinity).toBeLessThan(2000);
+    await expectNoNamespacesLeft(name);
+  }, 90_000);
+
+  it('arp-steer with IPv6 clients on a no-flood switch: ND answered by the predicted node only, a kill re-learnt from the directed NA', async () => {
+    const name = uniqueLabName('m6');
+    const c = await cell(name, { mode: 'arp-steer', switchMode: 'no-flood', runs: 1, ipv6: true, clients: 4 });
+    expect(c.v6).toBeDefined();
+    const v6 = c.v6;
+    if (!v6) return;
+    expect(v6.answered).toBe(v6.clients);
+    expect(v6.duplicates + v6.failoverDuplicates).toBe(0);
+    expect(c.bystanderFrames).toBe(0); // IPv4 and IPv6 frames for the VIPs
+    expect(c.runs).toBe(1);
+    // Without the directed NA a dead node's clients wait for their entry to go stale (tens of seconds).
+    expect(v6.gapMs).not.toBeNull();
+    expect(v6.gapMs?.max ?? Infinity).toBeLessThan(2000);
     await expectNoNamespacesLeft(name);
   }, 90_000);
 
