@@ -20,6 +20,7 @@ import { labDown, labUp, type LabInfo } from './lab.js';
 import { bystanderFrames, groupMembers, SWITCH_MODES, type SwitchMode } from './switch.js';
 import type { LabSpec } from './plan.js';
 import { VmacError } from '../src/util/errors.js';
+import { fenceKill, withLabFencing, type FenceKillResult } from './modes-fence.js';
 
 export const LAB_MODES: readonly Mode[] = ['unicast', 'multicast', 'igmp', 'arp-steer'];
 
@@ -37,6 +38,12 @@ export interface ModesCellOptions {
   readonly windowMs?: number;
   /** Dual stack: IPv6 clients too (one address each), probed and failed over in the same runs. */
   readonly ipv6?: boolean;
+  /**
+   * The lab's nodes fence a dead peer (lab agent) and the cell ends with one kill of a serving
+   * node, fenced and taken over, plus the survivors' metrics and dashboard (lab/modes-fence.ts).
+   * Needs `runs: 0` (a fenced node is not restored between runs).
+   */
+  readonly fenceKill?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -55,6 +62,8 @@ export interface ModesCell {
   lostVictim: number;
   bystanderFrames: number;
   members?: { before: string[]; afterStop: string[]; stopped: string };
+  /** `fenceKill`: the fenced kill, taken over, and what the survivors' metrics and dashboard showed. */
+  fence?: FenceKillResult;
   /** Dual stack (`ipv6`): the IPv6 clients' figures, measured beside the IPv4 ones. */
   v6?: { clients: number; answered: number; duplicates: number; gapMs: { p50: number; p99: number; max: number } | null; failoverDuplicates: number; lostVictim: number };
   elapsedMs: number;
@@ -76,6 +85,7 @@ export async function modesCell(o: ModesCellOptions): Promise<ModesCell> {
   const saved = process.env.VMAC_STEER_ANNOUNCE;
   if (!announce) process.env.VMAC_STEER_ANNOUNCE = 'off'; // inherited by the daemons the lab starts and restarts
   let lab: LabInfo | null = null;
+  if (o.fenceKill === true && o.runs > 0) throw new VmacError('VMAC_LAB_BAD_OPTION', 'fenceKill needs runs: 0 (a fenced node is not restored between runs)');
   try {
     o.log(`[modes] ${o.mode} on ${o.switchMode}${announce ? '' : ' (directed ARP off)'}: building the lab`);
     lab = await labUp({ name: o.name, nodes: o.nodes, clients: o.clients, addrs: 1, seed: o.seed, buckets: 256, profile: 'default', affinity: 'address', mode: o.mode, switchMode: o.switchMode, bystander: true, udpIdleMs: 1000, ...(o.ipv6 === true ? { ipv6: true } : {}) });
@@ -117,13 +127,16 @@ export async function modesCell(o: ModesCellOptions): Promise<ModesCell> {
         o.log(`[modes] ${o.mode} on ${o.switchMode}: run ${r}/${o.runs} kill ${victim.name}: gap ${res.gapsMs.length > 0 ? `${Math.min(...res.gapsMs).toFixed(0)}-${Math.max(...res.gapsMs).toFixed(0)} ms` : 'n/a'}, duplicates ${res.duplicates}`);
       }
     } else if (o.runs > 0) o.log(`[modes] ${o.mode} on ${o.switchMode}: nothing answered, no failover runs`);
+    const fenced = o.fenceKill === true ? await withLabFencing(l, o.log) : l;
+    const fence = o.fenceKill === true ? await fenceKill(fenced) : undefined;
+    if (fence) o.log(`[modes] ${o.mode} on ${o.switchMode}: fenced kill of ${fence.victim}: ${fence.takenOver}/${fence.victimClients} clients taken over, ${fence.duplicates} duplicates, ${fence.fenceOk} fence actions ok, link ${fence.victimLink}, metrics mode ${fence.metricsModes.join(',')}, dashboard mode ${fence.dashboardModes.join(',')}`);
     const byAfter = await bystanderFrames(by);
     let members: ModesCell['members'];
-    if (o.mode === 'igmp') members = await memberCheck(l, o.log);
+    if (o.mode === 'igmp') members = await memberCheck(fenced, o.log);
     return {
       mode: o.mode, switchMode: o.switchMode, steerAnnounce: announce, clients: a.clients.length, answered, wrongNode, duplicates: a.duplicates, lostProbes: a.lost,
       runs, gapMs: gaps.length > 0 ? { p50: percentile(gaps, 50), p99: percentile(gaps, 99), max: Math.max(...gaps) } : null,
-      failoverDuplicates, lostVictim, bystanderFrames: byAfter - byBefore, ...(members ? { members } : {}),
+      failoverDuplicates, lostVictim, bystanderFrames: byAfter - byBefore, ...(members ? { members } : {}), ...(fence ? { fence } : {}),
       ...(a6 ? { v6: { clients: a6.clients.length, answered: answered6, duplicates: a6.duplicates, gapMs: gaps6.length > 0 ? { p50: percentile(gaps6, 50), p99: percentile(gaps6, 99), max: Math.max(...gaps6) } : null, failoverDuplicates: failoverDuplicates6, lostVictim: lostVictim6 } } : {}),
       elapsedMs: Date.now() - t0,
     };
