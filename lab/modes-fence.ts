@@ -13,7 +13,7 @@ import { predictor } from './answers.js';
 import { run } from './exec.js';
 import type { LabInfo } from './lab.js';
 import { parseExposition, scrapeNode, sumOf } from './metrics-scrape.js';
-import { probeUdp } from './probe.js';
+import { probeUdp, type UdpProbeResult } from './probe.js';
 import { echoResourceYaml, restartWith } from './ha-lab.js';
 import { waitBalanced } from './balance.js';
 
@@ -46,30 +46,45 @@ export interface FenceKillResult {
   fenceOk: number;
   /** The victim's link after the fence: 'down' when the lab agent took it down. */
   victimLink: 'down' | 'up';
+  /** Dual stack: the IPv6 clients of the victim, probed through the same kill. */
+  v6?: FenceFamily;
   /** The mode label of vmac_info on each survivor, and the mode in each survivor's dashboard state. */
   metricsModes: string[];
   dashboardModes: string[];
 }
 
-export async function fenceKill(l: LabInfo, o: { family?: 4 | 6; windowMs?: number } = {}): Promise<FenceKillResult> {
+/** One family's clients of the victim during the fenced kill. */
+export interface FenceFamily { victimClients: number; takenOver: number; duplicates: number; maxGapMs: number | null }
+
+export async function fenceKill(l: LabInfo, o: { windowMs?: number } = {}): Promise<FenceKillResult> {
   const predict = predictor(l);
-  const family = o.family ?? 4;
-  const vip = family === 6 ? l.vip6 ?? null : l.vip;
-  if (vip === null) throw new Error(`lab ${l.name} has no VIP6`);
-  const addrsOf = (c: LabInfo['clients'][number]): readonly string[] => (family === 6 ? c.addresses6 ?? [] : c.addresses);
-  // The last node that serves a client: node 1 stays (the igmp membership check stops it later).
-  const victim = [...l.nodes].reverse().find((n) => n.id !== 1 && l.clients.some((c) => addrsOf(c).some((a) => predict(a) === n.name)));
-  if (!victim) throw new Error('no node but n1 serves a client');
-  const files = l.clients.map((c, i) => { const f = join(l.dir, `fence${family}-c${i + 1}.addrs`); writeFileSync(f, `${addrsOf(c).join('\n')}\n`); return { ns: c.ns, f }; });
+  const v6 = l.vip6 !== undefined && l.vip6 !== null;
+  const addrsOf = (c: LabInfo['clients'][number], family: 4 | 6): readonly string[] => (family === 6 ? c.addresses6 ?? [] : c.addresses);
+  const serves = (name: string, family: 4 | 6): boolean => l.clients.some((c) => addrsOf(c, family).some((a) => predict(a) === name));
+  // The last node that serves a client (of both families, dual stack): node 1 stays (the igmp membership check stops it later).
+  const victim = [...l.nodes].reverse().find((n) => n.id !== 1 && serves(n.name, 4) && (!v6 || serves(n.name, 6)));
+  if (!victim) throw new Error('no node but n1 serves a client (of each family)');
   const windowMs = o.windowMs ?? 3000;
-  const probes = files.map((x) => probeUdp(x.ns, { vip, port: l.echoPort, addrFile: x.f, intervalUs: 1000, durationMs: windowMs, waitMs: 300 }));
+  const probesOf = (family: 4 | 6): Promise<UdpProbeResult[]> => Promise.all(l.clients.map((c, i) => {
+    const f = join(l.dir, `fence${family}-c${i + 1}.addrs`);
+    writeFileSync(f, `${addrsOf(c, family).join('\n')}\n`);
+    return probeUdp(c.ns, { vip: family === 6 ? l.vip6 ?? '' : l.vip, port: l.echoPort, addrFile: f, intervalUs: 1000, durationMs: windowMs, waitMs: 300 });
+  }));
+  const p4 = probesOf(4);
+  const p6 = v6 ? probesOf(6) : Promise.resolve(null);
   await new Promise((r) => setTimeout(r, 400));
   try { process.kill(victim.daemonPid, 'SIGKILL'); } catch { /* already gone */ }
-  const results = await Promise.all(probes);
-  const mine = results.flatMap((r) => r.addrs).filter((a) => predict(a.addr) === victim.name);
-  const takenOver = mine.filter((a) => a.lastNode !== null && a.lastNode !== victim.name).length;
-  const duplicates = results.flatMap((r) => r.addrs).reduce((s, a) => s + a.duplicates, 0);
-  const maxGapMs = mine.length === 0 ? null : Math.max(...mine.map((a) => Math.max(a.maxGapUs, a.lastUs === null ? Infinity : 0) / 1000));
+  const family = (results: readonly UdpProbeResult[]): FenceFamily => {
+    const mine = results.flatMap((r) => r.addrs).filter((a) => predict(a.addr) === victim.name);
+    return {
+      victimClients: mine.length,
+      takenOver: mine.filter((a) => a.lastNode !== null && a.lastNode !== victim.name).length,
+      duplicates: results.flatMap((r) => r.addrs).reduce((s, a) => s + a.duplicates, 0),
+      maxGapMs: mine.length === 0 ? null : Math.max(...mine.map((a) => (a.lastUs === null ? Infinity : a.maxGapUs / 1000))),
+    };
+  };
+  const r4 = family(await p4);
+  const r6raw = await p6;
   const survivors = l.nodes.filter((n) => n.name !== victim.name);
   let fenceOk = 0;
   const metricsModes: string[] = [];
@@ -82,5 +97,5 @@ export async function fenceKill(l: LabInfo, o: { family?: 4 | 6; windowMs?: numb
     dashboardModes.push(state.state?.mode ?? '');
   }
   const link = await run('ip', ['-n', victim.ns, '-o', 'link', 'show', 'eth0']);
-  return { victim: victim.name, victimClients: mine.length, takenOver, duplicates, maxGapMs, fenceOk, victimLink: link.includes('state UP') || link.includes(',UP') ? 'up' : 'down', metricsModes, dashboardModes };
+  return { victim: victim.name, ...r4, ...(r6raw ? { v6: family(r6raw) } : {}), fenceOk, victimLink: link.includes('state UP') || link.includes(',UP') ? 'up' : 'down', metricsModes, dashboardModes };
 }
