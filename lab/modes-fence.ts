@@ -75,12 +75,13 @@ export async function fenceKill(l: LabInfo, o: { windowMs?: number } = {}): Prom
   await new Promise((r) => setTimeout(r, 400));
   try { process.kill(victim.daemonPid, 'SIGKILL'); } catch { /* already gone */ }
   const family = (results: readonly UdpProbeResult[]): FenceFamily => {
-    const mine = results.flatMap((r) => r.addrs).filter((a) => predict(a.addr) === victim.name);
+    // The longest silence, counting one still open when the probe ended (a client never taken over).
+    const mine = results.flatMap((r) => r.addrs.map((a) => ({ ...a, openUs: a.lastUs === null ? Infinity : r.sendEndUs - a.lastUs }))).filter((a) => predict(a.addr) === victim.name);
     return {
       victimClients: mine.length,
       takenOver: mine.filter((a) => a.lastNode !== null && a.lastNode !== victim.name).length,
       duplicates: results.flatMap((r) => r.addrs).reduce((s, a) => s + a.duplicates, 0),
-      maxGapMs: mine.length === 0 ? null : Math.max(...mine.map((a) => (a.lastUs === null ? Infinity : a.maxGapUs / 1000))),
+      maxGapMs: mine.length === 0 ? null : Math.max(...mine.map((a) => Math.max(a.maxGapUs, a.openUs) / 1000)),
     };
   };
   const r4 = family(await p4);
