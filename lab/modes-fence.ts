@@ -18,16 +18,17 @@ import { echoResourceYaml, restartWith } from './ha-lab.js';
 import { waitBalanced } from './balance.js';
 
 /**
- * Restarts every node with a `fencing` section (the lab agent; a 1 s delay, so a peer that is
- * only slow to start is heard before anyone fences it) and waits for the map to settle.
+ * Restarts every node with a `fencing` section (the lab agent; a 3 s delay, so a peer that is
+ * only slow to start on a loaded machine is heard before anyone fences it: "never heard since our
+ * start") and waits for the map to settle.
  */
 export async function withLabFencing(l: LabInfo, log: (line: string) => void): Promise<LabInfo> {
   const agent = `{ lab: { namespaces: { ${l.nodes.map((n) => `${n.name}: ${n.ns}`).join(', ')} }, ifname: eth0 } }`;
   // restartWith stops the echo service too: it comes back as the node's managed resource.
-  const nodes = await restartWith(l, (n) => ['fencing:', '  delayMs: 1000', '  timeoutMs: 5000', '  retryBaseMs: 500', '  retryMaxMs: 2000', `  agent: ${agent}`,
+  const nodes = await restartWith(l, (n) => ['fencing:', '  delayMs: 3000', '  timeoutMs: 5000', '  retryBaseMs: 500', '  retryMaxMs: 2000', `  agent: ${agent}`,
     echoResourceYaml(l, n, { intervalMs: 100, timeoutMs: 50, rise: 2, fall: 3 }), ''].join('\n'));
   const b = await waitBalanced(nodes, 30_000, 200);
-  if (!b.ok) throw new Error('the lab did not settle after the restart with fencing');
+  if (!b.ok) throw new Error(`the lab did not settle after the restart with fencing: ${JSON.stringify(b.reading).slice(0, 400)}`);
   log(`[modes] restarted with fencing (lab agent), settled after ${b.afterMs.toFixed(0)} ms`);
   return { ...l, nodes };
 }
@@ -64,7 +65,8 @@ export async function fenceKill(l: LabInfo, o: { windowMs?: number } = {}): Prom
   // The last node that serves a client (of both families, dual stack): node 1 stays (the igmp membership check stops it later).
   const victim = [...l.nodes].reverse().find((n) => n.id !== 1 && serves(n.name, 4) && (!v6 || serves(n.name, 6)));
   if (!victim) throw new Error('no node but n1 serves a client (of each family)');
-  const windowMs = o.windowMs ?? 3000;
+  // The fence delay (3 s) comes before the takeover: the window leaves room for it.
+  const windowMs = o.windowMs ?? 6000;
   const probesOf = (family: 4 | 6): Promise<UdpProbeResult[]> => Promise.all(l.clients.map((c, i) => {
     const f = join(l.dir, `fence${family}-c${i + 1}.addrs`);
     writeFileSync(f, `${addrsOf(c, family).join('\n')}\n`);
