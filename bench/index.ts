@@ -2,6 +2,7 @@
  * `npm run bench -- [datapath|modes|heartbeat|conntrack|drain|idle] [--json] [--rounds N]`: benchmarks that print ratios
  * measured side by side in one run. The machine is shared and noisy: absolute numbers are context.
  * idle: `[--nodes 3,8,32] [--profiles default,fast] [--seconds S] [--datapath-check]` (bench/idle.ts).
+ * datapath ends with the modes table (the receive path of each mode, bench/datapath-modes.ts); `--no-modes` skips it.
  */
 import { benchDatapath } from './datapath.js';
 import { benchHeartbeatCost } from './heartbeat-cost.js';
@@ -107,4 +108,7 @@ for (const name of selected) {
     `TCP through the VIP: ${Math.max(...r.tcpGbps.vip).toFixed(1)} Gbit/s best vs ${Math.max(...r.tcpGbps.plain).toFixed(1)} plain; ratio of medians ${r.tcpRatio.toFixed(3)} (target >= 0.95)`,
     '',
   ].join('\n'));
+  // The receive path of every mode (issue 17): unicast, multicast (and its prerouting
+  // alternative), igmp and arp-steer side by side, as ratios to the unicast mode in one run.
+  if (!args.includes('--no-modes')) process.stdout.write(modesBenchTable(await benchModes({ rounds, secondsPerTrial: 2, log }), rounds));
 }

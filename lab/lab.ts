@@ -215,7 +215,7 @@ export async function labUp(spec: LabSpec, opts: { onProgress?: (msg: string) =>
       await addNs(bystanderNs, v6);
       await plug(plan.switchNs, bystanderNs, 'by');
       await run('ip', ['-n', bystanderNs, 'addr', 'add', `${BYSTANDER_ADDRESS}/${plan.prefixLength}`, 'dev', 'eth0']);
-      await nsRun(bystanderNs, 'nft', ['-f', '-'], { input: bystanderRuleset(plan.vip) });
+      await nsRun(bystanderNs, 'nft', ['-f', '-'], { input: bystanderRuleset(plan.vip, plan.vip6) });
     }
     if (spec.switchMode !== undefined) {
       progress(`switch setting ${spec.switchMode}`);

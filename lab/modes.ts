@@ -20,6 +20,7 @@ import { labDown, labUp, type LabInfo } from './lab.js';
 import { bystanderFrames, groupMembers, SWITCH_MODES, type SwitchMode } from './switch.js';
 import type { LabSpec } from './plan.js';
 import { VmacError } from '../src/util/errors.js';
+import { fenceKill, withLabFencing, type FenceKillResult } from './modes-fence.js';
 
 export const LAB_MODES: readonly Mode[] = ['unicast', 'multicast', 'igmp', 'arp-steer'];
 
@@ -35,6 +36,14 @@ export interface ModesCellOptions {
   readonly steerAnnounce?: boolean;
   /** Probe window of each failover run (default: the kill fault's, 2 s). */
   readonly windowMs?: number;
+  /** Dual stack: IPv6 clients too (one address each), probed and failed over in the same runs. */
+  readonly ipv6?: boolean;
+  /**
+   * The lab's nodes fence a dead peer (lab agent) and the cell ends with one kill of a serving
+   * node, fenced and taken over, plus the survivors' metrics and dashboard (lab/modes-fence.ts).
+   * Needs `runs: 0` (a fenced node is not restored between runs).
+   */
+  readonly fenceKill?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -53,6 +62,10 @@ export interface ModesCell {
   lostVictim: number;
   bystanderFrames: number;
   members?: { before: string[]; afterStop: string[]; stopped: string };
+  /** `fenceKill`: the fenced kill, taken over, and what the survivors' metrics and dashboard showed. */
+  fence?: FenceKillResult;
+  /** Dual stack (`ipv6`): the IPv6 clients' figures, measured beside the IPv4 ones. */
+  v6?: { clients: number; answered: number; duplicates: number; gapMs: { p50: number; p99: number; max: number } | null; failoverDuplicates: number; lostVictim: number };
   elapsedMs: number;
   /** The cell could not be measured (the lab did not come up twice): why. */
   error?: string;
@@ -72,9 +85,10 @@ export async function modesCell(o: ModesCellOptions): Promise<ModesCell> {
   const saved = process.env.VMAC_STEER_ANNOUNCE;
   if (!announce) process.env.VMAC_STEER_ANNOUNCE = 'off'; // inherited by the daemons the lab starts and restarts
   let lab: LabInfo | null = null;
+  if (o.fenceKill === true && o.runs > 0) throw new VmacError('VMAC_LAB_BAD_OPTION', 'fenceKill needs runs: 0 (a fenced node is not restored between runs)');
   try {
     o.log(`[modes] ${o.mode} on ${o.switchMode}${announce ? '' : ' (directed ARP off)'}: building the lab`);
-    lab = await labUp({ name: o.name, nodes: o.nodes, clients: o.clients, addrs: 1, seed: o.seed, buckets: 256, profile: 'default', affinity: 'address', mode: o.mode, switchMode: o.switchMode, bystander: true, udpIdleMs: 1000 });
+    lab = await labUp({ name: o.name, nodes: o.nodes, clients: o.clients, addrs: 1, seed: o.seed, buckets: 256, profile: 'default', affinity: 'address', mode: o.mode, switchMode: o.switchMode, bystander: true, udpIdleMs: 1000, ...(o.ipv6 === true ? { ipv6: true } : {}) });
     const l = lab;
     const since = l.switchSinceMs ?? 0;
     if (o.switchMode.startsWith('igmp') && Date.now() - since < QUERIER_DELAY_MS) {
@@ -87,6 +101,12 @@ export async function modesCell(o: ModesCellOptions): Promise<ModesCell> {
     const answered = a.clients.filter((c) => c.udpNodes.length === 1 && c.udpNodes[0] === c.expected && c.tcpNode === c.expected).length;
     const wrongNode = a.clients.filter((c) => c.udpNodes.some((n) => n !== c.expected)).length;
     o.log(`[modes] ${o.mode} on ${o.switchMode}: ${answered}/${a.clients.length} answered by the predicted node, ${a.duplicates} duplicates, ${a.lost} probes lost`);
+    const a6 = o.ipv6 === true ? await checkAnswers(l, { probes: 5, family: 6 }) : null;
+    const answered6 = a6 ? a6.clients.filter((c) => c.udpNodes.length === 1 && c.udpNodes[0] === c.expected && c.tcpNode === c.expected).length : 0;
+    if (a6) o.log(`[modes] ${o.mode} on ${o.switchMode} IPv6: ${answered6}/${a6.clients.length} answered by the predicted node, ${a6.duplicates} duplicates, ${a6.lost} probes lost`);
+    const gaps6: number[] = [];
+    let failoverDuplicates6 = 0;
+    let lostVictim6 = 0;
     const gaps: number[] = [];
     let failoverDuplicates = 0;
     let lostVictim = 0;
@@ -98,21 +118,27 @@ export async function modesCell(o: ModesCellOptions): Promise<ModesCell> {
       for (let r = 1; r <= o.runs; r++) {
         const victim = serving[r % serving.length];
         if (!victim) break;
-        const res = await failoverRun(l, { run: r, fault: 'kill', victim, perClient: 1, durationMs: o.windowMs ?? probeWindowMs('kill'), seed: o.seed + r });
+        const res = await failoverRun(l, { run: r, fault: 'kill', victim, perClient: 1, durationMs: o.windowMs ?? probeWindowMs('kill'), seed: o.seed + r, ...(a6 ? { ipv6: true } : {}) });
         gaps.push(...res.gapsMs);
+        if (res.v6) { gaps6.push(...res.v6.gapsMs); failoverDuplicates6 += res.v6.duplicates; lostVictim6 += res.v6.lostVictim; }
         failoverDuplicates += res.duplicates;
         lostVictim += res.lostVictim;
         runs += 1;
         o.log(`[modes] ${o.mode} on ${o.switchMode}: run ${r}/${o.runs} kill ${victim.name}: gap ${res.gapsMs.length > 0 ? `${Math.min(...res.gapsMs).toFixed(0)}-${Math.max(...res.gapsMs).toFixed(0)} ms` : 'n/a'}, duplicates ${res.duplicates}`);
       }
     } else if (o.runs > 0) o.log(`[modes] ${o.mode} on ${o.switchMode}: nothing answered, no failover runs`);
+    const fenced = o.fenceKill === true ? await withLabFencing(l, o.log) : l;
+    const fence = o.fenceKill === true ? await fenceKill(fenced) : undefined;
+    if (fence) o.log(`[modes] ${o.mode} on ${o.switchMode}: fenced kill of ${fence.victim}: ${fence.takenOver}/${fence.victimClients} clients taken over, ${fence.duplicates} duplicates, ${fence.fenceOk} fence actions ok, link ${fence.victimLink}, metrics mode ${fence.metricsModes.join(',')}, dashboard mode ${fence.dashboardModes.join(',')}`);
     const byAfter = await bystanderFrames(by);
     let members: ModesCell['members'];
-    if (o.mode === 'igmp') members = await memberCheck(l, o.log);
+    if (o.mode === 'igmp') members = await memberCheck(fenced, o.log);
     return {
       mode: o.mode, switchMode: o.switchMode, steerAnnounce: announce, clients: a.clients.length, answered, wrongNode, duplicates: a.duplicates, lostProbes: a.lost,
       runs, gapMs: gaps.length > 0 ? { p50: percentile(gaps, 50), p99: percentile(gaps, 99), max: Math.max(...gaps) } : null,
-      failoverDuplicates, lostVictim, bystanderFrames: byAfter - byBefore, ...(members ? { members } : {}), elapsedMs: Date.now() - t0,
+      failoverDuplicates, lostVictim, bystanderFrames: byAfter - byBefore, ...(members ? { members } : {}), ...(fence ? { fence } : {}),
+      ...(a6 ? { v6: { clients: a6.clients.length, answered: answered6, duplicates: a6.duplicates, gapMs: gaps6.length > 0 ? { p50: percentile(gaps6, 50), p99: percentile(gaps6, 99), max: Math.max(...gaps6) } : null, failoverDuplicates: failoverDuplicates6, lostVictim: lostVictim6 } } : {}),
+      elapsedMs: Date.now() - t0,
     };
   } finally {
     if (saved === undefined) delete process.env.VMAC_STEER_ANNOUNCE; else process.env.VMAC_STEER_ANNOUNCE = saved;
@@ -144,7 +170,11 @@ export function modesTable(cells: readonly ModesCell[]): string {
   return [
     '| mode | switch | answered by the node `vmac which` names | duplicates | kill gap p50 | kill gap p99 | failover duplicates | frames at the bystander |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...cells.map((c) => c.error !== undefined ? `| ${c.mode}${c.steerAnnounce ? '' : ' (no directed ARP)'} | ${c.switchMode} | not measured: ${c.error.replaceAll('|', '/')} | | | | | |` : `| ${c.mode}${c.steerAnnounce ? '' : ' (no directed ARP)'} | ${c.switchMode} | ${c.answered}/${c.clients} | ${c.duplicates} | ${c.gapMs ? f(c.gapMs.p50) : 'n/a'} | ${c.gapMs ? f(c.gapMs.p99) : 'n/a'} | ${c.runs > 0 ? c.failoverDuplicates : 'n/a'} | ${c.bystanderFrames} |`),
+    ...cells.flatMap((c) => c.error !== undefined ? [`| ${c.mode}${c.steerAnnounce ? '' : ' (no directed ARP)'} | ${c.switchMode} | not measured: ${c.error.replaceAll('|', '/')} | | | | | |`] : [
+      `| ${c.mode}${c.steerAnnounce ? '' : ' (no directed ARP)'} | ${c.switchMode} | ${c.answered}/${c.clients} | ${c.duplicates} | ${c.gapMs ? f(c.gapMs.p50) : 'n/a'} | ${c.gapMs ? f(c.gapMs.p99) : 'n/a'} | ${c.runs > 0 ? c.failoverDuplicates : 'n/a'} | ${c.bystanderFrames} |`,
+      // Dual stack: the IPv6 clients of the same cell (the bystander counts both families once, above).
+      ...(c.v6 ? [`| ${c.mode}${c.steerAnnounce ? '' : ' (no directed NA)'}, IPv6 | ${c.switchMode} | ${c.v6.answered}/${c.v6.clients} | ${c.v6.duplicates} | ${c.v6.gapMs ? f(c.v6.gapMs.p50) : 'n/a'} | ${c.v6.gapMs ? f(c.v6.gapMs.p99) : 'n/a'} | ${c.runs > 0 ? c.v6.failoverDuplicates : 'n/a'} | (above) |`] : []),
+    ]),
   ].join('\n');
 }
 

@@ -44,19 +44,20 @@ export async function configureSwitch(switchNs: string, sw: SwitchMode, ports: r
   }
 }
 
-/** The bystander's counter table: every IPv4 frame for the VIP that reaches it. */
-export function bystanderRuleset(vip: string): string {
+/** The bystander's counter table: every frame for the VIP (and the VIP6, dual stack) that reaches it. */
+export function bystanderRuleset(vip: string, vip6?: string | null): string {
   return [
     'add table netdev vmac_bystander',
     'add chain netdev vmac_bystander ingress { type filter hook ingress device "eth0" priority 0; policy accept; }',
     `add rule netdev vmac_bystander ingress ip daddr ${vip} counter`,
+    ...(vip6 !== undefined && vip6 !== null ? [`add rule netdev vmac_bystander ingress ip6 daddr ${vip6} counter`] : []),
   ].join('\n');
 }
 
-/** Frames for the VIP the bystander has received so far. */
+/** Frames for the VIP (and VIP6) the bystander has received so far: the sum of its counters. */
 export async function bystanderFrames(ns: string): Promise<number> {
   const out = await nsRun(ns, 'nft', ['list', 'chain', 'netdev', 'vmac_bystander', 'ingress']);
-  return Number(/packets (\d+)/.exec(out)?.[1] ?? 0);
+  return [...out.matchAll(/packets (\d+)/g)].reduce((sum, m) => sum + Number(m[1] ?? 0), 0);
 }
 
 /** The ports that are members of `group` in the bridge's snooping table (`bridge mdb`). */

@@ -22,6 +22,8 @@ export interface NdIdentity {
   readonly vmac: string;
   /** This node's own interface MAC: the Ethernet source of everything we send. */
   readonly realMac: string;
+  /** arp-steer (issue 17): no shared MAC; `vmac` is this node's own MAC and equals `realMac`. */
+  readonly steer?: boolean;
 }
 
 /** As `validateArpIdentity`, for IPv6: canonical text, the real MAC unicast and not the VMAC. */
@@ -31,9 +33,11 @@ export function validateNdIdentity(input: NdIdentity): NdIdentity {
   if (ip.family !== 6) throw invalid(`ND needs an IPv6 VIP, got ${JSON.stringify(input.vip6)}`);
   const vmac = formatMac(parseMac(input.vmac));
   const realMac = formatMac(parseMac(input.realMac));
-  if (realMac === vmac) throw invalid('the real MAC equals the VMAC: the VMAC must never be an Ethernet source');
+  if (input.steer === true) {
+    if (realMac !== vmac) throw invalid('arp-steer answers with the node\'s own MAC: vmac must equal the real MAC');
+  } else if (realMac === vmac) throw invalid('the real MAC equals the VMAC: the VMAC must never be an Ethernet source');
   if (!isUnicastMac(realMac)) throw invalid(`the real MAC ${realMac} is not a unicast address`);
-  return { vip6: ip.text, vmac, realMac };
+  return { vip6: ip.text, vmac, realMac, ...(input.steer === true ? { steer: true } : {}) };
 }
 
 /** Reasons decided from the frame alone, before policy is asked. */
@@ -73,7 +77,8 @@ export function classifyNdFrame(bytes: Uint8Array, id: NdIdentity): NdClassifica
   if (!decoded.ok) return { kind: 'drop', reason: decoded.reason };
   const f = decoded.frame;
   const drop = (reason: NdFrameDropReason): NdClassification => ({ kind: 'drop', reason, request: f });
-  if (f.kind === 'advertisement' && f.target === id.vip6 && f.lladdr !== null && f.lladdr !== id.vmac) return drop('vip-conflict');
+  // arp-steer: every node advertises the VIP6 with its own MAC, so another MAC is a peer, not a conflict.
+  if (f.kind === 'advertisement' && f.target === id.vip6 && f.lladdr !== null && f.lladdr !== id.vmac && id.steer !== true) return drop('vip-conflict');
   if (f.ethSrc === id.realMac) return drop('from-self');
   if (f.target !== id.vip6) return drop('not-for-vip');
   if (f.kind === 'advertisement') return drop('advertisement');

@@ -10,7 +10,7 @@ import { SWITCH_MODES, type SwitchMode } from '../../lab/switch.js';
 import { withLabCleanup } from '../../lab/guard.js';
 import { printJson, reportError, EXIT_BAD_INPUT } from './output.js';
 
-interface Options { name: string; modes: string; switches: string; runs: string; nodes: string; clients: string; seed?: string; steerContrast?: boolean; contrastWindowS: string; timeLimitS: string; json?: boolean }
+interface Options { name: string; modes: string; switches: string; runs: string; nodes: string; clients: string; seed?: string; steerContrast?: boolean; contrastWindowS: string; timeLimitS: string; json?: boolean; ipv6?: boolean }
 
 function listOf<T extends string>(text: string, allowed: readonly T[], flag: string): T[] {
   const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -33,6 +33,7 @@ export function registerLabModes(lab: Command): void {
     .option('--contrast-window-s <s>', 'probe window of the contrast runs: clients re-learn by themselves only when their entry goes stale', '60')
     .option('--time-limit-s <s>', 'start no new cell after this many seconds', '1200')
     .option('--json', 'print the cells as JSON')
+    .option('--ipv6', 'dual stack: every client namespace gets an IPv6 address too, probed and failed over in the same runs (an IPv6 row per cell)')
     .addHelpText('after', `
 Switch settings (lab/switch.ts): flood = a plain learning bridge; no-flood = unknown-unicast
 flooding off on every port plus static MAC entries for the nodes and clients; igmp-snooping =
@@ -63,7 +64,7 @@ Example:
           const name = `${process.env.VMAC_LAB_TAG ?? ''}${o.name}${i}`.slice(0, 12);
           const measure = (): Promise<ModesCell> => withLabCleanup(name, () => modesCell({ // removed however the cell ends, Ctrl-C included
             name, mode: p.mode, switchMode: p.sw, nodes: Number(o.nodes), clients: Number(o.clients),
-            runs: p.announce ? Number(o.runs) : Math.min(1, Number(o.runs)), seed, steerAnnounce: p.announce, ...(p.announce ? {} : { windowMs: Number(o.contrastWindowS) * 1000 }), log,
+            runs: p.announce ? Number(o.runs) : Math.min(1, Number(o.runs)), seed, steerAnnounce: p.announce, ...(p.announce ? {} : { windowMs: Number(o.contrastWindowS) * 1000 }), ...(o.ipv6 === true ? { ipv6: true } : {}), log,
           }));
           // A lab that did not come up (a daemon starved on a loaded machine) is built once more; a second failure is a row.
           cells.push(await measure().catch((err: unknown) => { log(`[modes] cell failed, once more: ${(err as Error).message.split('\n')[0] ?? ''}`); return measure(); })

@@ -34,12 +34,11 @@ export function groupVmacProblems(vmac: string, mode: Mode, vip: string): Config
 export function modeProblems(raw: Pick<RawConfig, 'mode' | 'hash' | 'vip' | 'vip6'>): ConfigProblem[] {
   // The group MACs derive from the IPv4 VIP and arp-steer answers ARP: an IPv6-only service is unicast.
   if (raw.mode !== undefined && raw.mode !== 'unicast' && raw.vip === undefined) {
-    return [{ path: 'mode', message: `${raw.mode} needs an IPv4 vip (its addresses derive from it; ND has no ${raw.mode} form yet): an IPv6-only service runs in unicast mode` }];
+    return [{ path: 'mode', message: `${raw.mode} needs an IPv4 vip (the group MACs derive from it; arp-steer steers a vip6 only beside an IPv4 vip): an IPv6-only service runs in unicast mode` }];
   }
   if (raw.mode !== 'arp-steer') return [];
   return [
     ...(raw.hash.affinity === 'address+port' ? [{ path: 'hash.affinity', message: 'arp-steer steers each client by ARP to one node: it needs affinity address or network, not address+port' }] : []),
-    // Neighbour Discovery steering (NA with the node's own MAC, directed NAs on takeover) is not built.
-    ...(raw.vip6 !== undefined ? [{ path: 'mode', message: 'arp-steer is IPv4 only for now (ND steering for vip6 is not built): remove vip6 or use another mode' }] : []),
+    // vip6 is steered by ND the same way (nd-responder.ts steer, steer-announcer.ts directedNa).
   ];
 }

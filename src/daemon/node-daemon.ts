@@ -114,6 +114,8 @@ export interface DaemonStatus {
   readonly vip6?: string;
   readonly vmac: string;
   readonly realMac: string;
+  /** How the VIP's frames reach the nodes (docs/switch-modes.md); absent in older snapshots: unicast. */
+  readonly mode?: VmacConfig['mode'];
   readonly cluster: ClusterStatus;
   readonly arp: ReturnType<ArpResponder['stats']>;
   /** Dual stack: the ND responder's per-outcome counters. */
@@ -281,10 +283,10 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     const responder = cfg.vip === null ? null : createArpResponder({ port: packets, ...identity, vip: cfg.vip, decide: arpDecider(cfg, () => cluster.currentMap(), () => cluster.serving(), () => cluster.arpStandInFor()), log: arpLog });
     if (responder) cleanups.push(() => responder.close());
     // Neighbour Discovery answers with the same policy: the owner of the soliciting address's bucket.
-    const nd = vip6 === null ? null : createNdResponder({ port: packets, vip6, vmac: cfg.vmac, realMac: host.link.mac, decide: arpDecider(cfg, () => cluster.currentMap(), () => cluster.serving(), () => cluster.arpStandInFor()), log: log.child({ module: 'nd', ifname: cfg.interface }) });
+    const nd = vip6 === null ? null : createNdResponder({ port: packets, vip6, vmac: identity.vmac, realMac: host.link.mac, ...(steer ? { steer: true } : {}), decide: arpDecider(cfg, () => cluster.currentMap(), () => cluster.serving(), () => cluster.arpStandInFor()), log: log.child({ module: 'nd', ifname: cfg.interface }) });
     if (nd) cleanups.push(() => nd.close());
     const status = (): DaemonStatus => ({
-      service: cfg.service, vip: cfg.vip, ...(vip6 !== null ? { vip6 } : {}), vmac: cfg.vmac, realMac: host.link.mac, cluster: cluster.status(), arp: responder?.stats() ?? createArpCounters(),
+      service: cfg.service, vip: cfg.vip, ...(vip6 !== null ? { vip6 } : {}), vmac: cfg.vmac, realMac: host.link.mac, mode: cfg.mode, cluster: cluster.status(), arp: responder?.stats() ?? createArpCounters(),
       ...(nd ? { nd: nd.stats() } : {}),
       ...(resourceSet ? { resources: resourceSet.status() } : {}),
       ...(watchdog ? { watchdog: { armed: watchdog.armed, kicks: watchdog.kicks() } } : {}),

@@ -37,7 +37,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 </style></head>
 <body>
 <header><h1>vmac <span id="service"></span></h1>
-  <span>VIP <b id="vip">-</b> &middot; VMAC <span id="vmac" class="dim">-</span></span>
+  <span>VIP <b id="vip">-</b> &middot; VMAC <span id="vmac" class="dim">-</span> &middot; mode <b id="mode">-</b></span>
   <span>seen from <b id="self">-</b></span>
   <span>quorum <b id="quorum">-</b> &middot; epoch <span id="epoch">-</span></span>
   <span>accepted here <b id="pps">-</b> pkt/s</span>
@@ -84,7 +84,7 @@ function drawNodes(s) {
   }).join('');
 }
 function onState(s) {
-  $('service').textContent = s.service; $('vip').textContent = [s.vip, s.vip6].filter(Boolean).join(' / '); $('vmac').textContent = s.vmac;
+  $('service').textContent = s.service; $('vip').textContent = [s.vip, s.vip6].filter(Boolean).join(' / '); $('vmac').textContent = s.vmac; $('mode').textContent = s.mode || 'unicast';
   $('self').textContent = s.self.name + ' (' + s.self.state + ')';
   $('quorum').textContent = s.quorum ? 'yes' : 'NO'; $('epoch').textContent = s.epoch;
   $('pps').textContent = s.acceptedPps === null ? '-' : Math.round(s.acceptedPps);

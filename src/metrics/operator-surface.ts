@@ -87,7 +87,7 @@ export async function startOperatorSurface(view: OperatorView, d: OperatorDeps):
     const counts = new Map<number, number>();
     for (const o of map) counts.set(o, (counts.get(o) ?? 0) + 1);
     return {
-      service: s.service, vip: s.vip, vmac: s.vmac,
+      service: s.service, vip: s.vip, vmac: s.vmac, mode: s.mode ?? 'unicast',
       self: { id: s.cluster.self.id, name: s.cluster.self.name, state: s.cluster.self.state },
       quorum: s.cluster.quorum.has, epoch: s.cluster.view.epoch,
       nodes: s.cluster.nodes.map((n) => ({ id: n.id, name: n.name, status: n.id === s.cluster.self.id ? 'alive' : n.status, state: n.state, lastHeardMsAgo: n.lastHeardMsAgo, buckets: counts.get(n.id) ?? 0 })),

@@ -52,8 +52,8 @@ export function createMetrics(src: MetricsSource, withProcessMetrics = true): Vm
   let totalsSnap: BucketTotals | null = null;
 
   // Refresh the snapshots once per scrape: vmac_info is the first of ours to be collected.
-  new Gauge({ ...r, name: 'vmac_info', help: 'Constant 1, labelled with the service identity.', labelNames: ['service', 'node', 'vip', 'vip6', 'vmac'],
-    collect() { snap = src.status(); totalsSnap = src.totals(); this.reset(); this.set({ service: snap.service, node: self, vip: snap.vip ?? '', vip6: snap.vip6 ?? '', vmac: snap.vmac }, 1); } });
+  new Gauge({ ...r, name: 'vmac_info', help: 'Constant 1, labelled with the service identity.', labelNames: ['service', 'node', 'vip', 'vip6', 'vmac', 'mode'],
+    collect() { snap = src.status(); totalsSnap = src.totals(); this.reset(); this.set({ service: snap.service, node: self, vip: snap.vip ?? '', vip6: snap.vip6 ?? '', vmac: snap.vmac, mode: snap.mode ?? 'unicast' }, 1); } });
   new Gauge({ ...r, name: 'vmac_quorum', help: '1 while this node sees a majority of the configured nodes.', collect() { this.set(snap.cluster.quorum.has ? 1 : 0); } });
   new Gauge({ ...r, name: 'vmac_quorum_size_nodes', help: 'Nodes needed for a majority.', collect() { this.set(snap.cluster.quorum.size); } });
   new Gauge({ ...r, name: 'vmac_lease_active', help: '1 while this node renews its kernel lease (answers its buckets).', collect() { this.set(snap.cluster.self.servingSinceMs === null ? 0 : 1); } });

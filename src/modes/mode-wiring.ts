@@ -39,7 +39,7 @@ export function createSteerHook(): SteerHook {
       // The config refuses arp-steer without an IPv4 VIP (mode-config.ts modeProblems).
       if (o.cfg.vip === null) throw new VmacError('VMAC_CONFIG_INVALID', 'arp-steer needs an IPv4 vip');
       const a = createSteerAnnouncer({
-        port: o.port, vip: o.cfg.vip, realMac: o.realMac, bucketOf: (ip) => bucketOf({ addr: ip }, o.cfg.hash, o.cfg.buckets),
+        port: o.port, vip: o.cfg.vip, ...(o.cfg.vip6 !== undefined && o.cfg.vip6 !== null ? { vip6: o.cfg.vip6 } : {}), realMac: o.realMac, bucketOf: (ip) => bucketOf({ addr: ip }, o.cfg.hash, o.cfg.buckets),
         count: o.cfg.arp.garpCount, intervalMs: o.cfg.arp.garpIntervalMs, schedule: o.schedule, log: o.log, enabled: o.enabled,
         ...(o.readNeighbours ? { readNeighbours: o.readNeighbours } : {}),
         // Per service and node: nodes that share a run directory (the lab) keep their own file.
@@ -53,10 +53,10 @@ export function createSteerHook(): SteerHook {
   };
 }
 
-/** `ip -j -4 neigh show dev <ifname>` (the daemon runs in the node's namespace). */
+/** `ip -j neigh show dev <ifname>`, IPv4 and IPv6 (the daemon runs in the node's namespace). */
 export function ipNeighbours(ifname: string): () => Promise<string> {
   return () => new Promise((resolve, reject) => {
-    execFile('ip', ['-j', '-4', 'neigh', 'show', 'dev', ifname], { timeout: 5000 }, (err, out) => (err ? reject(new Error(`ip neigh show dev ${ifname}: ${err.message}`)) : resolve(out)));
+    execFile('ip', ['-j', 'neigh', 'show', 'dev', ifname], { timeout: 5000 }, (err, out) => (err ? reject(new Error(`ip neigh show dev ${ifname}: ${err.message}`)) : resolve(out)));
   });
 }
 

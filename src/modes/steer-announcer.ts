@@ -9,9 +9,10 @@
  */
 import type { Logger } from 'pino';
 import { decodeArpFrame, encodeArpFrame } from '../arp/arp-frame.js';
+import { decodeNdFrame, NA_FLAG_OVERRIDE, neighborAdvert, UNSPECIFIED } from '../arp/nd-frame.js';
 import type { Schedule } from '../arp/garp-burst.js';
 import type { PacketPort } from '../arp/packet-port.js';
-import { parseNeighJson, SteerClients, type SteerClient } from './steer-clients.js';
+import { isLinkLocal6, parseNeighJson, SteerClients, type SteerClient } from './steer-clients.js';
 
 /**
  * The directed announcement: a gratuitous ARP reply (sender IP = target IP = VIP, sender MAC =
@@ -25,16 +26,29 @@ export function directedGarp(o: { realMac: string; vip: string }, clientMac: str
   return encodeArpFrame({ ethDst: clientMac, ethSrc: o.realMac, op: 'reply', senderMac: o.realMac, senderIp: o.vip, targetMac: o.realMac, targetIp: o.vip });
 }
 
+/**
+ * The IPv6 twin (ND steering): an unsolicited NA "VIP6 is-at <this node's MAC>" with the Override
+ * flag, unicast to one client (Ethernet and IPv6 destination the client's). RFC 4861 §7.2.5: an
+ * NA with O set replaces the link-layer address of an existing entry (Linux: state STALE, so the
+ * next packet goes to the new MAC and the entry is confirmed by a unicast NS this node answers).
+ * Solicited is clear, as for any unsolicited NA; ND has no locktime to override.
+ */
+export function directedNa(o: { realMac: string; vip6: string }, client: SteerClient): Uint8Array {
+  return neighborAdvert({ ethDst: client.mac, ethSrc: o.realMac, srcIp: o.vip6, dstIp: client.ip, target: o.vip6, targetMac: o.realMac, flags: NA_FLAG_OVERRIDE });
+}
+
 export interface SteerAnnouncerOptions {
   readonly port: PacketPort;
   readonly vip: string;
+  /** Dual stack: the VIP6, steered by ND the way the VIP is by ARP. */
+  readonly vip6?: string;
   readonly realMac: string;
   readonly bucketOf: (ip: string) => number;
   readonly count: number;
   readonly intervalMs: number;
   readonly schedule: Schedule;
   readonly log: Logger;
-  /** The interface's IPv4 neighbours as `ip -j -4 neigh` JSON text (absent: requests seen only). */
+  /** The interface's neighbours as `ip -j neigh` JSON text, both families (absent: requests seen only). */
   readonly readNeighbours?: () => Promise<string>;
   /** false: learn clients but send nothing (VMAC_STEER_ANNOUNCE=off, to show what it prevents). */
   readonly enabled?: boolean;
@@ -83,16 +97,28 @@ export function createSteerAnnouncer(o: SteerAnnouncerOptions): SteerAnnouncer {
   };
 
   // Every ARP request for the VIP names a client (sender IP and MAC); requests from ourselves do not.
+  // Likewise every NS for the VIP6 (source address, and its source link-layer option or Ethernet source).
   const unsubscribe = o.port.onFrame((bytes) => {
     const d = decodeArpFrame(bytes);
-    if (!d.ok || d.frame.op !== 'request' || d.frame.targetIp !== o.vip || d.frame.senderIp === o.vip || d.frame.ethSrc === o.realMac) return;
-    learned(d.frame.senderIp, d.frame.senderMac);
+    if (d.ok) {
+      if (d.frame.op !== 'request' || d.frame.targetIp !== o.vip || d.frame.senderIp === o.vip || d.frame.ethSrc === o.realMac) return;
+      learned(d.frame.senderIp, d.frame.senderMac);
+      return;
+    }
+    if (o.vip6 === undefined) return;
+    const n = decodeNdFrame(bytes);
+    if (!n.ok || n.frame.kind !== 'solicitation' || n.frame.target !== o.vip6 || n.frame.ethSrc === o.realMac) return;
+    if (n.frame.srcIp === UNSPECIFIED || n.frame.srcIp === o.vip6 || isLinkLocal6(n.frame.srcIp)) return;
+    learned(n.frame.srcIp, n.frame.lladdr ?? n.frame.ethSrc);
   });
 
+  const vip6 = o.vip6;
   function sendTo(list: readonly SteerClient[]): void {
     for (const c of list) {
+      const v6 = c.ip.includes(':');
+      if (v6 && vip6 === undefined) continue; // an IPv6 neighbour of an IPv4-only service
       try {
-        o.port.send(directedGarp(o, c.mac));
+        o.port.send(v6 && vip6 !== undefined ? directedNa({ realMac: o.realMac, vip6 }, c) : directedGarp(o, c.mac));
         sent += 1;
       } catch {
         failed += 1;
@@ -117,7 +143,7 @@ export function createSteerAnnouncer(o: SteerAnnouncerOptions): SteerAnnouncer {
       if (closed) return;
       const set = new Set(buckets);
       const known = clients.inBuckets(set, o.bucketOf);
-      o.log.info({ event: 'steer-announce', buckets: buckets.length, clients: known.length, enabled }, enabled ? 'directed ARP to the clients of the buckets gained' : 'directed ARP off: clients of the buckets gained re-learn by themselves');
+      o.log.info({ event: 'steer-announce', buckets: buckets.length, clients: known.length, enabled }, enabled ? 'directed ARP/NA to the clients of the buckets gained' : 'directed ARP/NA off: clients of the buckets gained re-learn by themselves');
       if (!enabled) return;
       burst(known);
       // Clients that resolved the VIP before we saw their request: from the neighbour table.
@@ -125,7 +151,7 @@ export function createSteerAnnouncer(o: SteerAnnouncerOptions): SteerAnnouncer {
         const already = new Set(known.map((c) => c.ip));
         o.readNeighbours().then((text) => {
           if (closed) return;
-          const extra = parseNeighJson(text, o.vip).filter((c) => !already.has(c.ip));
+          const extra = parseNeighJson(text, o.vip, o.vip6).filter((c) => !already.has(c.ip) && (o.vip6 !== undefined || !c.ip.includes(':')));
           for (const c of extra) learned(c.ip, c.mac);
           burst(extra.filter((c) => set.has(o.bucketOf(c.ip))));
         }, (err: unknown) => o.log.warn({ err }, 'reading the neighbour table failed'));

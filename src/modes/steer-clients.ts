@@ -1,6 +1,7 @@
 /**
  * The clients an arp-steer node knows of (issue 17): every ARP requester for the VIP it has seen
- * (requests are broadcast, so every node sees every client's), plus the IPv4 neighbours of the
+ * (requests are broadcast, so every node sees every client's), every IPv6 solicitor of the VIP6
+ * (NS go to the VIP6's solicited-node group, which every node joins), plus the neighbours of the
  * cluster interface (clients that resolved the VIP before the daemon started and that the node
  * has talked to since). On takeover or a planned move, the new owner sends each known client of
  * the buckets it gained a directed ARP reply "VIP is-at <my MAC>" (steer-announcer.ts).
@@ -48,16 +49,26 @@ export class SteerClients {
 }
 
 /**
- * Parses `ip -j -4 neigh show dev X` output: entries with a link-layer address, excluding the
- * VIP itself and FAILED/INCOMPLETE ones. Never throws: bad text gives [].
+ * Link-local IPv6 (fe80::/10) neighbours are not clients: a host reaches the VIP6 from its global
+ * address, and steering it by its link-local one (another bucket) would send it to a node that
+ * drops its traffic.
  */
-export function parseNeighJson(text: string, vip: string): SteerClient[] {
+export function isLinkLocal6(ip: string): boolean {
+  return /^fe[89ab][0-9a-f]?:/i.test(ip);
+}
+
+/**
+ * Parses `ip -j neigh show dev X` output (IPv4 and IPv6): entries with a link-layer address,
+ * excluding the VIP / VIP6 themselves, link-local IPv6 neighbours and FAILED/INCOMPLETE ones.
+ * Never throws: bad text gives [].
+ */
+export function parseNeighJson(text: string, vip: string, vip6?: string): SteerClient[] {
   let rows: unknown;
   try { rows = JSON.parse(text); } catch { return []; }
   if (!Array.isArray(rows)) return [];
   const out: SteerClient[] = [];
   for (const r of rows as { dst?: unknown; lladdr?: unknown; state?: unknown }[]) {
-    if (typeof r.dst !== 'string' || typeof r.lladdr !== 'string' || r.dst === vip) continue;
+    if (typeof r.dst !== 'string' || typeof r.lladdr !== 'string' || r.dst === vip || r.dst === vip6 || isLinkLocal6(r.dst)) continue;
     const states = Array.isArray(r.state) ? r.state : [];
     if (states.includes('FAILED') || states.includes('INCOMPLETE')) continue;
     out.push({ ip: r.dst, mac: r.lladdr.toLowerCase() });

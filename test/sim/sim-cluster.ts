@@ -13,6 +13,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { VmacConfig } from '../../src/config/types.js';
 import { fakeClock, type Clock, type FakeClock, type TimerHandle } from '../../src/util/clock.js';
 import { fakeDataPath, type FakeDataPath } from '../../src/vmac/fake-datapath.js';
+import type { DataPathPort } from '../../src/vmac/datapath-port.js';
 import { createFakeNetwork, type FakeNetwork } from '../../src/ha/fake-transport.js';
 import type { HeartbeatTransport } from '../../src/ha/transport.js';
 import type { MacScheme } from '../../src/ha/heartbeat-auth.js';
@@ -153,6 +154,8 @@ export interface SimOptions {
   readonly wireCodec?: boolean;
   /** Every node runs this deliberate protocol fault (src/takeover/mutations.ts). */
   readonly mutation?: ProtocolMutation;
+  /** Wraps each process's data-path port at its start (arp-steer's gain watch: steer-sim.ts). */
+  readonly wrapDataPath?: (node: SimNode, dp: DataPathPort) => DataPathPort;
 }
 
 export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opts: SimOptions = {}): SimCluster {
@@ -214,7 +217,8 @@ export function createSimCluster(n: number, timing: SimTiming, buckets = 64, opt
       for (const b of udpDrainStart.keys()) if (node.dp.phaseOf(b) !== 'draining') udpDrainStart.delete(b);
       return active;
     };
-    const dp = udpMs > 0 ? { ...node.dp, udpActive } : node.dp;
+    const plain = udpMs > 0 ? { ...node.dp, udpActive } : node.dp;
+    const dp = opts.wrapDataPath ? opts.wrapDataPath(node, plain) : plain;
     node.runtime = startCluster({ cfg: node.cfg, key: SIM_KEY, transport, dp, announce: () => undefined, clock: nodeClock, log, incarnation: node.incarnation, conntrack, drainTimeoutMs, adopt, udpFlowTimeoutMs: udpMs, ...(codec ? { codec } : {}), ...(opts.mutation ? { mutation: opts.mutation } : {}) });
   };
   const drainTimeoutMs = opts.drainTimeoutMs ?? timing.intervalMs * timing.deadAfter * 2;

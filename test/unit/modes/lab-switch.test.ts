@@ -13,6 +13,8 @@ describe('the lab switch settings', () => {
     expect(switchPortCommands('igmp-mrouter', ports)).toEqual(['link set dev n1 type bridge_slave mcast_router 2']);
     expect(switchPortCommands('flood', ports)).toEqual([]);
     expect(bystanderRuleset('10.200.0.1')).toContain('ip daddr 10.200.0.1 counter');
+    expect(bystanderRuleset('10.200.0.1')).not.toContain('ip6');
+    expect(bystanderRuleset('10.200.0.1', 'fd00:200::1')).toContain('ip6 daddr fd00:200::1 counter');
   });
 
   it('--mode / --switch are checked and written into every node config', () => {
