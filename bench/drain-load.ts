@@ -11,8 +11,8 @@
  * old `conntrack -L` child read on every 100 ms poll tick (VMAC_CONNTRACK=tool,
  * VMAC_DRAIN_POLL=unpaced). Per-flow UDP hand-over on in both (udpIdleMs 5000).
  */
-import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { labDown, labUp, type LabInfo } from '../lab/lab.js';
@@ -66,6 +66,37 @@ function addressesOfNode1(lab: LabInfo): string[] {
   return (lab.clients[0]?.addresses ?? []).filter((a) => mine.has(bucketOf({ addr: a }, cfg.hash, cfg.buckets)));
 }
 
+function startLoad(ns: string, lab: LabInfo, addrFile: string, tcp: number, udp: number, endSpreadMs: number, log: (s: string) => void): { child: ChildProcess; waitEvent: (ev: string, ms: number) => Promise<Record<string, unknown> | null> } {
+  const child = spawn('ip', ['netns', 'exec', ns, labBinary('vmac-drainload'), '--vip', lab.vip, '--port', String(lab.echoPort), '--addrs', addrFile, '--tcp', String(tcp), '--udp', String(udp),
+    '--tcp-interval-ms', '2000', '--udp-interval-ms', '2000', '--end-spread-ms', String(endSpreadMs), '--max-ms', '240000', '--ready-timeout-ms', '90000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: Record<string, unknown>[] = [];
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (l) => { try { lines.push(JSON.parse(l) as Record<string, unknown>); } catch { log(`drainload: ${l}`); } });
+  const waitEvent = async (ev: string, ms: number): Promise<Record<string, unknown> | null> => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const hit = lines.find((l) => l.event === ev);
+      if (hit || Date.now() > deadline || child.exitCode !== null) return hit ?? null;
+      await sleep(100);
+    }
+  };
+  return { child, waitEvent };
+}
+
+/** The two processes' totals as one (TCP from one, UDP from the other). */
+function mergeDone(d: readonly DrainLoadClients[]): DrainLoadClients {
+  const sum = (f: (x: DrainLoadClients) => number): number => d.reduce((a, x) => a + f(x), 0);
+  const nodes = (f: (x: DrainLoadClients) => Record<string, number>): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const x of d) for (const [k, v] of Object.entries(f(x))) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
+  return {
+    tcp: { opened: sum((x) => x.tcp.opened), greeted: sum((x) => x.tcp.greeted), resets: sum((x) => x.tcp.resets), stalls: sum((x) => x.tcp.stalls), connectFailed: sum((x) => x.tcp.connectFailed), closedOk: sum((x) => x.tcp.closedOk), nodes: nodes((x) => x.tcp.nodes) },
+    udp: { flows: sum((x) => x.udp.flows), sent: sum((x) => x.udp.sent), answered: sum((x) => x.udp.answered), lost: sum((x) => x.udp.lost), duplicates: sum((x) => x.udp.duplicates), switched: sum((x) => x.udp.switched), errors: sum((x) => x.udp.errors), nodes: nodes((x) => x.udp.nodes) },
+    endSignalEpochMs: Math.min(...d.map((x) => x.endSignalEpochMs)), lastTcpEndEpochMs: Math.max(...d.map((x) => x.lastTcpEndEpochMs)), lastUdpEndEpochMs: Math.max(...d.map((x) => x.lastUdpEndEpochMs)),
+  };
+}
+
 async function once(reader: DrainLoadReader, o: { tcp: number; udp: number; endSpreadMs: number; udpIdleMs: number; log: (s: string) => void }): Promise<DrainLoadRow> {
   const name = `${process.env.VMAC_LAB_TAG ?? ''}dl${reader === 'netlink' ? 'n' : 't'}${process.pid % 1000}`.slice(0, 12);
   const saved = { ct: process.env.VMAC_CONNTRACK, poll: process.env.VMAC_DRAIN_POLL };
@@ -89,23 +120,12 @@ async function once(reader: DrainLoadReader, o: { tcp: number; udp: number; endS
     for (let i = 0; i < 100 && !readFileSync(echoLog, 'utf8').includes('"ready"'); i++) await sleep(50);
     if (!readFileSync(echoLog, 'utf8').includes('"ready"')) throw new Error(`node 1's echo did not restart: ${readFileSync(echoLog, 'utf8')}`);
     o.log(`${reader}: ${addrs.length} client addresses of node 1; opening ${o.tcp} TCP connections and ${o.udp} UDP flows`);
-    const child = spawn('ip', ['netns', 'exec', client.ns, labBinary('vmac-drainload'), '--vip', lab.vip, '--port', String(lab.echoPort), '--addrs', addrFile, '--tcp', String(o.tcp), '--udp', String(o.udp),
-      '--tcp-interval-ms', '2000', '--udp-interval-ms', '2000', '--end-spread-ms', String(o.endSpreadMs), '--max-ms', '240000', '--ready-timeout-ms', '90000'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const lines: Record<string, unknown>[] = [];
-    let onLine: (() => void) | null = null;
-    createInterface({ input: child.stdout }).on('line', (l) => { try { lines.push(JSON.parse(l) as Record<string, unknown>); } catch { o.log(`drainload: ${l}`); } onLine?.(); });
-    const exited = new Promise<void>((r) => child.on('exit', () => r()));
-    const waitEvent = async (ev: string, ms: number): Promise<Record<string, unknown> | null> => {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const hit = lines.find((l) => l.event === ev);
-        if (hit || Date.now() > deadline || child.exitCode !== null) return hit ?? null;
-        await new Promise<void>((r) => { onLine = r; setTimeout(r, 200); });
-      }
-    };
-    const ready = await waitEvent('ready', 120_000);
-    if (!ready) throw new Error('the load never got ready');
-    o.log(`${reader}: ready ${JSON.stringify(ready)}`);
+    // TCP and UDP in two processes: each stays under the usual 20,000-descriptor hard limit.
+    const loads = [{ tcp: o.tcp, udp: 0 }, { tcp: 0, udp: o.udp }].filter((l) => l.tcp + l.udp > 0).map((l) => startLoad(client.ns, lab as LabInfo, addrFile, l.tcp, l.udp, o.endSpreadMs, o.log));
+    const readies = await Promise.all(loads.map((l) => l.waitEvent('ready', 120_000)));
+    if (readies.some((r) => r === null)) throw new Error('the load never got ready');
+    const ready = { tcpNodes: readies[0]?.tcpNodes as Record<string, number>, udpNodes: readies[readies.length - 1]?.udpNodes as Record<string, number> };
+    o.log(`${reader}: ready ${JSON.stringify(readies)}`);
     // The idle baseline: the daemon's CPU over 3 s with every flow open and nothing moving.
     const idle0 = cpuMsOf(n1.daemonPid);
     await sleep(3000);
@@ -113,29 +133,31 @@ async function once(reader: DrainLoadReader, o: { tcp: number; udp: number; endS
     const from = readFileSync(n1.log, 'utf8').length;
     const cpu0 = cpuMsOf(n1.daemonPid);
     await control(n1, ['drain', '--timeout', '60000']);
-    child.kill('SIGUSR1');
+    for (const l of loads) l.child.kill('SIGUSR1');
     const deadline = Date.now() + 90_000;
     let w = drainWindow(n1.log, from);
     let cpuEnd = cpuMsOf(n1.daemonPid);
     while (w.endMs === null && Date.now() < deadline) { await sleep(100); cpuEnd = cpuMsOf(n1.daemonPid); w = drainWindow(n1.log, from); }
-    await Promise.race([exited, sleep(30_000)]);
-    const done = lines.find((l) => l.event === 'done') as unknown as DrainLoadClients | undefined;
+    const dones = await Promise.all(loads.map((l) => l.waitEvent('done', 30_000)));
+    for (const l of loads) if (l.child.exitCode === null) l.child.kill('SIGTERM');
+    const done = dones.every((d) => d !== null) ? mergeDone(dones as unknown as DrainLoadClients[]) : undefined;
     const drainMs = w.startMs !== null && w.endMs !== null ? w.endMs - w.startMs : null;
     const lastEnd = done ? Math.max(done.lastTcpEndEpochMs, done.lastUdpEndEpochMs > 0 ? done.lastUdpEndEpochMs + o.udpIdleMs : 0) : null;
     const row: DrainLoadRow = {
       reader, tcp: o.tcp, udp: o.udp, udpIdleMs: o.udpIdleMs,
-      readyTcpNodes: ready.tcpNodes as Record<string, number>, readyUdpNodes: ready.udpNodes as Record<string, number>,
+      readyTcpNodes: ready.tcpNodes, readyUdpNodes: ready.udpNodes,
       drainMs, lastFlowEndMs: lastEnd !== null && w.startMs !== null ? lastEnd - w.startMs : null,
       noticedAfterMs: lastEnd !== null && w.endMs !== null ? w.endMs - lastEnd : null,
       daemonCpuMs: cpuEnd - cpu0, cpuMsPerS: drainMs ? ((cpuEnd - cpu0) * 1000) / drainMs : 0, idleCpuMsPerS,
       clients: done ?? null,
     };
     o.log(`${reader}: ${JSON.stringify(row)}`);
-    if (child.exitCode === null) child.kill('SIGTERM');
     return row;
   } finally {
     if (saved.ct === undefined) delete process.env.VMAC_CONNTRACK; else process.env.VMAC_CONNTRACK = saved.ct;
     if (saved.poll === undefined) delete process.env.VMAC_DRAIN_POLL; else process.env.VMAC_DRAIN_POLL = saved.poll;
+    // Node 1's log outlives the lab (VMAC_BENCH_LOGS=dir): what to read when a figure looks wrong.
+    if (lab && process.env.VMAC_BENCH_LOGS) { try { copyFileSync(lab.nodes[0]?.log ?? '', join(process.env.VMAC_BENCH_LOGS, `${name}-n1.log`)); } catch { /* no log */ } }
     if (lab) await labDown(name);
   }
 }

@@ -264,10 +264,21 @@ int main(int argc, char **argv)
     fclose(fp);
     if (!naddr) { fprintf(stderr, "vmac-drainload: no addresses in %s\n", file); return 2; }
     /* Descriptors for every connection and flow (root may raise the hard limit in its namespace's process). */
-    struct rlimit rl = { .rlim_cur = (rlim_t)(ntcp + nudp + 64), .rlim_max = (rlim_t)(ntcp + nudp + 64) };
-    struct rlimit cur;
-    if (getrlimit(RLIMIT_NOFILE, &cur) == 0 && cur.rlim_cur < rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &rl) < 0)
-        die("setrlimit NOFILE");
+    struct rlimit rl;
+    rlim_t want = (rlim_t)(ntcp + nudp + 64);
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) die("getrlimit NOFILE");
+    if (rl.rlim_cur < want) {
+        if (rl.rlim_max < want) { /* raising the hard limit needs CAP_SYS_RESOURCE */
+            struct rlimit up = { .rlim_cur = want, .rlim_max = want };
+            if (setrlimit(RLIMIT_NOFILE, &up) < 0) {
+                fprintf(stderr, "vmac-drainload: %lld descriptors wanted, the hard limit is %llu: run TCP and UDP in two processes\n", (long long)want, (unsigned long long)rl.rlim_max);
+                return 1;
+            }
+        } else {
+            rl.rlim_cur = want;
+            if (setrlimit(RLIMIT_NOFILE, &rl) < 0) die("setrlimit NOFILE");
+        }
+    }
     tc = calloc((size_t)ntcp + 1, sizeof *tc);
     uf = calloc((size_t)nudp + 1, sizeof *uf);
     ttag = calloc((size_t)ntcp + 1, sizeof *ttag);
