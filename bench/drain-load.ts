@@ -16,9 +16,9 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { labDown, labUp, type LabInfo } from '../lab/lab.js';
-import { control, drainWindow } from '../lab/handover.js';
-import { labBinary } from '../lab/paths.js';
-import { spawnInNs } from '../lab/exec.js';
+import { drainWindow } from '../lab/handover.js';
+import { labBinary, vmacCommand } from '../lab/paths.js';
+import { nsRun, spawnInNs } from '../lab/exec.js';
 import { loadConfig } from '../src/config/load.js';
 import { ownedBuckets, staticMap } from '../src/daemon/ownership.js';
 import { bucketOf } from '../src/hash/bucket-of.js';
@@ -130,9 +130,11 @@ async function once(reader: DrainLoadReader, o: { tcp: number; udp: number; endS
     const idle0 = cpuMsOf(n1.daemonPid);
     await sleep(3000);
     const idleCpuMsPerS = (cpuMsOf(n1.daemonPid) - idle0) / 3;
+    const vmac = vmacCommand();
     const from = readFileSync(n1.log, 'utf8').length;
     const cpu0 = cpuMsOf(n1.daemonPid);
-    await control(n1, ['drain', '--timeout', '60000']);
+    // The CLI may take long to start on a loaded machine: 120 s, not the lab's usual 30 s.
+    await nsRun(n1.ns, vmac.file, [...vmac.args, 'drain', '--timeout', '60000', '-c', n1.config], { timeoutMs: 120_000 });
     for (const l of loads) l.child.kill('SIGUSR1');
     const deadline = Date.now() + 90_000;
     let w = drainWindow(n1.log, from);

@@ -24,6 +24,8 @@ export interface UdpFlowsResult {
   drainMs: number | null;
   /** When the flows stopped, from the drain's start (node 1's log). */
   flowsStoppedAfterMs: number | null;
+  /** With a resume: when `vmac resume` returned, from the drain's start (node 1's log; null: no resume). */
+  resumedAfterMs: number | null;
   /** Per node, lease stops during the run (a starved daemon): what to look at first when flows were lost. */
   leaseLapses: Record<string, { stopped: number; forgot: number }>;
 }
@@ -53,7 +55,8 @@ export async function udpFlowsThroughDrain(lab: LabInfo, o: { perClient: number;
   await sleep(o.drainAtMs);
   const from = statSync(n1.log).size;
   await control(n1, ['drain', '--timeout', String(o.waitDrainMs)]);
-  if (o.resumeAfterMs !== undefined) { await sleep(o.resumeAfterMs); await control(n1, ['resume']); }
+  let resumedAt: number | null = null;
+  if (o.resumeAfterMs !== undefined) { await sleep(o.resumeAfterMs); await control(n1, ['resume']); resumedAt = Date.now(); }
   const results = await probing;
   // The drain ends once the flows were idle for the flow timeout (or on the drain timeout).
   const deadline = Date.now() + o.waitDrainMs;
@@ -71,6 +74,7 @@ export async function udpFlowsThroughDrain(lab: LabInfo, o: { perClient: number;
     sent: addrs.reduce((s, a) => s + a.sent, 0),
     drainMs: drain,
     flowsStoppedAfterMs: stoppedAfter,
+    resumedAfterMs: resumedAt === null || w.startMs === null ? null : resumedAt - w.startMs,
     leaseLapses: leaseLapses(lab, logFrom),
   };
 }
