@@ -5,8 +5,7 @@
  * back mid-flow. With the hand-over (the IPv6 twin sets keep6/listed6/theirs6/seen6/keepfill6, the
  * VIP6's flows read from conntrack): every flow answered by one node from start to end, none
  * lost, none answered twice. The negative control (udpPerFlow off, drain only) moves node 1's
- * IPv6 flows mid-flow, so the test can fail. The last case runs an IPv6-only service (no IPv4
- * VIP) with the hand-over turned on.
+ * IPv6 flows mid-flow, so the test can fail.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomInt } from 'node:crypto';
