@@ -19,6 +19,7 @@ import { labDown, labUp, type LabInfo } from '../lab/lab.js';
 import { drainWindow } from '../lab/handover.js';
 import { labBinary, vmacCommand } from '../lab/paths.js';
 import { nsRun, spawnInNs } from '../lab/exec.js';
+import { parseExposition, scrapeNode, sumOf } from '../lab/metrics-scrape.js';
 import { loadConfig } from '../src/config/load.js';
 import { ownedBuckets, staticMap } from '../src/daemon/ownership.js';
 import { bucketOf } from '../src/hash/bucket-of.js';
@@ -46,6 +47,13 @@ export interface DrainLoadRow {
   /** The daemon's CPU per second of the drain, and per second in an equal window before it (heartbeats, leases). */
   readonly cpuMsPerS: number; readonly idleCpuMsPerS: number;
   readonly clients: DrainLoadClients | null;
+  /** The daemon's longest event-loop stall during the drain (prom-client's monitor, ms; null: not scraped) and its lease stops (log). */
+  readonly loopLagMaxMs: number | null; readonly leaseStops: number;
+}
+
+/** nodejs_eventloop_lag_max_seconds since the last scrape (the monitor resets at each), in ms. */
+async function loopLagMaxMs(ns: string): Promise<number | null> {
+  try { return sumOf(parseExposition(await scrapeNode(ns)), 'nodejs_eventloop_lag_max_seconds') * 1000; } catch { return null; }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -132,6 +140,7 @@ async function once(reader: DrainLoadReader, o: { tcp: number; udp: number; endS
     const idleCpuMsPerS = (cpuMsOf(n1.daemonPid) - idle0) / 3;
     const vmac = vmacCommand();
     const from = readFileSync(n1.log, 'utf8').length;
+    await loopLagMaxMs(n1.ns);
     const cpu0 = cpuMsOf(n1.daemonPid);
     // The CLI may take long to start on a loaded machine: 120 s, not the lab's usual 30 s.
     await nsRun(n1.ns, vmac.file, [...vmac.args, 'drain', '--timeout', '60000', '-c', n1.config], { timeoutMs: 120_000 });
@@ -140,6 +149,8 @@ async function once(reader: DrainLoadReader, o: { tcp: number; udp: number; endS
     let w = drainWindow(n1.log, from);
     let cpuEnd = cpuMsOf(n1.daemonPid);
     while (w.endMs === null && Date.now() < deadline) { await sleep(100); cpuEnd = cpuMsOf(n1.daemonPid); w = drainWindow(n1.log, from); }
+    const lagMs = await loopLagMaxMs(n1.ns);
+    const leaseStops = readFileSync(n1.log, 'utf8').slice(from).split('\n').filter((l) => l.includes('"event":"lease-stopped"')).length;
     const dones = await Promise.all(loads.map((l) => l.waitEvent('done', 30_000)));
     for (const l of loads) if (l.child.exitCode === null) l.child.kill('SIGTERM');
     const done = dones.every((d) => d !== null) ? mergeDone(dones as unknown as DrainLoadClients[]) : undefined;
@@ -151,7 +162,7 @@ async function once(reader: DrainLoadReader, o: { tcp: number; udp: number; endS
       drainMs, lastFlowEndMs: lastEnd !== null && w.startMs !== null ? lastEnd - w.startMs : null,
       noticedAfterMs: lastEnd !== null && w.endMs !== null ? w.endMs - lastEnd : null,
       daemonCpuMs: cpuEnd - cpu0, cpuMsPerS: drainMs ? ((cpuEnd - cpu0) * 1000) / drainMs : 0, idleCpuMsPerS,
-      clients: done ?? null,
+      clients: done ?? null, loopLagMaxMs: lagMs, leaseStops,
     };
     o.log(`${reader}: ${JSON.stringify(row)}`);
     return row;
@@ -173,7 +184,7 @@ export async function benchDrainLoad(o: { tcp: number; udp: number; endSpreadMs:
 export function drainLoadTable(rows: readonly DrainLoadRow[]): string {
   const f = (v: number | null): string => (v === null ? 'not ended' : `${Math.round(v).toLocaleString('en')} ms`);
   return ['', `## drain with ${rows[0]?.tcp ?? 0} TCP connections and ${rows[0]?.udp ?? 0} UDP flows on the drained node (udpIdleMs ${rows[0]?.udpIdleMs ?? 0})`, '',
-    '| reader | drain | last old flow ended | drain end after it | daemon CPU during the drain | CPU ms/s (idle ms/s) | TCP resets | stalls | UDP lost | duplicate answers | flows on two nodes |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.reader} | ${f(r.drainMs)} | ${f(r.lastFlowEndMs)} | ${f(r.noticedAfterMs)} | ${r.daemonCpuMs.toLocaleString('en')} ms | ${r.cpuMsPerS.toFixed(0)} (${r.idleCpuMsPerS.toFixed(0)}) | ${r.clients?.tcp.resets ?? '?'} | ${r.clients?.tcp.stalls ?? '?'} | ${r.clients?.udp.lost ?? '?'} | ${r.clients?.udp.duplicates ?? '?'} | ${r.clients?.udp.switched ?? '?'} |`), ''].join('\n');
+    '| reader | drain | last old flow ended | drain end after it | daemon CPU during the drain | CPU ms/s (idle ms/s) | longest loop stall | lease stops | TCP resets | stalls | UDP lost | duplicate answers | flows on two nodes |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.reader} | ${f(r.drainMs)} | ${f(r.lastFlowEndMs)} | ${f(r.noticedAfterMs)} | ${r.daemonCpuMs.toLocaleString('en')} ms | ${r.cpuMsPerS.toFixed(0)} (${r.idleCpuMsPerS.toFixed(0)}) | ${r.loopLagMaxMs === null ? '?' : `${r.loopLagMaxMs.toFixed(0)} ms`} | ${r.leaseStops} | ${r.clients?.tcp.resets ?? '?'} | ${r.clients?.tcp.stalls ?? '?'} | ${r.clients?.udp.lost ?? '?'} | ${r.clients?.udp.duplicates ?? '?'} | ${r.clients?.udp.switched ?? '?'} |`), ''].join('\n');
 }
