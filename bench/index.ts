@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [datapath|modes|heartbeat|conntrack|drain|idle] [--json] [--rounds N]`: benchmarks that print ratios
+ * `npm run bench -- [datapath|modes|heartbeat|conntrack|drain|drain-load|idle] [--json] [--rounds N]`: benchmarks that print ratios
  * measured side by side in one run. The machine is shared and noisy: absolute numbers are context.
  * idle: `[--nodes 3,8,32] [--profiles default,fast] [--seconds S] [--datapath-check]` (bench/idle.ts).
  * datapath ends with the modes table (the receive path of each mode, bench/datapath-modes.ts); `--no-modes` skips it.
@@ -8,6 +8,7 @@ import { benchDatapath } from './datapath.js';
 import { benchHeartbeatCost } from './heartbeat-cost.js';
 import { benchConntrack } from './conntrack.js';
 import { benchDrain } from './drain.js';
+import { benchDrainLoad, drainLoadTable, type DrainLoadReader } from './drain-load.js';
 import { benchIdle, idleTable } from './idle.js';
 import { benchModes, modesBenchTable } from './datapath-modes.js';
 
@@ -15,7 +16,7 @@ const args = process.argv.slice(2);
 const json = args.includes('--json');
 const roundsArg = args.indexOf('--rounds');
 const rounds = roundsArg >= 0 ? Number(args[roundsArg + 1]) : 5;
-const valueFlags = ['--rounds', '--nodes', '--seconds', '--profiles'];
+const valueFlags = ['--rounds', '--nodes', '--seconds', '--profiles', '--tcp', '--udp', '--readers'];
 const which = args.filter((a, i) => !a.startsWith('--') && !valueFlags.includes(args[i - 1] ?? ''));
 const flag = (name: string): string | undefined => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 const selected = which.length === 0 ? ['datapath'] : which;
@@ -36,6 +37,19 @@ for (const name of selected) {
     if (json) { process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`); continue; }
     process.stdout.write(['', '## drain with 10,000 TCP + 10,000 UDP conntrack entries (TCP entries expire after 8 s)', '', '| reader | drain | daemon CPU during the drain |', '| --- | ---: | ---: |',
       ...rows.map((r) => `| ${r.reader} | ${r.drainMs === null ? 'not ended' : `${r.drainMs} ms`} | ${r.daemonCpuMs} ms |`), ''].join('\n'));
+    continue;
+  }
+  if (name === 'drain-load') {
+    // A drain of node 1 serving 10,000 real TCP connections and 10,000 real UDP flows: ctnetlink vs the old `conntrack -L` polling.
+    const readers = (flag('--readers') ?? 'netlink,tool-unpaced').split(',') as DrainLoadReader[];
+    const tcp = Number(flag('--tcp') ?? 10_000);
+    const udp = Number(flag('--udp') ?? 10_000);
+    if (readers.some((r) => r !== 'netlink' && r !== 'tool-unpaced') || !(tcp >= 0 && tcp <= 30_000 && udp >= 0 && udp <= 30_000)) {
+      process.stderr.write('drain-load: --readers netlink,tool-unpaced; --tcp and --udp 0..30000\n');
+      process.exit(2);
+    }
+    const rows = await benchDrainLoad({ tcp, udp, endSpreadMs: 5000, udpIdleMs: 5000, readers, log });
+    process.stdout.write(json ? `${JSON.stringify(rows, null, 2)}\n` : drainLoadTable(rows));
     continue;
   }
   if (name === 'conntrack') {
@@ -70,7 +84,7 @@ for (const name of selected) {
     continue;
   }
   if (name !== 'datapath') {
-    process.stderr.write(`unknown benchmark ${JSON.stringify(name)}; available: datapath, modes, heartbeat, conntrack, drain, idle\n`);
+    process.stderr.write(`unknown benchmark ${JSON.stringify(name)}; available: datapath, modes, heartbeat, conntrack, drain, drain-load, idle\n`);
     process.exit(2);
   }
   const r = await benchDatapath({ rounds, secondsPerTrial: 2, tcpRounds: 5, tcpSeconds: 3, log });

@@ -170,7 +170,7 @@ export function joinTimes(log: string, startedAt: number, untilMs = Infinity): J
  * resumes, a configured node that was not started joins (`joinAt`, when the lab has a 4th node
  * started late), and another's weight changes. Sums the clients' `vmac-streams` reports.
  */
-export async function streamsDuringOperations(lab: LabInfo, o: { streamsPerClient: number; newPerSec: number; durationMs: number; lifeMs: string; join?: boolean; family?: 4 | 6 }): Promise<{ total: StreamsResult; drainMs: number | null; join: JoinTimes | null; leaseLapses: Record<string, { stopped: number; forgot: number }>; perClient: StreamsResult[] }> {
+export async function streamsDuringOperations(lab: LabInfo, o: { streamsPerClient: number; newPerSec: number; durationMs: number; lifeMs: string; join?: boolean; family?: 4 | 6; udp?: UdpAlongside }): Promise<{ total: StreamsResult; drainMs: number | null; join: JoinTimes | null; leaseLapses: Record<string, { stopped: number; forgot: number }>; perClient: StreamsResult[]; udp?: UdpAlongsideResult }> {
   const [n1, n2, , n4] = lab.nodes;
   if (!n1 || !n2) throw new Error('needs 2 nodes');
   if (o.join === true && !n4) throw new Error('join needs a 4th node (started late)');
@@ -186,6 +186,13 @@ export async function streamsDuringOperations(lab: LabInfo, o: { streamsPerClien
     return f;
   };
   const running = Promise.all(lab.clients.map((c) => nsRun(c.ns, bin, ['--vip', vip, '--port', String(lab.echoPort), '--addrs', addrFileOf(c), '--streams', String(o.streamsPerClient), '--duration-ms', String(o.durationMs), '--new-per-sec', String(o.newPerSec), '--life-ms', o.lifeMs], { timeoutMs: o.durationMs + 30_000 })));
+  // UDP probes alongside (issue 20): each client's first addresses, one flow each for the whole run.
+  const u = o.udp;
+  const probing = u === undefined ? null : Promise.all(lab.clients.map((c, i) => {
+    const file = join(lab.dir, `ops-udp-c${i + 1}.addrs`);
+    writeFileSync(file, `${(o.family === 6 ? c.addresses6 ?? [] : c.addresses).slice(0, u.perClient).join('\n')}\n`);
+    return probeUdp(c.ns, { vip, port: lab.echoPort, addrFile: file, intervalUs: u.intervalUs, durationMs: o.durationMs, waitMs: 300 });
+  }));
   const t0 = Date.now();
   const at = async (frac: number): Promise<void> => { const w = t0 + o.durationMs * frac - Date.now(); if (w > 0) await sleep(w); };
   // With a join: drain, resume, join, weight; each step a few stream lifetimes after the last.
@@ -211,7 +218,25 @@ export async function streamsDuringOperations(lab: LabInfo, o: { streamsPerClien
     for (const k of Object.keys(r) as (keyof StreamsResult)[]) out[k] = k === 'max_silent_ms' ? Math.max(a[k], r[k]) : a[k] + r[k];
     return out;
   }, { opened: 0, closed_ok: 0, open_at_end: 0, resets: 0, stalls: 0, max_silent_ms: 0, new_ok: 0, new_failed: 0, slow_connects: 0, connect_failed: 0 });
-  return { total, drainMs: drain, join: joined, leaseLapses: leaseLapses(lab, logFrom), perClient };
+  const udp = probing === null ? undefined : udpAlongside(await probing);
+  return { total, drainMs: drain, join: joined, leaseLapses: leaseLapses(lab, logFrom), perClient, ...(udp ? { udp } : {}) };
+}
+
+/** UDP probes run beside the streams: `perClient` addresses per client, one probe every `intervalUs` each. */
+export interface UdpAlongside { readonly perClient: number; readonly intervalUs: number }
+/** Their totals: a flow is one address (one socket, fixed source port, for the whole run). */
+export interface UdpAlongsideResult { flows: number; sent: number; lost: number; duplicates: number; switched: number; behindTicks: number }
+
+function udpAlongside(results: readonly UdpProbeResult[]): UdpAlongsideResult {
+  const addrs = results.flatMap((r) => r.addrs);
+  return {
+    flows: addrs.length,
+    sent: addrs.reduce((a, x) => a + x.sent, 0),
+    lost: addrs.reduce((a, x) => a + x.lost, 0),
+    duplicates: addrs.reduce((a, x) => a + x.duplicates, 0),
+    switched: addrs.filter((x) => Object.values(x.nodes).filter((v) => v > 0).length > 1).length,
+    behindTicks: results.reduce((a, r) => a + r.behindTicks, 0),
+  };
 }
 
 /**

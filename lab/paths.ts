@@ -37,6 +37,6 @@ export function vmacCommand(env: NodeJS.ProcessEnv = process.env): { file: strin
   return { file: process.execPath, args: [daemonEntry()] };
 }
 
-export function labBinary(name: 'vmac-echo' | 'vmac-prober' | 'vmac-streams'): string {
+export function labBinary(name: 'vmac-echo' | 'vmac-prober' | 'vmac-streams' | 'vmac-drainload'): string {
   return requireBuilt(join(repoRoot(), 'lab/bin', name), 'run `make -C lab/c` (or `make setup`) first');
 }

@@ -3,6 +3,7 @@ import { systemMembership } from '../modes/group-membership.js';
 import { ipNeighbours } from '../modes/mode-wiring.js';
 import { conntrackNetlink } from '../takeover/conntrack-netlink.js';
 import { withVip6Connections } from '../takeover/conntrack-dual.js';
+import { UNPACED_DRAIN_POLL } from '../takeover/drain-poll.js';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { refuseUnrunPlacement } from '../crm/run-guard.js';
@@ -107,7 +108,9 @@ heartbeat loop runs.`)
               conntrack: (c) => {
                 // An IPv6-only service: the VIP6's connections through the tool alone.
                 if (c.vip === null) return conntrackTool(c.vip6 ?? [], c.hash, c.buckets);
-                const v4 = process.env.VMAC_CONNTRACK === 'tool' ? conntrackTool(c.vip, c.hash, c.buckets) : conntrackNetlink(c.vip, c.hash, c.buckets);
+                // VMAC_DRAIN_POLL=unpaced (bench only): readings on every poll tick, as before pacing (drain-poll.ts).
+                const v4Port = process.env.VMAC_CONNTRACK === 'tool' ? conntrackTool(c.vip, c.hash, c.buckets) : conntrackNetlink(c.vip, c.hash, c.buckets);
+                const v4 = process.env.VMAC_DRAIN_POLL === 'unpaced' ? { ...v4Port, pacing: UNPACED_DRAIN_POLL } : v4Port;
                 return c.vip6 ? withVip6Connections(v4, conntrackTool(c.vip6, c.hash, c.buckets)) : v4;
               },
               // VMAC_HANDOVER=off: planned moves break connections (only to show what the hand-over prevents).

@@ -237,7 +237,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     if (!ct || conntrackReading || inPhase(s.t.handover, 'draining').length === 0) return;
     const atMs = clock.nowMs();
     // Paced by the last reading's cost (drain-poll.ts): a big table must not keep a core busy.
-    if (atMs < nextReadingAtMs(lastReading?.startMs ?? null, lastReading?.durationMs ?? 0)) return;
+    if (atMs < nextReadingAtMs(lastReading?.startMs ?? null, lastReading?.durationMs ?? 0, ct.pacing)) return;
     let udpActive: ReadonlySet<number>;
     try {
       // The kernel's record of the keeper's UDP (one libnftables call), read at the same instant.

@@ -8,6 +8,7 @@
  * conntrack-tool.ts (`conntrack -L` text, kept for the side-by-side cost comparison). Both and the
  * fake below pass test/contract/conntrack.contract.ts.
  */
+import type { DrainPollParams } from './drain-poll.js';
 
 /** A UDP flow to the VIP as conntrack knows it (original direction: src = client). */
 export interface UdpFlowEntry {
@@ -28,6 +29,8 @@ export interface ConntrackPort {
   /** UDP flows to the VIP tracked right now (absent: the adapter cannot list them). */
   udpFlows?(): Promise<readonly UdpFlowEntry[]>;
   close?(): void;
+  /** How the drain paces this port's readings (absent: DEFAULT_DRAIN_POLL, drain-poll.ts). */
+  readonly pacing?: DrainPollParams;
 }
 
 /** A flow the fake tracks: TCP with its state, or UDP with when its last packet was seen. */

@@ -15,3 +15,10 @@ export function nextReadingAtMs(lastStartMs: number | null, lastDurationMs: numb
   if (lastStartMs === null) return -Infinity;
   return lastStartMs + lastDurationMs + Math.max(p.minGapMs - lastDurationMs, p.costFactor * lastDurationMs);
 }
+
+/**
+ * The poll before readings were paced (bench only, `VMAC_DRAIN_POLL=unpaced`): a reading on every
+ * 100 ms tick of the runtime's poll timer unless one is still running, whatever it costs. Kept to
+ * measure the old `conntrack -L` polling side by side with the default (bench/drain-load.ts).
+ */
+export const UNPACED_DRAIN_POLL: DrainPollParams = { minGapMs: 0, costFactor: 0 };

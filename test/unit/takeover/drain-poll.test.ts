@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextReadingAtMs } from '../../../src/takeover/drain-poll.js';
+import { nextReadingAtMs, UNPACED_DRAIN_POLL } from '../../../src/takeover/drain-poll.js';
 
 describe('drain conntrack poll pacing', () => {
   it('first reading at once; cheap readings every 100 ms', () => {
@@ -11,5 +11,9 @@ describe('drain conntrack poll pacing', () => {
     const start = 0; const took = 500;
     const next = nextReadingAtMs(start, took);
     expect(took / (next - start)).toBeCloseTo(0.2);
+  });
+  it('the unpaced poll (bench only) reads again as soon as the last reading ended, whatever it cost', () => {
+    expect(nextReadingAtMs(1000, 300, UNPACED_DRAIN_POLL)).toBe(1300);
+    expect(nextReadingAtMs(1000, 2, UNPACED_DRAIN_POLL)).toBe(1002);
   });
 });
