@@ -60,8 +60,10 @@ export function receiveHeartbeat(bytes: Uint8Array, ctx: ReceiveContext): Receiv
 }
 
 function senderDrop(outcome: SenderDrop, hb: Heartbeat, ctx: ReceiveContext): ReceiveResult {
-  // `serving`: what an unknown node (another node list: a roll) announces; see config-agreement.ts unlistedHold.
-  if (outcome === 'unknown-node') return { outcome, senderId: hb.senderId, replay: ctx.replay, serving: hb.hasQuorum || (hb.handover?.phases.some((p) => p !== 'none') ?? false) };
+  // `serving`: what an unknown node (another node list: a roll) announces; see config-agreement.ts
+  // unlistedHoldUntil. A node that answers no bucket in any phase and announces weight 0 serves
+  // nothing, even with a lease: a node being added or removed runs so during a roll (roll-compat.ts).
+  if (outcome === 'unknown-node') return { outcome, senderId: hb.senderId, replay: ctx.replay, serving: (hb.handover?.phases.some((p) => p !== 'none') ?? false) || (hb.hasQuorum && hb.weight !== 0) };
   return { outcome, senderId: hb.senderId, replay: ctx.replay };
 }
 

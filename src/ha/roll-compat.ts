@@ -15,12 +15,21 @@
  *    as long as some live node owns a bucket of the balanced map (otherwise the buckets go to
  *    nodes that own nothing, whose order the extra node changes).
  *
- * Hence the two compatible differences, both about exactly one node X:
+ * Hence the compatible differences, all about exactly one node X:
  *
  *   `extra-idle`:  X is in one list only, with configured weight 0, and X is not running: we do
- *                  not hear it and the peer does not report it alive or suspect. (Add: files gain
- *                  X at weight 0, then X starts. Remove: X's files weight is 0, X stops, then the
- *                  files lose X.)
+ *                  not hear it and the peer does not report it alive or suspect.
+ *   `extra-zero`:  X is in one list only, with configured weight 0, and X runs announcing weight
+ *                  0. The side whose list names X checks the announcement (it hears X, or X is
+ *                  itself); the side whose list does not name X drops X's heartbeats (unknown
+ *                  node) and relies on that check, and on its hold for an unlisted node that
+ *                  serves (config-agreement.ts `unlistedHoldUntil`): an X that announces another
+ *                  weight, or answers any bucket, holds it. (Add: X starts at weight 0, then the
+ *                  files gain X at weight 0 one node at a time, then X gets its weight. Remove:
+ *                  X's weight is 0 and the files say so, then the files lose X one node at a time
+ *                  while X still runs at weight 0, then X stops. So every node of both lists runs
+ *                  during the hitless restarts: the longer list's majority never waits for a node
+ *                  that does not run.)
  *   `weight-zero`: X is in both lists with equal name and addresses, its configured weight is 0
  *                  in exactly one of them, and X is running and announces weight 0: we hear it and
  *                  the peer reports it alive (then both lists use the announced 0 for X).
@@ -73,8 +82,11 @@ export interface RollContext {
   readonly liveOwner: boolean; // some live node owns a bucket of our balanced map
 }
 
+/** Which compatible difference (see header). */
+export type RollWhy = 'extra-idle' | 'extra-zero' | 'weight-zero';
+
 export type RollVerdict =
-  | { readonly compatible: true; readonly why: 'extra-idle' | 'weight-zero'; readonly nodeId: number }
+  | { readonly compatible: true; readonly why: RollWhy; readonly nodeId: number }
   | { readonly compatible: false };
 
 const NO: RollVerdict = { compatible: false };
@@ -98,10 +110,19 @@ export function rollCompatible(
   if (!ctx.liveOwner) return NO;
   const d = nodeListDelta(ours, theirs);
   if (d.kind === 'extra') {
-    if (!d.zeroWeight || d.nodeId === ctx.selfId || d.nodeId === senderId) return NO;
-    // X in our list: we would hear it. X only in theirs: we drop its heartbeats, the peer reports it.
-    if (ctx.heard.has(d.nodeId) || reportedRunning(peers, d.nodeId)) return NO;
-    return { compatible: true, why: 'extra-idle', nodeId: d.nodeId };
+    const x = d.nodeId;
+    // (X the sender: a list always names its own node, so X would be in theirs only, and its
+    // heartbeats never reach this rule: they are dropped as from an unknown node.)
+    if (!d.zeroWeight || x === senderId) return NO;
+    if (d.inOurs) {
+      // X in our list only: we hear it (or are it) when it runs, and check that it announces 0.
+      const running = x === ctx.selfId || ctx.heard.has(x);
+      if (!running) return { compatible: true, why: 'extra-idle', nodeId: x };
+      const announcesZero = x === ctx.selfId ? ctx.selfWeight === 0 : ctx.announced.get(x) === 0;
+      return announcesZero ? { compatible: true, why: 'extra-zero', nodeId: x } : NO;
+    }
+    // X in their list only: we drop its heartbeats; the peer (which hears it) checks its weight.
+    return { compatible: true, why: reportedRunning(peers, x) ? 'extra-zero' : 'extra-idle', nodeId: x };
   }
   if (d.kind === 'weight') {
     const x = d.nodeId;
@@ -142,8 +163,8 @@ export function rollContextOf(
 }
 
 /** The log line of a tolerated difference. */
-export function describeRoll(peerId: number, nodeId: number, why: 'extra-idle' | 'weight-zero'): string {
-  return why === 'extra-idle'
-    ? `node ${peerId} runs a node list that differs from ours only by node ${nodeId} (weight 0, not running): compatible during a roll, it stays a member`
-    : `node ${peerId} runs a node list that differs from ours only in node ${nodeId}'s configured weight, and node ${nodeId} announces weight 0: compatible during a roll, it stays a member`;
+export function describeRoll(peerId: number, nodeId: number, why: RollWhy): string {
+  if (why === 'extra-idle') return `node ${peerId} runs a node list that differs from ours only by node ${nodeId} (weight 0, not running): compatible during a roll, it stays a member`;
+  if (why === 'extra-zero') return `node ${peerId} runs a node list that differs from ours only by node ${nodeId} (weight 0, running at weight 0): compatible during a roll, it stays a member`;
+  return `node ${peerId} runs a node list that differs from ours only in node ${nodeId}'s configured weight, and node ${nodeId} announces weight 0: compatible during a roll, it stays a member`;
 }

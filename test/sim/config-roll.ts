@@ -29,6 +29,7 @@ import { startCluster, type ClusterRuntime } from '../../src/daemon/cluster-runt
 import type { VmacConfig } from '../../src/config/types.js';
 import { fingerprintOf, keyIdentity } from '../../src/config/fingerprint.js';
 import { mulberry32, type Rng } from '../../src/util/prng.js';
+import { byReferenceCodec } from './sim-codec.js';
 
 const KEY = new Uint8Array(32).fill(5);
 const log = pino({ level: 'silent' });
@@ -61,18 +62,34 @@ interface Proc { id: number; tag: string; dp: FakeDataPath; runtime: ClusterRunt
 /** The seed's variant: one in five of each kind, so the mismatch variants (and `--broken`) stay covered. */
 const VARIANTS: readonly Variant[] = ['B-seed', 'B-buckets', 'B-add', 'B-remove', 'B-weight'];
 
-export interface RollResult { readonly seed: number; readonly violations: readonly string[]; readonly steps: readonly string[] }
+export interface RollResult {
+  readonly seed: number;
+  readonly violations: readonly string[];
+  readonly steps: readonly string[];
+  /** With RollOptions.trace: every change of what the data paths answer, one line per change. */
+  readonly trace?: readonly string[];
+}
+
+export interface RollOptions {
+  /** Serialise, sign and parse every heartbeat (the wire codec) instead of handing it over by reference (sim-codec.ts). */
+  readonly wireCodec?: boolean;
+  /** Check every simulated millisecond instead of only the milliseconds at which something can change. */
+  readonly everyMs?: boolean;
+  /** Record RollResult.trace (for the equivalence test of the two options above). */
+  readonly trace?: boolean;
+}
 
 /**
  * `broken`: the mismatch variants only (seed, buckets), B nodes announcing A's fingerprint.
  * `broken-roll`: the remove variant with the unlisted-node hold off (a node that serves while a
  * node outside its list, on the other version, may still hold a lease).
  */
-export function runRoll(seed: number, broken: boolean | 'roll' = false): RollResult {
+export function runRoll(seed: number, broken: boolean | 'roll' = false, o: RollOptions = {}): RollResult {
   const rnd: Rng = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const clock: FakeClock = fakeClock(1000);
   const net: FakeNetwork = createFakeNetwork(clock);
+  const codec = o.wireCodec === true ? undefined : byReferenceCodec();
   const picked = pick(VARIANTS);
   const variant: Variant = broken === 'roll' ? 'B-remove' : broken ? (picked === 'B-buckets' || picked === 'B-add' ? 'B-buckets' : 'B-seed') : picked;
   const n = Math.max(variant === 'B-remove' ? 3 : 2, pick([2, 3, 3, 4, 5]));
@@ -95,11 +112,13 @@ export function runRoll(seed: number, broken: boolean | 'roll' = false): RollRes
     // A node whose previous process ran the other version starts after a config change (last-config.ts).
     const previous = [...procs].reverse().find((p) => p.id === id);
     const configChanged = previous !== undefined && previous.tag !== tag;
-    const runtime = startCluster({ cfg, key: KEY, transport: net.attach([`10.9.0.${id}`]), dp, announce: () => undefined, clock, log, incarnation: incarnation++, configChanged, ...lie });
+    const runtime = startCluster({ cfg, key: KEY, transport: net.attach([`10.9.0.${id}`]), dp, announce: () => undefined, clock, log, incarnation: incarnation++, configChanged, ...lie, ...(codec ? { codec } : {}) });
     const p: Proc = { id, tag, dp, runtime };
     procs.push(p);
     running.set(id, p);
   };
+  const trace: string[] | undefined = o.trace === true ? [] : undefined;
+  let traced = '';
   const check = (): void => {
     const tags = new Set<string>();
     const taking = new Map<number, string[]>();
@@ -111,8 +130,34 @@ export function runRoll(seed: number, broken: boolean | 'roll' = false): RollRes
     const at = clock.nowMs();
     if (tags.size > 1 && !sameHash) violations.push(`configs@${at}`);
     for (const [b, who] of taking) if (who.length > 1) { violations.push(`double@${at}:b${b}:${who.join('+')}`); break; }
+    if (trace) {
+      const line = procs.map((p) => `${[...p.dp.answeringNow() ?? []].sort((x, y) => x - y).join(',')}/${[...p.dp.acceptingNewNow() ?? []].sort((x, y) => x - y).join(',')}`).join(' ');
+      if (line !== traced) { trace.push(`@${at} ${line}`); traced = line; }
+    }
   };
-  const run = (ms: number): void => { for (let i = 0; i < ms; i++) { clock.advance(1); check(); } };
+  // What the data paths answer changes only when a timer fires (every message, heartbeat, renewal
+  // and decision runs on the fake clock's timers) or a lease runs out; and at the moments the roll
+  // itself acts (starts, stops), after which each run checks the next millisecond. So checking
+  // the first whole millisecond at or after each such instant sees every state a check every
+  // millisecond sees (`everyMs` does that; the equivalence test compares the two traces).
+  const nextChangeMs = (): number => {
+    let at = clock.nextDueMs();
+    const now = clock.nowMs();
+    for (const p of procs) { const end = p.dp.leaseEndsAtMs(); if (end !== null && end > now && end < at) at = end; }
+    return at;
+  };
+  /** Advances up to `ms` (stopping early once `until()` holds), checking as described above. */
+  const run = (ms: number, until?: () => boolean): void => {
+    const end = clock.nowMs() + ms;
+    let first = true;
+    while (clock.nowMs() < end && until?.() !== true) {
+      const now = clock.nowMs();
+      const next = first || o.everyMs === true ? now + 1 : Math.min(end, Math.max(now + 1, Math.ceil(nextChangeMs())));
+      first = false;
+      clock.advance(next - now);
+      check();
+    }
+  };
   const stop = (id: number, how: 'kill' | 'stop'): void => {
     const p = running.get(id);
     if (p?.runtime) {
@@ -121,7 +166,7 @@ export function runRoll(seed: number, broken: boolean | 'roll' = false): RollRes
         const rt = p.runtime;
         let done = false;
         void rt.leave().then(() => { done = true; });
-        for (let t = 0; t < 2000 && !done; t++) { clock.advance(1); check(); }
+        run(2000, () => done);
         rt.close();
         p.runtime = null;
       }
@@ -177,7 +222,7 @@ export function runRoll(seed: number, broken: boolean | 'roll' = false): RollRes
     if (answered.size !== buckets) violations.push(`liveness:${answered.size}/${buckets}`);
   } else if (sameHash) violations.push(`roll-not-completed:${[...running.values()].map((p) => p.tag + p.id).join(',')}`);
   for (const p of procs) p.runtime?.close();
-  return { seed, violations: violations.slice(0, 5), steps: [variant, ...steps] };
+  return { seed, violations: violations.slice(0, 5), steps: [variant, ...steps], ...(trace ? { trace } : {}) };
 }
 
 function parseSeeds(arg: string): [number, number] {

@@ -49,10 +49,21 @@ describe('rollCompatible', () => {
     expect(rollCompatible(fields, old, added, 2, [report(1, 'alive'), report(3, 'alive'), report(4, 'unknown')], ctx())).toEqual({ compatible: true, why: 'extra-idle', nodeId: 4 });
     expect(rollCompatible(differingFields(added, old), added, old, 1, [report(2, 'alive'), report(3, 'alive')], ctx({ selfId: 2, heard: new Set([1, 3]) }))).toMatchObject({ compatible: true });
   });
-  it('…not once it runs (we hear it, or the peer reports it alive or suspect)', () => {
-    expect(rollCompatible(fields, old, added, 2, [report(4, 'alive')], ctx()).compatible).toBe(false);
-    expect(rollCompatible(fields, old, added, 2, [report(4, 'suspect')], ctx()).compatible).toBe(false);
-    expect(rollCompatible(differingFields(added, old), added, old, 1, [], ctx({ selfId: 2, heard: new Set([1, 3, 4]) })).compatible).toBe(false);
+  it('…and while it runs at weight 0 (extra-zero); not once the side whose list names it hears another weight', () => {
+    // Our list names X (4) and we hear it: its announced weight decides.
+    const ours = (announced4: number): RollContext => ctx({ selfId: 2, heard: new Set([1, 3, 4]), announced: new Map([[1, 100], [3, 100], [4, announced4]]) });
+    expect(rollCompatible(differingFields(added, old), added, old, 1, [], ours(0))).toEqual({ compatible: true, why: 'extra-zero', nodeId: 4 });
+    expect(rollCompatible(differingFields(added, old), added, old, 1, [], ours(100)).compatible).toBe(false);
+    // Heard, but no weight known yet: not compatible.
+    expect(rollCompatible(differingFields(added, old), added, old, 1, [], ctx({ selfId: 2, heard: new Set([1, 3, 4]), announced: new Map([[1, 100], [3, 100]]) })).compatible).toBe(false);
+    // We are X: our own announced weight decides.
+    const self4 = fp(4, [...three, { id: 4, weight: 0 }]);
+    expect(rollCompatible(differingFields(self4, old), self4, old, 1, [], ctx({ selfId: 4, selfWeight: 0, heard: new Set([1, 2, 3]) }))).toEqual({ compatible: true, why: 'extra-zero', nodeId: 4 });
+    expect(rollCompatible(differingFields(self4, old), self4, old, 1, [], ctx({ selfId: 4, selfWeight: 50, heard: new Set([1, 2, 3]) })).compatible).toBe(false);
+    // Their list names X: we drop X's heartbeats; the peer reporting it alive or suspect checks
+    // its weight (and our hold for an unlisted node that serves covers the rest).
+    expect(rollCompatible(fields, old, added, 2, [report(4, 'alive')], ctx())).toEqual({ compatible: true, why: 'extra-zero', nodeId: 4 });
+    expect(rollCompatible(fields, old, added, 2, [report(4, 'suspect')], ctx())).toEqual({ compatible: true, why: 'extra-zero', nodeId: 4 });
   });
   it('a node added with a weight, another field, or no live owner: never compatible', () => {
     const heavy = fp(2, [...three, { id: 4, weight: 50 }]);
