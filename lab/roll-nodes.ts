@@ -3,12 +3,20 @@
  * rolling procedure (docs/rolling-changes.md), every client address probed every millisecond.
  * Each step is measured on its own: probes sent, lost, answered twice.
  *
- *   add n4:    files gain n4 at weight 0, one node at a time, each with a hitless restart (SIGUSR2)
- *              -> start n4 (weight 0: owns nothing) -> `vmac weight 100 --persist` on n4
+ *   add n4:    start n4 (its file lists n1..n4, n4 at weight 0: it owns nothing) -> files gain n4
+ *              at weight 0, one node at a time, each with a hitless restart (SIGUSR2)
+ *              -> `vmac weight 100 --persist` on n4
  *   remove n1: `vmac weight 0` on n1 -> files set n1's weight to 0, one node at a time, hitless
- *              -> planned stop of n1 (owns nothing) -> files lose n1, one node at a time, hitless
+ *              -> files lose n1, one node at a time, hitless, while n1 still runs at weight 0
+ *              -> planned stop of n1 (owns nothing)
  *
- *   VMAC_LAB_TAG=xx npx tsx lab/roll-nodes.ts [--step-ms 8000]
+ * So every node named by either list runs during each hitless restart (roll-compat.ts
+ * `extra-zero`): the longer list's majority never waits for a node that does not run.
+ *
+ *   VMAC_LAB_TAG=xx npx tsx lab/roll-nodes.ts [--step-ms 8000] [--control]
+ *
+ * `--control`: the same steps with every file unchanged (all list n1..n4, n4 at weight 0), the
+ * cost of the restarts, weights, start and stop by themselves on this machine.
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,8 +76,12 @@ async function settle(nodes: readonly LabNodeInfo[], owners: number): Promise<vo
   if (!ok) throw new Error(`the cluster did not settle with ${owners} owners within 30 s`);
 }
 
-/** Runs the whole procedure on a lab built with 4 nodes, none started (lateNodes 1..4). */
-export async function rollNodes(lab: LabInfo, stepMs: number): Promise<RollNodesStep[]> {
+/**
+ * Runs the whole procedure on a lab built with 4 nodes, none started (lateNodes 1..4).
+ * `control`: the same steps (starts, hitless restarts, weights, stop) with every file the same
+ * from the start (n1..n4, n4 at weight 0): what the steps cost without any list change.
+ */
+export async function rollNodes(lab: LabInfo, stepMs: number, control = false): Promise<RollNodesStep[]> {
   const steps: RollNodesStep[] = [];
   // The running cluster: n1..n3, files without n4.
   let nodes = lab.nodes.map((n) => ({ ...n, config: join(lab.dir, `${n.name}-live.yaml`) }));
@@ -77,21 +89,23 @@ export async function rollNodes(lab: LabInfo, stepMs: number): Promise<RollNodes
   const text = (id: number): string => original.get(id) ?? '';
   const byId = (id: number): LabNodeInfo => nodes.find((n) => n.id === id) as LabNodeInfo;
   const put = (n: LabNodeInfo): void => { nodes = nodes.map((x) => (x.id === n.id ? n : x)); };
-  for (const id of [1, 2, 3]) { writeFileSync(byId(id).config, dropPeer(text(id), 4)); put(start(byId(id))); }
+  const full = (id: number): string => setWeight(text(id), 4, 0);
+  const file = (id: number, changed: string): string => (control ? full(id) : changed);
+  for (const id of [1, 2, 3]) { writeFileSync(byId(id).config, file(id, dropPeer(text(id), 4))); put(start(byId(id))); }
   await settle([1, 2, 3].map(byId), 3);
   await sleep(1000);
 
-  // Add n4: files gain it at weight 0, one node at a time (hitless).
-  for (const id of [3, 2, 1]) {
-    steps.push(await probeStep(lab, `n${id}: file gains n4 at weight 0, hitless restart`, stepMs, async () => { put(await hitless(byId(id), setWeight(text(id), 4, 0))); }));
-  }
-  await settle([1, 2, 3].map(byId), 3);
+  // Add n4: it starts first, at weight 0 (it owns nothing; it gets no lease until a majority of
+  // its list runs that list), then the files gain it at weight 0, one node at a time (hitless).
   steps.push(await probeStep(lab, 'start n4 (weight 0)', stepMs, async () => {
     writeFileSync(byId(4).config, setWeight(text(4), 4, 0));
     const from = statSync(byId(4).log).size;
     put(start(byId(4)));
     await waitLog(byId(4).log, from, 'ready', 30_000);
   }));
+  for (const id of [3, 2, 1]) {
+    steps.push(await probeStep(lab, `n${id}: file gains n4 at weight 0, hitless restart`, stepMs, async () => { put(await hitless(byId(id), file(id, setWeight(text(id), 4, 0)))); }));
+  }
   await waitFor(nodes, (ss) => ss.every((s) => s?.cluster.self.servingSinceMs != null), 30_000, 200);
   steps.push(await probeStep(lab, 'vmac weight 100 --persist on n4', stepMs, async () => {
     await requestControl(controlSocket(byId(4)), { cmd: 'weight', weight: 100, persist: true });
@@ -100,19 +114,21 @@ export async function rollNodes(lab: LabInfo, stepMs: number): Promise<RollNodes
 
   // Remove n1: run-time weight 0, files set its weight to 0 (hitless), planned stop, files lose it (hitless).
   steps.push(await probeStep(lab, 'vmac weight 0 on n1', stepMs, async () => {
-    await requestControl(controlSocket(byId(1)), { cmd: 'weight', weight: 0 });
+    // (control: persisted, since its unchanged file keeps its configured weight across the restarts)
+    await requestControl(controlSocket(byId(1)), { cmd: 'weight', weight: 0, ...(control ? { persist: true } : {}) });
   }));
   await settle(nodes, 3);
   const zeroN1 = (id: number): string => setWeight(setWeight(text(id), 4, 0), 1, 0);
   for (const id of [4, 3, 2, 1]) {
-    steps.push(await probeStep(lab, `n${id}: file sets n1's weight to 0, hitless restart`, stepMs, async () => { put(await hitless(byId(id), zeroN1(id))); }));
+    steps.push(await probeStep(lab, `n${id}: file sets n1's weight to 0, hitless restart`, stepMs, async () => { put(await hitless(byId(id), file(id, zeroN1(id)))); }));
   }
   await settle(nodes, 3);
+  // The files lose n1 while it still runs at weight 0, then it stops.
+  for (const id of [4, 3, 2]) {
+    steps.push(await probeStep(lab, `n${id}: file loses n1, hitless restart`, stepMs, async () => { put(await hitless(byId(id), file(id, dropPeer(zeroN1(id), 1)))); }));
+  }
   steps.push(await probeStep(lab, 'planned stop of n1', stepMs, async () => { await stopPid(byId(1).daemonPid); }));
   nodes = nodes.filter((n) => n.id !== 1);
-  for (const id of [4, 3, 2]) {
-    steps.push(await probeStep(lab, `n${id}: file loses n1, hitless restart`, stepMs, async () => { put(await hitless(byId(id), dropPeer(zeroN1(id), 1))); }));
-  }
   await settle(nodes, 3);
   const final = await Promise.all(nodes.map(statusOf));
   console.log(JSON.stringify({ final: final.map((s) => ({ node: s?.cluster.self.name, owned: s?.cluster.owned.length, weight: s?.cluster.handover.weight, config: s?.cluster.config?.standing })) }));
@@ -124,10 +140,11 @@ async function main(): Promise<void> {
   const { labDown, labUp } = await import('./lab.js');
   const at = process.argv.indexOf('--step-ms');
   const stepMs = at > 0 ? Number(process.argv[at + 1]) : 8000;
+  const control = process.argv.includes('--control');
   const name = `${process.env.VMAC_LAB_TAG ?? ''}rn${randomInt(1000, 9999)}`.slice(0, 12);
   const lab = await labUp({ name, nodes: 4, clients: 3, addrs: 10, seed: randomInt(1, 2 ** 31), buckets: 256, profile: 'default', affinity: 'address', dataPathCheck: false, lateNodes: [1, 2, 3, 4] });
   try {
-    const steps = await rollNodes(lab, stepMs).catch((err: unknown) => {
+    const steps = await rollNodes(lab, stepMs, control).catch((err: unknown) => {
       // Keep the evidence: the lab's directory goes with labDown.
       for (const n of lab.nodes) for (const f of [`${n.name}.log`, `${n.name}-live.yaml`]) { try { writeFileSync(`/tmp/vmac-roll-nodes-${f}`, readFileSync(join(lab.dir, f))); } catch { /* absent */ } }
       throw err;
