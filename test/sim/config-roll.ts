@@ -195,8 +195,10 @@ export function runRoll(seed: number, broken: boolean | 'roll' = false, o: RollO
     const stayDown = variant === 'B-remove' && id === n && rnd() < 0.5;
     if (variant === 'B-weight' && rnd() < 0.3) { running.get(1)?.runtime?.setWeight(0); steps.push('n1 weight 0'); }
     // The node added or removed is given a weight in the middle of the roll (an operator's
-    // mistake: the procedure keeps it at 0 until every file lists it, or until it stops).
-    if ((variant === 'B-add' || variant === 'B-remove') && rnd() < 0.15) {
+    // mistake: the procedure keeps it at 0 until every file lists it, or until it stops). The
+    // broken roll variant does so more often: a node at weight 0 that answers no bucket is
+    // harmless beside the other list, so the hold it leaves out matters where the node serves.
+    if ((variant === 'B-add' || variant === 'B-remove') && rnd() < (broken === 'roll' ? 0.5 : 0.15)) {
       const x = variant === 'B-add' ? n + 1 : n;
       const rt = running.get(x)?.runtime;
       if (rt) { rt.setWeight(50); steps.push(`n${x} weight 50`); }
