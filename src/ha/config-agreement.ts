@@ -103,7 +103,7 @@ export function observeConfig(
     state.delete(peerId);
     return { state, differs: false, event: { kind: 'config-agreement', peerId, forMs: nowMs - prev.sinceMs, reason: 'fingerprints-equal' } };
   }
-  const verdict = roll === undefined ? null : rollCompatible(fields, ours, hb.fingerprint, peerId, hb.peers, roll, hb.weight);
+  const verdict = roll === undefined ? null : rollCompatible(fields, ours, hb.fingerprint, peerId, hb.peers, roll, hb.weight, hb.handover?.grants.map((g) => g.to));
   const tolerated = verdict?.compatible === true ? { why: verdict.why, nodeId: verdict.nodeId } : undefined;
   const changed = prev === undefined || !sameFields(prev.fields, fields) || !sameTolerance(prev.tolerated, tolerated);
   const next: DifferingPeer = { sinceMs: prev && !changed ? prev.sinceMs : nowMs, lastHeardMs: nowMs, digest: hb.fingerprint?.digest ?? 'none', fields, serving: servingOf(hb), nodeCount: hb.peers.length + 1, ...(tolerated ? { tolerated } : {}) };

@@ -80,6 +80,13 @@ export interface RollContext {
   readonly selfWeight: number; // what we announce
   readonly announced: ReadonlyMap<number, number>; // latest announced weight of each heard peer
   readonly liveOwner: boolean; // some live node owns a bucket of our balanced map
+  /**
+   * Nodes outside our list heard within a dead time announcing weight 0 and no bucket in any
+   * phase, while no unlisted node holds us (config-agreement.ts unlistedHoldUntil). Absent: none.
+   */
+  readonly unlistedIdle?: ReadonlySet<number>;
+  /** Our configured nodes: a peer granting a bucket to a node outside them is never compatible. */
+  readonly listed?: ReadonlySet<number>;
 }
 
 /** Which compatible difference (see header). */
@@ -103,9 +110,11 @@ function reportedRunning(peers: readonly PeerReport[], id: number): boolean {
  */
 export function rollCompatible(
   fields: readonly FieldDifference[], ours: Fingerprint, theirs: Fingerprint | undefined,
-  senderId: number, peers: readonly PeerReport[], ctx: RollContext, senderWeight?: number,
+  senderId: number, peers: readonly PeerReport[], ctx: RollContext, senderWeight?: number, grantsTo: readonly number[] = [],
 ): RollVerdict {
   if (theirs === undefined || theirs.layout !== ours.layout) return NO;
+  // It hands a bucket to a node we do not know: its map is not ours.
+  if (ctx.listed !== undefined && grantsTo.some((to) => !ctx.listed?.has(to))) return NO;
   if (fields.length !== 1 || fields[0]?.field !== 'nodes') return NO;
   if (!ctx.liveOwner) return NO;
   const d = nodeListDelta(ours, theirs);
@@ -121,8 +130,11 @@ export function rollCompatible(
       const announcesZero = x === ctx.selfId ? ctx.selfWeight === 0 : ctx.announced.get(x) === 0;
       return announcesZero ? { compatible: true, why: 'extra-zero', nodeId: x } : NO;
     }
-    // X in their list only: we drop its heartbeats; the peer (which hears it) checks its weight.
-    return { compatible: true, why: reportedRunning(peers, x) ? 'extra-zero' : 'extra-idle', nodeId: x };
+    // X in their list only: we drop its heartbeats (unknown node) but read what they announce.
+    // Not reported running: idle. Reported running: only while we hear it ourselves at weight 0
+    // answering no bucket, and no unlisted node holds us (the peer hears it too, and checks).
+    if (!reportedRunning(peers, x)) return { compatible: true, why: 'extra-idle', nodeId: x };
+    return ctx.unlistedIdle?.has(x) === true ? { compatible: true, why: 'extra-zero', nodeId: x } : NO;
   }
   if (d.kind === 'weight') {
     const x = d.nodeId;
@@ -156,10 +168,27 @@ export function rollContextOf(
   heard: readonly number[],
   t: { readonly base: readonly number[]; readonly absent: ReadonlySet<number>; readonly weight: number },
   selfId: number,
+  unlisted?: { readonly idleAtMs: ReadonlyMap<number, number>; readonly holding: boolean; readonly nowMs: number; readonly deadMs: number; readonly listed: ReadonlySet<number> },
 ): RollContext {
   const announced = new Map<number, number>();
   for (const id of heard) { const w = m.peers.get(id)?.latest?.weight; if (w !== undefined) announced.set(id, w); }
-  return { heard: new Set(heard), selfId, selfWeight: t.weight, announced, liveOwner: t.base.some((o) => !t.absent.has(o)) };
+  const ctx: RollContext = { heard: new Set(heard), selfId, selfWeight: t.weight, announced, liveOwner: t.base.some((o) => !t.absent.has(o)) };
+  if (unlisted === undefined) return ctx;
+  const idle = new Set<number>();
+  if (!unlisted.holding) for (const [id, at] of unlisted.idleAtMs) if (unlisted.nowMs - at < unlisted.deadMs) idle.add(id);
+  return { ...ctx, unlistedIdle: idle, listed: unlisted.listed };
+}
+
+/**
+ * The unlisted nodes last heard idle (weight 0, no bucket in any phase): `idle` true records the
+ * instant, false forgets the node (it announced a weight or a bucket).
+ */
+export function noteUnlisted(prev: ReadonlyMap<number, number>, id: number, idle: boolean, nowMs: number): ReadonlyMap<number, number> {
+  if (!idle && !prev.has(id)) return prev;
+  const next = new Map(prev);
+  if (idle) next.set(id, nowMs);
+  else next.delete(id);
+  return next;
 }
 
 /** The log line of a tolerated difference. */

@@ -38,7 +38,7 @@ import type { RollChunk, RollChunkResult, RollFailure } from './config-roll-work
 import { isMainThread } from 'node:worker_threads';
 
 const KEY = new Uint8Array(32).fill(5);
-const log = pino({ level: 'silent' });
+const log = pino({ level: process.env.VMAC_ROLL_LOG ?? 'silent' });
 const configs = new Map<string, VmacConfig>();
 
 type Variant = 'B-seed' | 'B-buckets' | 'B-add' | 'B-remove' | 'B-weight';
@@ -118,7 +118,9 @@ export function runRoll(seed: number, broken: boolean | 'roll' = false, o: RollO
     // A node whose previous process ran the other version starts after a config change (last-config.ts).
     const previous = [...procs].reverse().find((p) => p.id === id);
     const configChanged = previous !== undefined && previous.tag !== tag;
-    const runtime = startCluster({ cfg, key: KEY, transport: net.attach([`10.9.0.${id}`]), dp, announce: () => undefined, clock, log, incarnation: incarnation++, configChanged, ...lie, ...(codec ? { codec } : {}) });
+    // VMAC_ROLL_LOG=info: the runtimes' logs, stamped with the simulated time and the process.
+    const plog = process.env.VMAC_ROLL_LOG === undefined ? log : pino({ level: process.env.VMAC_ROLL_LOG, timestamp: () => `,"t":${clock.nowMs()}` }).child({ n: `${tag}${id}.${procs.length}` });
+    const runtime = startCluster({ cfg, key: KEY, transport: net.attach([`10.9.0.${id}`]), dp, announce: () => undefined, clock, log: plog, incarnation: incarnation++, configChanged, ...lie, ...(codec ? { codec } : {}) });
     const p: Proc = { id, tag, dp, runtime };
     procs.push(p);
     running.set(id, p);
