@@ -3,15 +3,10 @@
  * rolling procedure (docs/rolling-changes.md), every client address probed every millisecond.
  * Each step is measured on its own: probes sent, lost, answered twice.
  *
- *   add n4:    start n4 (its file lists n1..n4, n4 at weight 0: it owns nothing) -> files gain n4
- *              at weight 0, one node at a time, each with a hitless restart (SIGUSR2)
- *              -> `vmac weight 100 --persist` on n4
+ *   add n4:    files gain n4 at weight 0, one node at a time, each with a hitless restart (SIGUSR2)
+ *              -> start n4 (weight 0: owns nothing) -> `vmac weight 100 --persist` on n4
  *   remove n1: `vmac weight 0` on n1 -> files set n1's weight to 0, one node at a time, hitless
- *              -> files lose n1, one node at a time, hitless, while n1 still runs at weight 0
- *              -> planned stop of n1 (owns nothing)
- *
- * So every node named by either list runs during each hitless restart (roll-compat.ts
- * `extra-zero`): the longer list's majority never waits for a node that does not run.
+ *              -> planned stop of n1 (owns nothing) -> files lose n1, one node at a time, hitless
  *
  *   VMAC_LAB_TAG=xx npx tsx lab/roll-nodes.ts [--step-ms 8000] [--control]
  *
@@ -78,7 +73,7 @@ async function settle(nodes: readonly LabNodeInfo[], owners: number): Promise<vo
 
 /**
  * Runs the whole procedure on a lab built with 4 nodes, none started (lateNodes 1..4).
- * `control`: the same steps (starts, hitless restarts, weights, stop) with every file the same
+ * `control`: the same steps (hitless restarts, start, weights, stop) with every file the same
  * from the start (n1..n4, n4 at weight 0): what the steps cost without any list change.
  */
 export async function rollNodes(lab: LabInfo, stepMs: number, control = false): Promise<RollNodesStep[]> {
@@ -95,17 +90,17 @@ export async function rollNodes(lab: LabInfo, stepMs: number, control = false): 
   await settle([1, 2, 3].map(byId), 3);
   await sleep(1000);
 
-  // Add n4: it starts first, at weight 0 (it owns nothing; it gets no lease until a majority of
-  // its list runs that list), then the files gain it at weight 0, one node at a time (hitless).
+  // Add n4: files gain it at weight 0, one node at a time (hitless).
+  for (const id of [3, 2, 1]) {
+    steps.push(await probeStep(lab, `n${id}: file gains n4 at weight 0, hitless restart`, stepMs, async () => { put(await hitless(byId(id), file(id, setWeight(text(id), 4, 0)))); }));
+  }
+  await settle([1, 2, 3].map(byId), 3);
   steps.push(await probeStep(lab, 'start n4 (weight 0)', stepMs, async () => {
     writeFileSync(byId(4).config, setWeight(text(4), 4, 0));
     const from = statSync(byId(4).log).size;
     put(start(byId(4)));
     await waitLog(byId(4).log, from, 'ready', 30_000);
   }));
-  for (const id of [3, 2, 1]) {
-    steps.push(await probeStep(lab, `n${id}: file gains n4 at weight 0, hitless restart`, stepMs, async () => { put(await hitless(byId(id), file(id, setWeight(text(id), 4, 0)))); }));
-  }
   await waitFor(nodes, (ss) => ss.every((s) => s?.cluster.self.servingSinceMs != null), 30_000, 200);
   steps.push(await probeStep(lab, 'vmac weight 100 --persist on n4', stepMs, async () => {
     await requestControl(controlSocket(byId(4)), { cmd: 'weight', weight: 100, persist: true });
@@ -123,12 +118,11 @@ export async function rollNodes(lab: LabInfo, stepMs: number, control = false): 
     steps.push(await probeStep(lab, `n${id}: file sets n1's weight to 0, hitless restart`, stepMs, async () => { put(await hitless(byId(id), file(id, zeroN1(id)))); }));
   }
   await settle(nodes, 3);
-  // The files lose n1 while it still runs at weight 0, then it stops.
+  steps.push(await probeStep(lab, 'planned stop of n1', stepMs, async () => { await stopPid(byId(1).daemonPid); }));
+  nodes = nodes.filter((n) => n.id !== 1);
   for (const id of [4, 3, 2]) {
     steps.push(await probeStep(lab, `n${id}: file loses n1, hitless restart`, stepMs, async () => { put(await hitless(byId(id), file(id, dropPeer(zeroN1(id), 1)))); }));
   }
-  steps.push(await probeStep(lab, 'planned stop of n1', stepMs, async () => { await stopPid(byId(1).daemonPid); }));
-  nodes = nodes.filter((n) => n.id !== 1);
   await settle(nodes, 3);
   const final = await Promise.all(nodes.map(statusOf));
   console.log(JSON.stringify({ final: final.map((s) => ({ node: s?.cluster.self.name, owned: s?.cluster.owned.length, weight: s?.cluster.handover.weight, config: s?.cluster.config?.standing })) }));

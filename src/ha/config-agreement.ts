@@ -41,7 +41,7 @@
 import type { Heartbeat } from './heartbeat-types.js';
 import { differingFields, type FieldDifference, type LocalFingerprint } from '../config/fingerprint.js';
 import { quorumSize } from './membership.js';
-import { rollCompatible, type RollContext, type RollWhy } from './roll-compat.js';
+import { rollCompatible, type RollContext } from './roll-compat.js';
 
 /** Whether `peerId` counts as agreeing: no recorded difference, or one a roll allows. */
 export function agreesWith(s: ConfigAgreementState, peerId: number): boolean {
@@ -58,7 +58,7 @@ export interface DifferingPeer {
   readonly serving: boolean; // as it announces: lease active, or any bucket in any phase
   readonly nodeCount: number; // nodes in its config (the nodes its heartbeat reports on, plus itself)
   /** Set while the difference is one a roll allows (src/ha/roll-compat.ts): the peer counts as agreeing. */
-  readonly tolerated?: { readonly why: RollWhy; readonly nodeId: number };
+  readonly tolerated?: { readonly why: 'extra-idle' | 'weight-zero'; readonly nodeId: number };
 }
 
 export type ConfigAgreementState = ReadonlyMap<number, DifferingPeer>;
@@ -66,7 +66,7 @@ export type ConfigAgreementState = ReadonlyMap<number, DifferingPeer>;
 export type ConfigEvent =
   | { readonly kind: 'config-mismatch'; readonly peerId: number; readonly theirs: string; readonly fields: readonly FieldDifference[] }
   | { readonly kind: 'config-agreement'; readonly peerId: number; readonly forMs: number; readonly reason: 'fingerprints-equal' | 'peer-silent' }
-  | { readonly kind: 'config-roll'; readonly peerId: number; readonly nodeId: number; readonly why: RollWhy; readonly fields: readonly FieldDifference[] };
+  | { readonly kind: 'config-roll'; readonly peerId: number; readonly nodeId: number; readonly why: 'extra-idle' | 'weight-zero'; readonly fields: readonly FieldDifference[] };
 
 /** Whether a peer's heartbeat agrees with our config, and if not, in which fields. */
 export function compareConfig(ours: LocalFingerprint, hb: Heartbeat): readonly FieldDifference[] {
@@ -103,7 +103,7 @@ export function observeConfig(
     state.delete(peerId);
     return { state, differs: false, event: { kind: 'config-agreement', peerId, forMs: nowMs - prev.sinceMs, reason: 'fingerprints-equal' } };
   }
-  const verdict = roll === undefined ? null : rollCompatible(fields, ours, hb.fingerprint, peerId, hb.peers, roll, hb.weight, hb.handover?.grants.map((g) => g.to));
+  const verdict = roll === undefined ? null : rollCompatible(fields, ours, hb.fingerprint, peerId, hb.peers, roll, hb.weight);
   const tolerated = verdict?.compatible === true ? { why: verdict.why, nodeId: verdict.nodeId } : undefined;
   const changed = prev === undefined || !sameFields(prev.fields, fields) || !sameTolerance(prev.tolerated, tolerated);
   const next: DifferingPeer = { sinceMs: prev && !changed ? prev.sinceMs : nowMs, lastHeardMs: nowMs, digest: hb.fingerprint?.digest ?? 'none', fields, serving: servingOf(hb), nodeCount: hb.peers.length + 1, ...(tolerated ? { tolerated } : {}) };
@@ -168,9 +168,7 @@ export function describeFields(fields: readonly FieldDifference[]): string {
 /**
  * A node that is not in our list but holds our key (a node being added, or one being removed,
  * during a roll) and announces that it serves may hold a kernel lease we never granted: our list
- * gives no start gate for it. It serves when it announces a bucket in any phase, or a lease with
- * a weight other than 0 (heartbeat-receiver.ts): a node at weight 0 that answers no bucket may
- * run beside us during a roll (roll-compat.ts `extra-zero`). Until a lease (plus margin) after the last such heartbeat, this node
+ * gives no start gate for it. Until a lease (plus margin) after the last such heartbeat, this node
  * holds no bucket. Returns the time until which to hold (`prevUntilMs` when nothing changes).
  */
 export function unlistedHoldUntil(prevUntilMs: number, serving: boolean, nowMs: number, leaseMs: number, marginMs: number): number {

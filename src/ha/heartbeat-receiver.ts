@@ -41,7 +41,7 @@ export interface ReceiveContext {
  */
 export type ReceiveResult =
   | { readonly outcome: 'accepted' | 'duplicate'; readonly hb: Heartbeat; readonly replay: ReplayStates }
-  | { readonly outcome: SenderDrop; readonly senderId: number; readonly replay: ReplayStates; readonly serving?: boolean; readonly idle?: boolean }
+  | { readonly outcome: SenderDrop; readonly senderId: number; readonly replay: ReplayStates; readonly serving?: boolean }
   | { readonly outcome: DropReason; readonly replay: ReplayStates };
 
 /** Judges one datagram. Never throws. */
@@ -60,14 +60,8 @@ export function receiveHeartbeat(bytes: Uint8Array, ctx: ReceiveContext): Receiv
 }
 
 function senderDrop(outcome: SenderDrop, hb: Heartbeat, ctx: ReceiveContext): ReceiveResult {
-  // `serving`: what an unknown node (another node list: a roll) announces; see config-agreement.ts
-  // unlistedHoldUntil. A node that answers no bucket in any phase and announces weight 0 serves
-  // nothing, even with a lease: a node being added or removed runs so during a roll (roll-compat.ts).
-  // `idle`: it announces weight 0 and no bucket in any phase (roll-compat.ts extra-zero).
-  if (outcome === 'unknown-node') {
-    const anyPhase = hb.handover?.phases.some((p) => p !== 'none') ?? false;
-    return { outcome, senderId: hb.senderId, replay: ctx.replay, serving: anyPhase || (hb.hasQuorum && hb.weight !== 0), idle: !anyPhase && hb.weight === 0 };
-  }
+  // `serving`: what an unknown node (another node list: a roll) announces; see config-agreement.ts unlistedHold.
+  if (outcome === 'unknown-node') return { outcome, senderId: hb.senderId, replay: ctx.replay, serving: hb.hasQuorum || (hb.handover?.phases.some((p) => p !== 'none') ?? false) };
   return { outcome, senderId: hb.senderId, replay: ctx.replay };
 }
 

@@ -15,21 +15,12 @@
  *    as long as some live node owns a bucket of the balanced map (otherwise the buckets go to
  *    nodes that own nothing, whose order the extra node changes).
  *
- * Hence the compatible differences, all about exactly one node X:
+ * Hence the two compatible differences, both about exactly one node X:
  *
  *   `extra-idle`:  X is in one list only, with configured weight 0, and X is not running: we do
- *                  not hear it and the peer does not report it alive or suspect.
- *   `extra-zero`:  X is in one list only, with configured weight 0, and X runs announcing weight
- *                  0. The side whose list names X checks the announcement (it hears X, or X is
- *                  itself); the side whose list does not name X drops X's heartbeats (unknown
- *                  node) and relies on that check, and on its hold for an unlisted node that
- *                  serves (config-agreement.ts `unlistedHoldUntil`): an X that announces another
- *                  weight, or answers any bucket, holds it. (Add: X starts at weight 0, then the
- *                  files gain X at weight 0 one node at a time, then X gets its weight. Remove:
- *                  X's weight is 0 and the files say so, then the files lose X one node at a time
- *                  while X still runs at weight 0, then X stops. So every node of both lists runs
- *                  during the hitless restarts: the longer list's majority never waits for a node
- *                  that does not run.)
+ *                  not hear it and the peer does not report it alive or suspect. (Add: files gain
+ *                  X at weight 0, then X starts. Remove: X's files weight is 0, X stops, then the
+ *                  files lose X.)
  *   `weight-zero`: X is in both lists with equal name and addresses, its configured weight is 0
  *                  in exactly one of them, and X is running and announces weight 0: we hear it and
  *                  the peer reports it alive (then both lists use the announced 0 for X).
@@ -80,20 +71,10 @@ export interface RollContext {
   readonly selfWeight: number; // what we announce
   readonly announced: ReadonlyMap<number, number>; // latest announced weight of each heard peer
   readonly liveOwner: boolean; // some live node owns a bucket of our balanced map
-  /**
-   * Nodes outside our list heard within a dead time announcing weight 0 and no bucket in any
-   * phase, while no unlisted node holds us (config-agreement.ts unlistedHoldUntil). Absent: none.
-   */
-  readonly unlistedIdle?: ReadonlySet<number>;
-  /** Our configured nodes: a peer granting a bucket to a node outside them is never compatible. */
-  readonly listed?: ReadonlySet<number>;
 }
 
-/** Which compatible difference (see header). */
-export type RollWhy = 'extra-idle' | 'extra-zero' | 'weight-zero';
-
 export type RollVerdict =
-  | { readonly compatible: true; readonly why: RollWhy; readonly nodeId: number }
+  | { readonly compatible: true; readonly why: 'extra-idle' | 'weight-zero'; readonly nodeId: number }
   | { readonly compatible: false };
 
 const NO: RollVerdict = { compatible: false };
@@ -110,31 +91,17 @@ function reportedRunning(peers: readonly PeerReport[], id: number): boolean {
  */
 export function rollCompatible(
   fields: readonly FieldDifference[], ours: Fingerprint, theirs: Fingerprint | undefined,
-  senderId: number, peers: readonly PeerReport[], ctx: RollContext, senderWeight?: number, grantsTo: readonly number[] = [],
+  senderId: number, peers: readonly PeerReport[], ctx: RollContext, senderWeight?: number,
 ): RollVerdict {
   if (theirs === undefined || theirs.layout !== ours.layout) return NO;
-  // It hands a bucket to a node we do not know: its map is not ours.
-  if (ctx.listed !== undefined && grantsTo.some((to) => !ctx.listed?.has(to))) return NO;
   if (fields.length !== 1 || fields[0]?.field !== 'nodes') return NO;
   if (!ctx.liveOwner) return NO;
   const d = nodeListDelta(ours, theirs);
   if (d.kind === 'extra') {
-    const x = d.nodeId;
-    // (X the sender: a list always names its own node, so X would be in theirs only, and its
-    // heartbeats never reach this rule: they are dropped as from an unknown node.)
-    if (!d.zeroWeight || x === senderId) return NO;
-    if (d.inOurs) {
-      // X in our list only: we hear it (or are it) when it runs, and check that it announces 0.
-      const running = x === ctx.selfId || ctx.heard.has(x);
-      if (!running) return { compatible: true, why: 'extra-idle', nodeId: x };
-      const announcesZero = x === ctx.selfId ? ctx.selfWeight === 0 : ctx.announced.get(x) === 0;
-      return announcesZero ? { compatible: true, why: 'extra-zero', nodeId: x } : NO;
-    }
-    // X in their list only: we drop its heartbeats (unknown node) but read what they announce.
-    // Not reported running: idle. Reported running: only while we hear it ourselves at weight 0
-    // answering no bucket, and no unlisted node holds us (the peer hears it too, and checks).
-    if (!reportedRunning(peers, x)) return { compatible: true, why: 'extra-idle', nodeId: x };
-    return ctx.unlistedIdle?.has(x) === true ? { compatible: true, why: 'extra-zero', nodeId: x } : NO;
+    if (!d.zeroWeight || d.nodeId === ctx.selfId || d.nodeId === senderId) return NO;
+    // X in our list: we would hear it. X only in theirs: we drop its heartbeats, the peer reports it.
+    if (ctx.heard.has(d.nodeId) || reportedRunning(peers, d.nodeId)) return NO;
+    return { compatible: true, why: 'extra-idle', nodeId: d.nodeId };
   }
   if (d.kind === 'weight') {
     const x = d.nodeId;
@@ -168,32 +135,15 @@ export function rollContextOf(
   heard: readonly number[],
   t: { readonly base: readonly number[]; readonly absent: ReadonlySet<number>; readonly weight: number },
   selfId: number,
-  unlisted?: { readonly idleAtMs: ReadonlyMap<number, number>; readonly holding: boolean; readonly nowMs: number; readonly deadMs: number; readonly listed: ReadonlySet<number> },
 ): RollContext {
   const announced = new Map<number, number>();
   for (const id of heard) { const w = m.peers.get(id)?.latest?.weight; if (w !== undefined) announced.set(id, w); }
-  const ctx: RollContext = { heard: new Set(heard), selfId, selfWeight: t.weight, announced, liveOwner: t.base.some((o) => !t.absent.has(o)) };
-  if (unlisted === undefined) return ctx;
-  const idle = new Set<number>();
-  if (!unlisted.holding) for (const [id, at] of unlisted.idleAtMs) if (unlisted.nowMs - at < unlisted.deadMs) idle.add(id);
-  return { ...ctx, unlistedIdle: idle, listed: unlisted.listed };
-}
-
-/**
- * The unlisted nodes last heard idle (weight 0, no bucket in any phase): `idle` true records the
- * instant, false forgets the node (it announced a weight or a bucket).
- */
-export function noteUnlisted(prev: ReadonlyMap<number, number>, id: number, idle: boolean, nowMs: number): ReadonlyMap<number, number> {
-  if (!idle && !prev.has(id)) return prev;
-  const next = new Map(prev);
-  if (idle) next.set(id, nowMs);
-  else next.delete(id);
-  return next;
+  return { heard: new Set(heard), selfId, selfWeight: t.weight, announced, liveOwner: t.base.some((o) => !t.absent.has(o)) };
 }
 
 /** The log line of a tolerated difference. */
-export function describeRoll(peerId: number, nodeId: number, why: RollWhy): string {
-  if (why === 'extra-idle') return `node ${peerId} runs a node list that differs from ours only by node ${nodeId} (weight 0, not running): compatible during a roll, it stays a member`;
-  if (why === 'extra-zero') return `node ${peerId} runs a node list that differs from ours only by node ${nodeId} (weight 0, running at weight 0): compatible during a roll, it stays a member`;
-  return `node ${peerId} runs a node list that differs from ours only in node ${nodeId}'s configured weight, and node ${nodeId} announces weight 0: compatible during a roll, it stays a member`;
+export function describeRoll(peerId: number, nodeId: number, why: 'extra-idle' | 'weight-zero'): string {
+  return why === 'extra-idle'
+    ? `node ${peerId} runs a node list that differs from ours only by node ${nodeId} (weight 0, not running): compatible during a roll, it stays a member`
+    : `node ${peerId} runs a node list that differs from ours only in node ${nodeId}'s configured weight, and node ${nodeId} announces weight 0: compatible during a roll, it stays a member`;
 }

@@ -22,7 +22,7 @@ import type { QuorumPolicyConfig, TieBreakerState, TwoNodeVerdict } from '../ha/
 import { quorumGate } from '../ha/quorum-policy-gate.js';
 import { clusterView, type ClusterView } from '../ha/cluster-view.js';
 import { agreesWith, startHoldUntil, unlistedHoldUntil, describeFields, expireConfig, heardDiffering, holdsOut, observeConfig, standing, type ConfigAgreementState, type ConfigEvent, type Standing } from '../ha/config-agreement.js';
-import { describeRoll, noteUnlisted, rollContextOf } from '../ha/roll-compat.js';
+import { describeRoll, rollContextOf } from '../ha/roll-compat.js';
 import type { LocalFingerprint } from '../config/fingerprint.js';
 import { initTakeover, step as stepTakeover, wireState, type Adoption, type MoveReason, type TakeoverEffect, type TakeoverEvent, type TakeoverParams, type TakeoverState } from '../takeover/ownership-reducer.js';
 import { wireGrants, wireOf } from '../takeover/handover.js';
@@ -96,8 +96,6 @@ export interface NodeState {
   readonly restart: RestartWindow;
   /** A node not in our list announced serving (a roll): hold no bucket before this instant (config-agreement.ts). */
   readonly unlistedUntilMs: number;
-  /** Nodes not in our list last heard at weight 0 with no bucket in any phase, and when (roll-compat.ts). */
-  readonly unlistedIdleAtMs: ReadonlyMap<number, number>;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -165,7 +163,6 @@ export function initNode(p: NodeParams, nowMs: number, o: { startDrained?: boole
     // A fresh process after a config change on this node first listens two heartbeat intervals for
     // a serving node outside its list (a hitless successor adopts: no hold).
     unlistedUntilMs: o.adopt || p.unlistedHold === false || o.configChanged !== true ? -Infinity : startHoldUntil(nowMs, p.intervalMs, p.marginMs),
-    unlistedIdleAtMs: new Map(),
   };
 }
 
@@ -366,7 +363,6 @@ function onDatagram(a: Acc, bytes: Uint8Array, linkId: number): void {
   counters[r.outcome] += 1;
   Object.assign(a.s, { replay: r.replay, counters });
   if ('serving' in r && p.unlistedHold !== false) Object.assign(a.s, { unlistedUntilMs: unlistedHoldUntil(a.s.unlistedUntilMs, r.serving === true, a.nowMs, p.leaseMs, p.marginMs) });
-  if ('idle' in r) Object.assign(a.s, { unlistedIdleAtMs: noteUnlisted(a.s.unlistedIdleAtMs, r.senderId, r.idle === true, a.nowMs) });
   if (r.outcome !== 'accepted' && r.outcome !== 'duplicate') return;
   const hb = r.hb;
   const links = a.s.linkHeard.get(hb.senderId);
@@ -381,8 +377,7 @@ function onDatagram(a: Acc, bytes: Uint8Array, linkId: number): void {
     Object.assign(a.s, { perLinkReceived: per });
   }
   if (r.outcome === 'duplicate') return;
-  const unlisted = { idleAtMs: a.s.unlistedIdleAtMs, holding: a.nowMs < a.s.unlistedUntilMs, nowMs: a.nowMs, deadMs: deadMsOf(p), listed: p.knownIds };
-  const c = observeConfig(a.s.configPeers, hb.senderId, hb, p.fingerprint, a.nowMs, rollContextOf(a.s.m, heardPeers(a.s.m, a.nowMs), a.s.t, p.selfId, unlisted));
+  const c = observeConfig(a.s.configPeers, hb.senderId, hb, p.fingerprint, a.nowMs, rollContextOf(a.s.m, heardPeers(a.s.m, a.nowMs), a.s.t, p.selfId));
   Object.assign(a.s, { configPeers: c.state });
   if (c.event) logConfig(a, c.event);
   // Another config: never a member (config-agreement.ts); only the standing may change.

@@ -8,8 +8,7 @@
  * drops it; node n is stopped at a random moment, sometimes restarted on A), `weight` (B sets
  * node 1's configured weight to 0; node 1 announces 0 at run time at a random moment, or not).
  * In `add` and `remove` the node added or removed is sometimes given a weight of 50 in the middle
- * of the roll (an operator's mistake). The roll is then completed by the documented procedure:
- * node n+1 started first (add), node n stopped last (remove).
+ * of the roll (an operator's mistake).
  * Checked every simulated millisecond:
  *   - `configs`: for a B that hashes otherwise (seed, buckets), the kernels that answer all belong
  *     to nodes of one config (for the node-list variants both versions may answer: `double` is
@@ -198,8 +197,8 @@ export function runRoll(seed: number, broken: boolean | 'roll' = false, o: RollO
     if (variant === 'B-weight' && rnd() < 0.3) { running.get(1)?.runtime?.setWeight(0); steps.push('n1 weight 0'); }
     // The node added or removed is given a weight in the middle of the roll (an operator's
     // mistake: the procedure keeps it at 0 until every file lists it, or until it stops). The
-    // broken roll variant does so more often: a node at weight 0 that answers no bucket is
-    // harmless beside the other list, so the hold it leaves out matters where the node serves.
+    // broken roll variant does so more often: the hold it leaves out is the one for a node outside
+    // the list that serves.
     if ((variant === 'B-add' || variant === 'B-remove') && rnd() < (broken === 'roll' ? 0.5 : 0.15)) {
       const x = variant === 'B-add' ? n + 1 : n;
       const rt = running.get(x)?.runtime;
@@ -217,8 +216,6 @@ export function runRoll(seed: number, broken: boolean | 'roll' = false, o: RollO
   // started / node n stopped), then every bucket must be answered.
   if (sameHash) {
     if (variant === 'B-weight') running.get(1)?.runtime?.setWeight(0);
-    // The documented add starts the new node (at weight 0) before the files change.
-    if (variant === 'B-add' && !running.has(n + 1)) { steps.push(`@${clock.nowMs()} done: start n${n + 1}`); start(n + 1, 'B'); run(300); }
     for (let id = 1; id <= n; id++) {
       const p = running.get(id);
       if (variant === 'B-remove' && id === n) { if (p) { steps.push(`@${clock.nowMs()} done: stop n${id}`); stop(id, 'stop'); run(300); } continue; }
@@ -228,6 +225,7 @@ export function runRoll(seed: number, broken: boolean | 'roll' = false, o: RollO
       start(id, 'B');
       run(300);
     }
+    if (variant === 'B-add' && !running.has(n + 1)) start(n + 1, 'B');
     run(2000);
   }
   const allTags = new Set([...running.values()].map((p) => p.tag));

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { differingFields, fingerprintOf, type LocalFingerprint } from '../../../src/config/fingerprint.js';
-import { adoptableAcrossRoll, nodeListDelta, noteUnlisted, rollCompatible, rollContextOf, type RollContext } from '../../../src/ha/roll-compat.js';
+import { adoptableAcrossRoll, nodeListDelta, rollCompatible, type RollContext } from '../../../src/ha/roll-compat.js';
 import { afterFailure, balancedMap, mapDigest } from '../../../src/hash/bucket-map.js';
 import { mulberry32 } from '../../../src/util/prng.js';
 import type { PeerReport } from '../../../src/ha/heartbeat-types.js';
@@ -49,36 +49,10 @@ describe('rollCompatible', () => {
     expect(rollCompatible(fields, old, added, 2, [report(1, 'alive'), report(3, 'alive'), report(4, 'unknown')], ctx())).toEqual({ compatible: true, why: 'extra-idle', nodeId: 4 });
     expect(rollCompatible(differingFields(added, old), added, old, 1, [report(2, 'alive'), report(3, 'alive')], ctx({ selfId: 2, heard: new Set([1, 3]) }))).toMatchObject({ compatible: true });
   });
-  it('…and while it runs at weight 0 (extra-zero); not once the side whose list names it hears another weight', () => {
-    // Our list names X (4) and we hear it: its announced weight decides.
-    const ours = (announced4: number): RollContext => ctx({ selfId: 2, heard: new Set([1, 3, 4]), announced: new Map([[1, 100], [3, 100], [4, announced4]]) });
-    expect(rollCompatible(differingFields(added, old), added, old, 1, [], ours(0))).toEqual({ compatible: true, why: 'extra-zero', nodeId: 4 });
-    expect(rollCompatible(differingFields(added, old), added, old, 1, [], ours(100)).compatible).toBe(false);
-    // Heard, but no weight known yet: not compatible.
-    expect(rollCompatible(differingFields(added, old), added, old, 1, [], ctx({ selfId: 2, heard: new Set([1, 3, 4]), announced: new Map([[1, 100], [3, 100]]) })).compatible).toBe(false);
-    // We are X: our own announced weight decides.
-    const self4 = fp(4, [...three, { id: 4, weight: 0 }]);
-    expect(rollCompatible(differingFields(self4, old), self4, old, 1, [], ctx({ selfId: 4, selfWeight: 0, heard: new Set([1, 2, 3]) }))).toEqual({ compatible: true, why: 'extra-zero', nodeId: 4 });
-    expect(rollCompatible(differingFields(self4, old), self4, old, 1, [], ctx({ selfId: 4, selfWeight: 50, heard: new Set([1, 2, 3]) })).compatible).toBe(false);
-    // Their list names X and the peer reports it alive or suspect: only while we hear X ourselves
-    // (as an unlisted node) at weight 0 answering no bucket, and no unlisted node holds us.
-    const idle4 = ctx({ unlistedIdle: new Set([4]), listed: new Set([1, 2, 3]) });
-    expect(rollCompatible(fields, old, added, 2, [report(4, 'alive')], idle4)).toEqual({ compatible: true, why: 'extra-zero', nodeId: 4 });
-    expect(rollCompatible(fields, old, added, 2, [report(4, 'suspect')], idle4)).toEqual({ compatible: true, why: 'extra-zero', nodeId: 4 });
+  it('…not once it runs (we hear it, or the peer reports it alive or suspect)', () => {
     expect(rollCompatible(fields, old, added, 2, [report(4, 'alive')], ctx()).compatible).toBe(false);
-    expect(rollCompatible(fields, old, added, 2, [report(4, 'alive')], ctx({ unlistedIdle: new Set(), listed: new Set([1, 2, 3]) })).compatible).toBe(false);
-    // A peer that grants a bucket to a node outside our list computes another map: never compatible.
-    expect(rollCompatible(fields, old, added, 2, [report(4, 'alive')], idle4, 100, [4]).compatible).toBe(false);
-    expect(rollCompatible(fields, old, added, 2, [report(4, 'unknown')], idle4, 100, [4]).compatible).toBe(false);
-    expect(rollCompatible(fields, old, added, 2, [report(4, 'alive')], idle4, 100, [3]).compatible).toBe(true);
-  });
-  it('rollContextOf: unlisted nodes count as idle only within a dead time and while no unlisted node holds us', () => {
-    const m = { peers: new Map([[2, { latest: { weight: 100 } }]]) };
-    const t = { base: [2, 2], absent: new Set<number>(), weight: 100 };
-    const u = (holding: boolean): Parameters<typeof rollContextOf>[4] => ({ idleAtMs: new Map([[4, 1000], [5, 700]]), holding, nowMs: 1100, deadMs: 240, listed: new Set([1, 2, 3]) });
-    expect([...(rollContextOf(m, [2], t, 1, u(false)).unlistedIdle ?? [])]).toEqual([4]);
-    expect([...(rollContextOf(m, [2], t, 1, u(true)).unlistedIdle ?? [])]).toEqual([]);
-    expect(noteUnlisted(noteUnlisted(new Map(), 4, true, 10), 4, false, 20).size).toBe(0);
+    expect(rollCompatible(fields, old, added, 2, [report(4, 'suspect')], ctx()).compatible).toBe(false);
+    expect(rollCompatible(differingFields(added, old), added, old, 1, [], ctx({ selfId: 2, heard: new Set([1, 3, 4]) })).compatible).toBe(false);
   });
   it('a node added with a weight, another field, or no live owner: never compatible', () => {
     const heavy = fp(2, [...three, { id: 4, weight: 50 }]);

@@ -19,10 +19,8 @@ describe('config changes during rolls (simulated)', () => {
     expect(caught.length).toBeGreaterThanOrEqual(3);
   }, 60_000);
 
-  // Seeds 1..16 since the node removed may run at weight 0 beside the shorter list (roll-compat.ts
-  // extra-zero): the hold matters only where that node serves, so fewer seeds of the variant hit it.
-  it('broken roll variant: removing a node without the hold for serving nodes outside the list is caught (seeds 1..16)', () => {
-    const caught = Array.from({ length: 16 }, (_, i) => i + 1).filter((s) => runRoll(s, 'roll').violations.length > 0);
+  it('broken roll variant: removing a node without the hold for serving nodes outside the list is caught (seeds 1..8)', () => {
+    const caught = [1, 2, 3, 4, 5, 6, 7, 8].filter((s) => runRoll(s, 'roll').violations.length > 0);
     expect(caught.length).toBeGreaterThanOrEqual(2);
   }, 90_000);
 });

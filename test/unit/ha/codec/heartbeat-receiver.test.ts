@@ -43,20 +43,12 @@ describe('receiveHeartbeat', () => {
 
   it('drops an authentic heartbeat from an unconfigured id, naming it', () => {
     const replay = new Map();
-    expect(receiveHeartbeat(encode({ senderId: 7 }), ctx(replay))).toEqual({ outcome: 'unknown-node', senderId: 7, replay, serving: true, idle: false });
+    expect(receiveHeartbeat(encode({ senderId: 7 }), ctx(replay))).toEqual({ outcome: 'unknown-node', senderId: 7, replay, serving: true });
   });
 
   it('says whether an unconfigured sender announces that it serves (a node of another list during a roll)', () => {
     const r = receiveHeartbeat(encode({ senderId: 7, hasQuorum: false }), ctx(new Map()));
     expect(r).toMatchObject({ outcome: 'unknown-node', serving: false });
-  });
-
-  it('an unconfigured sender with a lease serves unless it announces weight 0 and no bucket in any phase', () => {
-    // A node being added or removed runs at weight 0 beside the other list during a roll (roll-compat.ts extra-zero).
-    expect(receiveHeartbeat(encode({ senderId: 7, version: 2, hasQuorum: true, weight: 0, handover: { phases: ['none', 'none'], grants: [], restartWindowMs: 0 } }), ctx(new Map()))).toMatchObject({ outcome: 'unknown-node', serving: false, idle: true });
-    expect(receiveHeartbeat(encode({ senderId: 7, version: 2, hasQuorum: true, weight: 0, handover: { phases: ['none', 'owned'], grants: [], restartWindowMs: 0 } }), ctx(new Map()))).toMatchObject({ outcome: 'unknown-node', serving: true });
-    expect(receiveHeartbeat(encode({ senderId: 7, version: 2, hasQuorum: false, weight: 0, handover: { phases: ['draining', 'none'], grants: [], restartWindowMs: 0 } }), ctx(new Map()))).toMatchObject({ outcome: 'unknown-node', serving: true });
-    expect(receiveHeartbeat(encode({ senderId: 7, version: 2, hasQuorum: true, weight: 5, handover: { phases: ['none', 'none'], grants: [], restartWindowMs: 0 } }), ctx(new Map()))).toMatchObject({ outcome: 'unknown-node', serving: true });
   });
 
   it('passes decode reasons through and keeps the replay map unchanged', () => {
