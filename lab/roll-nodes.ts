@@ -8,7 +8,10 @@
  *   remove n1: `vmac weight 0` on n1 -> files set n1's weight to 0, one node at a time, hitless
  *              -> planned stop of n1 (owns nothing) -> files lose n1, one node at a time, hitless
  *
- *   VMAC_LAB_TAG=xx npx tsx lab/roll-nodes.ts [--step-ms 8000]
+ *   VMAC_LAB_TAG=xx npx tsx lab/roll-nodes.ts [--step-ms 8000] [--control]
+ *
+ * `--control`: the same steps with every file unchanged (all list n1..n4, n4 at weight 0), the
+ * cost of the restarts, weights, start and stop by themselves on this machine.
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,8 +71,12 @@ async function settle(nodes: readonly LabNodeInfo[], owners: number): Promise<vo
   if (!ok) throw new Error(`the cluster did not settle with ${owners} owners within 30 s`);
 }
 
-/** Runs the whole procedure on a lab built with 4 nodes, none started (lateNodes 1..4). */
-export async function rollNodes(lab: LabInfo, stepMs: number): Promise<RollNodesStep[]> {
+/**
+ * Runs the whole procedure on a lab built with 4 nodes, none started (lateNodes 1..4).
+ * `control`: the same steps (hitless restarts, start, weights, stop) with every file the same
+ * from the start (n1..n4, n4 at weight 0): what the steps cost without any list change.
+ */
+export async function rollNodes(lab: LabInfo, stepMs: number, control = false): Promise<RollNodesStep[]> {
   const steps: RollNodesStep[] = [];
   // The running cluster: n1..n3, files without n4.
   let nodes = lab.nodes.map((n) => ({ ...n, config: join(lab.dir, `${n.name}-live.yaml`) }));
@@ -77,13 +84,15 @@ export async function rollNodes(lab: LabInfo, stepMs: number): Promise<RollNodes
   const text = (id: number): string => original.get(id) ?? '';
   const byId = (id: number): LabNodeInfo => nodes.find((n) => n.id === id) as LabNodeInfo;
   const put = (n: LabNodeInfo): void => { nodes = nodes.map((x) => (x.id === n.id ? n : x)); };
-  for (const id of [1, 2, 3]) { writeFileSync(byId(id).config, dropPeer(text(id), 4)); put(start(byId(id))); }
+  const full = (id: number): string => setWeight(text(id), 4, 0);
+  const file = (id: number, changed: string): string => (control ? full(id) : changed);
+  for (const id of [1, 2, 3]) { writeFileSync(byId(id).config, file(id, dropPeer(text(id), 4))); put(start(byId(id))); }
   await settle([1, 2, 3].map(byId), 3);
   await sleep(1000);
 
   // Add n4: files gain it at weight 0, one node at a time (hitless).
   for (const id of [3, 2, 1]) {
-    steps.push(await probeStep(lab, `n${id}: file gains n4 at weight 0, hitless restart`, stepMs, async () => { put(await hitless(byId(id), setWeight(text(id), 4, 0))); }));
+    steps.push(await probeStep(lab, `n${id}: file gains n4 at weight 0, hitless restart`, stepMs, async () => { put(await hitless(byId(id), file(id, setWeight(text(id), 4, 0)))); }));
   }
   await settle([1, 2, 3].map(byId), 3);
   steps.push(await probeStep(lab, 'start n4 (weight 0)', stepMs, async () => {
@@ -100,18 +109,19 @@ export async function rollNodes(lab: LabInfo, stepMs: number): Promise<RollNodes
 
   // Remove n1: run-time weight 0, files set its weight to 0 (hitless), planned stop, files lose it (hitless).
   steps.push(await probeStep(lab, 'vmac weight 0 on n1', stepMs, async () => {
-    await requestControl(controlSocket(byId(1)), { cmd: 'weight', weight: 0 });
+    // (control: persisted, since its unchanged file keeps its configured weight across the restarts)
+    await requestControl(controlSocket(byId(1)), { cmd: 'weight', weight: 0, ...(control ? { persist: true } : {}) });
   }));
   await settle(nodes, 3);
   const zeroN1 = (id: number): string => setWeight(setWeight(text(id), 4, 0), 1, 0);
   for (const id of [4, 3, 2, 1]) {
-    steps.push(await probeStep(lab, `n${id}: file sets n1's weight to 0, hitless restart`, stepMs, async () => { put(await hitless(byId(id), zeroN1(id))); }));
+    steps.push(await probeStep(lab, `n${id}: file sets n1's weight to 0, hitless restart`, stepMs, async () => { put(await hitless(byId(id), file(id, zeroN1(id)))); }));
   }
   await settle(nodes, 3);
   steps.push(await probeStep(lab, 'planned stop of n1', stepMs, async () => { await stopPid(byId(1).daemonPid); }));
   nodes = nodes.filter((n) => n.id !== 1);
   for (const id of [4, 3, 2]) {
-    steps.push(await probeStep(lab, `n${id}: file loses n1, hitless restart`, stepMs, async () => { put(await hitless(byId(id), dropPeer(zeroN1(id), 1))); }));
+    steps.push(await probeStep(lab, `n${id}: file loses n1, hitless restart`, stepMs, async () => { put(await hitless(byId(id), file(id, dropPeer(zeroN1(id), 1)))); }));
   }
   await settle(nodes, 3);
   const final = await Promise.all(nodes.map(statusOf));
@@ -124,10 +134,11 @@ async function main(): Promise<void> {
   const { labDown, labUp } = await import('./lab.js');
   const at = process.argv.indexOf('--step-ms');
   const stepMs = at > 0 ? Number(process.argv[at + 1]) : 8000;
+  const control = process.argv.includes('--control');
   const name = `${process.env.VMAC_LAB_TAG ?? ''}rn${randomInt(1000, 9999)}`.slice(0, 12);
   const lab = await labUp({ name, nodes: 4, clients: 3, addrs: 10, seed: randomInt(1, 2 ** 31), buckets: 256, profile: 'default', affinity: 'address', dataPathCheck: false, lateNodes: [1, 2, 3, 4] });
   try {
-    const steps = await rollNodes(lab, stepMs).catch((err: unknown) => {
+    const steps = await rollNodes(lab, stepMs, control).catch((err: unknown) => {
       // Keep the evidence: the lab's directory goes with labDown.
       for (const n of lab.nodes) for (const f of [`${n.name}.log`, `${n.name}-live.yaml`]) { try { writeFileSync(`/tmp/vmac-roll-nodes-${f}`, readFileSync(join(lab.dir, f))); } catch { /* absent */ } }
       throw err;

@@ -18,10 +18,11 @@ export interface WorkerBundle {
 
 const importOf = (href: string): string => `import(${JSON.stringify(href)});`;
 
-export function workerBundle(): WorkerBundle {
+/** `name`: the worker's file in this folder, without extension (default: the main simulator's). */
+export function workerBundle(name = 'worker'): WorkerBundle {
   const here = import.meta.url;
-  if (here.endsWith('.js')) return { source: importOf(new URL('./worker.js', here).href), dispose: () => undefined };
-  const entry = fileURLToPath(new URL('./worker.ts', here));
+  if (here.endsWith('.js')) return { source: importOf(new URL(`./${name}.js`, here).href), dispose: () => undefined };
+  const entry = fileURLToPath(new URL(`./${name}.ts`, here));
   const dir = fileURLToPath(new URL('../../node_modules/.cache/vmac-sim/', here));
   const outfile = `${dir}worker-${process.pid}-${Math.random().toString(36).slice(2)}.mjs`;
   try {
@@ -35,7 +36,7 @@ export function workerBundle(): WorkerBundle {
     };
   } catch {
     const tsxApi = import.meta.resolve('tsx/esm/api');
-    const worker = new URL('./worker.ts', here).href;
+    const worker = new URL(`./${name}.ts`, here).href;
     return { source: `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(worker)}); });`, dispose: () => undefined };
   }
 }
