@@ -16,7 +16,7 @@
  *            until the next one; the receiver keeps the newest (epoch, seq) and drops older ones)
  * 16   8     config fingerprint digest (8 bytes): a report is taken only from a node of our
  *            fingerprint, so every member places the same model
- * 24   2     body length n (1..MAX_BODY)
+ * 24   2     body length n (1..MAX_CRM_BODY = 1,988: the whole datagram within the transport's 2,048)
  * 26   2     reserved 0
  * 28   n     body: UTF-8 JSON of the rest of the report (phases, failures, banned, claims, acks,
  *            operator), checked field by field after the MAC
@@ -27,13 +27,18 @@
  * the MAC, fields only after it.
  */
 import { MAC_SIZE, checkMac, computeMac, type HeartbeatKey } from '../ha/heartbeat-auth.js';
+import { MAX_DATAGRAM_BYTES } from '../ha/transport.js';
 import type { LocalPhase, NodeReport, OperatorScores } from './transition.js';
 
 export const CRM_MAGIC = 0x52;
 export const CRM_VERSION = 1;
 export const CRM_HEADER_SIZE = 28;
-/** Largest JSON body: a 1,400-byte datagram fits any Ethernet link; 8 KiB holds ~100 resources with claims (IP fragments on the heartbeat link). */
-export const MAX_CRM_BODY = 8192;
+/**
+ * Largest JSON body: the heartbeat transport drops datagrams over 2,048 bytes (transport.ts), so
+ * a whole message stays within that: about 25 resources all claimed at once with long names, more
+ * in practice (a stopped resource takes no room). A larger report is not sent (logged).
+ */
+export const MAX_CRM_BODY = MAX_DATAGRAM_BYTES - 28 - MAC_SIZE;
 export const MAX_CRM_MESSAGE_SIZE = CRM_HEADER_SIZE + MAX_CRM_BODY + MAC_SIZE;
 const MAX_NODE_ID = 32;
 
