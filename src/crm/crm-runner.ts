@@ -29,6 +29,8 @@ export interface CrmTiming {
   readonly monitorTimeoutMs: number;
   /** A failed fence is asked for again after this long (the fence runner also retries by itself). */
   readonly fenceRetryMs: number;
+  /** Startup fencing of a node not seen since this one started waits this long (transition.ts). */
+  readonly startupFenceDelayMs?: number;
 }
 
 export interface CrmRunnerDeps {
@@ -85,6 +87,7 @@ export function startCrmRunner(d: CrmRunnerDeps): CrmRunner {
       self: d.self.name, nodes: names, model: d.model, fencing: d.fence !== undefined,
       // Without fencing a silent node is assumed stopped once it could have noticed its lost quorum and stopped every singleton it ran.
       selfStopGraceMs: 2 * timing.deadMs + chain * timing.stopTimeoutMs + 1000, fenceRetryMs: timing.fenceRetryMs,
+      ...(timing.startupFenceDelayMs !== undefined ? { startupFenceDelayMs: timing.startupFenceDelayMs } : {}),
     }, clock.nowMs()),
     epoch: d.epoch,
   };

@@ -27,6 +27,13 @@ import type { ClusterRuntime } from './cluster-runtime.js';
 export const CRM_MONITOR_INTERVAL_MS = 2000;
 /** A monitor that hangs this long is a failure. */
 export const CRM_MONITOR_TIMEOUT_MS = 10_000;
+/**
+ * Startup fencing waits 20 s for a node not seen since this daemon started (Pacemaker's
+ * dc-deadtime default): machines of a cluster that boots together come up seconds apart, and
+ * fencing a node that is still booting only delays the cluster. Singletons that node may run
+ * start meanwhile only if every node is known stopped.
+ */
+export const CRM_STARTUP_FENCE_DELAY_MS = 20_000;
 
 /** The heartbeat transport with resource reports taken out: the cluster sees the rest. */
 export function splitCrmTransport(t: HeartbeatTransport): { cluster: HeartbeatTransport; onReport: (h: DatagramHandler) => void } {
@@ -71,6 +78,7 @@ export function startCrmWiring(d: CrmWiringDeps): (CrmRunner & { closeDrivers():
     startTimeoutMs: HA_DEFAULTS.startTimeoutMs, stopTimeoutMs: HA_DEFAULTS.stopTimeoutMs,
     monitorIntervalMs: CRM_MONITOR_INTERVAL_MS, monitorTimeoutMs: CRM_MONITOR_TIMEOUT_MS,
     fenceRetryMs: cfg.fencing?.retryBaseMs ?? HA_DEFAULTS.fenceRetryBaseMs,
+    startupFenceDelayMs: CRM_STARTUP_FENCE_DELAY_MS,
   };
   const runner = startCrmRunner({
     model, self: { id: cfg.node.id, name: cfg.node.name }, nodes: cfg.nodes.map((n) => ({ id: n.id, name: n.name })),

@@ -50,7 +50,8 @@ class Lab {
   agents = new Map<string, FakeAgent>();
   fenced: { t: number; by: string; target: string }[] = [];
   selfFenced: string[] = [];
-  constructor(fencing: boolean, fenceWorks = true) {
+  constructor(fencing: boolean, fenceWorks = true, opts: { down?: string[]; startupFenceDelayMs?: number } = {}) {
+    for (const n of opts.down ?? []) this.up.delete(n);
     const m = model();
     for (const n of NODES) {
       const agent = fakeAgent();
@@ -67,7 +68,7 @@ class Lab {
         driverFor: (r) => this.driver(n.name, r),
         ...(fence ? { fence } : {}),
         selfFence: (reason) => { this.selfFenced.push(`${n.name}: ${reason}`); },
-        timing: TIMING,
+        timing: { ...TIMING, ...(opts.startupFenceDelayMs !== undefined ? { startupFenceDelayMs: opts.startupFenceDelayMs } : {}) },
       }));
     }
   }
@@ -142,6 +143,17 @@ describe('cluster resource runner', () => {
     const restart = lab.starts('ip').find((e) => e.t > killedAt);
     expect(restart && fence && restart.t > fence.t).toBe(true);
     expect(lab.ordered('ip', 'db') && lab.ordered('q', 'm')).toBe(true);
+  });
+
+  it('startup fencing waits the startup delay for a node not seen since start, then fences it', async () => {
+    const lab = new Lab(true, true, { down: ['n3'], startupFenceDelayMs: 2000 });
+    await lab.run(1800);
+    expect(lab.fenced).toEqual([]);
+    expect(lab.where('ip')).toEqual([]); // n3 may run it (never seen): nothing starts yet
+    await lab.run(2000);
+    expect(lab.fenced.map((f) => f.target)).toContain('n3');
+    for (const r of ['ip', 'db', 'q', 'm']) expect(lab.where(r)).toEqual(['n1']);
+    expect(lab.violations).toEqual([]);
   });
 
   it('a failing fence agent: the killed node\'s singletons are started nowhere else', async () => {
