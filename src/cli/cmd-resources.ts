@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { requestControl, type ControlRequest } from '../daemon/control-socket.js';
 import type { DaemonStatus } from '../daemon/node-daemon.js';
-import type { CrmStatus } from '../crm/crm-view.js';
+import type { CrmStatus } from '../node/crm-view.js';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, printJson, reportError } from './output.js';
 
 interface Target { config?: string; socket?: string; json?: boolean }

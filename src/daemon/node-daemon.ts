@@ -50,8 +50,8 @@ import { loadConfig } from '../config/load.js';
 import { leasingGate, startDataPathWiring } from './datapath-wiring.js';
 import type { DataPathStatus } from '../ha/datapath/datapath-runner.js';
 import { splitCrmTransport, startCrmWiring } from './crm-wiring.js';
-import type { CrmStatus } from '../crm/crm-view.js';
-import type { CrmCounters } from '../crm/crm-runner.js';
+import type { CrmStatus } from '../node/crm-view.js';
+import type { CrmCounters } from './crm-runner.js';
 import { parseResourceOp } from '../crm/operator.js';
 
 export interface DaemonPorts {

@@ -1,7 +1,7 @@
 /** `vmac resources` text (src/cli/cmd-resources.ts) from a status projection. */
 import { describe, expect, it } from 'vitest';
 import { resourcesText } from '../../../src/cli/cmd-resources.js';
-import type { CrmStatus } from '../../../src/crm/crm-view.js';
+import type { CrmStatus } from '../../../src/node/crm-view.js';
 
 describe('vmac resources', () => {
   it('lists every resource with its state, placement, failures and pending actions, unclean nodes and constraints', () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { applyResourceOp, parseResourceOp, pendingCleanups, standbyOf } from '../../../src/crm/operator.js';
-import { crmViewOf } from '../../../src/crm/crm-view.js';
+import { crmViewOf } from '../../../src/node/crm-view.js';
 import type { OperatorScores } from '../../../src/crm/transition.js';
 import { yamlWith } from '../config/helpers.js';
 

@@ -12,11 +12,11 @@ import type { HeartbeatKey } from '../ha/heartbeat-auth.js';
 import type { ResourceDriver } from '../ha/resources/driver.js';
 import type { FenceRunner } from '../ha/fencing/fence-runner.js';
 import type { ClusterStatus } from '../node/node-status.js';
-import type { CrmDriverSpec, CrmModel } from './model.js';
-import { decodeCrmMessage, encodeCrmMessage, type CrmDropReason } from './crm-codec.js';
-import { crmStatusOf, crmViewOf, sameView, type CrmStatus, type CrmView } from './crm-view.js';
-import { applyResourceOp, pendingCleanups, standbyOf, type ResourceOp } from './operator.js';
-import { initialCrmState, step, type CrmEffect, type CrmEvent, type CrmState, type NodeReport } from './transition.js';
+import type { CrmDriverSpec, CrmModel } from '../crm/model.js';
+import { decodeCrmMessage, encodeCrmMessage, type CrmDropReason } from '../ha/crm-codec.js';
+import { crmStatusOf, crmViewOf, sameView, type CrmStatus, type CrmView } from '../node/crm-view.js';
+import { applyResourceOp, pendingCleanups, standbyOf, type ResourceOp } from '../crm/operator.js';
+import { initialCrmState, step, type CrmEffect, type CrmEvent, type CrmState, type NodeReport } from '../crm/transition.js';
 
 export interface CrmTiming {
   /** Heartbeat interval: the view is read, the report sent again and the engine ticked this often. */

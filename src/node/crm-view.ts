@@ -9,9 +9,9 @@
  *    singleton and group member, where it should run and where it runs, the phases and failure
  *    counts each member reported, pending actions, nodes not known clean, operator constraints.
  */
-import type { ClusterStatus } from '../node/node-status.js';
-import { standbyOf } from './operator.js';
-import { reportOf, type CrmState, type LocalPhase } from './transition.js';
+import type { ClusterStatus } from './node-status.js';
+import { standbyOf } from '../crm/operator.js';
+import { reportOf, type CrmState, type LocalPhase } from '../crm/transition.js';
 
 export interface CrmView {
   readonly members: readonly string[];

@@ -26,9 +26,9 @@
  * counters. Decoding never throws; a bad datagram is a named outcome. Lengths are checked before
  * the MAC, fields only after it.
  */
-import { MAC_SIZE, checkMac, computeMac, type HeartbeatKey } from '../ha/heartbeat-auth.js';
-import { MAX_DATAGRAM_BYTES } from '../ha/transport.js';
-import type { LocalPhase, NodeReport, OperatorScores } from './transition.js';
+import { MAC_SIZE, checkMac, computeMac, type HeartbeatKey } from './heartbeat-auth.js';
+import { MAX_DATAGRAM_BYTES } from './transport.js';
+import type { LocalPhase, NodeReport, OperatorScores } from '../crm/transition.js';
 
 export const CRM_MAGIC = 0x52;
 export const CRM_VERSION = 1;
