@@ -63,6 +63,8 @@ describe('cluster resources lab (3 nodes, floating VIP + service as an ordered g
     const l = lab;
     const nodes = await restartWith(l, () => crmYaml(l));
     const ready = await waitFor(nodes, (s) => s.every((x) => x !== null && holder(x) !== null && holder(x) === holder(s[0] ?? null)), 45_000, 200);
+    // On failure: when each daemon was ready and whom it fenced (a node slower than the startup-fence delay is fenced: correct, but the run is void).
+    if (!ready) for (const n of nodes) console.log(`${n.name} log: ${readFileSync(n.log, 'utf8').split('\n').filter((x) => /"event":"(ready|crm-fence|crm-view|fence-[a-z]+)"/.test(x)).map((x) => x.slice(0, 220)).join('\n')}`);
     if (!ready) for (const n of nodes) { const st = await statusOf(n); console.log(`${n.name}: ${JSON.stringify({ q: st?.crm?.quorate, m: st?.crm?.members, r: st?.crm?.resources.map((x) => [x.name, x.runningOn, x.phases, x.target, x.stoppedBecause]), u: st?.crm?.unclean, c: st?.crm?.counters })}`); }
     expect(ready).toBe(true);
     const first = holder(await statusOf(nodes[0]!));
