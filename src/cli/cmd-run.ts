@@ -6,7 +6,6 @@ import { withVip6Connections } from '../takeover/conntrack-dual.js';
 import { UNPACED_DRAIN_POLL } from '../takeover/drain-poll.js';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { refuseUnrunPlacement } from '../crm/run-guard.js';
 import { startDaemon } from '../daemon/node-daemon.js';
 import { launch } from '../daemon/launch.js';
 import { nativeNeeds, preflight } from '../daemon/preflight.js';
@@ -83,7 +82,6 @@ heartbeat loop runs.`)
     .action(async (file: string) => {
       try {
         const cfg = loadConfig(file);
-        refuseUnrunPlacement(cfg.crm, file);
         const tap = createEventTap();
         const log = createLogger({ service: cfg.service, node: cfg.node.name }, undefined, tap);
         let surface: OperatorSurface | null = null;
@@ -120,6 +118,8 @@ heartbeat loop runs.`)
               // VMAC_RESTART_WINDOW_MS: the hitless-restart window (default 15 s).
               ...(process.env.VMAC_RESTART_WINDOW_MS ? { restartWindowMs: Number(process.env.VMAC_RESTART_WINDOW_MS) } : {}),
               rtnl,
+              // Cluster resources: a stop failed and no peer can fence us: leave like a crash (the lease runs out, the watchdog resets).
+              selfFence: () => process.exit(EXIT_FAILURE),
               sysctl: procSysctl,
               // arp_announce of the interface is shared with the host's other vmac services: restored
               // only when the last one stops (VMAC_RUN_DIR: where that is recorded, default /run/vmac).

@@ -8,6 +8,7 @@ import { registerStatus } from './cmd-status.js';
 import { registerBuckets } from './cmd-buckets.js';
 import { registerOps } from './cmd-ops.js';
 import { LAB_SUMMARY, wantsLab } from './lab-entry.js';
+import { registerResources } from './cmd-resources.js';
 
 const program = new Command();
 program
@@ -40,4 +41,5 @@ registerKeygen(program);
 registerStatus(program);
 registerBuckets(program);
 registerOps(program);
+registerResources(program);
 await program.parseAsync(process.argv);

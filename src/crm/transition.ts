@@ -42,6 +42,11 @@ export interface EngineConfig {
   /** Without fencing: how long a node outside the view must be silent before it is assumed to have stopped its singletons (dead time + its stop timeout + margin). */
   readonly selfStopGraceMs: number;
   readonly fenceRetryMs: number;
+  /**
+   * Startup fencing waits this long for a node not seen since this node started (Pacemaker's
+   * dc-deadtime): nodes of a cluster that boots together come up seconds apart. Absent: 0.
+   */
+  readonly startupFenceDelayMs?: number;
   /** The simulator's deliberate faults only (test/crm/crm-sim.ts); no config sets one. */
   readonly mutation?: CrmMutation;
 }
@@ -59,6 +64,7 @@ interface Unclean {
   readonly fence: 'none' | 'requested' | 'failed';
   readonly lastRequestMs: number;
   readonly stopFailed: boolean; // it reported a failed stop: never clean by waiting
+  readonly startup?: boolean; // not seen since this node started (startupFenceDelayMs applies)
 }
 
 export interface CrmState {
@@ -115,7 +121,7 @@ export type CrmEffect =
 
 export function initialCrmState(cfg: EngineConfig, nowMs: number): CrmState {
   const unclean: Record<string, Unclean> = {};
-  for (const n of cfg.nodes) if (n !== cfg.self) unclean[n] = { sinceMs: nowMs, fence: 'none', lastRequestMs: 0, stopFailed: false };
+  for (const n of cfg.nodes) if (n !== cfg.self) unclean[n] = { sinceMs: nowMs, fence: 'none', lastRequestMs: 0, stopFailed: false, startup: true };
   return { cfg, order: orderingOf(cfg.model), quorate: false, members: [], standby: [], serving: null, local: {}, failureTimes: {}, banned: [], reports: {}, unclean, fenced: [], operator: { version: 0, scores: {} }, placement: null, epoch: nowMs, seq: 0, lastKey: '', claimCount: 0, claims: {}, seen: {} };
 }
 
@@ -282,6 +288,7 @@ function reconcile(o: Out, nowMs: number): void {
   for (const n of [...blockers].sort()) {
     const u = unclean[n];
     if (u === undefined || u.fence === 'requested' || (u.fence === 'failed' && nowMs - u.lastRequestMs < o.s.cfg.fenceRetryMs)) continue;
+    if (u.startup === true && u.fence === 'none' && nowMs - u.sinceMs < (o.s.cfg.startupFenceDelayMs ?? 0)) continue; // may still be booting
     unclean[n] = { ...u, fence: 'requested', lastRequestMs: nowMs };
     o.effects.push({ type: 'fence', node: n, reason: u.stopFailed ? 'stop-failed' : 'left-view' });
   }

@@ -1,6 +1,7 @@
 /**
  * The daemon's local control socket: one JSON request per line, one JSON answer per line.
- * `status`, and the operations `drain` (optional timeoutMs), `resume`, `weight` (weight).
+ * `status`, and the operations `drain` (optional timeoutMs), `resume`, `weight` (weight),
+ * `resource` (op move|ban|clear|cleanup|standby with resource / node / on: docs/crm.md).
  * Unix-domain and mode 0600: local root only, nothing on the network.
  */
 import { createServer, createConnection, type Server } from 'node:net';
@@ -13,7 +14,9 @@ export type ControlRequest =
   | { readonly cmd: 'drain'; readonly timeoutMs?: number }
   | { readonly cmd: 'resume' }
   | { readonly cmd: 'weight'; readonly weight: number; readonly persist?: boolean }
-  | { readonly cmd: 'reload' };
+  | { readonly cmd: 'reload' }
+  /** Cluster resources (docs/crm.md): move|ban (resource, node), clear|cleanup (resource), standby (node, on). */
+  | { readonly cmd: 'resource'; readonly op: string; readonly resource?: string; readonly node?: string; readonly on?: boolean };
 
 /** A request from the wire, checked field by field; a string says what is wrong. */
 export function parseControlRequest(raw: unknown): ControlRequest | string {
@@ -28,6 +31,11 @@ export function parseControlRequest(raw: unknown): ControlRequest | string {
       if (r.persist !== undefined && typeof r.persist !== 'boolean') return 'weight: persist must be true or false';
       return Number.isInteger(r.weight) && (r.weight as number) >= 0 && (r.weight as number) <= 1000 ? { cmd: 'weight', weight: r.weight as number, ...(r.persist === true ? { persist: true } : {}) } : 'weight: must be a whole number 0..1000';
     case 'reload': return { cmd: 'reload' };
+    case 'resource': {
+      const x = raw as { op?: unknown; resource?: unknown; node?: unknown; on?: unknown };
+      if (typeof x.op !== 'string') return 'resource: op must be move, ban, clear, cleanup or standby';
+      return { cmd: 'resource', op: x.op, ...(typeof x.resource === 'string' ? { resource: x.resource } : {}), ...(typeof x.node === 'string' ? { node: x.node } : {}), ...(typeof x.on === 'boolean' ? { on: x.on } : {}) };
+    }
     default: return `unknown command ${JSON.stringify(r?.cmd)}`;
   }
 }

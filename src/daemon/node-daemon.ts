@@ -31,6 +31,7 @@ import { serveControl } from './control-socket.js';
 import type { IcmpEchoPort } from '../../native-shims/raw-socket.js';
 import { createResourceSet, type ResourceSetDeps } from '../ha/resources/resource-set.js';
 import type { ResourceStatus } from '../ha/resources/resource-runner.js';
+import type { ResourceDriver } from '../ha/resources/driver.js';
 import type { FenceAgent } from '../ha/fencing/agent.js';
 import { fenceAgentFor } from '../ha/fencing/build-fencing.js';
 import { createFenceRunner } from '../ha/fencing/fence-runner.js';
@@ -49,6 +50,10 @@ import { configChangedSinceLastStart, lastConfigPath } from './last-config.js';
 import { loadConfig } from '../config/load.js';
 import { leasingGate, startDataPathWiring } from './datapath-wiring.js';
 import type { DataPathStatus } from '../ha/datapath/datapath-runner.js';
+import { splitCrmTransport, startCrmWiring } from './crm-wiring.js';
+import type { CrmStatus } from '../node/crm-view.js';
+import type { CrmCounters } from './crm-runner.js';
+import { parseResourceOp } from '../crm/operator.js';
 
 export interface DaemonPorts {
   readonly dataPath: (plan: DataPathPlan) => DataPathPort;
@@ -93,6 +98,10 @@ export interface DaemonPorts {
   readonly resourceCheck?: ResourceSetDeps['check'];
   /** The kernel backend and what its program did with frames (XDP: per outcome), for `vmac status`. */
   readonly backendStatus?: () => BackendStatus;
+  /** Cluster resources: a stop failed where no peer can fence this node (default: stop with reason error). */
+  readonly selfFence?: (reason: string) => void;
+  /** Replace the singletons' drivers (tests). */
+  readonly crmDriver?: (resource: string) => ResourceDriver;
 }
 
 export interface BackendStatus { readonly kind: 'nft' | 'xdp'; readonly frames?: Readonly<Record<string, number>> }
@@ -124,6 +133,8 @@ export interface DaemonStatus {
   readonly watchdog?: { armed: boolean; kicks: number };
   readonly dataPath?: DataPathStatus;
   readonly backend?: BackendStatus;
+  /** Cluster resources (singletons, groups): docs/crm.md. */
+  readonly crm?: CrmStatus & { counters: CrmCounters };
 }
 
 export interface Daemon {
@@ -230,7 +241,9 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       ? steer.start({ cfg, port: packets, realMac: host.link.mac, schedule: scheduleOn(ports.clock), log: arpLog, enabled: ports.steerAnnounce !== false, ...(ports.readNeighbours ? { readNeighbours: ports.readNeighbours } : {}) })
       : createGarpAnnouncer({ port: packets, ...identity, vip6, count: cfg.arp.garpCount, intervalMs: cfg.arp.garpIntervalMs, refreshMs: cfg.arp.refreshMs, schedule: scheduleOn(ports.clock), log: arpLog });
     cleanups.push(() => announcer.close());
-    const transport = cfg.peers.length === 0 ? NO_TRANSPORT : await ports.openTransport(cfg.node.addresses, cfg.heartbeat.port);
+    const rawTransport = cfg.peers.length === 0 ? NO_TRANSPORT : await ports.openTransport(cfg.node.addresses, cfg.heartbeat.port);
+    // Resource reports share the heartbeat sockets (crm-wiring.ts).
+    const { cluster: transport, onReport } = splitCrmTransport(rawTransport);
     // Fencing, the two-node tie-breaker and the watchdog (issue 5), before the cluster uses them.
     const fence = cfg.fencing ? createFenceRunner({ cfg: cfg.fencing, agent: ports.fenceAgent ?? fenceAgentFor(cfg.fencing.agent), nodes: cfg.nodes.map((n) => ({ id: n.id, name: n.name })), clock: ports.clock, log: log.child({ module: 'fencing' }) }) : undefined;
     if (fence) cleanups.push(() => fence.close());
@@ -256,6 +269,10 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     const startW = applyPersistedWeight(cfg, cluster);
     if (startW.source === 'persisted') log.info({ event: 'weight-persisted', weight: startW.weight }, `weight ${startW.weight} from the persisted run-time weight (vmac weight --persist), not the file's ${cfg.node.weight}`);
     cleanups.push(() => cluster.close());
+    // Singletons and groups placed cluster-wide (docs/crm.md); null without any.
+    let stopDaemon: ((reason: StopReason) => Promise<void>) | null = null;
+    const crm = startCrmWiring({ cfg, key, fingerprint: fingerprint.digest, transport: rawTransport, onReport, cluster, ...(fence ? { fence } : {}), rtnl: ports.rtnl, openPacketPort: (ifname) => ports.openPacketPort(ifname), clock: ports.clock, log: log.child({ module: 'crm' }), incarnation: ports.incarnation, selfFence: ports.selfFence ?? (() => void stopDaemon?.('error')), ...(ports.crmDriver ? { driverOverride: ports.crmDriver } : {}) });
+    if (crm) cleanups.push(() => { crm.close(); crm.closeDrivers(); });
     // Leasing needs both the local service and the data path (datapath-wiring.ts).
     const dpc = cfg.dataPathCheck ?? null;
     const gate = leasingGate(cluster, { service: resources.length === 0, datapath: true }, dpc ? { datapath: dpc.drainTimeoutMs } : {});
@@ -292,13 +309,16 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
       ...(watchdog ? { watchdog: { armed: watchdog.armed, kicks: watchdog.kicks() } } : {}),
       ...(dataPath ? { dataPath: dataPath.status() } : {}),
       ...(ports.backendStatus ? { backend: ports.backendStatus() } : {}),
+      ...(crm ? { crm: crm.status() } : {}),
     });
     if (ports.serveControl) {
       const control = await ports.serveControl(cfg.control.socket, (req) => {
         if (req.cmd === 'drain') cluster.drain(req.timeoutMs);
         else if (req.cmd === 'resume') cluster.resume();
+        const op = req.cmd === 'resource' ? parseResourceOp(req) : null;
         const said = req.cmd === 'weight' ? operatorWeight(cfg, cluster, req.weight, req.persist === true, Date.now())
-          : req.cmd === 'reload' ? operatorReload(cfg, cluster, loadConfig).message : null;
+          : req.cmd === 'reload' ? operatorReload(cfg, cluster, loadConfig).message
+          : op === null ? null : typeof op === 'string' ? `resource refused: ${op}` : crm === null ? 'resource refused: this service has no singleton or group' : crm.operate(op).message;
         if (req.cmd !== 'status') log[said?.startsWith('reload refused') ? 'error' : 'info']({ event: 'operator-request', request: req, ...(said ? { result: said } : {}) }, `operator: ${said ?? req.cmd}`);
         return said === null ? status() : { ...status(), result: said };
       });
@@ -306,7 +326,7 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
     }
     log.info({ event: 'ready', vip: cfg.vip, ...(vip6 !== null ? { vip6 } : {}), vmac: cfg.vmac, realMac: host.link.mac, nodes: cfg.nodes.length, buckets: cfg.buckets, intervalMs: cfg.timing.intervalMs, deadMs: cfg.timing.intervalMs * cfg.timing.deadAfter, leaseMs: cfg.timing.leaseMs, renewMs: cfg.timing.renewMs }, 'data path up, joining the cluster');
     let stopping: Promise<void> | null = null;
-    return {
+    const daemon: Daemon = {
       status,
       currentMap: () => cluster.currentMap(),
       stop(reason) {
@@ -328,6 +348,8 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
               await cluster.leave();
             }
           } else if (reason !== 'error') {
+            // Singletons first (stopped here, reported, so peers may start them), then the buckets and clones.
+            if (crm) await crm.leave(); // (no await without: the hand-over below starts in this same turn)
             // Buckets first, the service last (resource-set.ts); without resources, just the buckets.
             await (resourceSet ? resourceSet.stop() : cluster.leave());
           }
@@ -337,6 +359,8 @@ export async function startDaemon(cfg: VmacConfig, ports: DaemonPorts, log: Logg
         return stopping;
       },
     };
+    stopDaemon = (reason) => daemon.stop(reason);
+    return daemon;
   } catch (err) {
     log.error({ err, event: 'start-failed' }, 'start-up failed: removing what it had added');
     await undo();

@@ -10,6 +10,7 @@ import type { BucketMap } from '../hash/bucket-map.js';
 import type { BucketTotals } from './bucket-totals.js';
 import { sumTotals } from './bucket-totals.js';
 import { registerDataPathMetrics } from './datapath-metrics.js';
+import { registerCrmMetrics } from './crm-metrics.js';
 
 export interface MetricsSource {
   status(): DaemonStatus;
@@ -114,6 +115,7 @@ export function createMetrics(src: MetricsSource, withProcessMetrics = true): Vm
     collect() { this.reset(); for (const [outcome, n] of Object.entries(snap.arp)) if (typeof n === 'number') this.inc({ outcome }, n); } });
 
   registerDataPathMetrics(registry, () => snap);
+  registerCrmMetrics(registry, () => snap);
 
   // Fed by the resource manager (checks counted by its policy while the service runs) and the
   // fencing machine (agent attempts); both series exist at zero without resources or fencing.

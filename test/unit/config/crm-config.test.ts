@@ -84,13 +84,3 @@ describe('cluster resource model in the service file', () => {
     expect(base.layout).toBe(2);
   });
 });
-
-describe('vmac run refuses placement it does not run yet', () => {
-  it('names the singletons and groups; clones pass', async () => {
-    const { refuseUnrunPlacement } = await import('../../../src/crm/run-guard.js');
-    const c = parseConfig(yamlWith(MODEL), 'web.yaml');
-    expect(() => refuseUnrunPlacement(c.crm, 'web.yaml')).toThrow(/web\.yaml: resources ip \(singleton\), db \(singleton\), a \(singleton\), b \(singleton\), pair \(group\)/);
-    const local = parseConfig(yamlWith({ resources: [{ name: 'local', command: CMD }] }), 'web.yaml');
-    expect(() => refuseUnrunPlacement(local.crm, 'web.yaml')).not.toThrow();
-  });
-});
