@@ -4,11 +4,11 @@
  * daemon's status, cut the heartbeat path with nftables inside a node's namespace (never the
  * host's). Everything stays inside the lab's own namespaces and state directory.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabInfo, LabNodeInfo } from './lab.js';
 import { nsRun, run, spawnInNs } from './exec.js';
-import { labBinary, vmacCommand } from './paths.js';
+import { labBinary, repoRoot, requireBuilt, vmacCommand } from './paths.js';
 import { requestControl } from '../src/daemon/control-socket.js';
 import type { DaemonStatus } from '../src/daemon/node-daemon.js';
 
@@ -24,6 +24,21 @@ export async function stopPid(pid: number, graceMs = 5000): Promise<void> {
 }
 
 /** The echo service as a command-triple resource: pid file and log in the lab's directory. */
+/**
+ * The `fencing.agent` of a lab node's config: the product's exec agent (fence-agents convention)
+ * running the lab's own fence program (fence-lab-agent.ts, built), through a wrapper written into
+ * the lab's directory, with each node's namespace as its per-target option. No lab setting in the
+ * product's config.
+ */
+export function labFenceAgentYaml(lab: LabInfo, ifname = 'eth0'): string {
+  const program = requireBuilt(join(repoRoot(), 'dist/lab/fence-lab-agent.js'), 'run `npx tsc -p tsconfig.json` first');
+  const wrapper = join(lab.dir, 'fence-lab-agent');
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(program)}\n`);
+  chmodSync(wrapper, 0o755);
+  const targets = lab.nodes.map((n) => `${n.name}: { plug: ${n.name}, ns: ${n.ns} }`).join(', ');
+  return `{ exec: { path: ${wrapper}, params: { ifname: ${ifname} }, targets: { ${targets} } } }`;
+}
+
 export function echoResourceYaml(lab: LabInfo, node: LabNodeInfo, check: { intervalMs: number; timeoutMs: number; rise: number; fall: number }): string {
   const pid = echoPidFile(lab, node);
   const echo = `${labBinary('vmac-echo')} --name ${node.name} --addr ${lab.vip} --udp ${lab.echoPort} --tcp ${lab.echoPort}`;

@@ -39,7 +39,6 @@ export const HA_DEFAULTS = {
   // Retry a failed fence after 2 s, doubling to 1 min: keep trying, never give up, never guess.
   fenceRetryBaseMs: 2000,
   fenceRetryMaxMs: 60_000,
-  labIfname: 'eth0',
   // softdog and most hardware watchdogs default to a 60 s timeout; a kick a second is plenty.
   watchdogDevice: '/dev/watchdog',
   watchdogKickMs: 1000,
@@ -83,9 +82,9 @@ function resourceConfig(r: RawResource, checks: readonly RawHealthCheck[]): Reso
 }
 
 function fencingConfig(f: NonNullable<RawHaSections['fencing']>): FencingConfig {
-  const agent: FenceAgentSpec = f.agent.exec
-    ? { kind: 'exec', path: f.agent.exec.path, params: { ...(f.agent.exec.params ?? {}) }, targets: { ...(f.agent.exec.targets ?? {}) } }
-    : { kind: 'lab', namespaces: { ...(f.agent.lab?.namespaces ?? {}) }, ifname: f.agent.lab?.ifname ?? HA_DEFAULTS.labIfname };
+  // ha-check.ts refused a fencing section without `exec` before the build.
+  const exec = f.agent.exec ?? { path: '' };
+  const agent: FenceAgentSpec = { kind: 'exec', path: exec.path, params: { ...(exec.params ?? {}) }, targets: { ...(exec.targets ?? {}) } };
   return {
     action: f.action ?? HA_DEFAULTS.fenceAction,
     delayMs: f.delayMs ?? HA_DEFAULTS.fenceDelayMs,

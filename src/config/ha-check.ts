@@ -1,7 +1,7 @@
 /**
  * Cross-field rules for the resources, healthChecks, fencing and quorum sections, each problem
  * naming its field: one driver per resource and one kind per check, checks naming a configured
- * resource, fence targets and lab namespaces naming configured nodes, the two-node policy only
+ * resource, fence targets naming configured nodes, the two-node policy only
  * for two nodes and with a tie-breaker, timeouts inside their intervals.
  */
 import { parseIp } from '../util/ip.js';
@@ -62,7 +62,7 @@ function nodeNames(raw: { node?: { name?: unknown }; peers?: unknown }): Set<str
 function fencingProblems(raw: RawHaSections, nodes: Set<string>): ConfigProblem[] {
   const f = raw.fencing;
   if (!f) return [];
-  const out = exactlyOne(f.agent, ['exec', 'lab'], 'fencing.agent', 'the fencing device');
+  const out = exactlyOne(f.agent, ['exec'], 'fencing.agent', 'the fencing device');
   const known = [...nodes].join(', ');
   const exec = f.agent.exec;
   if (exec) {
@@ -72,7 +72,6 @@ function fencingProblems(raw: RawHaSections, nodes: Set<string>): ConfigProblem[
       for (const [k, v] of Object.entries(opts)) if (/[\n\r=]/.test(k) || /[\n\r]/.test(v)) out.push({ path: `fencing.agent.exec.targets.${name}.${k}`, message: 'no newlines (and no = in keys)' });
     }
   }
-  for (const name of Object.keys(f.agent.lab?.namespaces ?? {})) if (!nodes.has(name)) out.push({ path: `fencing.agent.lab.namespaces.${name}`, message: `"${name}" is not a configured node (nodes: ${known})` });
   if (f.retryBaseMs !== undefined && f.retryMaxMs !== undefined && f.retryBaseMs > f.retryMaxMs) out.push({ path: 'fencing.retryMaxMs', message: `must be at least retryBaseMs (${f.retryBaseMs}), got ${f.retryMaxMs}` });
   return out;
 }

@@ -42,7 +42,6 @@ export interface RawFencing {
   retryMaxMs?: number;
   agent: {
     exec?: { path: string; params?: Record<string, string>; targets?: Record<string, Record<string, string>> };
-    lab?: { namespaces: Record<string, string>; ifname?: string };
   };
   watchdog?: { enabled?: boolean; device?: string; kickMs?: number };
 }

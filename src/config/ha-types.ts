@@ -57,8 +57,8 @@ export interface ResourceConfig {
 }
 
 export type FenceAgentSpec =
-  | { readonly kind: 'exec'; readonly path: string; readonly params: Readonly<Record<string, string>>; readonly targets: Readonly<Record<string, Readonly<Record<string, string>>>> }
-  | { readonly kind: 'lab'; readonly namespaces: Readonly<Record<string, string>>; readonly ifname: string };
+  // The lab fences its nodes with its own fence-agents program through `exec` (lab/fence-lab-agent.ts).
+  | { readonly kind: 'exec'; readonly path: string; readonly params: Readonly<Record<string, string>>; readonly targets: Readonly<Record<string, Readonly<Record<string, string>>>> };
 
 export interface FencingConfig {
   readonly action: FenceAction;

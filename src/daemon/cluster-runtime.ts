@@ -25,6 +25,7 @@ import { udpPerFlowPlan } from '../takeover/udp-flow-plan.js';
 import { startFlowRunner, type FlowRunner } from '../takeover/udp-flow-runner.js';
 import { startPacer } from './pacer.js';
 import { MIN_LEASE_MS } from '../ha/membership.js';
+import { eachEffect, reducerLoop } from '../util/reducer-loop.js';
 import { fingerprintOf, keyIdentity, type LocalFingerprint } from '../config/fingerprint.js';
 import { deadMsOf, initNode, step, type NodeEffect, type NodeEvent, type NodeInputs, type NodeState } from '../node/node-reducer.js';
 import { flowViewOf, healthyPeersOf } from '../node/node-views.js';
@@ -132,19 +133,19 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   const fingerprint = d.fingerprint ?? fingerprintOf(cfg, keyIdentity(cfg.heartbeat.keyFile !== null && d.key instanceof Uint8Array ? d.key : null));
   const linkCount = Math.max(1, cfg.node.addresses.length);
   const drainTimeoutMs = d.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
-  let s: NodeState = initNode({
+  const s0: NodeState = initNode({
     selfId: cfg.node.id, incarnation: d.incarnation, nodes: cfg.nodes, knownIds: new Set(cfg.nodes.map((n) => n.id)), peerIds: cfg.peers.map((p) => p.id), linkCount, buckets: cfg.buckets,
     intervalMs: cfg.timing.intervalMs, suspectAfter: cfg.timing.suspectAfter, deadAfter: cfg.timing.deadAfter, leaseMs: cfg.timing.leaseMs, renewMs: cfg.timing.renewMs, marginMs: cfg.timing.marginMs,
     ...(cfg.quorum ? { quorum: cfg.quorum } : {}), fencing: d.fence !== undefined, fingerprint, key: d.key, decode: codec.decode, perFlow: perFlow !== null, ...(d.unlistedHold === false ? { unlistedHold: false } : {}),
     takeover: { nodes: cfg.nodes, buckets: cfg.buckets, drainTimeoutMs, graceful: d.graceful !== false, connectionsKnown: d.conntrack !== undefined, udpFlowTimeoutMs: d.udpFlowTimeoutMs ?? cfg.handover?.udpFlowTimeoutMs ?? 0, udpPerFlow: perFlow !== null, ...(d.mutation ? { mutation: d.mutation } : {}) },
   }, clock.nowMs(), { startDrained: d.startDrained === true, adopt: d.adopt ?? null, configChanged: d.configChanged === true });
-  const deadMs = deadMsOf(s.p);
+  const deadMs = deadMsOf(s0.p);
   const names = new Map(cfg.nodes.map((n) => [n.id, n.name]));
   const gated = cfg.quorum?.policy === 'two-node' || d.fence !== undefined;
   const flows: FlowRunner | null = perFlow === null ? null : startFlowRunner({
     selfId: cfg.node.id, incarnation: d.incarnation, key: d.key, hash: cfg.hash, buckets: cfg.buckets,
     params: { idleMs: perFlow.idleMs, portIdleMs: perFlow.portIdleMs, marginMs: perFlow.marginMs, resendMs: FLOW_RESEND_MS, listedMs: FLOW_LISTED_MS },
-    dp: d.dp, ...(d.conntrack ? { conntrack: d.conntrack } : {}), knownIds: s.p.knownIds, nowMs: () => clock.nowMs(), log: log.child({ module: 'udp-flows' }), view: () => flowViewOf(clusterView(s.m, clock.nowMs()), s.t),
+    dp: d.dp, ...(d.conntrack ? { conntrack: d.conntrack } : {}), knownIds: s0.p.knownIds, nowMs: () => clock.nowMs(), log: log.child({ module: 'udp-flows' }), view: () => flowViewOf(clusterView(node().m, clock.nowMs()), node().t),
     send(peerId, bytes) {
       const peer = cfg.peers.find((p) => p.id === peerId);
       for (let link = 0; link < linkCount; link++) { const a = peer?.addresses[link]; if (a !== undefined) d.transport.send(link, a, bytes); }
@@ -167,11 +168,13 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     fenced: d.fence ? new Set(cfg.nodes.map((n) => n.id).filter((id) => d.fence?.allowed(id) === true)) : NONE,
   };
 
-  function dispatch(e: NodeEvent): void {
-    const r = step(s, { ...e, inputs: inputs() }, clock.nowMs());
-    s = r.state;
-    for (const eff of r.effects) perform(eff);
-  }
+  // The runners' inputs ride on every event. The loop is never closed: a restart give-up or a
+  // conntrack reading that settles after close() is still stepped, as it always was.
+  const loop = reducerLoop<NodeState, NodeEvent, NodeEffect>({
+    init: s0, step: (s, e, nowMs) => step(s, { ...e, inputs: inputs() }, nowMs), clock, perform: eachEffect(perform),
+  });
+  const dispatch = loop.dispatch;
+  const node = loop.state;
 
   function perform(e: NodeEffect): void {
     try {
@@ -234,6 +237,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   /** While a bucket drains, read conntrack: the drain ends once its last connection is gone. */
   function pollConntrack(): void {
     const ct = d.conntrack;
+    const s = node();
     if (!ct || conntrackReading || inPhase(s.t.handover, 'draining').length === 0) return;
     const atMs = clock.nowMs();
     // Paced by the last reading's cost (drain-poll.ts): a big table must not keep a core busy.
@@ -263,7 +267,7 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   d.transport.onMessage((bytes, linkId) => {
     // Flow publications share the heartbeat sockets; their own codec and replay window.
     // Without the per-flow hand-over such a datagram is no protocol of ours: the heartbeat decoder counts it.
-    if (flows !== null && isFlowMessage(bytes)) { flowMessages++; flows.onDatagram(bytes, linkId, flowViewOf(clusterView(s.m, clock.nowMs()), s.t)); return; }
+    if (flows !== null && isFlowMessage(bytes)) { flowMessages++; flows.onDatagram(bytes, linkId, flowViewOf(clusterView(node().m, clock.nowMs()), node().t)); return; }
     dispatch({ kind: 'datagram', bytes, linkId });
   });
 
@@ -272,15 +276,15 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
   // Heartbeats and renewals on one timer at the next deadline, renewing in the heartbeat's wake-up (pacer.ts).
   const pacer = startPacer({
     clock, align: d.alignHeartbeats === true, params: { intervalMs: cfg.timing.intervalMs, renewMs: cfg.timing.renewMs, earlyMs: d.leaseEarlyMs ?? MIN_LEASE_MS },
-    heartbeat: () => dispatch({ kind: 'interval' }), renew: () => dispatch({ kind: 'renew-due' }), leaseUntilMs: () => (s.t.leaseActive ? s.t.leaseUntilMs : null),
+    heartbeat: () => dispatch({ kind: 'interval' }), renew: () => dispatch({ kind: 'renew-due' }), leaseUntilMs: () => { const t = node().t; return t.leaseActive ? t.leaseUntilMs : null; },
   });
   if (d.conntrack) timers.push(clock.setRepeating(CONNTRACK_POLL_MS, pollConntrack));
   dispatch({ kind: 'start' });
 
   return {
-    status: () => statusOf(s, { names, sent, flowMessages, moves, ...(d.fence ? { fencing: d.fence.status() } : {}), tieBreaker: d.tieBreaker?.() ?? null }, clock.nowMs()),
-    currentMap: () => targetMap(s.t),
-    arpStandInFor: () => arpStandInFor(s.m, clock.nowMs()),
+    status: () => statusOf(node(), { names, sent, flowMessages, moves, ...(d.fence ? { fencing: d.fence.status() } : {}), tieBreaker: d.tieBreaker?.() ?? null }, clock.nowMs()),
+    currentMap: () => targetMap(node().t),
+    arpStandInFor: () => arpStandInFor(node().m, clock.nowMs()),
     prepareRestart(windowMs) {
       return new Promise<Adoption>((resolve, reject) => {
         dispatch({ kind: 'restart-requested', windowMs });
@@ -291,16 +295,16 @@ export function startCluster(d: ClusterDeps): ClusterRuntime {
     drain: (timeoutMs) => dispatch({ kind: 'drain', drainTimeoutMs: timeoutMs ?? drainTimeoutMs }),
     resume: () => dispatch({ kind: 'resume' }),
     setWeight: (weight) => dispatch({ kind: 'weight', weight }),
-    serving: () => s.t.leaseActive,
+    serving: () => node().t.leaseActive,
     setLeasing: (allowed, o) => dispatch({ kind: 'health', leasing: allowed, drainTimeoutMs: o?.drainTimeoutMs ?? drainTimeoutMs }),
     setDegraded: (degraded) => dispatch({ kind: 'degraded', degraded }),
-    healthyPeers: () => healthyPeersOf(s, deadMs, clock.nowMs()),
+    healthyPeers: () => healthyPeersOf(node(), deadMs, clock.nowMs()),
     leave() {
       return new Promise<void>((resolve) => {
         leaveDone = resolve;
         dispatch({ kind: 'stop' });
         // Bounded: the reducer lets go after the drain timeout plus a dead time at the latest.
-        timers.push(clock.setTimer(s.t.params.drainTimeoutMs + deadMs * 2, resolve));
+        timers.push(clock.setTimer(node().t.params.drainTimeoutMs + deadMs * 2, resolve));
       });
     },
     close() {

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { IcmpEchoPort } from '../../native-shims/raw-socket.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
+import { eachEffect, reducerLoop } from '../util/reducer-loop.js';
 import { initTieBreaker, onPing, type TieBreaker, type TieBreakerConfig } from './quorum-policy.js';
 
 export interface TieBreakerRunner {
@@ -14,18 +15,23 @@ export interface TieBreakerRunner {
 }
 
 export function startTieBreaker(cfg: TieBreakerConfig, port: IcmpEchoPort, clock: Clock, log: Logger, id: number = process.pid & 0xffff, onChange: () => void = () => undefined): TieBreakerRunner {
-  let t = initTieBreaker();
   let seq = 0;
   let pending: { seq: number; sentMs: number; timer: TimerHandle } | null = null;
-  const record = (rttMs: number | null): void => {
-    const before = t.state;
-    t = onPing(t, rttMs, cfg);
-    if (t.state !== before) {
+  // onPing (quorum-policy.ts) as a step: its one effect is a change of reachability.
+  const loop = reducerLoop<TieBreaker, { rttMs: number | null }, TieBreaker>({
+    init: initTieBreaker(),
+    step(t, e) {
+      const next = onPing(t, e.rttMs, cfg);
+      return { state: next, effects: next.state !== t.state ? [next] : [] };
+    },
+    clock,
+    perform: eachEffect((t) => {
       const level = t.state === 'unreachable' ? 'warn' : 'info';
       log[level]({ event: 'tie-breaker', target: cfg.target, state: t.state, lastRttMs: t.lastRttMs }, `tie-breaker ${cfg.target} ${t.state}`);
       onChange();
-    }
-  };
+    }),
+  });
+  const record = (rttMs: number | null): void => loop.dispatch({ rttMs });
   port.onReply((r) => {
     if (pending === null || r.id !== id || r.seq !== pending.seq || r.source !== cfg.target) return;
     clock.clear(pending.timer);
@@ -43,7 +49,7 @@ export function startTieBreaker(cfg: TieBreakerConfig, port: IcmpEchoPort, clock
   const timer = clock.setRepeating(cfg.intervalMs, ping);
   ping();
   return {
-    state: () => t,
-    close() { clock.clear(timer); if (pending) clock.clear(pending.timer); port.close(); },
+    state: () => loop.state(),
+    close() { loop.close(); clock.clear(timer); if (pending) clock.clear(pending.timer); port.close(); },
   };
 }

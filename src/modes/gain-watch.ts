@@ -7,6 +7,7 @@
  * forgets what was reported, so a node that serves again re-announces every bucket it holds.
  */
 import type { DataPathPort, PhaseChange } from '../vmac/datapath-port.js';
+import { eachEffect, reducerLoop } from '../util/reducer-loop.js';
 
 /** Pure bookkeeping: what the kernel answers now, and what was already reported. */
 export interface GainState {
@@ -57,12 +58,16 @@ export function stepGain(s: GainState, e: GainEvent): { state: GainState; gained
 
 /** The port, watched: `onGained` runs after the kernel call that made the buckets answer. */
 export function watchGains(dp: DataPathPort, onGained: (buckets: readonly number[]) => void): DataPathPort {
-  let s = EMPTY_GAIN_STATE;
-  const feed = (e: GainEvent): void => {
-    const r = stepGain(s, e);
-    s = r.state;
-    if (r.gained.length > 0) onGained(r.gained);
-  };
+  // stepGain as a step whose one effect is the list of buckets newly answered (none: no effect).
+  const feed = reducerLoop<GainState, GainEvent, readonly number[]>({
+    init: EMPTY_GAIN_STATE,
+    step(s, e) {
+      const r = stepGain(s, e);
+      return { state: r.state, effects: r.gained.length > 0 ? [r.gained] : [] };
+    },
+    clock: { nowMs: () => 0 }, // the bookkeeping is timeless
+    perform: eachEffect((gained) => onGained(gained)),
+  }).dispatch;
   const flowStage = dp.udpFlowStage?.bind(dp);
   const flowSet = dp.udpFlowSet?.bind(dp);
   return {

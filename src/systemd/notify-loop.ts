@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { NotifySocket } from '../../native-shims/sdnotify.js';
 import type { DaemonStatus } from '../daemon/node-daemon.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
-import { initNotify, notifyStep, type NotifyEvent, type NotifySnapshot, type NotifyState } from './notify-policy.js';
+import { eachEffect, reducerLoop } from '../util/reducer-loop.js';
+import { initNotify, notifyStep, type NotifyEffect, type NotifyEvent, type NotifySnapshot, type NotifyState } from './notify-policy.js';
 
 export interface NotifyLoop { stopping(): void; close(): void }
 
@@ -20,28 +21,33 @@ export function startNotifyLoop(o: { socket: NotifySocket; status: () => DaemonS
     const s = o.status().cluster;
     return { nowMs: o.clock.nowMs(), serving: s.self.servingSinceMs !== null, heartbeatsSent: s.heartbeats.sent, quorum: s.quorum.has, owned: s.owned.length };
   };
-  let st: NotifyState = initNotify(o.clock.nowMs(), snap().heartbeatsSent);
   let check: TimerHandle | null = null;
-  const run = (ev: NotifyEvent): void => {
-    const wasReady = st.ready;
-    const r = notifyStep(st, ev, o.readyGraceMs);
-    st = r.state;
-    if (!wasReady && st.ready && check !== null) {
-      o.clock.clear(check);
-      check = o.clock.setRepeating(STATUS_CHECK_MS, () => run({ kind: 'check', snap: snap() }));
-    }
-    for (const e of r.effects) {
-      if (e.outcome === 'withheld-loop-stalled') { o.log.warn({ event: 'watchdog-withheld', reason: 'no heartbeat sent since the last ping' }, 'heartbeat loop stalled: not petting the watchdog'); continue; }
-      try { o.socket.send(e.message); } catch (err) { o.log.error({ err, event: 'notify-failed', reason: e.outcome }, 'sd_notify failed'); continue; }
+  // The events carry their snapshot's time (notify-policy.ts reads no clock of its own).
+  const loop = reducerLoop<NotifyState, NotifyEvent, NotifyEffect>({
+    init: initNotify(o.clock.nowMs(), snap().heartbeatsSent),
+    step: (st, ev) => notifyStep(st, ev, o.readyGraceMs),
+    clock: o.clock,
+    perform: eachEffect((e) => {
+      if (e.outcome === 'withheld-loop-stalled') { o.log.warn({ event: 'watchdog-withheld', reason: 'no heartbeat sent since the last ping' }, 'heartbeat loop stalled: not petting the watchdog'); return; }
+      try { o.socket.send(e.message); } catch (err) { o.log.error({ err, event: 'notify-failed', reason: e.outcome }, 'sd_notify failed'); return; }
       if (e.outcome !== 'pinged') o.log.info({ event: 'notify', reason: e.outcome }, e.message.replace(/\n/g, ' '));
-    }
-  };
+    }),
+    after(before, now) {
+      // Ready: from now on the check only keeps STATUS= current.
+      if (!before.ready && now.ready && check !== null) {
+        o.clock.clear(check);
+        check = o.clock.setRepeating(STATUS_CHECK_MS, () => run({ kind: 'check', snap: snap() }));
+      }
+    },
+  });
+  const run = loop.dispatch;
   check = o.clock.setRepeating(CHECK_MS, () => run({ kind: 'check', snap: snap() }));
   const watchdog = o.watchdogMs === null ? null : o.clock.setRepeating(o.watchdogMs, () => run({ kind: 'watchdog-due', snap: snap() }));
   run({ kind: 'check', snap: snap() });
   return {
     stopping() { run({ kind: 'stopping' }); },
     close() {
+      loop.close();
       if (check !== null) o.clock.clear(check);
       check = null;
       if (watchdog !== null) o.clock.clear(watchdog);

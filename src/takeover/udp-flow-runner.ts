@@ -12,6 +12,7 @@ import { checkReplay, type SenderReplayState } from '../ha/replay-window.js';
 import type { DataPathPort } from '../vmac/datapath-port.js';
 import { FLOW_SETS, type FlowSet, type TimedFlow } from '../vmac/udp-flow-rules.js';
 import type { ConntrackPort } from './conntrack-port.js';
+import { reducerLoop } from '../util/reducer-loop.js';
 import { EMPTY_FLOWS, keeping, publicationsByBucket, stepFlows, unfilled, type FlowEffect, type FlowSetsRead, type FlowEvent, type FlowHandoverParams, type FlowState, type FlowView } from './udp-flow-handover.js';
 
 export interface FlowRunnerDeps {
@@ -44,7 +45,6 @@ export interface FlowRunner {
 }
 
 export function startFlowRunner(d: FlowRunnerDeps): FlowRunner {
-  let s: FlowState = EMPTY_FLOWS;
   let seq = 0;
   let dumping = false;
   /** Our buckets in a hand-over phase at the last sync. */
@@ -69,11 +69,10 @@ export function startFlowRunner(d: FlowRunnerDeps): FlowRunner {
     });
   }
 
-  function run(e: FlowEvent): void {
-    const r = stepFlows(s, e, d.params, d.nowMs());
-    s = r.state;
-    apply(r.effects);
-  }
+  const loop = reducerLoop<FlowState, FlowEvent, FlowEffect>({
+    init: EMPTY_FLOWS, step: (s, e, nowMs) => stepFlows(s, e, d.params, nowMs), clock: { nowMs: d.nowMs }, perform: (effects) => apply(effects),
+  });
+  const run = loop.dispatch;
 
   /**
    * The kernel stages of one step (fills, opens, releases) in one nft transaction: a drain or a
@@ -214,8 +213,8 @@ export function startFlowRunner(d: FlowRunnerDeps): FlowRunner {
       run({ kind: 'flows', from: m.senderId, bucket: m.bucket, generation: m.generation, part: m.part, parts: m.parts, flows: m.flows, view });
     },
     udpBusy() {
-      const busy = unfilled(s);
-      const kept = keeping(s);
+      const busy = unfilled(loop.state());
+      const kept = keeping(loop.state());
       if (kept.size === 0) return busy;
       for (const f of [...read('keep'), ...read('keepfill')]) {
         const b = bucketOfFlow(f);

@@ -2,7 +2,7 @@
  * Issue 5 in real 2-node labs with the two-node quorum policy (tie-breaker: a client address,
  * pinged over ICMP through the raw-socket shim). The heartbeat path is cut with nftables INSIDE
  * both node namespaces (UDP 5789 dropped both ways) while both nodes stay up:
- *   - `lab` fence agent: exactly one node survives with every bucket, the other is fenced (its
+ *   - the lab's fence program (lab/fence-lab-agent.ts, through the exec agent): exactly one node survives with every bucket, the other is fenced (its
  *     link down, its processes killed), zero duplicate answers;
  *   - a fence_*-style exec agent stub that fails: no takeover, each node keeps its own buckets,
  *     the failure is in `vmac status` and in the log.
@@ -14,7 +14,7 @@ import { randomInt } from 'node:crypto';
 import { labDown, labUp, type LabInfo, type LabNodeInfo } from '../../lab/lab.js';
 import { probeUdp } from '../../lab/probe.js';
 import { run } from '../../lab/exec.js';
-import { cutHeartbeats, echoResourceYaml, restartWith, statusOf, waitFor } from '../../lab/ha-lab.js';
+import { cutHeartbeats, echoResourceYaml, labFenceAgentYaml, restartWith, statusOf, waitFor } from '../../lab/ha-lab.js';
 import { expectNoNamespacesLeft, uniqueLabName } from './support.js';
 
 const BUCKETS = 64;
@@ -55,7 +55,7 @@ function probeAll(lab: LabInfo, durationMs: number): ReturnType<typeof probeUdp>
 
 describe('two nodes, heartbeat path cut, both up', () => {
   it('lab fence agent: node 1 fences node 2 and serves every bucket; no duplicate answers', async () => {
-    const { lab, nodes } = await pairLab('fl', (l) => `{ lab: { namespaces: { n1: ${l.nodes[0]!.ns}, n2: ${l.nodes[1]!.ns} }, ifname: eth0 } }`);
+    const { lab, nodes } = await pairLab('fl', (l) => labFenceAgentYaml(l));
     const [n1, n2] = nodes as [LabNodeInfo, LabNodeInfo];
     const probe = probeAll(lab, 4000);
     await new Promise((r) => setTimeout(r, 300));

@@ -13,7 +13,8 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { DataPathCheckConfig } from '../../config/datapath-config.js';
 import type { DataPathProber } from './datapath-prober.js';
-import { initDataPath, step, type DataPathEvent, type DataPathPolicy, type DataPathState, type PathHealth, type PathRole, type RoundOutcome } from './datapath-policy.js';
+import { eachEffect, reducerLoop } from '../../util/reducer-loop.js';
+import { initDataPath, step, type DataPathEffect, type DataPathEvent, type DataPathPolicy, type DataPathState, type PathHealth, type PathRole, type RoundOutcome } from './datapath-policy.js';
 
 export interface DataPathStatus {
   readonly health: PathHealth;
@@ -52,7 +53,6 @@ export interface DataPathRunner {
 
 export function startDataPathCheck(d: DataPathRunnerDeps): DataPathRunner {
   const { cfg, clock, log } = d;
-  let s: DataPathState = initDataPath(cfg, clock.nowMs());
   let inFlight = false;
   let closed = false;
   let peerPoll: TimerHandle | null = null;
@@ -60,21 +60,24 @@ export function startDataPathCheck(d: DataPathRunnerDeps): DataPathRunner {
   /** The peer poll runs exactly while the role is not `serving` (see the header). */
   const pollPeersIfNeeded = (): void => {
     if (closed) return;
-    if (s.role === 'serving' && peerPoll !== null) { clock.clear(peerPoll); peerPoll = null; }
-    else if (s.role !== 'serving' && peerPoll === null) peerPoll = clock.setRepeating(d.peerPollMs, feedPeers);
+    const role = loop.state().role;
+    if (role === 'serving' && peerPoll !== null) { clock.clear(peerPoll); peerPoll = null; }
+    else if (role !== 'serving' && peerPoll === null) peerPoll = clock.setRepeating(d.peerPollMs, feedPeers);
   };
-  function feed(e: DataPathEvent): void {
-    const r = step(s, e, clock.nowMs(), cfg);
-    s = r.state;
-    for (const fx of r.effects) {
+  const loop = reducerLoop<DataPathState, DataPathEvent, DataPathEffect>({
+    init: initDataPath(cfg, clock.nowMs()),
+    step: (s, e, nowMs) => step(s, e, nowMs, cfg),
+    clock,
+    perform: eachEffect((fx) => {
       if (fx.kind === 'log') log[fx.level]({ event: fx.event, targets: cfg.targets, ...(fx.data ?? {}) }, fx.msg);
       else {
         log.info({ event: 'datapath-role', from: fx.from, to: fx.to, reason: fx.reason }, `data path role ${fx.from} -> ${fx.to} (${fx.reason})`);
         d.onRole(fx.to, fx.from);
       }
-    }
-    pollPeersIfNeeded();
-  }
+    }),
+    after: () => pollPeersIfNeeded(),
+  });
+  const feed = loop.dispatch;
   // A tick that finds the last round still waiting (its timeout ends with the interval) starts
   // the next round as soon as that one is judged: one round per interval, never two at once.
   let tickMissed = false;
@@ -102,9 +105,10 @@ export function startDataPathCheck(d: DataPathRunnerDeps): DataPathRunner {
   feedPeers();
   round();
   return {
-    role: () => s.role,
+    role: () => loop.state().role,
     status() {
       const now = clock.nowMs();
+      const s = loop.state();
       const ago = (x: number | null): number | null => (x === null ? null : Math.round(now - x));
       return {
         health: s.health, role: s.role, roleForMs: Math.round(now - s.roleSinceMs), require: cfg.require, intervalMs: cfg.intervalMs, fall: cfg.fall, rise: cfg.rise,
@@ -118,6 +122,7 @@ export function startDataPathCheck(d: DataPathRunnerDeps): DataPathRunner {
     },
     close() {
       closed = true;
+      loop.close();
       clock.clear(roundTimer);
       if (peerPoll !== null) clock.clear(peerPoll);
       d.prober.close();

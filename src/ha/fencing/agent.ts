@@ -1,6 +1,7 @@
 /**
  * The port to a fencing device. `exec-agent.ts` runs any fence-agents style program,
- * `lab-agent.ts` fences a lab node, `fake-agent.ts` answers what a test scripts.
+ * `fake-agent.ts` answers what a test scripts. (The lab fences its nodes through `exec` with its
+ * own program, lab/fence-lab-agent.ts: no lab code in the product.)
  */
 import type { FenceOutcome } from './fence-machine.js';
 

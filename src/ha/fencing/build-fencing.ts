@@ -1,9 +1,8 @@
-/** The fence agent a config names: exec (fence-agents convention) or lab. */
+/** The fence agent a config names: a fence-agents program (exec). */
 import type { FenceAgentSpec } from '../../config/ha-types.js';
 import type { FenceAgent } from './agent.js';
 import { execAgent } from './exec-agent.js';
-import { labAgent } from './lab-agent.js';
 
 export function fenceAgentFor(spec: FenceAgentSpec): FenceAgent {
-  return spec.kind === 'exec' ? execAgent(spec) : labAgent(spec);
+  return execAgent(spec);
 }

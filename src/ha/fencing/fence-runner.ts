@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../util/clock.js';
+import { eachEffect, reducerLoop } from '../../util/reducer-loop.js';
 import type { FenceAgent, FenceTarget } from './agent.js';
 import { initFencing, nextDueMs, step, takeoverAllowed, targetState, type FenceConfig, type FenceEffect, type FenceEvent, type FenceRecord, type FenceState } from './fence-machine.js';
 
@@ -28,21 +29,20 @@ export interface FenceRunner {
 
 export function createFenceRunner(d: { cfg: FenceConfig; agent: FenceAgent; nodes: readonly FenceTarget[]; clock: Clock; log: Logger }): FenceRunner {
   const { clock, log, cfg } = d;
-  let s: FenceState = initFencing();
   let timer: TimerHandle | null = null;
-  let closed = false;
   const listeners: (() => void)[] = [];
   const byId = new Map(d.nodes.map((n) => [n.id, n]));
-
-  function send(e: FenceEvent): void {
-    if (closed) return;
-    const before = s;
-    const r = step(s, e, clock.nowMs(), cfg);
-    s = r.state;
-    for (const eff of r.effects) apply(eff);
-    rearm();
-    if (before !== s) for (const fn of listeners) fn();
-  }
+  const loop = reducerLoop<FenceState, FenceEvent, FenceEffect>({
+    init: initFencing(),
+    step: (s, e, nowMs) => step(s, e, nowMs, cfg),
+    clock,
+    perform: eachEffect(apply),
+    after(before, now) {
+      rearm();
+      if (before !== now) for (const fn of listeners) fn();
+    },
+  });
+  const send = loop.dispatch;
 
   function apply(e: FenceEffect): void {
     if (e.kind === 'log') {
@@ -58,20 +58,24 @@ export function createFenceRunner(d: { cfg: FenceConfig; agent: FenceAgent; node
 
   function rearm(): void {
     if (timer !== null) { clock.clear(timer); timer = null; }
-    const due = nextDueMs(s);
+    const due = nextDueMs(loop.state());
     if (due !== null) timer = clock.setTimer(Math.max(0, due - clock.nowMs()), () => { timer = null; send({ kind: 'tick' }); });
   }
 
   return {
     require: (target, reason) => send({ kind: 'required', target, reason }),
-    peerHeard: (target) => { if (targetState(s, target).phase !== 'idle') send({ kind: 'peer-heard', target }); },
-    allowed: (target) => takeoverAllowed(s, target),
-    phase: (target) => targetState(s, target).phase,
-    status: () => ({
+    peerHeard: (target) => { if (targetState(loop.state(), target).phase !== 'idle') send({ kind: 'peer-heard', target }); },
+    allowed: (target) => takeoverAllowed(loop.state(), target),
+    phase: (target) => targetState(loop.state(), target).phase,
+    status: () => statusOf(loop.state()),
+    onChange: (fn) => { listeners.push(fn); },
+    close() { loop.close(); if (timer !== null) clock.clear(timer); },
+  };
+
+  function statusOf(s: FenceState): FenceStatus {
+    return {
       agent: d.agent.describe, delayMs: cfg.delayMs, counters: { ...s.counters },
       targets: [...s.targets].map(([id, t]) => ({ id, name: byId.get(id)?.name ?? String(id), phase: t.phase, attempts: t.attempts, last: t.last })),
-    }),
-    onChange: (fn) => { listeners.push(fn); },
-    close() { closed = true; if (timer !== null) clock.clear(timer); },
-  };
+    };
+  }
 }

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../util/clock.js';
+import { eachEffect, reducerLoop } from '../../util/reducer-loop.js';
 import type { ResourceDriver } from './driver.js';
 import type { HealthCheck } from './health-check.js';
 import { initResource, step, type CheckRecord, type ResourceEffect, type ResourceEvent, type ResourcePolicyConfig, type ResourceState, type Role } from './resource-policy.js';
@@ -52,19 +53,14 @@ export interface ResourceRunner {
 
 export function createResourceRunner(d: ResourceRunnerDeps): ResourceRunner {
   const { clock, log } = d;
-  let s: ResourceState = initResource();
   let checking = false;
-  let closed = false;
   let stopped: (() => void) | null = null;
   const timers: TimerHandle[] = [];
-  const phase = (): ResourceState['phase'] => s.phase;
-
-  function send(e: ResourceEvent): void {
-    if (closed) return;
-    const r = step(s, e, clock.nowMs(), d.policy);
-    s = r.state;
-    for (const eff of r.effects) apply(eff);
-  }
+  const loop = reducerLoop<ResourceState, ResourceEvent, ResourceEffect>({
+    init: initResource(), step: (s, e, nowMs) => step(s, e, nowMs, d.policy), clock, perform: eachEffect(apply),
+  });
+  const send = loop.dispatch;
+  const phase = (): ResourceState['phase'] => loop.state().phase;
 
   function apply(e: ResourceEffect): void {
     switch (e.kind) {
@@ -92,7 +88,7 @@ export function createResourceRunner(d: ResourceRunnerDeps): ResourceRunner {
 
   function runCheck(): void {
     send({ kind: 'tick' });
-    if (checking || s.phase !== 'running') return;
+    if (checking || loop.state().phase !== 'running') return;
     checking = true;
     const timeoutMs = d.policy.health.timeoutMs;
     void d.check.run(timeoutMs).then((r) => { checking = false; send({ kind: 'check-done', outcome: r.outcome, detail: r.detail }); }, (err: unknown) => { checking = false; send({ kind: 'check-done', outcome: 'fail', detail: String(err) }); });
@@ -111,10 +107,11 @@ export function createResourceRunner(d: ResourceRunnerDeps): ResourceRunner {
         if (phase() === 'stopped') resolve();
       });
     },
-    setHealthyPeers(n) { if (n !== s.healthyPeers) send({ kind: 'peers', healthyPeers: n }); },
-    role: () => s.role,
+    setHealthyPeers(n) { if (n !== loop.state().healthyPeers) send({ kind: 'peers', healthyPeers: n }); },
+    role: () => loop.state().role,
     status(): ResourceStatus {
       const now = clock.nowMs();
+      const s = loop.state();
       return {
         name: d.name, kind: d.driver.kind, describe: d.driver.describe, phase: s.phase, health: s.health, role: s.role,
         lastCheck: s.lastCheck === null ? null : { ...s.lastCheck, agoMs: Math.round(now - s.lastCheck.atMs) },
@@ -122,7 +119,7 @@ export function createResourceRunner(d: ResourceRunnerDeps): ResourceRunner {
       };
     },
     close() {
-      closed = true;
+      loop.close();
       for (const h of timers) clock.clear(h);
     },
   };

@@ -59,7 +59,6 @@ describe('ha config sections', () => {
     expect([f.action.default, f.delayMs.default, f.timeoutMs.default, f.retryBaseMs.default, f.retryMaxMs.default]).toEqual([HA_DEFAULTS.fenceAction, HA_DEFAULTS.fenceDelayMs, HA_DEFAULTS.fenceTimeoutMs, HA_DEFAULTS.fenceRetryBaseMs, HA_DEFAULTS.fenceRetryMaxMs]);
     expect(f.watchdog.properties.device.default).toBe(HA_DEFAULTS.watchdogDevice);
     expect(f.watchdog.properties.kickMs.default).toBe(HA_DEFAULTS.watchdogKickMs);
-    expect(f.agent.properties.lab.properties.ifname.default).toBe(HA_DEFAULTS.labIfname);
     const t = p.quorum.properties.tieBreaker.properties;
     expect([t.intervalMs.default, t.timeoutMs.default, t.fall.default, t.rise.default]).toEqual([HA_DEFAULTS.pingIntervalMs, HA_DEFAULTS.pingTimeoutMs, HA_DEFAULTS.pingFall, HA_DEFAULTS.pingRise]);
   });
@@ -74,8 +73,10 @@ describe('ha config sections', () => {
     [{ resources: [{ name: 'a', systemd: { unit: 'x' } }], healthChecks: [{ resource: 'a', http: { url: 'ftp://x' } }] }, 'healthChecks[0].http.url', 'http:// URL'],
     [{ resources: [{ name: 'a', systemd: { unit: 'x' } }], healthChecks: [{ resource: 'a', http: { url: 'http://x', bodyMatch: '(' } }] }, 'healthChecks[0].http.bodyMatch', 'regular expression'],
     [{ resources: [{ name: 'a', systemd: { unit: 'x' }, startTimeoutMs: 0 }] }, 'resources[0].startTimeoutMs', 'between 1 and'],
-    [{ fencing: { agent: {} } }, 'fencing.agent', 'needs one of exec, lab'],
-    [{ fencing: { agent: { lab: { namespaces: { n9: 'x' } } } } }, 'fencing.agent.lab.namespaces.n9', 'not a configured node'],
+    [{ fencing: { agent: {} } }, 'fencing.agent', 'needs one of exec'],
+    [{ fencing: { agent: { exec: { path: '/x', targets: { n9: { plug: 'x' } } } } } }, 'fencing.agent.exec.targets.n9', 'not a configured node'],
+    // The lab's fence agent is no product setting: the lab fences through exec (lab/fence-lab-agent.ts).
+    [{ fencing: { agent: { lab: { namespaces: { n2: 'x' } } } } }, 'fencing.agent.lab', 'unknown'],
     [{ fencing: { agent: { exec: { path: '/x', params: { ip: 'a\nb' } } } } }, 'fencing.agent.exec.params.ip', 'no newlines'],
     [{ fencing: { action: 'cycle', agent: { exec: { path: '/x' } } } }, 'fencing.action', 'must be one of'],
     [{ quorum: { policy: 'two-node' } }, 'quorum.tieBreaker', 'required with policy'],

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { execAgent, redacted, stdinFor } from '../../../../src/ha/fencing/exec-agent.js';
-import { labAgent } from '../../../../src/ha/fencing/lab-agent.js';
+import { labAgent, parseAgentStdin } from '../../../../lab/fence-lab-agent.js';
 import { fakeAgent } from '../../../../src/ha/fencing/fake-agent.js';
 import { createFenceRunner } from '../../../../src/ha/fencing/fence-runner.js';
 import { startWatchdog, type WatchdogPort } from '../../../../src/ha/fencing/watchdog.js';
@@ -97,6 +97,13 @@ describe('lab agent (scripted runner: no namespace touched)', () => {
     const a = labAgent({ namespaces: { n2: 'lab-n2' }, ifname: 'eth0' }, up, () => undefined);
     expect((await a.run('off', { id: 3, name: 'n3' }, 1000)).outcome).toBe('failed');
     expect((await a.run('off', { id: 2, name: 'n2' }, 1000)).outcome).toBe('failed');
+  });
+
+  it('as a fence-agents program: reads what the exec agent writes on its stdin', () => {
+    const stdin = stdinFor({ path: '/lab/fence', params: { ifname: 'eth1' }, targets: { n2: { plug: 'n2', ns: 'lab-n2' } } }, 'off', { id: 2, name: 'n2' });
+    expect(parseAgentStdin(stdin)).toEqual({ action: 'off', target: 'n2', spec: { namespaces: { n2: 'lab-n2' }, ifname: 'eth1' } });
+    expect(parseAgentStdin('action=off\nplug=n2\n')).toEqual({ error: 'needs plug= (the node) and ns= (its namespace)' });
+    expect(parseAgentStdin('action=explode\nplug=n2\nns=x\n')).toHaveProperty('error');
   });
 });
 

@@ -30,7 +30,7 @@ function yaml(id: number, delayMs: number): string {
     'heartbeat: { keyFile: /k }',
     'timing: { intervalMs: 40, deadAfter: 6, suspectAfter: 3, leaseMs: 100, renewMs: 20, marginMs: 10 }',
     'quorum: { policy: two-node, tieBreaker: { ping: 10.9.0.254 } }',
-    `fencing: { delayMs: ${delayMs}, timeoutMs: 1000, retryBaseMs: 200, retryMaxMs: 1000, agent: { lab: { namespaces: { n1: x-n1, n2: x-n2 } } } }`,
+    `fencing: { delayMs: ${delayMs}, timeoutMs: 1000, retryBaseMs: 200, retryMaxMs: 1000, agent: { exec: { path: /bin/true } } }`,
     '',
   ].join('\n');
 }
