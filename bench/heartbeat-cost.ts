@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { fakeClock } from '../src/util/clock.js';
 import { fakeDataPath } from '../src/vmac/fake-datapath.js';
-import { createFakeNetwork } from '../src/ha/fake-transport.js';
+import { createFakeNetwork } from '../src/cluster/fake-transport.js';
 import { startCluster, type ClusterRuntime } from '../src/daemon/cluster-runtime.js';
 import { parseConfig } from '../src/config/load.js';
 

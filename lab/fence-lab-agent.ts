@@ -11,8 +11,8 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { AgentAction, AgentResult, FenceAgent } from '../src/ha/fencing/agent.js';
-import { runProcess, type ProcessRunner } from '../src/ha/resources/run-process.js';
+import type { AgentAction, AgentResult, FenceAgent } from '../src/fencing/agent.js';
+import { runProcess, type ProcessRunner } from '../src/adapters/run-process.js';
 
 export interface LabAgentSpec {
   readonly namespaces: Readonly<Record<string, string>>;

@@ -14,7 +14,7 @@ import { VmacError } from '../src/util/errors.js';
 import { ipBatch, nsRun, run, spawnInNs } from './exec.js';
 import { labBinary, labStateDir, vmacCommand } from './paths.js';
 import { LAB_PREFIX6, nodeConfigYaml, planLab, routedClientLink, routedClientLink6, ROUTER_ADDRESS6, type HbLink, type LabPlan, type LabSpec } from './plan.js';
-import { generateKey } from '../src/ha/key-file.js';
+import { generateKey } from '../src/cluster/key-file.js';
 import { bridgeCreate, bystanderRuleset, configureSwitch, type SwitchMode } from './switch.js';
 import { waitBalanced } from './balance.js';
 

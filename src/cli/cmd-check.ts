@@ -4,7 +4,7 @@ import { EXIT_BAD_INPUT, EXIT_OK, printJson, reportError } from './output.js';
 import { staticMap, ownedBuckets } from '../daemon/ownership.js';
 import { crossCheck, type CheckedFile } from '../config/cross-check.js';
 import { keyIdentity } from '../config/fingerprint.js';
-import { loadKeyFile } from '../ha/key-file.js';
+import { loadKeyFile } from '../cluster/key-file.js';
 import type { VmacConfig } from '../config/types.js';
 import { steerWarnings } from './steer-check.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { generateKey } from '../ha/key-file.js';
+import { generateKey } from '../cluster/key-file.js';
 
 export function registerKeygen(program: Command): void {
   program

@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.js';
 import { requestControl } from '../daemon/control-socket.js';
 import type { DaemonStatus } from '../daemon/node-daemon.js';
 import { EXIT_BAD_INPUT, printJson, reportError } from './output.js';
-import { dataPathLines } from './status-datapath.js';
+import { dataPathLines } from './status-reachability.js';
 
 /** Resources, fencing and the quorum policy (issue 5), when configured. */
 export function haLines(s: DaemonStatus): string[] {

@@ -10,7 +10,7 @@ import type { Mode, NodeSpec, VmacConfig } from './types.js';
 import { autoVmacFor } from '../model/mode-addresses.js';
 import { buildHa } from './ha-build.js';
 import { buildHandover } from './handover-config.js';
-import { buildDataPathCheck } from './datapath-config.js';
+import { buildDataPathCheck } from './reachability-config.js';
 
 /** Build the config; `raw` must have passed both the schema and the semantic checks. */
 export function buildConfig(raw: RawConfig, file: string): VmacConfig {

@@ -20,7 +20,7 @@ import { EMPTY_MODEL } from '../crm/model.js';
 /**
  * Layout 2 = layout 1's fields, `resources` (the cluster resource model, issue 19) appended to them,
  * then one slot per configured node in id order (`nodeSlot`), so a receiver can tell which node
- * entries two lists differ in (a rolling add or removal, see src/ha/roll-compat.ts). A layout-1
+ * entries two lists differ in (a rolling add or removal, see src/cluster/roll-compat.ts). A layout-1
  * peer is reported as differing in `fingerprint layout`.
  */
 export const FINGERPRINT_LAYOUT = 2;

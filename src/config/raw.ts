@@ -12,7 +12,7 @@ export interface RawNode {
 
 import type { RawHaSections } from './ha-raw.js';
 import type { RawHandover } from './handover-config.js';
-import type { RawDataPathCheck } from './datapath-config.js';
+import type { RawDataPathCheck } from './reachability-config.js';
 
 export interface RawConfig extends RawHaSections {
   dataPathCheck?: RawDataPathCheck;

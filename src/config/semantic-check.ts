@@ -14,7 +14,7 @@ import { haProblems } from './ha-check.js';
 import { groupVmacProblems, modeProblems } from './mode-check.js';
 import { usesGroupMac } from '../model/mode-addresses.js';
 import { handoverProblems } from './handover-config.js';
-import { dataPathProblems } from './datapath-config.js';
+import { dataPathProblems } from './reachability-config.js';
 
 /** Problems in `raw`, a mapping whose sections are well-formed wherever `structural` is silent. */
 export function semanticProblems(raw: RawConfig, structural: readonly ConfigProblem[]): ConfigProblem[] {

@@ -43,7 +43,7 @@ export interface ArpConfig {
 
 import type { HaConfig } from './ha-types.js';
 import type { HandoverConfig } from './handover-config.js';
-import type { DataPathCheckConfig } from './datapath-config.js';
+import type { DataPathCheckConfig } from './reachability-config.js';
 
 /** The issue-5 sections (ha-types.ts) are optional in the type so older callers keep compiling; the loader always fills them. */
 export interface VmacConfig extends Partial<HaConfig> {
@@ -68,7 +68,7 @@ export interface VmacConfig extends Partial<HaConfig> {
   readonly metrics: MetricsConfig;
   /** The connection-preserving hand-over (optional in the type for older callers; the loader fills it). */
   readonly handover?: HandoverConfig;
-  /** The data-path check (src/ha/datapath); null or absent: off. */
+  /** The data-path check (src/health/reachability); null or absent: off. */
   readonly dataPathCheck?: DataPathCheckConfig | null;
   /** The kernel backend of the data path (optional in the type for older callers; the loader fills it). */
   readonly datapath?: DataPathBackend;

@@ -8,12 +8,12 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../util/clock.js';
-import type { HeartbeatKey } from '../ha/heartbeat-auth.js';
-import type { ResourceDriver } from '../ha/resources/driver.js';
-import type { FenceRunner } from '../ha/fencing/fence-runner.js';
+import type { HeartbeatKey } from '../cluster/heartbeat-auth.js';
+import type { ResourceDriver } from '../health/resources/driver.js';
+import type { FenceRunner } from '../fencing/fence-runner.js';
 import type { ClusterStatus } from '../node/node-status.js';
 import type { CrmDriverSpec, CrmModel } from '../crm/model.js';
-import { decodeCrmMessage, encodeCrmMessage, type CrmDropReason } from '../ha/crm-codec.js';
+import { decodeCrmMessage, encodeCrmMessage, type CrmDropReason } from '../cluster/crm-codec.js';
 import { crmStatusOf, crmViewOf, sameView, type CrmStatus, type CrmView } from '../node/crm-view.js';
 import { applyResourceOp, pendingCleanups, standbyOf, type ResourceOp } from '../crm/operator.js';
 import { initialCrmState, step, type CrmEffect, type CrmEvent, type CrmState, type NodeReport } from '../crm/transition.js';

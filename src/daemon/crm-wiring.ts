@@ -7,19 +7,19 @@
  */
 import type { Logger } from 'pino';
 import type { VmacConfig } from '../config/types.js';
-import type { HeartbeatKey } from '../ha/heartbeat-auth.js';
-import type { DatagramHandler, HeartbeatTransport } from '../ha/transport.js';
-import type { FenceRunner } from '../ha/fencing/fence-runner.js';
+import type { HeartbeatKey } from '../cluster/heartbeat-auth.js';
+import type { DatagramHandler, HeartbeatTransport } from '../cluster/transport.js';
+import type { FenceRunner } from '../fencing/fence-runner.js';
 import type { Clock } from '../util/clock.js';
 import type { AddressPort } from '../vmac/host-setup.js';
 import type { PacketPort } from '../arp/packet-port.js';
-import type { ResourceDriver } from '../ha/resources/driver.js';
+import type { ResourceDriver } from '../health/resources/driver.js';
 import type { Rtnetlink } from '../../native-shims/netlink.js';
-import { isCrmMessage } from '../ha/crm-codec.js';
+import { isCrmMessage } from '../cluster/crm-codec.js';
 import { startCrmRunner, type CrmRunner, type CrmTiming } from './crm-runner.js';
 import { isPlaced } from '../crm/model.js';
-import { driverFor } from '../ha/resources/resource-set.js';
-import { floatingVip } from '../ha/resources/floating-vip.js';
+import { driverFor } from '../health/resources/resource-set.js';
+import { floatingVip } from '../health/resources/floating-vip.js';
 import { HA_DEFAULTS } from '../config/ha-build.js';
 import type { ClusterRuntime } from './cluster-runtime.js';
 

@@ -29,7 +29,7 @@ export interface RestartState {
    * empty table (no lease) and stays out of the cluster until the configs agree.
    */
   readonly fingerprint?: string;
-  /** Its layout and slots (absent in older files): a successor on a config a roll allows adopts (src/ha/roll-compat.ts). */
+  /** Its layout and slots (absent in older files): a successor on a config a roll allows adopts (src/cluster/roll-compat.ts). */
   readonly fingerprintSlots?: { readonly layout: number; readonly slots: readonly number[] };
 }
 

@@ -9,7 +9,7 @@ import type { DaemonStatus } from '../daemon/node-daemon.js';
 import type { BucketMap } from '../hash/bucket-map.js';
 import type { BucketTotals } from './bucket-totals.js';
 import { sumTotals } from './bucket-totals.js';
-import { registerDataPathMetrics } from './datapath-metrics.js';
+import { registerDataPathMetrics } from './reachability-metrics.js';
 import { registerCrmMetrics } from './crm-metrics.js';
 
 export interface MetricsSource {

@@ -1,5 +1,5 @@
 /**
- * The vocabulary shared by the kernel renderer (vmac/ruleset.ts), the wire (ha/heartbeat-codec.ts)
+ * The vocabulary shared by the kernel renderer (vmac/ruleset.ts), the wire (cluster/heartbeat-codec.ts)
  * and the reducers (takeover/, node/): one definition each, imported everywhere else. This module
  * imports nothing, so every layer may depend on it.
  */

@@ -14,14 +14,14 @@
  *
  * Its parameters, state, events and effects are declared in node-types.ts.
  */
-import type { PeerReport } from '../ha/heartbeat-types.js';
-import { receiveHeartbeat, createDropCounters } from '../ha/heartbeat-receiver.js';
-import { heardPeers, withQuorumOverride, heardByQuorumUntil, initMembership, onHeartbeat, peerStatus, proofs, recordSent } from '../ha/membership.js';
-import { disagreeing, observeDigest } from '../ha/map-agreement.js';
-import { quorumGate } from '../ha/quorum-policy-gate.js';
-import { clusterView, type ClusterView } from '../ha/cluster-view.js';
-import { agreesWith, startHoldUntil, unlistedHoldUntil, describeFields, expireConfig, heardDiffering, holdsOut, observeConfig, standing, type ConfigEvent } from '../ha/config-agreement.js';
-import { describeRoll, rollContextOf } from '../ha/roll-compat.js';
+import type { PeerReport } from '../cluster/heartbeat-types.js';
+import { receiveHeartbeat, createDropCounters } from '../cluster/heartbeat-receiver.js';
+import { heardPeers, withQuorumOverride, heardByQuorumUntil, initMembership, onHeartbeat, peerStatus, proofs, recordSent } from '../cluster/membership.js';
+import { disagreeing, observeDigest } from '../cluster/map-agreement.js';
+import { quorumGate } from '../cluster/quorum-policy-gate.js';
+import { clusterView, type ClusterView } from '../cluster/cluster-view.js';
+import { agreesWith, startHoldUntil, unlistedHoldUntil, describeFields, expireConfig, heardDiffering, holdsOut, observeConfig, standing, type ConfigEvent } from '../cluster/config-agreement.js';
+import { describeRoll, rollContextOf } from '../cluster/roll-compat.js';
 import { initTakeover, step as stepTakeover, wireState, type Adoption, type TakeoverEffect, type TakeoverEvent } from '../takeover/ownership-reducer.js';
 import { wireGrants, wireOf } from '../takeover/handover.js';
 import { flowViewOf } from './node-views.js';

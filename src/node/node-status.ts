@@ -2,13 +2,13 @@
  * The status projection: what `vmac status`, the metrics and the dashboard show of one node,
  * computed from the node reducer's state (node-reducer.ts) and the interpreter's own tallies.
  */
-import type { DropCounters } from '../ha/heartbeat-receiver.js';
-import type { PeerStatus } from '../ha/heartbeat-types.js';
-import { hasQuorum, leaseVerdict, peerStatus } from '../ha/membership.js';
-import { disagreeing } from '../ha/map-agreement.js';
-import type { FenceStatus } from '../ha/fencing/fence-runner.js';
-import type { TieBreakerState, TwoNodeVerdict } from '../ha/quorum-policy.js';
-import type { Standing } from '../ha/config-agreement.js';
+import type { DropCounters } from '../cluster/heartbeat-receiver.js';
+import type { PeerStatus } from '../cluster/heartbeat-types.js';
+import { hasQuorum, leaseVerdict, peerStatus } from '../cluster/membership.js';
+import { disagreeing } from '../cluster/map-agreement.js';
+import type { FenceStatus } from '../fencing/fence-runner.js';
+import type { TieBreakerState, TwoNodeVerdict } from '../cluster/quorum-policy.js';
+import type { Standing } from '../cluster/config-agreement.js';
 import { wireState } from '../takeover/ownership-reducer.js';
 import { inPhase, wireGrants } from '../takeover/handover.js';
 import type { NodeState } from './node-reducer.js';

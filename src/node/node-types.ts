@@ -2,14 +2,14 @@
  * The node reducer's vocabulary (node-reducer.ts): its parameters, its state, the events it is
  * fed and the effects it asks the interpreter (daemon/cluster-runtime.ts) to carry out.
  */
-import type { DropCounters, ReplayStates } from '../ha/heartbeat-receiver.js';
-import type { Heartbeat } from '../ha/heartbeat-types.js';
-import type { MembershipState } from '../ha/membership.js';
-import type { AgreementState } from '../ha/map-agreement.js';
-import type { QuorumPolicyConfig, TieBreakerState, TwoNodeVerdict } from '../ha/quorum-policy.js';
-import type { ConfigAgreementState, Standing } from '../ha/config-agreement.js';
-import type { HeartbeatKey } from '../ha/heartbeat-auth.js';
-import type { DecodeResult } from '../ha/heartbeat-codec.js';
+import type { DropCounters, ReplayStates } from '../cluster/heartbeat-receiver.js';
+import type { Heartbeat } from '../cluster/heartbeat-types.js';
+import type { MembershipState } from '../cluster/membership.js';
+import type { AgreementState } from '../cluster/map-agreement.js';
+import type { QuorumPolicyConfig, TieBreakerState, TwoNodeVerdict } from '../cluster/quorum-policy.js';
+import type { ConfigAgreementState, Standing } from '../cluster/config-agreement.js';
+import type { HeartbeatKey } from '../cluster/heartbeat-auth.js';
+import type { DecodeResult } from '../cluster/heartbeat-codec.js';
 import type { LocalFingerprint } from '../config/fingerprint.js';
 import type { Adoption, MoveReason, TakeoverParams, TakeoverState } from '../takeover/ownership-reducer.js';
 import type { PhaseChange } from '../model/phases.js';

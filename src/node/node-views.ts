@@ -1,9 +1,9 @@
 /**
  * What consumers outside the node reducer see of it: the per-flow UDP runner's view of who holds
- * a moving bucket (from the cluster view, ha/cluster-view.ts), and the healthy peers count.
+ * a moving bucket (from the cluster view, cluster/cluster-view.ts), and the healthy peers count.
  * Pure functions of the state and the time.
  */
-import type { ClusterView } from '../ha/cluster-view.js';
+import type { ClusterView } from '../cluster/cluster-view.js';
 import type { BucketPhase } from '../model/phases.js';
 import { inPhase } from '../takeover/handover.js';
 import type { TakeoverState } from '../takeover/ownership-reducer.js';

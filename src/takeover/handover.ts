@@ -43,7 +43,7 @@
  */
 import type { ProtocolMutation } from './mutations.js';
 import type { BucketPhase, PhaseChange } from '../model/phases.js';
-import type { ClusterView } from '../ha/cluster-view.js';
+import type { ClusterView } from '../cluster/cluster-view.js';
 
 type WirePhase = BucketPhase;
 

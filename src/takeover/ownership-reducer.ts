@@ -23,10 +23,10 @@
 import type { BucketMap } from '../hash/bucket-map.js';
 import { balancedMap } from '../hash/bucket-map.js';
 import { digestOf, newMemo, targetView, type TakeoverMemo } from './target-map.js';
-import type { NodeState } from '../ha/heartbeat-types.js';
+import type { NodeState } from '../cluster/heartbeat-types.js';
 import type { ProtocolMutation } from './mutations.js';
-import { MIN_LEASE_MS, type LeaseVerdict } from '../ha/membership.js';
-import type { ClusterView } from '../ha/cluster-view.js';
+import { MIN_LEASE_MS, type LeaseVerdict } from '../cluster/membership.js';
+import type { ClusterView } from '../cluster/cluster-view.js';
 import type { BucketPhase, PhaseChange } from '../model/phases.js';
 import { EMPTY_HANDOVER, peerView, stepHandover, type GrantState, type HandoverState } from './handover.js';
 
@@ -136,7 +136,7 @@ export interface Adoption {
   readonly udpKept?: ReadonlySet<number>;
 }
 
-/** Every event carries the cluster view of its instant (ha/cluster-view.ts), computed once per decision. */
+/** Every event carries the cluster view of its instant (cluster/cluster-view.ts), computed once per decision. */
 export type TakeoverEvent =
   | { readonly kind: 'tick'; readonly view: ClusterView } // membership changed or time passed
   | { readonly kind: 'renew-due'; readonly view: ClusterView }

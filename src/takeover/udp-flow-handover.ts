@@ -43,8 +43,8 @@
  * flows.
  */
 import type { UdpFlowEntry } from './conntrack-port.js';
-import type { WireFlow } from '../ha/flow-codec.js';
-import type { WirePhase } from '../ha/heartbeat-types.js';
+import type { WireFlow } from '../cluster/flow-codec.js';
+import type { WirePhase } from '../cluster/heartbeat-types.js';
 import { idleFor, type TimedFlow, type UdpPerFlowPlan } from '../vmac/udp-flow-rules.js';
 
 export interface FlowHandoverParams extends Pick<UdpPerFlowPlan, 'idleMs' | 'portIdleMs' | 'marginMs'> {

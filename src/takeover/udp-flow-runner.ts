@@ -6,9 +6,9 @@
 import type { Logger } from 'pino';
 import type { HashConfig } from '../config/types.js';
 import { bucketOf } from '../hash/bucket-of.js';
-import type { HeartbeatKey } from '../ha/heartbeat-auth.js';
-import { decodeFlowMessage, encodeFlowMessage, flowParts, type WireFlow } from '../ha/flow-codec.js';
-import { checkReplay, type SenderReplayState } from '../ha/replay-window.js';
+import type { HeartbeatKey } from '../cluster/heartbeat-auth.js';
+import { decodeFlowMessage, encodeFlowMessage, flowParts, type WireFlow } from '../cluster/flow-codec.js';
+import { checkReplay, type SenderReplayState } from '../cluster/replay-window.js';
 import type { DataPathPort } from '../vmac/datapath-port.js';
 import { FLOW_SETS, type FlowSet, type TimedFlow } from '../vmac/udp-flow-rules.js';
 import type { ConntrackPort } from './conntrack-port.js';

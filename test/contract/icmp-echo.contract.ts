@@ -1,6 +1,6 @@
 /**
  * The ICMP echo contract: what the tie-breaker and the data-path check rely on from any
- * IcmpEchoPort. Run against the fake (test/unit/ha/datapath/fake-icmp-echo.test.ts) and against
+ * IcmpEchoPort. Run against the fake (test/unit/health/reachability/fake-icmp-echo.test.ts) and against
  * the raw socket pinging loopback (test/lab/icmp-echo-raw.test.ts).
  */
 import { describe, expect, it } from 'vitest';

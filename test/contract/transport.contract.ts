@@ -1,10 +1,10 @@
 /**
  * The heartbeat transport contract: what the daemon relies on from any HeartbeatTransport. Run
- * against the in-memory network (test/unit/ha/fake-transport.test.ts) and against UDP sockets on
+ * against the in-memory network (test/unit/cluster/fake-transport.test.ts) and against UDP sockets on
  * loopback addresses (test/lab/transport-udp.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import type { HeartbeatTransport } from '../../src/ha/transport.js';
+import type { HeartbeatTransport } from '../../src/cluster/transport.js';
 
 export interface TransportSubject {
   /** Two nodes with one link each, on `aAddr` and `bAddr`. */

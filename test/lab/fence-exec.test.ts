@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execAgent } from '../../src/ha/fencing/exec-agent.js';
+import { execAgent } from '../../src/fencing/exec-agent.js';
 
 const FENCE_DUMMY = '/usr/sbin/fence_dummy';
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { openIcmpEcho, type EchoReply } from '../../native-shims/raw-socket.js';
-import { startTieBreaker } from '../../src/ha/quorum-policy-runner.js';
+import { startTieBreaker } from '../../src/cluster/quorum-policy-runner.js';
 import { systemClock } from '../../src/util/clock.js';
 
 describe('raw-socket ICMP echo (loopback)', () => {

@@ -1,7 +1,7 @@
 /** The UDP heartbeat transport meets the transport contract, on two loopback addresses of this host. */
 import { randomInt } from 'node:crypto';
 import { transportContract } from '../contract/transport.contract.js';
-import { openUdpTransport } from '../../src/ha/transport.js';
+import { openUdpTransport } from '../../src/cluster/transport.js';
 
 const SETTLE_BOUND_MS = 1000; // loopback delivers in microseconds; the bound only ends a failing wait
 

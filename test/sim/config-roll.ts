@@ -3,7 +3,7 @@
  * clock. Per seed: 2–5 nodes start with config A; then a random roll restarts nodes (kill -9 or a
  * planned stop, then a start after a random delay) with config A or B, some twice, with random
  * pauses. B is another seed or bucket count (a mismatch), or a node-list change a roll allows
- * (src/ha/roll-compat.ts): `add` (B lists node n+1 at weight 0; node n+1 starts on B at random
+ * (src/cluster/roll-compat.ts): `add` (B lists node n+1 at weight 0; node n+1 starts on B at random
  * moments of the roll, even before every file changed), `remove` (A lists node n at weight 0, B
  * drops it; node n is stopped at a random moment, sometimes restarted on A), `weight` (B sets
  * node 1's configured weight to 0; node 1 announces 0 at run time at a random moment, or not).
@@ -25,7 +25,7 @@
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load.js';
 import { fakeClock, type FakeClock } from '../../src/util/clock.js';
-import { createFakeNetwork, type FakeNetwork } from '../../src/ha/fake-transport.js';
+import { createFakeNetwork, type FakeNetwork } from '../../src/cluster/fake-transport.js';
 import { fakeDataPath, type FakeDataPath } from '../../src/vmac/fake-datapath.js';
 import { startCluster, type ClusterRuntime } from '../../src/daemon/cluster-runtime.js';
 import type { VmacConfig } from '../../src/config/types.js';

@@ -10,8 +10,8 @@
  * Sharing the object is sound because heartbeats are immutable values (readonly throughout) and
  * the real decoder returns exactly the fields the encoder was given (its round-trip tests).
  */
-import type { HeartbeatCodec } from '../../src/ha/heartbeat-codec.js';
-import type { Heartbeat } from '../../src/ha/heartbeat-types.js';
+import type { HeartbeatCodec } from '../../src/cluster/heartbeat-codec.js';
+import type { Heartbeat } from '../../src/cluster/heartbeat-types.js';
 
 const HANDLE_SIZE = 4;
 

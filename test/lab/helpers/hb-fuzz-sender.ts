@@ -6,8 +6,8 @@
  */
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { encodeHeartbeat } from '../../../src/ha/heartbeat-codec.js';
-import type { Heartbeat } from '../../../src/ha/heartbeat-types.js';
+import { encodeHeartbeat } from '../../../src/cluster/heartbeat-codec.js';
+import type { Heartbeat } from '../../../src/cluster/heartbeat-types.js';
 
 const [target = '', portText = '5789', keyFile = '', countText = '100000', senderText = '2'] = process.argv.slice(2);
 const key = Uint8Array.from(readFileSync(keyFile)).subarray(0, -1); // minus the trailing newline, as the daemon reads it

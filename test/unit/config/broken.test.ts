@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { isVmacError } from '../../../src/util/errors.js';
-import { MAX_WIRE_BUCKETS } from '../../../src/ha/heartbeat-codec.js';
+import { MAX_WIRE_BUCKETS } from '../../../src/cluster/heartbeat-codec.js';
 import { BASE, messageAt, problemsOf, yamlWith } from './helpers.js';
 
 describe('whole-file problems', () => {

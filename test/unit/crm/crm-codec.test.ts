@@ -1,8 +1,8 @@
 /** The resource report wire format (src/crm/crm-codec.ts): round trip, and every bad datagram a named outcome. */
 import { describe, expect, it } from 'vitest';
-import { CRM_HEADER_SIZE, decodeCrmMessage, encodeCrmMessage, isCrmMessage, type CrmMessage } from '../../../src/ha/crm-codec.js';
-import { isFlowMessage } from '../../../src/ha/flow-codec.js';
-import { computeMac } from '../../../src/ha/heartbeat-auth.js';
+import { CRM_HEADER_SIZE, decodeCrmMessage, encodeCrmMessage, isCrmMessage, type CrmMessage } from '../../../src/cluster/crm-codec.js';
+import { isFlowMessage } from '../../../src/cluster/flow-codec.js';
+import { computeMac } from '../../../src/cluster/heartbeat-auth.js';
 
 const KEY = new Uint8Array(32).fill(7);
 const MSG: CrmMessage = {

@@ -10,11 +10,11 @@ import pino from 'pino';
 import { parseConfig } from '../../../src/config/load.js';
 import { fakeClock, type FakeClock } from '../../../src/util/clock.js';
 import { startCrmRunner, type CrmRunner } from '../../../src/daemon/crm-runner.js';
-import type { ActionResult, ResourceDriver } from '../../../src/ha/resources/driver.js';
-import { createFenceRunner } from '../../../src/ha/fencing/fence-runner.js';
-import { fakeAgent, type FakeAgent } from '../../../src/ha/fencing/fake-agent.js';
+import type { ActionResult, ResourceDriver } from '../../../src/health/resources/driver.js';
+import { createFenceRunner } from '../../../src/fencing/fence-runner.js';
+import { fakeAgent, type FakeAgent } from '../../../src/fencing/fake-agent.js';
 import type { CrmModel } from '../../../src/crm/model.js';
-import { encodeCrmMessage } from '../../../src/ha/crm-codec.js';
+import { encodeCrmMessage } from '../../../src/cluster/crm-codec.js';
 import { yamlWith } from '../config/helpers.js';
 
 const CMD = { start: 's', stop: 't', monitor: 'm' };

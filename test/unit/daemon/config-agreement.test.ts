@@ -10,7 +10,7 @@ import { pino, type Logger } from 'pino';
 import { Writable } from 'node:stream';
 import { parseConfig } from '../../../src/config/load.js';
 import { fakeClock, type FakeClock } from '../../../src/util/clock.js';
-import { createFakeNetwork, type FakeNetwork } from '../../../src/ha/fake-transport.js';
+import { createFakeNetwork, type FakeNetwork } from '../../../src/cluster/fake-transport.js';
 import { fakeDataPath, type FakeDataPath } from '../../../src/vmac/fake-datapath.js';
 import { startCluster, type ClusterRuntime } from '../../../src/daemon/cluster-runtime.js';
 import type { VmacConfig } from '../../../src/config/types.js';

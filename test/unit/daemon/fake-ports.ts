@@ -3,7 +3,7 @@ import type { DaemonPorts } from '../../../src/daemon/node-daemon.js';
 import type { FakeClock } from '../../../src/util/clock.js';
 import { fakeSysctl } from '../../../src/vmac/sysctl.js';
 import { createFakePacketPort } from '../../../src/arp/fake-packet-port.js';
-import type { createFakeNetwork } from '../../../src/ha/fake-transport.js';
+import type { createFakeNetwork } from '../../../src/cluster/fake-transport.js';
 import type { DataPathPort } from '../../../src/vmac/datapath-port.js';
 
 export const FAKE_KEY = new Uint8Array(32).fill(9);

@@ -14,7 +14,7 @@ import { mergeHostChanges } from '../../../src/daemon/host-record.js';
 import { fakeClock } from '../../../src/util/clock.js';
 import { fakeDataPath } from '../../../src/vmac/fake-datapath.js';
 import { fakeSysctl } from '../../../src/vmac/sysctl.js';
-import { createFakeNetwork } from '../../../src/ha/fake-transport.js';
+import { createFakeNetwork } from '../../../src/cluster/fake-transport.js';
 import { fakeNodePorts, threeNodeYaml } from './fake-ports.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vmac-host-'));

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { pino, type Logger } from 'pino';
 import { Writable } from 'node:stream';
 import { fakeClock } from '../../../src/util/clock.js';
-import { createFakeNetwork } from '../../../src/ha/fake-transport.js';
+import { createFakeNetwork } from '../../../src/cluster/fake-transport.js';
 import { fakeDataPath } from '../../../src/vmac/fake-datapath.js';
 import { startCluster, type ClusterRuntime } from '../../../src/daemon/cluster-runtime.js';
 import type { VmacConfig } from '../../../src/config/types.js';

@@ -11,8 +11,8 @@ import { parseConfig } from '../../../src/config/load.js';
 import { startDaemon } from '../../../src/daemon/node-daemon.js';
 import { fakeClock } from '../../../src/util/clock.js';
 import { fakeDataPath } from '../../../src/vmac/fake-datapath.js';
-import { createFakeNetwork } from '../../../src/ha/fake-transport.js';
-import type { ResourceDriver } from '../../../src/ha/resources/driver.js';
+import { createFakeNetwork } from '../../../src/cluster/fake-transport.js';
+import type { ResourceDriver } from '../../../src/health/resources/driver.js';
 import { fakeNodePorts, threeNodeYaml } from './fake-ports.js';
 
 const yamlFor = (id: number): string => threeNodeYaml(id, `resources:

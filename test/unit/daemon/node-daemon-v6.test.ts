@@ -11,7 +11,7 @@ import { decodeNdFrame, neighborSolicit } from '../../../src/arp/nd-frame.js';
 import { bucketOf } from '../../../src/hash/bucket-of.js';
 import { ownerOf } from '../../../src/hash/bucket-map.js';
 import { staticMap } from '../../../src/daemon/ownership.js';
-import { createFakeNetwork } from '../../../src/ha/fake-transport.js';
+import { createFakeNetwork } from '../../../src/cluster/fake-transport.js';
 import { isVmacError } from '../../../src/util/errors.js';
 import { fakeNodePorts } from './fake-ports.js';
 

@@ -16,7 +16,7 @@ import { arpRequest, decodeArpFrame } from '../../../src/arp/arp-frame.js';
 import { bucketOf } from '../../../src/hash/bucket-of.js';
 import { ownerOf } from '../../../src/hash/bucket-map.js';
 import { staticMap } from '../../../src/daemon/ownership.js';
-import { createFakeNetwork } from '../../../src/ha/fake-transport.js';
+import { createFakeNetwork } from '../../../src/cluster/fake-transport.js';
 import { arpCaptureFilter } from '../../../src/cli/cmd-run.js';
 import { fakeNodePorts } from './fake-ports.js';
 

@@ -13,7 +13,7 @@ import { ownerOf } from '../../../src/hash/bucket-map.js';
 import { staticMap } from '../../../src/daemon/ownership.js';
 import type { AddressPort } from '../../../src/vmac/host-setup.js';
 import { VmacError } from '../../../src/util/errors.js';
-import { createFakeNetwork } from '../../../src/ha/fake-transport.js';
+import { createFakeNetwork } from '../../../src/cluster/fake-transport.js';
 import { FAKE_KEY as KEY, fakeNodePorts } from './fake-ports.js';
 
 const yamlFor = (id: number): string => `

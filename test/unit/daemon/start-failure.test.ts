@@ -15,7 +15,7 @@ import { fakeDataPath } from '../../../src/vmac/fake-datapath.js';
 import { fakeSysctl } from '../../../src/vmac/sysctl.js';
 import { prepareHost } from '../../../src/vmac/host-setup.js';
 import { createFakePacketPort } from '../../../src/arp/fake-packet-port.js';
-import { createFakeNetwork } from '../../../src/ha/fake-transport.js';
+import { createFakeNetwork } from '../../../src/cluster/fake-transport.js';
 import type { DataPathPort } from '../../../src/vmac/datapath-port.js';
 import { VmacError, isVmacError } from '../../../src/util/errors.js';
 import { FAKE_KEY, threeNodeYaml } from './fake-ports.js';

@@ -10,9 +10,9 @@ import { startDaemon, type Daemon } from '../../../src/daemon/node-daemon.js';
 import { createMetrics } from '../../../src/metrics/registry.js';
 import { fakeClock } from '../../../src/util/clock.js';
 import { fakeDataPath } from '../../../src/vmac/fake-datapath.js';
-import { createFakeNetwork } from '../../../src/ha/fake-transport.js';
-import { fakeCheck, fakeDriver } from '../../../src/ha/resources/fake-driver.js';
-import { fakeAgent } from '../../../src/ha/fencing/fake-agent.js';
+import { createFakeNetwork } from '../../../src/cluster/fake-transport.js';
+import { fakeCheck, fakeDriver } from '../../../src/health/resources/fake-driver.js';
+import { fakeAgent } from '../../../src/fencing/fake-agent.js';
 import { fakeNodePorts, threeNodeYaml } from '../daemon/fake-ports.js';
 
 const log = pino({ level: 'silent' });

@@ -9,7 +9,7 @@ import { startDaemon } from '../../../src/daemon/node-daemon.js';
 import { createMetrics } from '../../../src/metrics/registry.js';
 import { fakeClock } from '../../../src/util/clock.js';
 import { fakeDataPath } from '../../../src/vmac/fake-datapath.js';
-import { createFakeNetwork } from '../../../src/ha/fake-transport.js';
+import { createFakeNetwork } from '../../../src/cluster/fake-transport.js';
 import { fakeNodePorts, threeNodeYaml } from '../daemon/fake-ports.js';
 
 const log = pino({ level: 'silent' });

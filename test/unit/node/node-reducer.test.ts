@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { WIRE_CODEC } from '../../../src/ha/heartbeat-codec.js';
-import type { Heartbeat } from '../../../src/ha/heartbeat-types.js';
+import { WIRE_CODEC } from '../../../src/cluster/heartbeat-codec.js';
+import type { Heartbeat } from '../../../src/cluster/heartbeat-types.js';
 import { initNode, step, type NodeEffect, type NodeEvent, type NodeParams, type NodeState } from '../../../src/node/node-reducer.js';
 
 const KEY = new Uint8Array(32).fill(7);

@@ -17,8 +17,8 @@ describe('imports between the folders of src/', () => {
   it('are read at all: the interpreter imports the node reducer, the reducer the cluster view', () => {
     const g = folderGraph(SRC);
     expect(g.edges.get('daemon')?.has('node')).toBe(true);
-    expect(g.edges.get('node')?.has('ha')).toBe(true);
-    expect(g.edges.get('config')?.has('ha') ?? false).toBe(false);
+    expect(g.edges.get('node')?.has('cluster')).toBe(true);
+    expect(g.edges.get('config')?.has('cluster') ?? false).toBe(false);
   });
 
   describe('a planted cycle', () => {

@@ -7,10 +7,10 @@
  * (seed 75964: 120 ms refused against a limit of 119).
  */
 import { describe, expect, it } from 'vitest';
-import { initMembership, onHeartbeat, recordSent, type MembershipState } from '../../../src/ha/membership.js';
-import type { Grant, Heartbeat } from '../../../src/ha/heartbeat-types.js';
+import { initMembership, onHeartbeat, recordSent, type MembershipState } from '../../../src/cluster/membership.js';
+import type { Grant, Heartbeat } from '../../../src/cluster/heartbeat-types.js';
 import { initTakeover, step, type TakeoverState } from '../../../src/takeover/ownership-reducer.js';
-import { clusterView } from '../../../src/ha/cluster-view.js';
+import { clusterView } from '../../../src/cluster/cluster-view.js';
 import { runSchedule } from '../../sim/schedule.js';
 import { frozen } from '../../sim/regressions.js';
 

@@ -1,7 +1,7 @@
 /** The per-bucket hand-over step, pure, against a hand-built peer view. */
 import { describe, expect, it } from 'vitest';
 import { EMPTY_HANDOVER, stepHandover, wireGrants, type HandoverState, type PeerView } from '../../../src/takeover/handover.js';
-import type { WirePhase } from '../../../src/ha/heartbeat-types.js';
+import type { WirePhase } from '../../../src/cluster/heartbeat-types.js';
 import { busyFromListing } from '../../../src/takeover/conntrack-tool.js';
 import { bucketOf } from '../../../src/hash/bucket-of.js';
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EMPTY_FLOWS, keeping, publicationFor, stepFlows, unfilled, type FlowEffect, type FlowHandoverParams, type FlowState, type FlowView } from '../../../src/takeover/udp-flow-handover.js';
-import type { WirePhase } from '../../../src/ha/heartbeat-types.js';
+import type { WirePhase } from '../../../src/cluster/heartbeat-types.js';
 
 const p: FlowHandoverParams = { idleMs: 30_000, portIdleMs: [{ port: 53, idleMs: 5_000 }], marginMs: 100, resendMs: 200, listedMs: 60_000 };
 const view = (selfId: number, draining: number[], incoming: number[], holders: Record<number, [number, WirePhase][]>, release = false): FlowView => ({

@@ -11,9 +11,9 @@ import { startFlowRunner } from '../../../src/takeover/udp-flow-runner.js';
 import type { FlowView } from '../../../src/takeover/udp-flow-handover.js';
 import type { DataPathPort } from '../../../src/vmac/datapath-port.js';
 import type { FlowSet, TimedFlow, UdpFlowKey } from '../../../src/vmac/udp-flow-rules.js';
-import { decodeFlowMessage } from '../../../src/ha/flow-codec.js';
+import { decodeFlowMessage } from '../../../src/cluster/flow-codec.js';
 import { bucketOf } from '../../../src/hash/bucket-of.js';
-import type { WirePhase } from '../../../src/ha/heartbeat-types.js';
+import type { WirePhase } from '../../../src/cluster/heartbeat-types.js';
 
 const hash = { affinity: 'address' as const, prefixLength: 32, prefixLength6: 128, seed: 7 };
 const BUCKETS = 16;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EMPTY_HANDOVER, stepHandover, type HandoverState, type PeerView } from '../../../src/takeover/handover.js';
-import type { WirePhase } from '../../../src/ha/heartbeat-types.js';
+import type { WirePhase } from '../../../src/cluster/heartbeat-types.js';
 import { renderCtTable, renderPhaseChanges, type DataPathPlan } from '../../../src/vmac/ruleset.js';
 import { parsePhaseMap, parseUdpActive } from '../../../src/vmac/nft-datapath.js';
 import { fakeDataPath } from '../../../src/vmac/fake-datapath.js';
