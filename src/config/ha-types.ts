@@ -3,7 +3,7 @@
  * (issue 5). Built by ha-build.ts; the daemon sees only these shapes.
  */
 
-// The vocabulary of these sections is defined here, not in the policies that read it (src/ha),
+// The vocabulary of these sections is defined here, not in the policies that read it (src/cluster, src/fencing, src/health),
 // so that config imports no policy; the policies import it (and re-export it where they did).
 
 /** How a resource's health is checked. */

@@ -1,5 +1,5 @@
 /**
- * The import graph between the top-level folders of a source tree (src/ha, src/config, …), read
+ * The import graph between the top-level folders of a source tree (src/cluster, src/config, …), read
  * from the text of every .ts file: static imports and re-exports, type-only ones included (a
  * type import couples two folders as much as a value import). Dynamic `import()` is left out:
  * it is how a folder loads another lazily on purpose (the CLI's lab entry).
