@@ -27,6 +27,7 @@ import { runSeeds, type SeedFailure } from './run-seeds.js';
 import { runSeedRange } from './pool.js';
 import type { MakeScheduleOptions, RunOptions } from './schedule.js';
 import { PROTOCOL_MUTATIONS, isProtocolMutation } from '../../src/takeover/mutations.js';
+import { wholeNumberFlag } from './args.js';
 
 // --resources: the cluster resource simulator instead (test/crm/sim-main.ts; its own --seeds, --start, --mutation).
 if (process.argv.includes('--resources')) {
@@ -35,12 +36,7 @@ if (process.argv.includes('--resources')) {
 }
 
 const args = process.argv.slice(2);
-const num = (flag: string, dflt: number): number => {
-  const i = args.indexOf(flag);
-  const v = i >= 0 ? Number(args[i + 1]) : dflt;
-  if (!Number.isInteger(v) || v < 0) throw new Error(`${flag} wants a whole number, got ${args[i + 1]}`);
-  return v;
-};
+const num = (flag: string, dflt: number): number => wholeNumberFlag(args, flag, dflt);
 const seeds = num('--seeds', 1000);
 const start = num('--start', 1);
 const trace = args.includes('--trace');

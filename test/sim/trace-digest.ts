@@ -9,14 +9,10 @@
  */
 import { createHash } from 'node:crypto';
 import { makeSchedule, runSchedule } from './schedule.js';
+import { wholeNumberFlag } from './args.js';
 
 const args = process.argv.slice(2);
-const num = (flag: string, dflt: number): number => {
-  const i = args.indexOf(flag);
-  const v = i >= 0 ? Number(args[i + 1]) : dflt;
-  if (!Number.isInteger(v) || v < 0) throw new Error(`${flag} wants a whole number, got ${args[i + 1]}`);
-  return v;
-};
+const num = (flag: string, dflt: number): number => wholeNumberFlag(args, flag, dflt);
 const seeds = num('--seeds', 100);
 const start = num('--start', 1);
 const json = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Set ? [...(v as Set<unknown>)] : v instanceof Map ? [...(v as Map<unknown, unknown>)] : v));

@@ -13,15 +13,12 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { gapLimitMs, makeSchedule, runSchedule } from './schedule.js';
+import { gapLimitMs, makeSchedule } from './schedule.js';
+import { runMeasuringGap } from './gap-stats.js';
+import { wholeNumberFlag } from './args.js';
 
 const args = process.argv.slice(2);
-const num = (flag: string, dflt: number): number => {
-  const i = args.indexOf(flag);
-  const v = i >= 0 ? Number(args[i + 1]) : dflt;
-  if (!Number.isInteger(v) || v < 0) throw new Error(`${flag} wants a whole number, got ${args[i + 1]}`);
-  return v;
-};
+const num = (flag: string, dflt: number): number => wholeNumberFlag(args, flag, dflt);
 
 interface SeedLine { seed: number; verdict: string; gapMs: number; limitMs: number | null; line: string }
 
@@ -29,22 +26,7 @@ const LINE = /^seed (\d+): (\S+) gap (\d+) ms(?: limit (\d+) ms)?$/;
 
 function seedLine(seed: number): SeedLine {
   const s = makeSchedule(seed);
-  const from = s.timing.intervalMs * s.timing.deadAfter * 3;
-  const refused = new Uint8Array(64);
-  const since = new Float64Array(64).fill(-1);
-  let gapMs = 0;
-  const v = runSchedule(s, undefined, {
-    observe: (c, atMs) => {
-      if (atMs < from) return;
-      c.refusedNow(refused);
-      for (let b = 0; b < 64; b++) {
-        if (!refused[b]) { since[b] = -1; continue; }
-        if ((since[b] as number) < 0) since[b] = atMs;
-        gapMs = Math.max(gapMs, atMs - (since[b] as number) + 1);
-      }
-    },
-  });
-  const verdict = v === null ? 'pass' : v.kind;
+  const { verdict, longestMs: gapMs } = runMeasuringGap(s, false);
   const limitMs = s.planned ? gapLimitMs(s) : null;
   return { seed, verdict, gapMs, limitMs, line: `seed ${seed}: ${verdict} gap ${gapMs} ms${limitMs === null ? '' : ` limit ${limitMs} ms`}` };
 }
