@@ -1,6 +1,6 @@
 /**
  * The rest of the HA stack in a mode's lab (issue 17, "everything else works in every mode"):
- * one kill of a serving node in a lab built with `fencing: 'lab'`. The survivors must fence it
+ * one kill of a serving node in a lab whose nodes fence through the lab's fence program (exec agent). The survivors must fence it
  * with the lab agent (its link down, its processes killed) before they take its buckets, then
  * answer its clients; the survivors' metrics must count the fence and name the mode, and the
  * dashboard's state must name it too. No restore: the lab is torn down after.
@@ -14,7 +14,7 @@ import { run } from './exec.js';
 import type { LabInfo } from './lab.js';
 import { parseExposition, scrapeNode, sumOf } from './metrics-scrape.js';
 import { probeUdp, type UdpProbeResult } from './probe.js';
-import { echoResourceYaml, restartWith } from './ha-lab.js';
+import { echoResourceYaml, labFenceAgentYaml, restartWith } from './ha-lab.js';
 import { waitBalanced } from './balance.js';
 
 /**
@@ -23,7 +23,7 @@ import { waitBalanced } from './balance.js';
  * start") and waits for the map to settle.
  */
 export async function withLabFencing(l: LabInfo, log: (line: string) => void): Promise<LabInfo> {
-  const agent = `{ lab: { namespaces: { ${l.nodes.map((n) => `${n.name}: ${n.ns}`).join(', ')} }, ifname: eth0 } }`;
+  const agent = labFenceAgentYaml(l);
   // restartWith stops the echo service too: it comes back as the node's managed resource.
   const nodes = await restartWith(l, (n) => ['fencing:', '  delayMs: 3000', '  timeoutMs: 5000', '  retryBaseMs: 500', '  retryMaxMs: 2000', `  agent: ${agent}`,
     echoResourceYaml(l, n, { intervalMs: 100, timeoutMs: 50, rise: 2, fall: 3 }), ''].join('\n'));

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { labDown, labUp, type LabInfo, type LabNodeInfo } from '../../lab/lab.js';
 import { probeUdp } from '../../lab/probe.js';
-import { killEcho, restartWith, statusOf, waitFor } from '../../lab/ha-lab.js';
+import { killEcho, labFenceAgentYaml, restartWith, statusOf, waitFor } from '../../lab/ha-lab.js';
 import { labBinary } from '../../lab/paths.js';
 import { expectNoNamespacesLeft, uniqueLabName } from './support.js';
 
@@ -34,7 +34,7 @@ function crmYaml(l: LabInfo): string {
     '  timeoutMs: 5000',
     '  retryBaseMs: 500',
     '  retryMaxMs: 2000',
-    `  agent: { lab: { namespaces: { ${l.nodes.map((x) => `${x.name}: ${x.ns}`).join(', ')} }, ifname: eth0 } }`,
+    `  agent: ${labFenceAgentYaml(l)}`,
     'resources:',
     `  - { name: fip, kind: singleton, vip: { address: ${FIP}/16 } }`,
     '  - name: fecho',
