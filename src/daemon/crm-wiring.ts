@@ -41,7 +41,9 @@ export function splitCrmTransport(t: HeartbeatTransport): { cluster: HeartbeatTr
   return {
     cluster: {
       send: (link, address, bytes) => t.send(link, address, bytes),
-      onMessage: (h) => t.onMessage((bytes, link, from) => { if (isCrmMessage(bytes)) report?.(bytes, link, from); else h(bytes, link, from); }),
+      // Without singletons or groups nothing takes reports: such a datagram is no protocol of this
+      // service, and the heartbeat decoder counts it (bad magic) like any other stray datagram.
+      onMessage: (h) => t.onMessage((bytes, link, from) => { if (report !== null && isCrmMessage(bytes)) report(bytes, link, from); else h(bytes, link, from); }),
       close: () => t.close(),
     },
     onReport: (h) => { report = h; },
